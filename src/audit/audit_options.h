@@ -1,0 +1,21 @@
+// The knobs of the audit (DESIGN.md, "Attribution of GPU time").
+#pragma once
+
+#include <optional>
+
+#include "core/time.h"
+
+namespace gpuledger {
+
+struct AuditOptions {
+  double threshold_pct = 5;                   // below it a sample is idle
+  DurationMs max_gap_ms = 5 * kMsPerMinute;   // how long one sample stands at most
+  TimeMs window_from = kTimeMin;              // the audit window, [from, to)
+  TimeMs window_to = kTimeMax;
+  // Set: no inventory; every machine seen in telemetry is billed from its first to its last
+  // sample (+ max_gap) at this price per GPU-hour for each GPU seen.
+  std::optional<double> price_per_gpu_hour;
+  int threads = 0;  // 0: one per core
+};
+
+}  // namespace gpuledger

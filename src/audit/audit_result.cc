@@ -1,0 +1,33 @@
+#include "audit/audit_result.h"
+
+namespace gpuledger {
+
+Spend Totals::Total() const {
+  Spend s;
+  for (const Spend& c : categories) s.Add(c);
+  return s;
+}
+
+Spend Totals::Waste() const {
+  Spend s;
+  for (Category c : kAllCategories) {
+    if (IsWaste(c)) s.Add(categories[static_cast<int>(c)]);
+  }
+  return s;
+}
+
+void Totals::Add(const Totals& o) {
+  for (int i = 0; i < kCategoryCount; ++i) categories[i].Add(o.categories[i]);
+  below_threshold.Add(o.below_threshold);
+  unattributed.Add(o.unattributed);
+  no_commit.Add(o.no_commit);
+  in_jobs.Add(o.in_jobs);
+}
+
+int64_t AuditResult::MachinesNeverUsed() const {
+  int64_t n = 0;
+  for (const MachineResult& m : machines) n += m.never_used;
+  return n;
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,68 @@
+// What the audit found: the category partition of billed GPU time, per machine and in total.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "audit/audit_options.h"
+#include "audit/category.h"
+#include "core/problems.h"
+
+namespace gpuledger {
+
+inline constexpr const char* kUnattributed = "(unattributed)";
+
+// Money and GPU time of one category, or of any slice of the partition.
+struct Spend {
+  double usd = 0;
+  DurationMs gpu_ms = 0;
+
+  void Add(const Spend& o) { usd += o.usd, gpu_ms += o.gpu_ms; }
+  double GpuHours() const { return static_cast<double>(gpu_ms) / kMsPerHour; }
+};
+
+using SpendByKey = std::map<std::string, Spend>;
+
+// The figures every slice of the audit carries.
+struct Totals {
+  std::array<Spend, kCategoryCount> categories{};
+  Spend below_threshold;  // monitored billed time below threshold, whatever its category
+  Spend unattributed;     // time with no job owner and no machine owner
+  Spend no_commit;        // time attributed to a job that recorded no commit
+  Spend in_jobs;          // time attributed to any job
+
+  Spend Total() const;
+  Spend Waste() const;  // never_used + failed_job + job_idle + idle_outside_jobs
+  void Add(const Totals& o);
+};
+
+struct MachineResult {
+  std::string name;
+  int gpu_count = 0;
+  std::string gpu_model;
+  std::string owner, team, project;  // from its latest billing period in the window
+  bool never_used = false;
+  bool has_jobs = false;
+  uint64_t samples = 0;   // distinct valid sample instants over all its GPUs
+  TimeMs billed_from = kTimeMax;  // first and last billed instant inside the window
+  TimeMs billed_to = kTimeMin;
+  Totals totals;
+  SpendByKey owners;
+};
+
+struct AuditResult {
+  AuditOptions options;
+  TimeMs window_from = kTimeMax;  // the billed time actually audited
+  TimeMs window_to = kTimeMin;
+  std::vector<MachineResult> machines;  // sorted by name
+  Totals totals;
+  SpendByKey owners, teams, projects;
+  SourceStats telemetry, inventory, jobs;
+
+  int64_t MachinesNeverUsed() const;
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,191 @@
+#include "audit/audit_runner.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "audit/machine_audit.h"
+#include "audit/sorting_sink.h"
+
+namespace gpuledger {
+namespace {
+
+// Refuses every sample: telemetry of a machine that is not in the audit.
+class UnknownMachineSink : public SampleSink {
+ public:
+  SampleVerdict Add(int, TimeMs, double, uint64_t) override {
+    return SampleVerdict::kUnknownMachine;
+  }
+};
+
+// The work of one machine (or one unknown machine's telemetry).
+struct Task {
+  const Machine* machine = nullptr;       // null: telemetry of an unknown machine
+  const TelemetrySource* source = nullptr;  // null: a machine without telemetry
+  std::vector<const Job*> jobs;
+  std::unique_ptr<MachineAudit> audit;
+  SourceStats stats;
+  std::optional<Error> error;
+};
+
+std::string FileOf(const TelemetrySource& src, uint64_t order) {
+  const uint32_t index = static_cast<uint32_t>(order >> 40);
+  for (size_t i = 0; i < src.file_indices.size(); ++i) {
+    if (src.file_indices[i] == index) return src.files[i];
+  }
+  return src.machine;
+}
+
+// Streams the machine's telemetry; if it goes backwards in time, reads it again sorted.
+Result<void> IngestMachine(Task* task, const AuditOptions& options, AuditProgress* progress) {
+  std::atomic<uint64_t> scratch{0};
+  std::atomic<uint64_t>* bytes = progress ? &progress->bytes_read : &scratch;
+  if (task->machine == nullptr) {
+    UnknownMachineSink sink;
+    auto r = task->source->feed(&sink, &task->stats, bytes);
+    return r ? Result<void>() : std::unexpected(r.error());
+  }
+  task->audit = std::make_unique<MachineAudit>(*task->machine, task->jobs, options);
+  if (task->source != nullptr) {
+    auto streamed = task->source->feed(task->audit.get(), &task->stats, bytes);
+    if (!streamed) return std::unexpected(streamed.error());
+    if (!*streamed) {
+      // Out of order: start again from nothing, holding and sorting this machine's samples.
+      task->audit = std::make_unique<MachineAudit>(*task->machine, task->jobs, options);
+      task->stats = SourceStats{};
+      SortingSink sorter(task->audit.get());
+      auto again = task->source->feed(&sorter, &task->stats, &scratch);
+      if (!again) return std::unexpected(again.error());
+      const TelemetrySource& src = *task->source;
+      auto reordered = sorter.Replay(task->audit.get(), [&](uint64_t order) {
+        task->stats.notes.Add("duplicate_time", FileOf(src, order),
+                              order & ((uint64_t{1} << 40) - 1), order,
+                              "a GPU already had a sample at this instant; the later row wins");
+      });
+      task->stats.notes.Add("out_of_order", FileOf(src, reordered.first_order),
+                            reordered.first_order & ((uint64_t{1} << 40) - 1),
+                            reordered.first_order, "rows earlier than the row before them "
+                            "were sorted by time before use", reordered.rows);
+    }
+  }
+  task->audit->FinishSamples();
+  return {};
+}
+
+std::vector<Task> PlanTasks(const AuditInputs& in) {
+  const Fleet& fleet = *in.fleet;
+  std::vector<Task> tasks(fleet.machines.size());
+  for (size_t i = 0; i < fleet.machines.size(); ++i) tasks[i].machine = &fleet.machines[i];
+  for (const Job& job : fleet.jobs) {
+    const int64_t m = fleet.Find(job.machine);
+    if (m >= 0) tasks[m].jobs.push_back(&job);
+  }
+  for (Task& t : tasks) {
+    std::stable_sort(t.jobs.begin(), t.jobs.end(), [](const Job* a, const Job* b) {
+      return a->start != b->start ? a->start < b->start : a->input_order < b->input_order;
+    });
+  }
+  for (const TelemetrySource& src : *in.telemetry) {
+    const int64_t m = fleet.Find(src.machine);
+    if (m >= 0) {
+      tasks[m].source = &src;
+    } else {
+      tasks.push_back(Task{});
+      tasks.back().source = &src;
+    }
+  }
+  return tasks;
+}
+
+// Where open-ended billing and running jobs stop when the window has no end: the latest
+// instant any input speaks of.
+TimeMs OpenEnd(const AuditInputs& in, const AuditOptions& options,
+               const std::vector<Task>& tasks) {
+  if (options.window_to != kTimeMax) return options.window_to;
+  TimeMs end = kTimeMin;
+  for (const Task& t : tasks) {
+    if (t.audit) end = std::max(end, t.audit->DataEnd());
+  }
+  for (const Machine& m : in.fleet->machines) {
+    for (const BillingPeriod& p : m.billing) {
+      if (p.start != kTimeMin) end = std::max(end, p.start);
+      if (p.end != kTimeMax) end = std::max(end, p.end);
+    }
+  }
+  for (const Job& j : in.fleet->jobs) {
+    end = std::max(end, j.start);
+    if (j.end != kTimeMax) end = std::max(end, j.end);
+  }
+  return end;
+}
+
+void RollUp(const MachineResult& m, AuditResult* out) {
+  out->totals.Add(m.totals);
+  for (const auto& [owner, spend] : m.owners) out->owners[owner].Add(spend);
+  const Spend total = m.totals.Total();
+  out->teams[m.team.empty() ? "(none)" : m.team].Add(total);
+  out->projects[m.project.empty() ? "(none)" : m.project].Add(total);
+  if (m.billed_from < m.billed_to) {
+    out->window_from = std::min(out->window_from, m.billed_from);
+    out->window_to = std::max(out->window_to, m.billed_to);
+  }
+}
+
+}  // namespace
+
+Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
+                             AuditProgress* progress) {
+  std::vector<Task> tasks = PlanTasks(in);
+  // Largest inputs first, so two workers finish together.
+  std::vector<size_t> order(tasks.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const uint64_t ba = tasks[a].source ? tasks[a].source->bytes : 0;
+    const uint64_t bb = tasks[b].source ? tasks[b].source->bytes : 0;
+    return ba > bb;
+  });
+  if (progress) {
+    progress->machines_total = tasks.size();
+    for (const Task& t : tasks) progress->bytes_total += t.source ? t.source->bytes : 0;
+  }
+
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < order.size();) {
+      Task& task = tasks[order[k]];
+      if (auto r = IngestMachine(&task, options, progress); !r) task.error = r.error();
+      if (progress) ++progress->machines_done;
+    }
+  };
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t n_threads = std::min<size_t>(options.threads > 0 ? options.threads : cores,
+                                            std::max<size_t>(1, tasks.size()));
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n_threads; ++i) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+
+  AuditResult result;
+  result.options = options;
+  result.inventory = in.inventory_stats;
+  result.jobs = in.jobs_stats;
+  for (const Task& t : tasks) {
+    if (t.error) return std::unexpected(*t.error);
+  }
+  const TimeMs open_end = OpenEnd(in, options, tasks);
+  for (Task& t : tasks) {
+    result.telemetry.Merge(t.stats);
+    if (!t.audit) continue;
+    result.machines.push_back(t.audit->Result(open_end));
+    RollUp(result.machines.back(), &result);
+  }
+  result.telemetry.files = 0;
+  for (const TelemetrySource& src : *in.telemetry) result.telemetry.files += src.files.size();
+  std::sort(result.machines.begin(), result.machines.end(),
+            [](const MachineResult& a, const MachineResult& b) { return a.name < b.name; });
+  return result;
+}
+
+}  // namespace gpuledger

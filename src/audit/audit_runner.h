@@ -1,0 +1,36 @@
+// Runs the audit over a fleet: machines in parallel, each streamed once (sorted only when its
+// telemetry goes backwards in time), then the category partition and its roll-ups.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "audit/audit_options.h"
+#include "audit/audit_result.h"
+#include "audit/telemetry_source.h"
+#include "model/fleet.h"
+
+namespace gpuledger {
+
+// Shared counters a progress display may read while the audit runs.
+struct AuditProgress {
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> machines_done{0};
+  uint64_t bytes_total = 0;
+  uint64_t machines_total = 0;
+};
+
+struct AuditInputs {
+  const Fleet* fleet = nullptr;                      // machines with billing, and jobs
+  const std::vector<TelemetrySource>* telemetry = nullptr;
+  SourceStats inventory_stats;                       // carried into the result
+  SourceStats jobs_stats;
+};
+
+// Audits "inputs" under "options". Telemetry of a machine the fleet does not have is read and
+// its rows are rejected as unknown_machine. Fails only when telemetry cannot be read.
+Result<AuditResult> RunAudit(const AuditInputs& inputs, const AuditOptions& options,
+                             AuditProgress* progress = nullptr);
+
+}  // namespace gpuledger

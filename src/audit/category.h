@@ -1,0 +1,36 @@
+// The seven categories every billed GPU-second falls into (DESIGN.md, "Categories").
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace gpuledger {
+
+enum class Category : int {
+  kNeverUsed = 0,
+  kFailedJob,
+  kUnmonitored,
+  kJobIdle,
+  kJobActive,
+  kIdleOutsideJobs,
+  kActiveOutsideJobs,
+};
+
+inline constexpr int kCategoryCount = 7;
+
+inline constexpr std::array<Category, kCategoryCount> kAllCategories = {
+    Category::kNeverUsed,  Category::kFailedJob,       Category::kUnmonitored,
+    Category::kJobIdle,    Category::kJobActive,       Category::kIdleOutsideJobs,
+    Category::kActiveOutsideJobs};
+
+// The stable id used in JSON and CSV ("never_used", …).
+std::string_view CategoryId(Category c);
+
+// The engineering practice that would have saved this category's spend.
+std::string_view CategoryPractice(Category c);
+
+// True for every category but job_active, active_outside_jobs and unmonitored: spend that
+// bought no useful GPU work.
+bool IsWaste(Category c);
+
+}  // namespace gpuledger

@@ -1,0 +1,139 @@
+#include "audit/machine_audit.h"
+
+#include <algorithm>
+
+namespace gpuledger {
+
+MachineAudit::MachineAudit(const Machine& machine, std::vector<const Job*> jobs,
+                           const AuditOptions& options)
+    : machine_(machine), jobs_(std::move(jobs)), options_(options) {
+  if (!machine_.billed_from_telemetry) {
+    for (int g = 0; g < machine_.gpu_count; ++g) Gpu(g);
+  }
+}
+
+GpuAccumulator* MachineAudit::Gpu(int gpu) {
+  if (gpu < 0 || gpu > kMaxGpuIndex) return nullptr;
+  if (static_cast<size_t>(gpu) >= gpus_.size()) {
+    if (!machine_.billed_from_telemetry && gpu >= machine_.gpu_count) return nullptr;
+    gpus_.resize(gpu + 1);
+  }
+  if (!gpus_[gpu]) {
+    if (!machine_.billed_from_telemetry && gpu >= machine_.gpu_count) return nullptr;
+    gpus_[gpu] = std::make_unique<GpuAccumulator>(
+        BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from, options_.window_to),
+        options_.max_gap_ms, options_.threshold_pct);
+  }
+  return gpus_[gpu].get();
+}
+
+bool MachineAudit::KnowsGpu(int gpu) const {
+  return gpu >= 0 && gpu <= kMaxGpuIndex && (machine_.billed_from_telemetry || gpu < machine_.gpu_count);
+}
+
+SampleVerdict MachineAudit::Add(int gpu, TimeMs t, double util_pct, uint64_t /*order*/) {
+  GpuAccumulator* acc = Gpu(gpu);
+  if (acc == nullptr) return SampleVerdict::kUnknownGpu;
+  return acc->Add(t, util_pct);
+}
+
+void MachineAudit::FinishSamples() {
+  for (auto& g : gpus_) {
+    if (g) g->Finish();
+  }
+}
+
+TimeMs MachineAudit::DataEnd() const {
+  TimeMs end = kTimeMin;
+  for (const auto& g : gpus_) {
+    if (g && g->has_samples()) end = std::max(end, g->last_sample() + options_.max_gap_ms);
+  }
+  return end;
+}
+
+MachineResult MachineAudit::Result(TimeMs open_end) const {
+  MachineResult out;
+  out.name = machine_.name;
+  out.has_jobs = !jobs_.empty();
+  TimeMs clip_from = kTimeMin, clip_to = open_end;
+  int gpus_billed = 0;
+  if (machine_.billed_from_telemetry) {
+    clip_from = kTimeMax;
+    for (const auto& g : gpus_) {
+      if (!g || !g->has_samples()) continue;
+      clip_from = std::min(clip_from, g->first_sample());
+      ++gpus_billed;
+    }
+    clip_to = std::min(open_end, DataEnd());
+  }
+  out.gpu_count = machine_.billed_from_telemetry ? gpus_billed : machine_.gpu_count;
+
+  // Never used: some valid sample stands for billed time, none at or above threshold, no job.
+  DurationMs monitored = 0, active = 0;
+  for (const auto& g : gpus_) {
+    if (!g) continue;
+    out.samples += g->samples();
+    for (const Piece& p : g->pieces()) monitored += p.below_ms + p.above_ms, active += p.above_ms;
+  }
+  out.never_used = monitored > 0 && active == 0 && !out.has_jobs;
+
+  int32_t last_period = -1;
+  for (const auto& g : gpus_) {
+    if (!g) continue;
+    for (const Piece& p : g->pieces()) {
+      const TimeMs from = std::max(p.start, clip_from), to = std::min(p.end, clip_to);
+      if (from >= to) continue;
+      out.billed_from = std::min(out.billed_from, from);
+      out.billed_to = std::max(out.billed_to, to);
+      last_period = std::max(last_period, p.period);
+      AddPiece(p, to - from, out.never_used, &out);
+    }
+  }
+  if (last_period >= 0) {
+    const BillingPeriod& bp = machine_.billing[last_period];
+    out.owner = bp.owner, out.team = bp.team, out.project = bp.project;
+    out.gpu_model = bp.gpu_model;
+  }
+  return out;
+}
+
+void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, bool never_used,
+                            MachineResult* out) const {
+  const BillingPeriod& period = machine_.billing[p.period];
+  const double usd_per_ms =
+      machine_.billed_from_telemetry
+          ? machine_.price_per_gpu_hour / kMsPerHour
+          : period.hourly_usd / machine_.gpu_count / kMsPerHour;
+  auto spend = [&](DurationMs ms) { return Spend{static_cast<double>(ms) * usd_per_ms, ms}; };
+  Totals& t = out->totals;
+  auto add = [&](Category c, DurationMs ms) {
+    if (ms > 0) t.categories[static_cast<int>(c)].Add(spend(ms));
+  };
+
+  const bool in_job = p.cover == JobCover::kLive;
+  if (never_used) {
+    add(Category::kNeverUsed, length_ms);
+  } else if (p.cover == JobCover::kFailedOnly) {
+    add(Category::kFailedJob, length_ms);
+  } else {
+    add(Category::kUnmonitored, length_ms - p.below_ms - p.above_ms);
+    add(in_job ? Category::kJobIdle : Category::kIdleOutsideJobs, p.below_ms);
+    add(in_job ? Category::kJobActive : Category::kActiveOutsideJobs, p.above_ms);
+  }
+  if (p.below_ms > 0) t.below_threshold.Add(spend(p.below_ms));
+
+  const Job* job = p.job >= 0 ? jobs_[p.job] : nullptr;
+  const Spend whole = spend(length_ms);
+  if (job != nullptr) {
+    t.in_jobs.Add(whole);
+    if (job->commit.empty()) t.no_commit.Add(whole);
+  }
+  std::string owner = job != nullptr && !job->owner.empty() ? job->owner : period.owner;
+  if (owner.empty()) {
+    owner = kUnattributed;
+    t.unattributed.Add(whole);
+  }
+  out->owners[owner].Add(whole);
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,50 @@
+// The audit of one machine: receives its samples, then partitions its billed GPU time.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "audit/audit_options.h"
+#include "audit/audit_result.h"
+#include "audit/gpu_accumulator.h"
+#include "model/fleet.h"
+#include "sources/sample_sink.h"
+
+namespace gpuledger {
+
+inline constexpr int kMaxGpuIndex = 1023;
+
+class MachineAudit : public SampleSink {
+ public:
+  // "machine", "options" and the jobs pointed to must outlive this object. "jobs" are this
+  // machine's accepted job records, sorted by (start, input order).
+  MachineAudit(const Machine& machine, std::vector<const Job*> jobs, const AuditOptions& options);
+
+  // Samples of each GPU must come in time order (kOutOfOrder otherwise; see GpuAccumulator).
+  SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) override;
+
+  // True when samples of this GPU index are part of the audit.
+  bool KnowsGpu(int gpu) const;
+
+  // Flushes the last sample of every GPU. Call once, after the last Add.
+  void FinishSamples();
+
+  // The end of the time its samples stand for (last sample + max_gap), or kTimeMin if none.
+  TimeMs DataEnd() const;
+
+  // The category partition. "open_end" is where open-ended billing and running jobs stop:
+  // the audit window's end, or the end of the data when the window has none.
+  MachineResult Result(TimeMs open_end) const;
+
+ private:
+  GpuAccumulator* Gpu(int gpu);
+  void AddPiece(const Piece& piece, DurationMs length_ms, bool never_used,
+                MachineResult* out) const;
+
+  const Machine& machine_;
+  std::vector<const Job*> jobs_;
+  const AuditOptions& options_;
+  std::vector<std::unique_ptr<GpuAccumulator>> gpus_;  // by GPU index; null: never seen
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,11 @@
+// Each subcommand registers itself on the root app; its callback sets outcome->exit_code.
+#pragma once
+
+#include "cli/common.h"
+
+namespace gpuledger::cli {
+
+void AddAuditCommand(CLI::App* app, Outcome* outcome);  // audit_command.cc
+void AddDemoCommand(CLI::App* app, Outcome* outcome);   // demo_command.cc
+
+}  // namespace gpuledger::cli

@@ -1,0 +1,41 @@
+// What every subcommand shares: exit codes, output formats, flag parsing helpers, progress.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "audit/audit_result.h"
+#include "core/error.h"
+#include "core/time_zone.h"
+
+namespace gpuledger::cli {
+
+// Exit codes, the same for every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // unreadable required input, or the work failed
+inline constexpr int kExitUsage = 2;    // malformed command line
+
+// Set by a subcommand's callback; main returns it.
+struct Outcome {
+  int exit_code = kExitOk;
+};
+
+// Adds --format with the given choices (the first is the default) to "cmd".
+CLI::Option* AddFormatOption(CLI::App* cmd, std::string* format,
+                             std::initializer_list<std::string> choices);
+
+// Prints "gpuledger <command>: <error>" on stderr; returns the exit code for the error.
+int ReportError(std::string_view command, const Error& error);
+
+// Parses a time flag (any accepted time format) in "zone"; empty text gives "if_empty".
+Result<TimeMs> ParseTimeFlag(std::string_view flag, const std::string& text, const TimeZone& zone,
+                             TimeMs if_empty);
+
+// The audit rendered as table, json or csv.
+std::string RenderAudit(const AuditResult& result, const std::string& format, int top);
+
+// Parses and runs "app"; maps parse errors to kExitUsage and --help to kExitOk.
+int Run(CLI::App& app, int argc, char** argv, const Outcome& outcome);
+
+}  // namespace gpuledger::cli

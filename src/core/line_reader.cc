@@ -1,0 +1,94 @@
+#include "core/line_reader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace gpuledger {
+namespace {
+
+constexpr size_t kBlockBytes = 4 << 20;
+
+Error IoError(const std::string& path, const char* what) {
+  return Error{ErrorCode::kIo, std::string(what) + ": " + std::strerror(errno), path};
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Result<void> ForEachLine(const std::string& path,
+                         const std::function<bool(std::string_view, uint64_t)>& on_line,
+                         const std::function<void(uint64_t)>& on_bytes) {
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(IoError(path, "cannot open"));
+  posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::unique_ptr<char[]> buf(new char[kBlockBytes]);
+  size_t kept = 0;  // bytes of an unfinished line carried to the front of buf
+  uint64_t line_no = 0;
+  while (true) {
+    if (kept == kBlockBytes) {
+      errno = EOVERFLOW;
+      return std::unexpected(IoError(path, "line longer than 4 MiB"));
+    }
+    const ssize_t n = read(fd.get(), buf.get() + kept, kBlockBytes - kept);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::unexpected(IoError(path, "cannot read"));
+    }
+    if (on_bytes && n > 0) on_bytes(static_cast<uint64_t>(n));
+    const size_t filled = kept + static_cast<size_t>(n);
+    const char* begin = buf.get();
+    const char* end = begin + filled;
+    const char* line = begin;
+    while (const char* nl = static_cast<const char*>(std::memchr(line, '\n', end - line))) {
+      if (!on_line(std::string_view(line, nl - line), ++line_no)) return {};
+      line = nl + 1;
+    }
+    kept = static_cast<size_t>(end - line);
+    if (n == 0) {
+      if (kept > 0) on_line(std::string_view(line, kept), ++line_no);
+      return {};
+    }
+    std::memmove(buf.get(), line, kept);
+  }
+}
+
+void ForEachLineIn(std::string_view text,
+                   const std::function<bool(std::string_view, uint64_t)>& on_line) {
+  uint64_t line_no = 0;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    if (!on_line(text.substr(0, nl), ++line_no)) return;
+    if (nl == std::string_view::npos) return;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::string out;
+  auto ok = ForEachLine(path, [&](std::string_view line, uint64_t) {
+    out.append(line);
+    out.push_back('\n');
+    return true;
+  });
+  if (!ok) return std::unexpected(ok.error());
+  return out;
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,28 @@
+// Reads a file line by line in large blocks, without a per-line allocation.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace gpuledger {
+
+// Calls on_line(line, line_number) for each line of the file at "path" (1-based numbers,
+// without the '\n'; a trailing '\r' is kept). on_line returns false to stop early.
+// on_bytes, when set, is told how many bytes each block added (for progress reports).
+// Fails with kIo naming the file when it cannot be opened or read.
+Result<void> ForEachLine(const std::string& path,
+                         const std::function<bool(std::string_view, uint64_t)>& on_line,
+                         const std::function<void(uint64_t)>& on_bytes = {});
+
+// Same over text in memory.
+void ForEachLineIn(std::string_view text,
+                   const std::function<bool(std::string_view, uint64_t)>& on_line);
+
+// The whole file, for small inputs (inventory, jobs). Fails with kIo naming the file.
+Result<std::string> ReadWholeFile(const std::string& path);
+
+}  // namespace gpuledger

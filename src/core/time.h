@@ -1,0 +1,38 @@
+// Instants and durations. An instant is milliseconds since the Unix epoch, UTC.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace gpuledger {
+
+using TimeMs = int64_t;
+using DurationMs = int64_t;
+
+// Sentinels for open-ended intervals. Far enough from the int64 limits that adding a
+// duration of a few years to them cannot overflow.
+inline constexpr TimeMs kTimeMin = std::numeric_limits<int64_t>::min() / 4;
+inline constexpr TimeMs kTimeMax = std::numeric_limits<int64_t>::max() / 4;
+
+inline constexpr DurationMs kMsPerSecond = 1000;
+inline constexpr DurationMs kMsPerMinute = 60 * kMsPerSecond;
+inline constexpr DurationMs kMsPerHour = 60 * kMsPerMinute;
+inline constexpr DurationMs kMsPerDay = 24 * kMsPerHour;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12, day 1-31).
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
+
+// "2024-03-01T12:00:00.000Z". Open-ended sentinels print as "-inf" / "+inf".
+std::string FormatIsoUtc(TimeMs t);
+
+// Parses "20m", "1h30m", "90s", "250ms", "2d", or a bare number of seconds ("300").
+Result<DurationMs> ParseDuration(std::string_view text);
+
+// "1h30m", "5m", "0s": the shortest exact spelling of a duration.
+std::string FormatDuration(DurationMs d);
+
+}  // namespace gpuledger

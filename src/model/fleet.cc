@@ -1,0 +1,50 @@
+#include "model/fleet.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace gpuledger {
+
+bool Job::CoversGpu(int gpu) const {
+  return gpus.empty() || std::find(gpus.begin(), gpus.end(), gpu) != gpus.end();
+}
+
+int64_t Fleet::Find(const std::string& name) const {
+  auto it = machine_index.find(name);
+  return it == machine_index.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+Machine& Fleet::AddMachine(std::string name) {
+  machine_index.emplace(name, machines.size());
+  machines.push_back(Machine{});
+  machines.back().name = std::move(name);
+  return machines.back();
+}
+
+bool ClassifyJobStatus(std::string_view status, bool* failed) {
+  // Normalise: lower case, letters only ("CANCELLED by 123" → "cancelledby", "TIMED_OUT" →
+  // "timedout"); then the Slurm "by <uid>" suffix is dropped.
+  std::string key;
+  for (char c : status) {
+    if (std::isalpha(static_cast<unsigned char>(c))) key += static_cast<char>(std::tolower(c));
+  }
+  if (key.ends_with("by")) key.resize(key.size() - 2);
+  static constexpr std::array<std::string_view, 13> kFailed = {
+      "failed", "fail", "cancelled", "canceled", "timeout", "timedout", "killed",
+      "outofmemory", "oom", "nodefailure", "nodefail", "preempted", "bootfail"};
+  static constexpr std::array<std::string_view, 10> kOk = {
+      "completed", "complete", "succeeded", "success", "ok", "running",
+      "pending", "suspended", "done", "finished"};
+  if (std::find(kFailed.begin(), kFailed.end(), key) != kFailed.end() || key == "deadline") {
+    *failed = true;
+    return true;
+  }
+  if (std::find(kOk.begin(), kOk.end(), key) != kOk.end()) {
+    *failed = false;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,71 @@
+// The fleet as the audit sees it: machines with their billing, and the jobs that ran on them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/time.h"
+
+namespace gpuledger {
+
+// One stretch during which a machine was paid for, [start, end).
+struct BillingPeriod {
+  TimeMs start = kTimeMin;
+  TimeMs end = kTimeMax;    // kTimeMax: still billed (open-ended)
+  double hourly_usd = 0;    // the whole machine's price per hour
+  std::string owner;        // may be empty
+  std::string team;
+  std::string project;
+  std::string gpu_model;
+};
+
+struct Machine {
+  std::string name;
+  int gpu_count = 0;  // 0 until known when billed from telemetry
+  std::vector<BillingPeriod> billing;  // sorted by start, non-overlapping
+  // True in --price-per-gpu-hour mode: billed from its first to its last sample (+ max_gap),
+  // at price_per_gpu_hour per GPU seen; billing then holds one open period of that price.
+  bool billed_from_telemetry = false;
+  double price_per_gpu_hour = 0;
+};
+
+// A job on one machine. "failed" covers failed, cancelled, timed out, killed, out of memory,
+// node failure and preempted (DESIGN.md, categories).
+struct Job {
+  std::string id;
+  std::string machine;
+  std::vector<int> gpus;  // empty: all of the machine's GPUs
+  std::string owner;
+  TimeMs start = 0;
+  TimeMs end = kTimeMax;  // kTimeMax: still running
+  std::string status;     // as recorded
+  bool failed = false;
+  std::string exit_code;
+  std::string repo;
+  std::string commit;
+  std::string pr;
+  uint64_t input_order = 0;  // rank in the jobs file, to break ties deterministically
+
+  bool CoversGpu(int gpu) const;
+};
+
+struct Fleet {
+  std::vector<Machine> machines;
+  std::unordered_map<std::string, size_t> machine_index;  // name → index in machines
+  std::vector<Job> jobs;
+
+  // Index of a machine by name, or -1.
+  int64_t Find(const std::string& name) const;
+  Machine& AddMachine(std::string name);
+};
+
+// Maps a recorded job status to failed / not failed. Returns false when the status is not one
+// gpuledger knows (the caller rejects the row rather than guess).
+// Known failed: failed, cancelled/canceled (also Slurm's "CANCELLED by 123"), timeout/timed out,
+// killed, out of memory/oom, node failure/node_fail, preempted, boot_fail, deadline.
+// Known not failed: completed/complete/succeeded/success/ok, running, pending, suspended.
+bool ClassifyJobStatus(std::string_view status, bool* failed);
+
+}  // namespace gpuledger

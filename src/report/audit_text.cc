@@ -1,0 +1,161 @@
+#include "report/audit_text.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace gpuledger {
+namespace {
+
+std::string Share(double part, double whole) {
+  return whole > 0 ? fmt::format("{:5.1f} %", 100 * part / whole) : "    - ";
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+void Section(std::string* out, std::string_view title) { fmt::format_to(std::back_inserter(*out), "\n{}\n", title); }
+
+void Categories(const AuditResult& r, std::string* out) {
+  const double total = r.totals.Total().usd;
+  Section(out, "Where the money went");
+  fmt::format_to(std::back_inserter(*out), "  {:<20} {:>12} {:>16} {:>8}  {}\n", "category",
+                 "GPU-hours", "USD", "share", "what would have saved it");
+  for (Category c : kAllCategories) {
+    const Spend& s = r.totals.categories[static_cast<int>(c)];
+    fmt::format_to(std::back_inserter(*out), "  {:<20} {:>12.1f} {:>16} {:>8}  {}\n",
+                   CategoryId(c), s.GpuHours(), FormatUsd(s.usd), Share(s.usd, total),
+                   CategoryPractice(c));
+  }
+}
+
+void Owners(const AuditResult& r, int top, std::string* out) {
+  std::vector<std::pair<std::string, Spend>> owners(r.owners.begin(), r.owners.end());
+  std::sort(owners.begin(), owners.end(),
+            [](const auto& a, const auto& b) { return a.second.usd > b.second.usd; });
+  Section(out, fmt::format("Top owners ({} in all)", owners.size()));
+  const double total = r.totals.Total().usd;
+  for (int i = 0; i < std::min<int>(top, owners.size()); ++i) {
+    fmt::format_to(std::back_inserter(*out), "  {:<24} {:>16} {:>8}\n", owners[i].first,
+                   FormatUsd(owners[i].second.usd), Share(owners[i].second.usd, total));
+  }
+}
+
+void Machines(const AuditResult& r, int top, std::string* out) {
+  std::vector<const MachineResult*> ms;
+  for (const MachineResult& m : r.machines) ms.push_back(&m);
+  std::sort(ms.begin(), ms.end(), [](const MachineResult* a, const MachineResult* b) {
+    return a->totals.Waste().usd != b->totals.Waste().usd
+               ? a->totals.Waste().usd > b->totals.Waste().usd
+               : a->name < b->name;
+  });
+  Section(out, "Top wasteful machines (never used + failed jobs + idle in and outside jobs)");
+  fmt::format_to(std::back_inserter(*out), "  {:<24} {:>4} {:<14} {:>14} {:>14}  {}\n", "machine",
+                 "GPUs", "owner", "cost", "waste", "never used");
+  for (int i = 0; i < std::min<int>(top, ms.size()); ++i) {
+    const MachineResult& m = *ms[i];
+    fmt::format_to(std::back_inserter(*out), "  {:<24} {:>4} {:<14} {:>14} {:>14}  {}\n", m.name,
+                   m.gpu_count, m.owner.empty() ? kUnattributed : m.owner,
+                   FormatUsd(m.totals.Total().usd), FormatUsd(m.totals.Waste().usd),
+                   m.never_used ? "yes" : "");
+  }
+}
+
+void NeverUsed(const AuditResult& r, int top, std::string* out) {
+  std::vector<const MachineResult*> ms;
+  for (const MachineResult& m : r.machines) {
+    if (m.never_used) ms.push_back(&m);
+  }
+  std::sort(ms.begin(), ms.end(), [](const MachineResult* a, const MachineResult* b) {
+    return a->totals.Total().usd > b->totals.Total().usd;
+  });
+  Section(out, fmt::format("Never-used machines: {} of {}", ms.size(), r.machines.size()));
+  for (int i = 0; i < std::min<int>(top, ms.size()); ++i) {
+    const MachineResult& m = *ms[i];
+    fmt::format_to(std::back_inserter(*out), "  {:<24} {:>4} GPUs  {:<14} {:>14}  {} → {}\n",
+                   m.name, m.gpu_count, m.owner.empty() ? kUnattributed : m.owner,
+                   FormatUsd(m.totals.Total().usd), FormatIsoUtc(m.billed_from).substr(0, 10),
+                   FormatIsoUtc(m.billed_to).substr(0, 10));
+  }
+  if (static_cast<int>(ms.size()) > top) {
+    fmt::format_to(std::back_inserter(*out), "  … and {} more (--format json lists them all)\n",
+                   ms.size() - top);
+  }
+}
+
+void Input(std::string_view name, const SourceStats& s, std::string* out) {
+  if (s.files == 0 && s.rows_read == 0) return;
+  fmt::format_to(std::back_inserter(*out), "  {:<10} {} file(s), {} rows read, {} accepted, {} rejected\n",
+                 name, s.files, s.rows_read, s.rows_accepted, s.RowsRejected());
+  for (const auto& [reason, e] : s.rejected.entries()) {
+    fmt::format_to(std::back_inserter(*out), "    rejected {:<18} {:>10}  first at {}  ({})\n",
+                   reason, e.count, e.Where(), e.detail);
+  }
+  for (const auto& [reason, e] : s.notes.entries()) {
+    fmt::format_to(std::back_inserter(*out), "    note     {:<18} {:>10}  first at {}  ({})\n",
+                   reason, e.count, e.Where(), e.detail);
+  }
+}
+
+}  // namespace
+
+std::string FormatUsd(double usd) {
+  const bool negative = usd < 0;
+  const long long cents = std::llround(std::fabs(usd) * 100);
+  std::string whole = std::to_string(cents / 100);
+  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(i, ",");
+  return fmt::format("{}${}.{:02}", negative ? "-" : "", whole, cents % 100);
+}
+
+std::string AuditToTable(const AuditResult& r, int top) {
+  std::string out;
+  const Spend total = r.totals.Total();
+  const double days =
+      r.window_from < r.window_to ? static_cast<double>(r.window_to - r.window_from) / kMsPerDay : 0;
+  fmt::format_to(std::back_inserter(out),
+                 "gpuledger audit: {} machines, {} → {} ({:.1f} days), threshold {} %, max gap {}\n",
+                 r.machines.size(), FormatIsoUtc(r.window_from), FormatIsoUtc(r.window_to), days,
+                 r.options.threshold_pct, FormatDuration(r.options.max_gap_ms));
+  fmt::format_to(std::back_inserter(out), "\n  billed GPU time       {:>14.1f} GPU-hours {:>16}\n",
+                 total.GpuHours(), FormatUsd(total.usd));
+  fmt::format_to(std::back_inserter(out), "  below {} % (measured) {:>14.1f} GPU-hours {:>16} {:>8}\n",
+                 r.options.threshold_pct, r.totals.below_threshold.GpuHours(),
+                 FormatUsd(r.totals.below_threshold.usd), Share(r.totals.below_threshold.usd, total.usd));
+  fmt::format_to(std::back_inserter(out), "  never used            {:>4} of {} machines {:>16} {:>8}\n",
+                 r.MachinesNeverUsed(), r.machines.size(),
+                 FormatUsd(r.totals.categories[0].usd), Share(r.totals.categories[0].usd, total.usd));
+  fmt::format_to(std::back_inserter(out), "  no owner (unattributed)                   {:>16} {:>8}\n",
+                 FormatUsd(r.totals.unattributed.usd), Share(r.totals.unattributed.usd, total.usd));
+  fmt::format_to(std::back_inserter(out), "  jobs without a commit                     {:>16} {:>8}\n",
+                 FormatUsd(r.totals.no_commit.usd), Share(r.totals.no_commit.usd, total.usd));
+  Categories(r, &out);
+  Owners(r, top, &out);
+  Machines(r, top, &out);
+  NeverUsed(r, top, &out);
+  Section(&out, "Input");
+  Input("telemetry", r.telemetry, &out);
+  Input("inventory", r.inventory, &out);
+  Input("jobs", r.jobs, &out);
+  return out;
+}
+
+std::string AuditToCsv(const AuditResult& r) {
+  std::string out = "machine,owner,team,project,category,gpu_hours,cost_usd\n";
+  for (const MachineResult& m : r.machines) {
+    for (Category c : kAllCategories) {
+      const Spend& s = m.totals.categories[static_cast<int>(c)];
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{:.6f},{:.4f}\n", CsvField(m.name),
+                     CsvField(m.owner), CsvField(m.team), CsvField(m.project), CategoryId(c),
+                     s.GpuHours(), s.usd);
+    }
+  }
+  return out;
+}
+
+}  // namespace gpuledger

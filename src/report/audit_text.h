@@ -1,0 +1,22 @@
+// The audit for people (a table) and for spreadsheets (CSV).
+#pragma once
+
+#include <string>
+
+#include "audit/audit_result.h"
+
+namespace gpuledger {
+
+// A readable summary: totals, the category partition with dollars and share, never-used
+// machines, top owners, top wasteful machines, the lenses and input problems. "top" bounds
+// each list.
+std::string AuditToTable(const AuditResult& result, int top = 10);
+
+// One row per machine × category (all seven, zeros included):
+// machine,owner,team,project,category,gpu_hours,cost_usd
+std::string AuditToCsv(const AuditResult& result);
+
+// "$1,234,567.89"
+std::string FormatUsd(double usd);
+
+}  // namespace gpuledger

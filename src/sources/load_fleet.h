@@ -1,0 +1,37 @@
+// Reads the audit's inputs from disk: telemetry paths, inventory (or a flat price), jobs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/telemetry_source.h"
+#include "core/error.h"
+#include "core/problems.h"
+#include "core/time_zone.h"
+#include "model/fleet.h"
+
+namespace gpuledger {
+
+struct FleetPaths {
+  std::vector<std::string> telemetry;  // files or directories of nvidia-smi CSV logs
+  std::string machine;                 // names the machine of single files, when set
+  std::string inventory;               // inventory CSV; empty with price_per_gpu_hour
+  std::string jobs;                    // jobs CSV, optional
+};
+
+struct LoadedFleet {
+  Fleet fleet;
+  std::vector<TelemetrySource> telemetry;
+  SourceStats inventory_stats;
+  SourceStats jobs_stats;
+};
+
+// Lists telemetry, reads the inventory and the jobs. With "price_per_gpu_hour", every machine
+// seen in telemetry is billed from telemetry at that price and no inventory is read.
+// Fails (kIo) naming a path that cannot be read, or (kParse) a table whose header lacks a
+// required column. "zone" must outlive the result (its telemetry sources read with it).
+Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> price_per_gpu_hour,
+                              const TimeZone* zone);
+
+}  // namespace gpuledger

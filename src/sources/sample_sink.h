@@ -1,0 +1,26 @@
+// Where telemetry readers put GPU samples.
+#pragma once
+
+#include <cstdint>
+
+#include "core/time.h"
+
+namespace gpuledger {
+
+enum class SampleVerdict {
+  kAccepted,
+  kDuplicate,     // same instant as the GPU's previous sample: it replaces that one
+  kUnknownGpu,    // the machine has no GPU with this index
+  kUnknownMachine,  // the machine is not part of the audit
+  kOutOfOrder,    // earlier than the GPU's previous sample: the reader must stop
+};
+
+// Receives one machine's valid samples in read order.
+class SampleSink {
+ public:
+  virtual ~SampleSink() = default;
+  // "util_pct" is a valid utilisation in [0, 100]; "order" is the row's InputOrder.
+  virtual SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) = 0;
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,77 @@
+#include "sources/telemetry_files.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "core/line_reader.h"
+#include "sources/nvidia_smi_csv.h"
+
+namespace gpuledger {
+
+namespace fs = std::filesystem;
+
+Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::string>& paths,
+                                                      const std::string& machine_override) {
+  std::vector<TelemetryFile> files;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) {
+      return MakeError(ErrorCode::kIo, "no such file or directory", path);
+    }
+    if (fs::is_directory(st)) {
+      for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_regular_file() || it->path().extension() != ".csv") continue;
+        files.push_back({it->path().string(), it->path().stem().string(), it->file_size()});
+      }
+      if (ec) return MakeError(ErrorCode::kIo, "cannot list directory: " + ec.message(), path);
+      continue;
+    }
+    const fs::path p(path);
+    std::string machine = machine_override.empty() ? p.stem().string() : machine_override;
+    files.push_back({path, std::move(machine), fs::file_size(p, ec)});
+  }
+  std::sort(files.begin(), files.end(),
+            [](const TelemetryFile& a, const TelemetryFile& b) { return a.path < b.path; });
+  files.erase(std::unique(files.begin(), files.end(),
+                          [](const TelemetryFile& a, const TelemetryFile& b) {
+                            return a.path == b.path;
+                          }),
+              files.end());
+  return files;
+}
+
+std::vector<TelemetrySource> NvidiaSmiSources(const std::vector<TelemetryFile>& files,
+                                              const TimeZone* zone) {
+  std::map<std::string, TelemetrySource> by_machine;
+  for (uint32_t i = 0; i < files.size(); ++i) {
+    TelemetrySource& src = by_machine[files[i].machine];
+    src.machine = files[i].machine;
+    src.bytes += files[i].bytes;
+    src.files.push_back(files[i].path);
+    src.file_indices.push_back(i);
+  }
+  std::vector<TelemetrySource> sources;
+  for (auto& [machine, src] : by_machine) {
+    src.feed = [files = src.files, indices = src.file_indices, zone](
+                   SampleSink* sink, SourceStats* stats,
+                   std::atomic<uint64_t>* bytes_read) -> Result<bool> {
+      for (size_t f = 0; f < files.size(); ++f) {
+        NvidiaSmiReader reader(files[f], indices[f], zone, sink, stats);
+        bool in_order = true;
+        auto r = ForEachLine(
+            files[f],
+            [&](std::string_view line, uint64_t no) { return in_order = reader.Line(line, no); },
+            [&](uint64_t n) { bytes_read->fetch_add(n, std::memory_order_relaxed); });
+        if (!r) return std::unexpected(r.error());
+        if (!in_order) return false;
+      }
+      return true;
+    };
+    sources.push_back(std::move(src));
+  }
+  return sources;
+}
+
+}  // namespace gpuledger
