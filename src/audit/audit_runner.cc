@@ -66,7 +66,7 @@ Result<void> IngestMachine(Task* task, const AuditOptions& options, AuditProgres
       });
       task->stats.notes.Add("out_of_order", FileOf(src, reordered.first_order),
                             reordered.first_order & ((uint64_t{1} << 40) - 1),
-                            reordered.first_order, "rows earlier than the row before them "
+                            reordered.first_order, "rows earlier than a row read before them "
                             "were sorted by time before use", reordered.rows);
     }
   }

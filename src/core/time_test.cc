@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include "core/time.h"
+#include "core/time_parser.h"
+#include "core/time_zone.h"
+
+namespace gpuledger {
+namespace {
+
+TimeMs P(std::string_view s, const TimeZone& zone = TimeZone::Utc()) {
+  TimeParser parser(&zone);
+  TimeMs t = 0;
+  EXPECT_TRUE(parser.Parse(s, &t)) << s;
+  return t;
+}
+
+bool Rejects(std::string_view s) {
+  const TimeZone utc = TimeZone::Utc();
+  TimeParser parser(&utc);
+  TimeMs t = 0;
+  return !parser.Parse(s, &t);
+}
+
+TEST(TimeParser, RejectsWhatIsNoTime) {
+  for (const char* s : {"", "yesterday", "2023-13-01", "2023-02-29", "2023/06/22 24:00:00",
+                        "2023-06-22T12:60", "2023-06-22 12:00:61", "2023-06-22T12:00:00+25:00",
+                        "2023-06/22", "1764189075123", "17641.89.075", "-5", "2023-06-22 12",
+                        "2023-06-22T12:00:00 PST", "0x10"}) {
+    EXPECT_TRUE(Rejects(s)) << s;
+  }
+}
+
+TEST(TimeParser, NvidiaSmiAndIsoForms) {
+  EXPECT_EQ(P("2023/06/22 18:53:36.635"), 1687460016635);
+  EXPECT_EQ(P("2023-06-22T18:53:36.635Z"), 1687460016635);
+  EXPECT_EQ(P("2023-06-22 18:53:36"), 1687460016000);
+  EXPECT_EQ(P("2023-06-22T20:53:36.635+02:00"), 1687460016635);
+  EXPECT_EQ(P("2023-06-22T10:53:36.635-0800"), 1687460016635);
+  EXPECT_EQ(P("  2023-06-22T18:53Z "), 1687459980000);
+  EXPECT_EQ(P("2023-06-22"), 1687392000000);
+  EXPECT_EQ(P("2024-02-29T00:00:00 UTC"), 1709164800000);
+}
+
+TEST(TimeParser, EpochSecondsWholeAndFractional) {
+  EXPECT_EQ(P("1764189075"), 1764189075000);
+  EXPECT_EQ(P("1764189075.25"), 1764189075250);
+  EXPECT_EQ(P("0"), 0);
+}
+
+TEST(TimeParser, MillisecondPrecisionRoundsHalfUp) {
+  EXPECT_EQ(P("1764189075.1234"), 1764189075123);
+  EXPECT_EQ(P("1764189075.1235"), 1764189075124);
+  EXPECT_EQ(P("2023-06-22T18:53:36.9999Z"), 1687460017000);
+}
+
+TEST(TimeParser, ZoneLessTimesUseTheGivenZone) {
+  auto plus2 = TimeZone::Parse("+02:00");
+  ASSERT_TRUE(plus2);
+  EXPECT_EQ(P("2023/06/22 20:53:36.635", *plus2), 1687460016635);
+  // An explicit suffix wins over the zone.
+  EXPECT_EQ(P("2023-06-22T18:53:36.635Z", *plus2), 1687460016635);
+  // Epoch seconds have no zone.
+  EXPECT_EQ(P("1764189075", *plus2), 1764189075000);
+}
+
+TEST(TimeZone, IanaZonesFollowDaylightSaving) {
+  auto berlin = TimeZone::Parse("Europe/Berlin");
+  ASSERT_TRUE(berlin) << berlin.error().ToString();
+  EXPECT_EQ(P("2023-01-15 12:00:00", *berlin), P("2023-01-15T11:00:00Z"));  // CET
+  EXPECT_EQ(P("2023-07-15 12:00:00", *berlin), P("2023-07-15T10:00:00Z"));  // CEST
+  EXPECT_FALSE(TimeZone::Parse("Mars/Olympus_Mons"));
+  EXPECT_FALSE(TimeZone::Parse("../etc/passwd"));
+}
+
+TEST(Duration, ParsesUnitsAndBareSeconds) {
+  EXPECT_EQ(*ParseDuration("5m"), 5 * kMsPerMinute);
+  EXPECT_EQ(*ParseDuration("1h30m"), 90 * kMsPerMinute);
+  EXPECT_EQ(*ParseDuration("90s"), 90 * kMsPerSecond);
+  EXPECT_EQ(*ParseDuration("250ms"), 250);
+  EXPECT_EQ(*ParseDuration("2d"), 2 * kMsPerDay);
+  EXPECT_EQ(*ParseDuration("300"), 300 * kMsPerSecond);
+  for (const char* bad : {"", "m", "5x", "-5m", "5m3", "1.5h"}) EXPECT_FALSE(ParseDuration(bad)) << bad;
+  EXPECT_EQ(FormatDuration(90 * kMsPerMinute), "1h30m");
+  EXPECT_EQ(FormatDuration(0), "0s");
+}
+
+TEST(Time, FormatIsoUtc) {
+  EXPECT_EQ(FormatIsoUtc(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIsoUtc(1687460016635), "2023-06-22T18:53:36.635Z");
+  EXPECT_EQ(FormatIsoUtc(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatIsoUtc(kTimeMax), "+inf");
+}
+
+}  // namespace
+}  // namespace gpuledger
