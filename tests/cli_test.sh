@@ -1,2 +1,100 @@
 #!/usr/bin/env bash
-echo placeholder
+# End-to-end tests of the gpuledger CLI: exit codes, golden outputs, real captures, and the
+# demo written to files auditing to the same figures as the demo in memory.
+# Usage: cli_test.sh PATH/TO/gpuledger SOURCE_DIR
+set -uo pipefail
+bin=$(realpath "$1")
+src=$(realpath "$2")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+check() {  # check NAME EXPECTED_EXIT COMMAND...
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: exit $got, wanted $want"
+    head -5 "$tmp/err"
+  fi
+}
+
+same() {  # same NAME FILE_A FILE_B
+  if diff -u "$2" "$3" >"$tmp/diff"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $1: output differs"
+    head -40 "$tmp/diff"
+  fi
+}
+
+contains() {  # contains NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $1: '$3' not in output"
+    head -20 "$2"
+  fi
+}
+
+# Exit codes: 0 done, 1 unreadable required input, 2 usage.
+check "help" 0 "$bin" --help
+check "audit help" 0 "$bin" audit --help
+check "demo help" 0 "$bin" demo --help
+check "no subcommand" 2 "$bin"
+check "unknown flag" 2 "$bin" audit --telemetry x --bogus
+check "no telemetry" 2 "$bin" audit --inventory x.csv
+check "neither inventory nor price" 2 "$bin" audit --telemetry "$src/tests/data/audit/small/telemetry"
+check "bad format" 2 "$bin" audit --telemetry x --price-per-gpu-hour 1 --format yaml
+check "bad max gap" 2 "$bin" audit --telemetry x --price-per-gpu-hour 1 --max-gap soon
+check "bad time zone" 2 "$bin" audit --telemetry x --price-per-gpu-hour 1 --tz Mars/Base
+check "bad window" 2 "$bin" audit --telemetry x --price-per-gpu-hour 1 --from tomorrow
+check "missing telemetry" 1 "$bin" audit --telemetry "$tmp/nope" --price-per-gpu-hour 1
+contains "missing telemetry names it" "$tmp/err" "$tmp/nope"
+check "missing inventory" 1 "$bin" audit --telemetry "$src/tests/data/audit/small/telemetry" \
+  --inventory "$tmp/none.csv"
+contains "missing inventory names it" "$tmp/err" "$tmp/none.csv"
+
+# Golden outputs of a hand-computed case (paths in the output are relative to the case).
+cd "$src/tests/data/audit/small" || exit 1
+for format in json csv; do
+  check "small $format" 0 "$bin" audit --telemetry telemetry --inventory inventory.csv \
+    --jobs jobs.csv --format "$format"
+  same "small $format golden" "$tmp/out" "expected.$format"
+done
+check "small table" 0 "$bin" audit --telemetry telemetry --inventory inventory.csv --jobs jobs.csv
+contains "table headline" "$tmp/out" "never used: 1 of 2 machines"
+contains "table problems" "$tmp/out" "util_not_a_number"
+cd "$src" || exit 1
+
+# Every real nvidia-smi capture parses without a rejected row.
+if [ -d "$src/../shared/realdata/nvidia-smi" ]; then
+  for f in "$src"/../shared/realdata/nvidia-smi/*.csv; do
+    check "realdata $(basename "$f")" 0 "$bin" audit --telemetry "$f" --price-per-gpu-hour 1 \
+      --format json
+    contains "realdata $(basename "$f") clean" "$tmp/out" '"rows_rejected": 0,'
+  done
+fi
+
+# The demo written as files audits to the same figures as the demo in memory.
+check "demo small" 0 "$bin" demo --machines 30 --never-used 12 --days 14 --format json
+grep -E '"(cost_total_usd|cost_below_threshold_usd|machines_never_used|gpu_hours_total)"' \
+  "$tmp/out" >"$tmp/memory"
+check "demo write" 0 "$bin" demo --machines 30 --never-used 12 --days 14 --write "$tmp/fleet"
+check "demo audit files" 0 "$bin" audit --telemetry "$tmp/fleet/telemetry" \
+  --inventory "$tmp/fleet/inventory.csv" --jobs "$tmp/fleet/jobs.csv" --format json
+grep -E '"(cost_total_usd|cost_below_threshold_usd|machines_never_used|gpu_hours_total)"' \
+  "$tmp/out" >"$tmp/files"
+same "demo files equal demo in memory" "$tmp/memory" "$tmp/files"
+check "demo table" 0 "$bin" demo
+contains "demo headline" "$tmp/out" "never used: 293 of 510 machines"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -93,14 +93,14 @@ void Input(std::string_view name, const SourceStats& s, std::string* out) {
   if (s.files == 0 && s.rows_read == 0) return;
   fmt::format_to(std::back_inserter(*out), "  {:<10} {} file(s), {} rows read, {} accepted, {} rejected\n",
                  name, s.files, s.rows_read, s.rows_accepted, s.RowsRejected());
-  for (const auto& [reason, e] : s.rejected.entries()) {
-    fmt::format_to(std::back_inserter(*out), "    rejected {:<18} {:>10}  first at {}  ({})\n",
-                   reason, e.count, e.Where(), e.detail);
-  }
-  for (const auto& [reason, e] : s.notes.entries()) {
-    fmt::format_to(std::back_inserter(*out), "    note     {:<18} {:>10}  first at {}  ({})\n",
-                   reason, e.count, e.Where(), e.detail);
-  }
+  auto list = [&](std::string_view kind, const Problems& problems) {
+    for (const auto& [reason, e] : problems.entries()) {
+      fmt::format_to(std::back_inserter(*out), "    {:<8} {:<18} {:>10}  first at {}{}\n", kind,
+                     reason, e.count, e.Where(), e.detail.empty() ? "" : "  (" + e.detail + ")");
+    }
+  };
+  list("rejected", s.rejected);
+  list("note", s.notes);
 }
 
 }  // namespace
@@ -116,24 +116,25 @@ std::string FormatUsd(double usd) {
 std::string AuditToTable(const AuditResult& r, int top) {
   std::string out;
   const Spend total = r.totals.Total();
-  const double days =
-      r.window_from < r.window_to ? static_cast<double>(r.window_to - r.window_from) / kMsPerDay : 0;
+  const DurationMs span = r.window_from < r.window_to ? r.window_to - r.window_from : 0;
   fmt::format_to(std::back_inserter(out),
-                 "gpuledger audit: {} machines, {} → {} ({:.1f} days), threshold {} %, max gap {}\n",
-                 r.machines.size(), FormatIsoUtc(r.window_from), FormatIsoUtc(r.window_to), days,
+                 "gpuledger audit: {} machines, {} → {} ({}), threshold {} %, max gap {}\n",
+                 r.machines.size(), FormatIsoUtc(r.window_from), FormatIsoUtc(r.window_to),
+                 FormatDuration(span / kMsPerMinute * kMsPerMinute),
                  r.options.threshold_pct, FormatDuration(r.options.max_gap_ms));
-  fmt::format_to(std::back_inserter(out), "\n  billed GPU time       {:>14.1f} GPU-hours {:>16}\n",
-                 total.GpuHours(), FormatUsd(total.usd));
-  fmt::format_to(std::back_inserter(out), "  below {} % (measured) {:>14.1f} GPU-hours {:>16} {:>8}\n",
-                 r.options.threshold_pct, r.totals.below_threshold.GpuHours(),
-                 FormatUsd(r.totals.below_threshold.usd), Share(r.totals.below_threshold.usd, total.usd));
-  fmt::format_to(std::back_inserter(out), "  never used            {:>4} of {} machines {:>16} {:>8}\n",
-                 r.MachinesNeverUsed(), r.machines.size(),
-                 FormatUsd(r.totals.categories[0].usd), Share(r.totals.categories[0].usd, total.usd));
-  fmt::format_to(std::back_inserter(out), "  no owner (unattributed)                   {:>16} {:>8}\n",
-                 FormatUsd(r.totals.unattributed.usd), Share(r.totals.unattributed.usd, total.usd));
-  fmt::format_to(std::back_inserter(out), "  jobs without a commit                     {:>16} {:>8}\n",
-                 FormatUsd(r.totals.no_commit.usd), Share(r.totals.no_commit.usd, total.usd));
+  auto line = [&](const std::string& label, const std::string& hours, const Spend& spend) {
+    fmt::format_to(std::back_inserter(out), "  {:<32} {:>20} {:>16} {:>8}\n", label, hours,
+                   FormatUsd(spend.usd), Share(spend.usd, total.usd));
+  };
+  auto hours = [](const Spend& s) { return fmt::format("{:.1f} GPU-hours", s.GpuHours()); };
+  out += "\n";
+  line("billed GPU time", hours(total), total);
+  line(fmt::format("below {} % (measured)", r.options.threshold_pct), hours(r.totals.below_threshold),
+       r.totals.below_threshold);
+  line(fmt::format("never used: {} of {} machines", r.MachinesNeverUsed(), r.machines.size()),
+       hours(r.totals.categories[0]), r.totals.categories[0]);
+  line("no owner (unattributed)", hours(r.totals.unattributed), r.totals.unattributed);
+  line("jobs without a commit", hours(r.totals.no_commit), r.totals.no_commit);
   Categories(r, &out);
   Owners(r, top, &out);
   Machines(r, top, &out);
