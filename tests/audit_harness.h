@@ -43,22 +43,21 @@ inline TelemetrySource SourceFromText(const std::string& machine, std::string te
   src.files = {machine + ".csv"};
   src.file_indices = {file_index};
   src.bytes = text.size();
-  src.feed = [text = std::move(text), machine, file_index](
-                 SampleSink* sink, SourceStats* stats, std::atomic<uint64_t>*) -> Result<bool> {
+  src.feed = [text = std::move(text), machine, file_index](SampleSink* sink, SourceStats* stats,
+                                                           std::atomic<uint64_t>*) -> Result<bool> {
     static const TimeZone kUtc = TimeZone::Utc();
     NvidiaSmiReader reader(machine + ".csv", file_index, &kUtc, sink, stats);
     bool in_order = true;
-    ForEachLineIn(text, [&](std::string_view line, uint64_t no) {
-      return in_order = reader.Line(line, no);
-    });
+    ForEachLineIn(
+        text, [&](std::string_view line, uint64_t no) { return in_order = reader.Line(line, no); });
     return in_order;
   };
   return src;
 }
 
 // A machine billed over [from, to) minutes at 60 USD per GPU-hour.
-inline Machine& AddMachine(Fleet* fleet, const std::string& name, int gpus, double from,
-                           double to, const std::string& owner = "") {
+inline Machine& AddMachine(Fleet* fleet, const std::string& name, int gpus, double from, double to,
+                           const std::string& owner = "") {
   Machine& m = fleet->AddMachine(name);
   m.gpu_count = gpus;
   BillingPeriod p;

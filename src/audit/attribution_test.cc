@@ -51,8 +51,11 @@ TEST(AuditAttribution, RowsAtTheSameInstantCollapseToTheLastRead) {
 TEST(AuditAttribution, RejectedRowsAreCountedNeverGuessed) {
   Fleet f;
   AddMachine(&f, "m", 1, 0, 4);
-  auto r = RunOn(f, {SourceFromText("m", SmiText({{0, 0, "50"}, {0, 1, "[N/A]"}, {0, 1.5, "-3"},
-                                                  {0, 1.7, "101"}, {0, 2, "0"}}))});
+  auto r = RunOn(
+      f,
+      {SourceFromText(
+          "m",
+          SmiText({{0, 0, "50"}, {0, 1, "[N/A]"}, {0, 1.5, "-3"}, {0, 1.7, "101"}, {0, 2, "0"}}))});
   // The next *valid* sample after 0 is at 2: the first stands for [0, 2).
   EXPECT_NEAR(Usd(r, Category::kActiveOutsideJobs), 2, kEps);
   EXPECT_NEAR(Usd(r, Category::kIdleOutsideJobs), 2, kEps);
@@ -94,8 +97,8 @@ TEST(AuditAttribution, GpuCostsMachinePriceOverGpuCount) {
   Fleet f;
   Machine& m = AddMachine(&f, "m", 4, 0, 60);
   m.billing[0].hourly_usd = 10;  // 2.50 per GPU-hour
-  auto r = RunOn(f, {SourceFromText("m", SmiText({{0, 0, "50"}, {1, 0, "50"}, {2, 0, "50"},
-                                                  {3, 0, "50"}}))});
+  auto r = RunOn(
+      f, {SourceFromText("m", SmiText({{0, 0, "50"}, {1, 0, "50"}, {2, 0, "50"}, {3, 0, "50"}}))});
   EXPECT_NEAR(r.totals.Total().usd, 10, kEps);
   EXPECT_NEAR(Usd(r, Category::kUnmonitored), 4 * 2.5 * 55 / 60, kEps);
   EXPECT_NEAR(r.totals.Total().GpuHours(), 4, kEps);
@@ -154,9 +157,9 @@ TEST(AuditAttribution, FailedJobBeatsUnmonitored) {
 }
 
 TEST(AuditAttribution, EveryFailedStatusCounts) {
-  for (const char* status : {"failed", "cancelled", "CANCELLED by 1234", "timeout", "TIMED_OUT",
-                             "killed", "out_of_memory", "OUT_OF_MEMORY", "node_fail",
-                             "node failure", "preempted"}) {
+  for (const char* status :
+       {"failed", "cancelled", "CANCELLED by 1234", "timeout", "TIMED_OUT", "killed",
+        "out_of_memory", "OUT_OF_MEMORY", "node_fail", "node failure", "preempted"}) {
     Fleet f;
     AddMachine(&f, "m", 1, 0, 10);
     AddJob(&f, "m", 0, 10, status);
@@ -264,9 +267,9 @@ TEST(AuditAttribution, OwnerIsTheLiveJobsThenTheMachinesThenUnattributed) {
   for (int i = 0; i < 30; ++i) rows.push_back({0, double(i), "50"});
   auto r = RunOn(f, {SourceFromText("m", SmiText(rows)),
                      SourceFromText("n", SmiText({{0, 0, "50"}, {0, 5, "50"}}), 1)});
-  EXPECT_NEAR(r.owners.at("fay").usd, 5, kEps);   // only the failed job covers [0, 5)
-  EXPECT_NEAR(r.owners.at("liv").usd, 5, kEps);   // the live job first over [5, 10)
-  EXPECT_NEAR(r.owners.at("mo").usd, 20, kEps);   // no job: the machine's owner
+  EXPECT_NEAR(r.owners.at("fay").usd, 5, kEps);  // only the failed job covers [0, 5)
+  EXPECT_NEAR(r.owners.at("liv").usd, 5, kEps);  // the live job first over [5, 10)
+  EXPECT_NEAR(r.owners.at("mo").usd, 20, kEps);  // no job: the machine's owner
   EXPECT_NEAR(r.owners.at(kUnattributed).usd, 10, kEps);
   EXPECT_NEAR(r.totals.unattributed.usd, 10, kEps);
 }
@@ -289,8 +292,8 @@ TEST(AuditAttribution, PricePerGpuHourBillsFromFirstToLastSamplePlusMaxGap) {
   m.billing.push_back(BillingPeriod{});
   AuditOptions o;
   o.price_per_gpu_hour = 60;
-  auto r = RunOn(f, {SourceFromText("m", SmiText({{0, 10, "50"}, {1, 12, "0"}, {0, 20, "50"}}))},
-                 o);
+  auto r =
+      RunOn(f, {SourceFromText("m", SmiText({{0, 10, "50"}, {1, 12, "0"}, {0, 20, "50"}}))}, o);
   // Billed [10, 25) on each of the 2 GPUs seen. GPU 0: active [10,15) and [20,25), unmonitored
   // [15,20). GPU 1: unmonitored [10,12), idle [12,17), unmonitored [17,25).
   EXPECT_NEAR(r.totals.Total().usd, 30, kEps);

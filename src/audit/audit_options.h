@@ -8,9 +8,9 @@
 namespace gpuledger {
 
 struct AuditOptions {
-  double threshold_pct = 5;                   // below it a sample is idle
-  DurationMs max_gap_ms = 5 * kMsPerMinute;   // how long one sample stands at most
-  TimeMs window_from = kTimeMin;              // the audit window, [from, to)
+  double threshold_pct = 5;                  // below it a sample is idle
+  DurationMs max_gap_ms = 5 * kMsPerMinute;  // how long one sample stands at most
+  TimeMs window_from = kTimeMin;             // the audit window, [from, to)
   TimeMs window_to = kTimeMax;
   // Set: no inventory; every machine seen in telemetry is billed from its first to its last
   // sample (+ max_gap) at this price per GPU-hour for each GPU seen.

@@ -46,7 +46,7 @@ struct MachineResult {
   std::string owner, team, project;  // from its latest billing period in the window
   bool never_used = false;
   bool has_jobs = false;
-  uint64_t samples = 0;   // distinct valid sample instants over all its GPUs
+  uint64_t samples = 0;           // distinct valid sample instants over all its GPUs
   TimeMs billed_from = kTimeMax;  // first and last billed instant inside the window
   TimeMs billed_to = kTimeMin;
   Totals totals;

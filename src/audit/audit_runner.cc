@@ -22,7 +22,7 @@ class UnknownMachineSink : public SampleSink {
 
 // The work of one machine (or one unknown machine's telemetry).
 struct Task {
-  const Machine* machine = nullptr;       // null: telemetry of an unknown machine
+  const Machine* machine = nullptr;         // null: telemetry of an unknown machine
   const TelemetrySource* source = nullptr;  // null: a machine without telemetry
   std::vector<const Job*> jobs;
   std::unique_ptr<MachineAudit> audit;
@@ -66,8 +66,10 @@ Result<void> IngestMachine(Task* task, const AuditOptions& options, AuditProgres
       });
       task->stats.notes.Add("out_of_order", FileOf(src, reordered.first_order),
                             reordered.first_order & ((uint64_t{1} << 40) - 1),
-                            reordered.first_order, "rows earlier than a row read before them "
-                            "were sorted by time before use", reordered.rows);
+                            reordered.first_order,
+                            "rows earlier than a row read before them "
+                            "were sorted by time before use",
+                            reordered.rows);
     }
   }
   task->audit->FinishSamples();
@@ -101,8 +103,7 @@ std::vector<Task> PlanTasks(const AuditInputs& in) {
 
 // Where open-ended billing and running jobs stop when the window has no end: the latest
 // instant any input speaks of.
-TimeMs OpenEnd(const AuditInputs& in, const AuditOptions& options,
-               const std::vector<Task>& tasks) {
+TimeMs OpenEnd(const AuditInputs& in, const AuditOptions& options, const std::vector<Task>& tasks) {
   if (options.window_to != kTimeMax) return options.window_to;
   TimeMs end = kTimeMin;
   for (const Task& t : tasks) {

@@ -22,9 +22,9 @@ struct AuditProgress {
 };
 
 struct AuditInputs {
-  const Fleet* fleet = nullptr;                      // machines with billing, and jobs
+  const Fleet* fleet = nullptr;  // machines with billing, and jobs
   const std::vector<TelemetrySource>* telemetry = nullptr;
-  SourceStats inventory_stats;                       // carried into the result
+  SourceStats inventory_stats;  // carried into the result
   SourceStats jobs_stats;
 };
 

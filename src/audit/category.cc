@@ -4,13 +4,20 @@ namespace gpuledger {
 
 std::string_view CategoryId(Category c) {
   switch (c) {
-    case Category::kNeverUsed: return "never_used";
-    case Category::kFailedJob: return "failed_job";
-    case Category::kUnmonitored: return "unmonitored";
-    case Category::kJobIdle: return "job_idle";
-    case Category::kJobActive: return "job_active";
-    case Category::kIdleOutsideJobs: return "idle_outside_jobs";
-    case Category::kActiveOutsideJobs: return "active_outside_jobs";
+    case Category::kNeverUsed:
+      return "never_used";
+    case Category::kFailedJob:
+      return "failed_job";
+    case Category::kUnmonitored:
+      return "unmonitored";
+    case Category::kJobIdle:
+      return "job_idle";
+    case Category::kJobActive:
+      return "job_active";
+    case Category::kIdleOutsideJobs:
+      return "idle_outside_jobs";
+    case Category::kActiveOutsideJobs:
+      return "active_outside_jobs";
   }
   return "?";
 }
@@ -30,7 +37,8 @@ std::string_view CategoryPractice(Category c) {
       return "job-scoped machines: release a machine when its job ends or dies";
     case Category::kActiveOutsideJobs:
       return "run work through the ledger so every GPU-hour has an owner and a commit";
-    case Category::kJobActive: return "productive spend";
+    case Category::kJobActive:
+      return "productive spend";
   }
   return "";
 }

@@ -19,8 +19,8 @@ enum class Category : int {
 inline constexpr int kCategoryCount = 7;
 
 inline constexpr std::array<Category, kCategoryCount> kAllCategories = {
-    Category::kNeverUsed,  Category::kFailedJob,       Category::kUnmonitored,
-    Category::kJobIdle,    Category::kJobActive,       Category::kIdleOutsideJobs,
+    Category::kNeverUsed,        Category::kFailedJob, Category::kUnmonitored,
+    Category::kJobIdle,          Category::kJobActive, Category::kIdleOutsideJobs,
     Category::kActiveOutsideJobs};
 
 // The stable id used in JSON and CSV ("never_used", …).

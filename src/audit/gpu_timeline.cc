@@ -33,8 +33,10 @@ class CoverTracker {
     for (; next_ < events_.size() && events_[next_].t <= t; ++next_) {
       const JobEvent& e = events_[next_];
       std::set<int>& set = jobs_[e.job]->failed ? failed_ : live_;
-      if (e.starts) set.insert(e.job);
-      else set.erase(e.job);
+      if (e.starts)
+        set.insert(e.job);
+      else
+        set.erase(e.job);
     }
   }
 

@@ -28,7 +28,8 @@ GpuAccumulator* MachineAudit::Gpu(int gpu) {
 }
 
 bool MachineAudit::KnowsGpu(int gpu) const {
-  return gpu >= 0 && gpu <= kMaxGpuIndex && (machine_.billed_from_telemetry || gpu < machine_.gpu_count);
+  return gpu >= 0 && gpu <= kMaxGpuIndex &&
+         (machine_.billed_from_telemetry || gpu < machine_.gpu_count);
 }
 
 SampleVerdict MachineAudit::Add(int gpu, TimeMs t, double util_pct, uint64_t /*order*/) {
@@ -100,10 +101,9 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
 void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, bool never_used,
                             MachineResult* out) const {
   const BillingPeriod& period = machine_.billing[p.period];
-  const double usd_per_ms =
-      machine_.billed_from_telemetry
-          ? machine_.price_per_gpu_hour / kMsPerHour
-          : period.hourly_usd / machine_.gpu_count / kMsPerHour;
+  const double usd_per_ms = machine_.billed_from_telemetry
+                                ? machine_.price_per_gpu_hour / kMsPerHour
+                                : period.hourly_usd / machine_.gpu_count / kMsPerHour;
   auto spend = [&](DurationMs ms) { return Spend{static_cast<double>(ms) * usd_per_ms, ms}; };
   Totals& t = out->totals;
   auto add = [&](Category c, DurationMs ms) {

@@ -47,8 +47,9 @@ Result<AuditOptions> MakeOptions(const AuditFlags& f, const TimeZone& zone) {
 
 int RunAuditCommand(const AuditFlags& flags) {
   if (flags.paths.inventory.empty() == (flags.price_per_gpu_hour < 0)) {
-    return ReportError("audit", Error{ErrorCode::kUsage,
-                                      "give either --inventory FILE or --price-per-gpu-hour X", ""});
+    return ReportError(
+        "audit",
+        Error{ErrorCode::kUsage, "give either --inventory FILE or --price-per-gpu-hour X", ""});
   }
   auto zone = TimeZone::Parse(flags.tz);
   if (!zone) return ReportError("audit", zone.error());

@@ -28,8 +28,9 @@ Result<TimeMs> ParseTimeFlag(std::string_view flag, const std::string& text, con
   TimeMs t = 0;
   if (!parser.Parse(text, &t)) {
     return MakeError(ErrorCode::kUsage,
-                     "'" + text + "' is not a time (use e.g. 2025-01-01, 2025-01-01T12:00:00Z or "
-                     "epoch seconds)",
+                     "'" + text +
+                         "' is not a time (use e.g. 2025-01-01, 2025-01-01T12:00:00Z or "
+                         "epoch seconds)",
                      std::string(flag));
   }
   return t;

@@ -67,7 +67,7 @@ void AddDemoCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_option("--seed", flags->demo.seed, "seed of the generator")->capture_default_str();
   cmd->add_option("--write", flags->write_dir,
                   "write DIR/telemetry/*.csv, DIR/inventory.csv and DIR/jobs.csv instead of "
-                  "auditing (about 2 GB at the default size)");
+                  "auditing (about 3.7 GB at the default size)");
   AddFormatOption(cmd, &flags->format, {"table", "json", "csv"});
   cmd->add_option("--top", flags->top, "rows in each list of the table")
       ->check(CLI::PositiveNumber)

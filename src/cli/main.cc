@@ -3,9 +3,10 @@
 #include "cli/common.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"gpuledger: makes GPU spend owned. Who burned the GPU credits, on what, and did "
-               "the run finish?",
-               "gpuledger"};
+  CLI::App app{
+      "gpuledger: makes GPU spend owned. Who burned the GPU credits, on what, and did "
+      "the run finish?",
+      "gpuledger"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gpuledger 0.1.0");
   gpuledger::cli::Outcome outcome;

@@ -23,8 +23,10 @@ CsvRecord ReadRecord(std::string_view text, size_t* pos, uint64_t* line) {
   for (; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
-      else if (c == '"') quoted = false;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        field += '"', ++i;
+      else if (c == '"')
+        quoted = false;
       else {
         if (c == '\n') ++*line;
         field += c;

@@ -10,9 +10,9 @@ namespace gpuledger {
 
 struct ProblemEntry {
   uint64_t count = 0;
-  std::string first_file;  // where the first occurrence (in input order) was found
-  uint64_t first_line = 0;  // 1-based; 0 when the problem concerns the whole file
-  std::string detail;       // what was found there, e.g. "utilization '[N/A]'"
+  std::string first_file;             // where the first occurrence (in input order) was found
+  uint64_t first_line = 0;            // 1-based; 0 when the problem concerns the whole file
+  std::string detail;                 // what was found there, e.g. "utilization '[N/A]'"
   uint64_t first_order = UINT64_MAX;  // rank of the first occurrence, for merging
 
   std::string Where() const {

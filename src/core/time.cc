@@ -46,11 +46,10 @@ std::string FormatIsoUtc(TimeMs t) {
   const int64_t ms_of_day = t - days * kMsPerDay;
   const Civil c = CivilFromDays(days);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03dZ", c.year, c.month,
-                c.day, static_cast<int>(ms_of_day / kMsPerHour),
-                static_cast<int>(ms_of_day / kMsPerMinute % 60),
-                static_cast<int>(ms_of_day / kMsPerSecond % 60),
-                static_cast<int>(ms_of_day % 1000));
+  std::snprintf(
+      buf, sizeof buf, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day,
+      static_cast<int>(ms_of_day / kMsPerHour), static_cast<int>(ms_of_day / kMsPerMinute % 60),
+      static_cast<int>(ms_of_day / kMsPerSecond % 60), static_cast<int>(ms_of_day % 1000));
   return buf;
 }
 
@@ -70,14 +69,20 @@ Result<DurationMs> ParseDuration(std::string_view text) {
     std::string_view rest = text.substr(i);
     DurationMs unit = 0;
     size_t unit_len = 0;
-    if (rest.starts_with("ms")) unit = 1, unit_len = 2;
-    else if (rest.starts_with("s")) unit = kMsPerSecond, unit_len = 1;
-    else if (rest.starts_with("m")) unit = kMsPerMinute, unit_len = 1;
-    else if (rest.starts_with("h")) unit = kMsPerHour, unit_len = 1;
-    else if (rest.starts_with("d")) unit = kMsPerDay, unit_len = 1;
+    if (rest.starts_with("ms"))
+      unit = 1, unit_len = 2;
+    else if (rest.starts_with("s"))
+      unit = kMsPerSecond, unit_len = 1;
+    else if (rest.starts_with("m"))
+      unit = kMsPerMinute, unit_len = 1;
+    else if (rest.starts_with("h"))
+      unit = kMsPerHour, unit_len = 1;
+    else if (rest.starts_with("d"))
+      unit = kMsPerDay, unit_len = 1;
     else if (rest.empty() && i == static_cast<size_t>(end - text.data()) && total == 0)
       unit = kMsPerSecond;  // a bare number means seconds
-    else return bad();
+    else
+      return bad();
     if (value > kTimeMax / unit) return bad();
     total += value * unit;
     i += unit_len;
@@ -88,7 +93,10 @@ Result<DurationMs> ParseDuration(std::string_view text) {
 std::string FormatDuration(DurationMs d) {
   if (d == 0) return "0s";
   std::string out;
-  const struct { DurationMs unit; const char* name; } units[] = {
+  const struct {
+    DurationMs unit;
+    const char* name;
+  } units[] = {
       {kMsPerDay, "d"}, {kMsPerHour, "h"}, {kMsPerMinute, "m"}, {kMsPerSecond, "s"}, {1, "ms"}};
   for (const auto& u : units) {
     if (d >= u.unit) {

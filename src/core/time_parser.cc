@@ -22,7 +22,8 @@ inline bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -40,8 +41,10 @@ bool Fraction(std::string_view s, size_t* pos, int64_t* ms) {
   int digits = 0;
   bool round_up = false;
   while (i < s.size() && IsDigit(s[i])) {
-    if (digits < 3) value = value * 10 + (s[i] - '0');
-    else if (digits == 3) round_up = s[i] >= '5';
+    if (digits < 3)
+      value = value * 10 + (s[i] - '0');
+    else if (digits == 3)
+      round_up = s[i] >= '5';
     ++digits;
     ++i;
   }
@@ -98,8 +101,7 @@ int64_t TimeParser::DaysOf(std::string_view date, bool* ok) {
   if (have_cached_date_ && std::memcmp(cached_date_, date.data(), 10) == 0) return cached_days_;
   int y = 0, m = 0, d = 0;
   *ok = Digits(date, 0, 4, &y) && Digits(date, 5, 2, &m) && Digits(date, 8, 2, &d) &&
-        date[7] == date[4] && y >= 1900 && m >= 1 && m <= 12 && d >= 1 &&
-        d <= DaysInMonth(y, m);
+        date[7] == date[4] && y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= DaysInMonth(y, m);
   if (!*ok) return 0;
   std::memcpy(cached_date_, date.data(), 10);
   cached_days_ = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
@@ -145,7 +147,8 @@ bool TimeParser::ParseCalendar(std::string_view s, TimeMs* out) {
 
 TimeMs TimeParser::LocalToUtc(TimeMs local) {
   if (zone_->is_utc()) return local;
-  const int64_t minute = local >= 0 ? local / kMsPerMinute : (local - kMsPerMinute + 1) / kMsPerMinute;
+  const int64_t minute =
+      local >= 0 ? local / kMsPerMinute : (local - kMsPerMinute + 1) / kMsPerMinute;
   if (minute != cached_minute_) {
     const TimeMs start = minute * kMsPerMinute;
     cached_offset_ms_ = start - zone_->LocalToUtc(start);

@@ -1,6 +1,7 @@
+#include "core/time.h"
+
 #include <gtest/gtest.h>
 
-#include "core/time.h"
 #include "core/time_parser.h"
 #include "core/time_zone.h"
 
@@ -22,10 +23,10 @@ bool Rejects(std::string_view s) {
 }
 
 TEST(TimeParser, RejectsWhatIsNoTime) {
-  for (const char* s : {"", "yesterday", "2023-13-01", "2023-02-29", "2023/06/22 24:00:00",
-                        "2023-06-22T12:60", "2023-06-22 12:00:61", "2023-06-22T12:00:00+25:00",
-                        "2023-06/22", "1764189075123", "17641.89.075", "-5", "2023-06-22 12",
-                        "2023-06-22T12:00:00 PST", "0x10"}) {
+  for (const char* s :
+       {"", "yesterday", "2023-13-01", "2023-02-29", "2023/06/22 24:00:00", "2023-06-22T12:60",
+        "2023-06-22 12:00:61", "2023-06-22T12:00:00+25:00", "2023-06/22", "1764189075123",
+        "17641.89.075", "-5", "2023-06-22 12", "2023-06-22T12:00:00 PST", "0x10"}) {
     EXPECT_TRUE(Rejects(s)) << s;
   }
 }
@@ -79,7 +80,8 @@ TEST(Duration, ParsesUnitsAndBareSeconds) {
   EXPECT_EQ(*ParseDuration("250ms"), 250);
   EXPECT_EQ(*ParseDuration("2d"), 2 * kMsPerDay);
   EXPECT_EQ(*ParseDuration("300"), 300 * kMsPerSecond);
-  for (const char* bad : {"", "m", "5x", "-5m", "5m3", "1.5h"}) EXPECT_FALSE(ParseDuration(bad)) << bad;
+  for (const char* bad : {"", "m", "5x", "-5m", "5m3", "1.5h"})
+    EXPECT_FALSE(ParseDuration(bad)) << bad;
   EXPECT_EQ(FormatDuration(90 * kMsPerMinute), "1h30m");
   EXPECT_EQ(FormatDuration(0), "0s");
 }

@@ -1,9 +1,9 @@
 #include "demo/demo_fleet.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-
-#include <fmt/format.h>
 
 namespace gpuledger {
 namespace {
@@ -43,8 +43,8 @@ constexpr std::array<MachineType, 5> kTypes = {{
     {"l4", "NVIDIA L4", 1, 0.98},
 }};
 
-constexpr std::array<const char*, 12> kPeople = {"asha", "bruno", "chen", "dana", "eli", "farah",
-                                                 "gus", "hiro", "ines", "jon", "kemi", "lars"};
+constexpr std::array<const char*, 12> kPeople = {"asha", "bruno", "chen", "dana", "eli",  "farah",
+                                                 "gus",  "hiro",  "ines", "jon",  "kemi", "lars"};
 constexpr std::array<const char*, 5> kTeams = {"vision", "nlp", "speech", "recsys", "platform"};
 constexpr std::array<const char*, 5> kProjects = {"detector-v3", "llm-finetune", "asr-large",
                                                   "ranker", "infra"};
@@ -52,8 +52,11 @@ constexpr std::array<const char*, 5> kProjects = {"detector-v3", "llm-finetune",
 const MachineType& PickType(Rng& rng, bool never_used) {
   const int r = static_cast<int>(rng.Uniform(0, 99));
   if (never_used) {
-    return r < 6 ? kTypes[0] : r < 16 ? kTypes[1] : r < 36 ? kTypes[2] : r < 65 ? kTypes[3]
-                                                                                 : kTypes[4];
+    return r < 6    ? kTypes[0]
+           : r < 16 ? kTypes[1]
+           : r < 36 ? kTypes[2]
+           : r < 65 ? kTypes[3]
+                    : kTypes[4];
   }
   return r < 30 ? kTypes[0] : r < 65 ? kTypes[1] : kTypes[2];
 }
@@ -142,8 +145,10 @@ void PlanOutages(Rng& rng, const BillingPeriod& b, DemoMachinePlan* plan) {
   // Merge overlaps so the list stays disjoint.
   std::vector<Outage> merged;
   for (const Outage& o : plan->outages) {
-    if (!merged.empty() && o.from <= merged.back().to) merged.back().to = std::max(merged.back().to, o.to);
-    else merged.push_back(o);
+    if (!merged.empty() && o.from <= merged.back().to)
+      merged.back().to = std::max(merged.back().to, o.to);
+    else
+      merged.push_back(o);
   }
   plan->outages = std::move(merged);
 }
@@ -169,8 +174,8 @@ Result<DemoFleet> MakeDemoFleet(const DemoOptions& options) {
     Rng rng(options.seed * 1000003 + static_cast<uint64_t>(i) + 1);
     const MachineType& type = PickType(rng, never[i]);
     const int team = static_cast<int>(rng.Uniform(0, kTeams.size() - 1));
-    Machine& m = demo.fleet.AddMachine(fmt::format("{}-{}x{}-{:03}", kTeams[team], type.tag,
-                                                   type.gpus, i + 1));
+    Machine& m = demo.fleet.AddMachine(
+        fmt::format("{}-{}x{}-{:03}", kTeams[team], type.tag, type.gpus, i + 1));
     m.gpu_count = type.gpus;
     const int max_life = std::max(1, options.days);
     const int64_t life_days = never[i] ? rng.Uniform(std::min(5, max_life), std::min(120, max_life))

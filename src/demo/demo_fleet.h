@@ -19,8 +19,8 @@ struct DemoOptions {
   int never_used = 293;  // of "machines"
   int days = 182;        // two quarters
   uint64_t seed = 42;
-  TimeMs start = 1735689600000;            // 2025-01-01T00:00:00Z
-  DurationMs poll_ms = 5 * kMsPerMinute;   // one sample per GPU per poll
+  TimeMs start = 1735689600000;           // 2025-01-01T00:00:00Z
+  DurationMs poll_ms = 5 * kMsPerMinute;  // one sample per GPU per poll
 };
 
 // What a machine's GPUs are doing over a stretch of time.
@@ -48,8 +48,8 @@ struct DemoMachinePlan {
 
 struct DemoFleet {
   DemoOptions options;
-  Fleet fleet;                          // machines (one billing period each) and jobs
-  std::vector<DemoMachinePlan> plans;   // by machine index
+  Fleet fleet;                         // machines (one billing period each) and jobs
+  std::vector<DemoMachinePlan> plans;  // by machine index
 };
 
 // Builds the fleet. Usage error when never_used > machines or a count is not positive.

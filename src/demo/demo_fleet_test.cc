@@ -68,8 +68,7 @@ TEST(DemoFleet, WrittenFilesAuditToTheSameFigures) {
   paths.jobs = (dir / "jobs.csv").string();
   auto loaded = LoadFleet(paths, std::nullopt, &utc);
   ASSERT_TRUE(loaded) << loaded.error().ToString();
-  AuditInputs in{&loaded->fleet, &loaded->telemetry, loaded->inventory_stats,
-                 loaded->jobs_stats};
+  AuditInputs in{&loaded->fleet, &loaded->telemetry, loaded->inventory_stats, loaded->jobs_stats};
   auto from_files = RunAudit(in, AuditOptions{});
   ASSERT_TRUE(from_files);
   auto in_memory = AuditInMemory(*demo);

@@ -28,8 +28,10 @@ int UtilFor(const DemoFleet& demo, const ActivitySegment* seg, size_t m, int gpu
   const bool applies = seg != nullptr && (seg->gpu_mask >> (gpu & 31) & 1u);
   const Activity a = applies ? seg->activity : Activity::kIdle;
   switch (a) {
-    case Activity::kIdle: return static_cast<int>(h % 3);
-    case Activity::kSetupHang: return 0;
+    case Activity::kIdle:
+      return static_cast<int>(h % 3);
+    case Activity::kSetupHang:
+      return 0;
     case Activity::kBusy: {
       const uint64_t hour = Mix(Mix(demo.options.seed, m), static_cast<uint64_t>(t / kMsPerHour));
       if (hour % 100 < 12) return static_cast<int>(h % 4);  // a stalled input pipeline
@@ -93,8 +95,7 @@ Result<void> WriteMachineCsv(const DemoFleet& demo, size_t m, const std::filesys
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
   if (!f) return MakeError(ErrorCode::kIo, "cannot write", path.string());
   const std::string& model = demo.fleet.machines[m].billing[0].gpu_model;
-  std::string buf =
-      "timestamp, index, name, utilization.gpu [%], memory.used [MiB]\n";
+  std::string buf = "timestamp, index, name, utilization.gpu [%], memory.used [MiB]\n";
   TimeMs last_t = kTimeMin;
   std::string stamp;
   bool ok = true;
@@ -116,9 +117,9 @@ std::string InventoryCsv(const Fleet& fleet) {
   std::string out = "machine,gpu_count,gpu_model,hourly_usd,owner,team,project,start,end\n";
   for (const Machine& m : fleet.machines) {
     const BillingPeriod& b = m.billing[0];
-    fmt::format_to(std::back_inserter(out), "{},{},{},{:.2f},{},{},{},{},{}\n", m.name,
-                   m.gpu_count, b.gpu_model, b.hourly_usd, b.owner, b.team, b.project,
-                   FormatIsoUtc(b.start), IsoOrEmpty(b.end));
+    fmt::format_to(std::back_inserter(out), "{},{},{},{:.2f},{},{},{},{},{}\n", m.name, m.gpu_count,
+                   b.gpu_model, b.hourly_usd, b.owner, b.team, b.project, FormatIsoUtc(b.start),
+                   IsoOrEmpty(b.end));
   }
   return out;
 }
@@ -129,8 +130,8 @@ std::string JobsCsv(const Fleet& fleet) {
     std::string gpus;
     for (int g : j.gpus) gpus += (gpus.empty() ? "" : ";") + std::to_string(g);
     fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}\n", j.id, j.machine,
-                   gpus, j.owner, FormatIsoUtc(j.start), IsoOrEmpty(j.end), j.status,
-                   j.exit_code, j.repo, j.commit, j.pr);
+                   gpus, j.owner, FormatIsoUtc(j.start), IsoOrEmpty(j.end), j.status, j.exit_code,
+                   j.repo, j.commit, j.pr);
   }
   return out;
 }
@@ -168,8 +169,10 @@ std::vector<TelemetrySource> DemoTelemetry(const DemoFleet& demo) {
         if (!in_order) return;
         ++stats->rows_read;
         const SampleVerdict v = sink->Add(g, t, util, InputOrder(static_cast<uint32_t>(m), ++line));
-        if (v == SampleVerdict::kOutOfOrder) in_order = false;
-        else if (v == SampleVerdict::kAccepted || v == SampleVerdict::kDuplicate) ++stats->rows_accepted;
+        if (v == SampleVerdict::kOutOfOrder)
+          in_order = false;
+        else if (v == SampleVerdict::kAccepted || v == SampleVerdict::kDuplicate)
+          ++stats->rows_accepted;
       });
       bytes->fetch_add(line * 60, std::memory_order_relaxed);
       return in_order;

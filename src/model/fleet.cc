@@ -31,11 +31,11 @@ bool ClassifyJobStatus(std::string_view status, bool* failed) {
   }
   if (key.ends_with("by")) key.resize(key.size() - 2);
   static constexpr std::array<std::string_view, 13> kFailed = {
-      "failed", "fail", "cancelled", "canceled", "timeout", "timedout", "killed",
-      "outofmemory", "oom", "nodefailure", "nodefail", "preempted", "bootfail"};
+      "failed",      "fail", "cancelled",   "canceled", "timeout",   "timedout", "killed",
+      "outofmemory", "oom",  "nodefailure", "nodefail", "preempted", "bootfail"};
   static constexpr std::array<std::string_view, 10> kOk = {
-      "completed", "complete", "succeeded", "success", "ok", "running",
-      "pending", "suspended", "done", "finished"};
+      "completed", "complete", "succeeded", "success", "ok",
+      "running",   "pending",  "suspended", "done",    "finished"};
   if (std::find(kFailed.begin(), kFailed.end(), key) != kFailed.end() || key == "deadline") {
     *failed = true;
     return true;

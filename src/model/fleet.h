@@ -13,9 +13,9 @@ namespace gpuledger {
 // One stretch during which a machine was paid for, [start, end).
 struct BillingPeriod {
   TimeMs start = kTimeMin;
-  TimeMs end = kTimeMax;    // kTimeMax: still billed (open-ended)
-  double hourly_usd = 0;    // the whole machine's price per hour
-  std::string owner;        // may be empty
+  TimeMs end = kTimeMax;  // kTimeMax: still billed (open-ended)
+  double hourly_usd = 0;  // the whole machine's price per hour
+  std::string owner;      // may be empty
   std::string team;
   std::string project;
   std::string gpu_model;
@@ -23,7 +23,7 @@ struct BillingPeriod {
 
 struct Machine {
   std::string name;
-  int gpu_count = 0;  // 0 until known when billed from telemetry
+  int gpu_count = 0;                   // 0 until known when billed from telemetry
   std::vector<BillingPeriod> billing;  // sorted by start, non-overlapping
   // True in --price-per-gpu-hour mode: billed from its first to its last sample (+ max_gap),
   // at price_per_gpu_hour per GPU seen; billing then holds one open period of that price.

@@ -9,8 +9,10 @@ constexpr int kUsdDecimals = 4;
 constexpr int kHourDecimals = 6;
 
 void WriteTime(JsonWriter& w, TimeMs t) {
-  if (t <= kTimeMin || t >= kTimeMax) w.Null();
-  else w.String(FormatIsoUtc(t));
+  if (t <= kTimeMin || t >= kTimeMax)
+    w.Null();
+  else
+    w.String(FormatIsoUtc(t));
 }
 
 void WriteCategories(JsonWriter& w, const Totals& t, bool hours) {
@@ -18,8 +20,10 @@ void WriteCategories(JsonWriter& w, const Totals& t, bool hours) {
   for (Category c : kAllCategories) {
     const Spend& s = t.categories[static_cast<int>(c)];
     w.Key(CategoryId(c));
-    if (hours) w.Number(s.GpuHours(), kHourDecimals);
-    else w.Number(s.usd, kUsdDecimals);
+    if (hours)
+      w.Number(s.GpuHours(), kHourDecimals);
+    else
+      w.Number(s.usd, kUsdDecimals);
   }
   w.EndObject();
 }
@@ -98,8 +102,10 @@ std::string AuditToJson(const AuditResult& r) {
   w.Key("max_gap_s").Number(static_cast<double>(r.options.max_gap_ms) / 1000, 3);
   w.Key("pricing").String(r.options.price_per_gpu_hour ? "per_gpu_hour" : "inventory");
   w.Key("price_per_gpu_hour");
-  if (r.options.price_per_gpu_hour) w.Number(*r.options.price_per_gpu_hour);
-  else w.Null();
+  if (r.options.price_per_gpu_hour)
+    w.Number(*r.options.price_per_gpu_hour);
+  else
+    w.Null();
   w.EndObject();
 
   w.Key("machines_total").Int(static_cast<int64_t>(r.machines.size()));
@@ -111,7 +117,8 @@ std::string AuditToJson(const AuditResult& r) {
   w.EndArray();
   w.Key("cost_total_usd").Number(total.usd, kUsdDecimals);
   w.Key("cost_below_threshold_usd").Number(r.totals.below_threshold.usd, kUsdDecimals);
-  w.Key("share_below_threshold").Number(total.usd > 0 ? r.totals.below_threshold.usd / total.usd : 0);
+  w.Key("share_below_threshold")
+      .Number(total.usd > 0 ? r.totals.below_threshold.usd / total.usd : 0);
   w.Key("gpu_hours_total").Number(total.GpuHours(), kHourDecimals);
   w.Key("gpu_hours_below_threshold").Number(r.totals.below_threshold.GpuHours(), kHourDecimals);
   w.Key("categories");

@@ -20,7 +20,9 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
-void Section(std::string* out, std::string_view title) { fmt::format_to(std::back_inserter(*out), "\n{}\n", title); }
+void Section(std::string* out, std::string_view title) {
+  fmt::format_to(std::back_inserter(*out), "\n{}\n", title);
+}
 
 void Categories(const AuditResult& r, std::string* out) {
   const double total = r.totals.Total().usd;
@@ -29,9 +31,8 @@ void Categories(const AuditResult& r, std::string* out) {
                  "GPU-hours", "USD", "share", "what would have saved it");
   for (Category c : kAllCategories) {
     const Spend& s = r.totals.categories[static_cast<int>(c)];
-    fmt::format_to(std::back_inserter(*out), "  {:<20} {:>12.1f} {:>16} {:>8}  {}\n",
-                   CategoryId(c), s.GpuHours(), FormatUsd(s.usd), Share(s.usd, total),
-                   CategoryPractice(c));
+    fmt::format_to(std::back_inserter(*out), "  {:<20} {:>12.1f} {:>16} {:>8}  {}\n", CategoryId(c),
+                   s.GpuHours(), FormatUsd(s.usd), Share(s.usd, total), CategoryPractice(c));
   }
 }
 
@@ -91,8 +92,9 @@ void NeverUsed(const AuditResult& r, int top, std::string* out) {
 
 void Input(std::string_view name, const SourceStats& s, std::string* out) {
   if (s.files == 0 && s.rows_read == 0) return;
-  fmt::format_to(std::back_inserter(*out), "  {:<10} {} file(s), {} rows read, {} accepted, {} rejected\n",
-                 name, s.files, s.rows_read, s.rows_accepted, s.RowsRejected());
+  fmt::format_to(std::back_inserter(*out),
+                 "  {:<10} {} file(s), {} rows read, {} accepted, {} rejected\n", name, s.files,
+                 s.rows_read, s.rows_accepted, s.RowsRejected());
   auto list = [&](std::string_view kind, const Problems& problems) {
     for (const auto& [reason, e] : problems.entries()) {
       fmt::format_to(std::back_inserter(*out), "    {:<8} {:<18} {:>10}  first at {}{}\n", kind,
@@ -120,8 +122,8 @@ std::string AuditToTable(const AuditResult& r, int top) {
   fmt::format_to(std::back_inserter(out),
                  "gpuledger audit: {} machines, {} → {} ({}), threshold {} %, max gap {}\n",
                  r.machines.size(), FormatIsoUtc(r.window_from), FormatIsoUtc(r.window_to),
-                 FormatDuration(span / kMsPerMinute * kMsPerMinute),
-                 r.options.threshold_pct, FormatDuration(r.options.max_gap_ms));
+                 FormatDuration(span / kMsPerMinute * kMsPerMinute), r.options.threshold_pct,
+                 FormatDuration(r.options.max_gap_ms));
   auto line = [&](const std::string& label, const std::string& hours, const Spend& spend) {
     fmt::format_to(std::back_inserter(out), "  {:<32} {:>20} {:>16} {:>8}\n", label, hours,
                    FormatUsd(spend.usd), Share(spend.usd, total.usd));
@@ -129,8 +131,8 @@ std::string AuditToTable(const AuditResult& r, int top) {
   auto hours = [](const Spend& s) { return fmt::format("{:.1f} GPU-hours", s.GpuHours()); };
   out += "\n";
   line("billed GPU time", hours(total), total);
-  line(fmt::format("below {} % (measured)", r.options.threshold_pct), hours(r.totals.below_threshold),
-       r.totals.below_threshold);
+  line(fmt::format("below {} % (measured)", r.options.threshold_pct),
+       hours(r.totals.below_threshold), r.totals.below_threshold);
   line(fmt::format("never used: {} of {} machines", r.MachinesNeverUsed(), r.machines.size()),
        hours(r.totals.categories[0]), r.totals.categories[0]);
   line("no owner (unattributed)", hours(r.totals.unattributed), r.totals.unattributed);

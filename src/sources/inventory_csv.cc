@@ -55,7 +55,10 @@ Result<void> ReadInventory(std::string_view text, const std::string& file, uint3
     Row row;
     row.line = r.line;
     const std::string machine = get(r, c_machine);
-    if (machine.empty()) { reject("missing_machine", "no machine name"); continue; }
+    if (machine.empty()) {
+      reject("missing_machine", "no machine name");
+      continue;
+    }
     if (!ReadInt(r.fields[*c_gpus], 1, 1024, &row.gpu_count)) {
       reject("bad_gpu_count", "gpu_count '" + get(r, c_gpus) + "'");
       continue;
@@ -81,9 +84,8 @@ Result<void> ReadInventory(std::string_view text, const std::string& file, uint3
   }
 
   for (auto& [name, rows] : by_machine) {
-    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-      return a.period.start < b.period.start;
-    });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return a.period.start < b.period.start; });
     int64_t index = fleet->Find(name);
     for (Row& row : rows) {
       auto reject = [&](std::string_view reason, std::string detail) {
@@ -91,8 +93,8 @@ Result<void> ReadInventory(std::string_view text, const std::string& file, uint3
       };
       Machine* m = index >= 0 ? &fleet->machines[index] : nullptr;
       if (m != nullptr && m->gpu_count != row.gpu_count) {
-        reject("gpu_count_mismatch", "an earlier row gives " + name + " " +
-                                         std::to_string(m->gpu_count) + " GPUs");
+        reject("gpu_count_mismatch",
+               "an earlier row gives " + name + " " + std::to_string(m->gpu_count) + " GPUs");
         continue;
       }
       if (m != nullptr && !m->billing.empty() && row.period.start < m->billing.back().end) {

@@ -9,8 +9,8 @@
 namespace gpuledger {
 
 Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t file_index,
-                      const TimeZone& zone, const KnownMachines& machines,
-                      std::vector<Job>* jobs, SourceStats* stats) {
+                      const TimeZone& zone, const KnownMachines& machines, std::vector<Job>* jobs,
+                      SourceStats* stats) {
   CsvTable table(text);
   const auto c_machine = table.Column({"machine", "host", "hostname", "node"});
   const auto c_start = table.Column({"start", "started_at"});
@@ -59,7 +59,8 @@ Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t f
       continue;
     }
     const int gpu_count = known->second;
-    if (gpu_count > 0 && !job.gpus.empty() && *std::max_element(job.gpus.begin(), job.gpus.end()) >= gpu_count) {
+    if (gpu_count > 0 && !job.gpus.empty() &&
+        *std::max_element(job.gpus.begin(), job.gpus.end()) >= gpu_count) {
       reject("unknown_gpu", "gpus '" + get(r, c_gpus) + "' on a machine with " +
                                 std::to_string(gpu_count) + " GPUs");
       continue;

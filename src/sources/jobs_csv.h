@@ -24,7 +24,7 @@ using KnownMachines = std::unordered_map<std::string, int>;
 // unknown_status. Noted: duplicate_job_id, missing_status (taken as not failed).
 // Fails (kParse) only when the header lacks a required column.
 Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t file_index,
-                      const TimeZone& zone, const KnownMachines& machines,
-                      std::vector<Job>* jobs, SourceStats* stats);
+                      const TimeZone& zone, const KnownMachines& machines, std::vector<Job>* jobs,
+                      SourceStats* stats);
 
 }  // namespace gpuledger

@@ -36,8 +36,8 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
     if (!text) return std::unexpected(text.error());
     KnownMachines known;
     for (const Machine& m : out.fleet.machines) known[m.name] = m.gpu_count;
-    auto ok = ReadJobs(*text, paths.jobs, file_index++, *zone, known, &out.fleet.jobs,
-                       &out.jobs_stats);
+    auto ok =
+        ReadJobs(*text, paths.jobs, file_index++, *zone, known, &out.fleet.jobs, &out.jobs_stats);
     if (!ok) return std::unexpected(ok.error());
   }
   return out;

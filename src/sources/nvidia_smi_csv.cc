@@ -12,7 +12,8 @@ constexpr size_t kMaxFields = 64;
 
 std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -60,11 +61,16 @@ bool NvidiaSmiColumns::Parse(std::string_view line, NvidiaSmiColumns* out) {
   for (size_t i = 0; i < n; ++i) {
     const std::string key = ColumnKey(fields[i]);
     const int idx = static_cast<int>(i);
-    if (key == "timestamp") c.timestamp = idx;
-    else if (key == "index") c.index = idx;
-    else if (key == "utilization.gpu") c.utilization = idx;
-    else if (key == "memory.used") c.memory_used = idx;
-    else if (key == "uuid" || key == "gpu_uuid") c.uuid = idx;
+    if (key == "timestamp")
+      c.timestamp = idx;
+    else if (key == "index")
+      c.index = idx;
+    else if (key == "utilization.gpu")
+      c.utilization = idx;
+    else if (key == "memory.used")
+      c.memory_used = idx;
+    else if (key == "uuid" || key == "gpu_uuid")
+      c.uuid = idx;
   }
   if (c.timestamp < 0 || c.utilization < 0) return false;
   *out = c;
@@ -80,7 +86,10 @@ int ParseUtilization(std::string_view field, double* out) {
     int v = 0;
     bool digits = true;
     for (char c : field) {
-      if (c < '0' || c > '9') { digits = false; break; }
+      if (c < '0' || c > '9') {
+        digits = false;
+        break;
+      }
       v = v * 10 + (c - '0');
     }
     if (digits) {
@@ -153,8 +162,9 @@ bool NvidiaSmiReader::Line(std::string_view line, uint64_t line_no) {
     case SampleVerdict::kDuplicate:
       ++stats_->rows_accepted;
       stats_->notes.Add("duplicate_time", file_, line_no, InputOrder(file_index_, line_no),
-                        "GPU " + std::to_string(gpu) + " already had a sample at this instant; "
-                        "the later row wins");
+                        "GPU " + std::to_string(gpu) +
+                            " already had a sample at this instant; "
+                            "the later row wins");
       return true;
     case SampleVerdict::kUnknownGpu:
       Reject("unknown_gpu", line_no, "GPU index " + std::to_string(gpu));

@@ -19,7 +19,7 @@ struct NvidiaSmiColumns {
   int utilization = -1;  // utilization.gpu
   int memory_used = -1;  // optional, not needed by the audit
   int uuid = -1;
-  size_t count = 0;      // fields per row
+  size_t count = 0;  // fields per row
 
   // True when "line" is a header naming at least timestamp and utilization.gpu.
   static bool Parse(std::string_view line, NvidiaSmiColumns* out);
@@ -42,7 +42,10 @@ class NvidiaSmiReader {
   // "file" labels problems; "file_index" ranks them (InputOrder). Pointers must outlive this.
   NvidiaSmiReader(std::string file, uint32_t file_index, const TimeZone* zone, SampleSink* sink,
                   SourceStats* stats)
-      : file_(std::move(file)), file_index_(file_index), parser_(zone), sink_(sink),
+      : file_(std::move(file)),
+        file_index_(file_index),
+        parser_(zone),
+        sink_(sink),
         stats_(stats) {}
 
   // Reads one line. Returns false when the sink refused a sample as out of order: the caller

@@ -59,8 +59,9 @@ TEST(NvidiaSmiCsv, HeaderWithoutUtilizationIsNoHeader) {
 }
 
 TEST(NvidiaSmiCsv, FieldCountMustMatchTheHeader) {
-  auto p = Parse("timestamp, index, utilization.gpu [%]\n2023/06/22 18:53:36.635, 0\n"
-                 "2023/06/22 18:53:37.635, 0, 5 %, extra\n");
+  auto p = Parse(
+      "timestamp, index, utilization.gpu [%]\n2023/06/22 18:53:36.635, 0\n"
+      "2023/06/22 18:53:37.635, 0, 5 %, extra\n");
   EXPECT_EQ(Rejected(p, "field_count"), 2u);
   EXPECT_EQ(p.stats.rejected.entries().at("field_count").Where(), "f.csv:2");
 }
@@ -94,7 +95,8 @@ TEST(NvidiaSmiCsv, ReadsValuesWithUnitsAndLeadingSpaces) {
   auto p = Parse(
       "timestamp, index, name, pci.bus_id, utilization.gpu [%], utilization.memory [%], "
       "memory.used [MiB]\n"
-      "2023/06/22 18:53:36.635, 1, NVIDIA GeForce RTX 2070, 00000000:01:00.0, 16 %, 4 %, 754 MiB\n");
+      "2023/06/22 18:53:36.635, 1, NVIDIA GeForce RTX 2070, 00000000:01:00.0, 16 %, 4 %, 754 "
+      "MiB\n");
   ASSERT_EQ(p.samples.size(), 1u);
   EXPECT_EQ(p.samples[0].gpu, 1);
   EXPECT_EQ(p.samples[0].util, 16);
@@ -102,8 +104,9 @@ TEST(NvidiaSmiCsv, ReadsValuesWithUnitsAndLeadingSpaces) {
 }
 
 TEST(NvidiaSmiCsv, NoUnitsEpochSecondsAndNoIndexMeansGpuZero) {
-  auto p = Parse("timestamp,memory.used,memory.total,utilization.gpu\n1764189075,1, 24576, 0\n"
-                 "1764189135.5,442, 24576, 93\n");
+  auto p = Parse(
+      "timestamp,memory.used,memory.total,utilization.gpu\n1764189075,1, 24576, 0\n"
+      "1764189135.5,442, 24576, 93\n");
   ASSERT_EQ(p.samples.size(), 2u);
   EXPECT_EQ(p.samples[0].gpu, 0);
   EXPECT_EQ(p.samples[0].t, 1764189075000);
@@ -112,23 +115,26 @@ TEST(NvidiaSmiCsv, NoUnitsEpochSecondsAndNoIndexMeansGpuZero) {
 }
 
 TEST(NvidiaSmiCsv, RepeatedHeadersAreSkippedAndNoted) {
-  auto p = Parse("timestamp, index, utilization.gpu [%]\n2023/06/22 18:53:36.635, 0, 5 %\n"
-                 "timestamp, index, utilization.gpu [%]\n2023/06/22 18:53:37.635, 0, 6 %\n");
+  auto p = Parse(
+      "timestamp, index, utilization.gpu [%]\n2023/06/22 18:53:36.635, 0, 5 %\n"
+      "timestamp, index, utilization.gpu [%]\n2023/06/22 18:53:37.635, 0, 6 %\n");
   EXPECT_EQ(p.samples.size(), 2u);
   EXPECT_EQ(p.stats.notes.entries().at("repeated_header").count, 1u);
   EXPECT_EQ(p.stats.rows_read, 2u);
 }
 
 TEST(NvidiaSmiCsv, HeaderMayChangeColumnOrder) {
-  auto p = Parse("timestamp, index, utilization.gpu [%]\n2023/06/22 18:53:36.635, 0, 5 %\n"
-                 "utilization.gpu [%], timestamp, index\n 7 %, 2023/06/22 18:53:37.635, 1\n");
+  auto p = Parse(
+      "timestamp, index, utilization.gpu [%]\n2023/06/22 18:53:36.635, 0, 5 %\n"
+      "utilization.gpu [%], timestamp, index\n 7 %, 2023/06/22 18:53:37.635, 1\n");
   ASSERT_EQ(p.samples.size(), 2u);
   EXPECT_EQ(p.samples[1].gpu, 1);
   EXPECT_EQ(p.samples[1].util, 7);
 }
 
 TEST(NvidiaSmiCsv, CrlfBomAndBlankLines) {
-  auto p = Parse("\xEF\xBB\xBFtimestamp, utilization.gpu [%]\r\n\r\n2023/06/22 18:53:36.635, 5 %\r\n");
+  auto p =
+      Parse("\xEF\xBB\xBFtimestamp, utilization.gpu [%]\r\n\r\n2023/06/22 18:53:36.635, 5 %\r\n");
   ASSERT_EQ(p.samples.size(), 1u);
   EXPECT_EQ(p.samples[0].util, 5);
   EXPECT_TRUE(p.stats.rejected.empty());

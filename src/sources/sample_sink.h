@@ -9,10 +9,10 @@ namespace gpuledger {
 
 enum class SampleVerdict {
   kAccepted,
-  kDuplicate,     // same instant as the GPU's previous sample: it replaces that one
-  kUnknownGpu,    // the machine has no GPU with this index
+  kDuplicate,       // same instant as the GPU's previous sample: it replaces that one
+  kUnknownGpu,      // the machine has no GPU with this index
   kUnknownMachine,  // the machine is not part of the audit
-  kOutOfOrder,    // earlier than the GPU's previous sample: the reader must stop
+  kOutOfOrder,      // earlier than the GPU's previous sample: the reader must stop
 };
 
 // Receives one machine's valid samples in read order.

@@ -14,7 +14,9 @@ uint64_t Count(const Problems& p, const std::string& reason) {
 }
 
 TEST(CsvTable, QuotesEscapesEmbeddedNewlinesAndBom) {
-  CsvTable t("\xEF\xBB\xBF" "a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\n\n\"multi\nline\",2\n");
+  CsvTable t(
+      "\xEF\xBB\xBF"
+      "a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\n\n\"multi\nline\",2\n");
   ASSERT_EQ(t.header().size(), 2u);
   EXPECT_EQ(t.header()[0], "a");
   ASSERT_EQ(t.rows().size(), 2u);
@@ -49,9 +51,9 @@ TEST(Inventory, BadRowsAreRejectedByReason) {
       "m6,8,H100,$49.5,b,t,p,2025-02-01,\n",        // a second period, open-ended
       "inv.csv", 0, TimeZone::Utc(), &fleet, &stats);
   ASSERT_TRUE(r);
-  for (const char* reason : {"missing_machine", "bad_gpu_count", "bad_price", "bad_time",
-                             "end_before_start", "field_count", "gpu_count_mismatch",
-                             "overlapping_billing"}) {
+  for (const char* reason :
+       {"missing_machine", "bad_gpu_count", "bad_price", "bad_time", "end_before_start",
+        "field_count", "gpu_count_mismatch", "overlapping_billing"}) {
     EXPECT_EQ(Count(stats.rejected, reason), 1u) << reason;
   }
   EXPECT_EQ(stats.rejected.entries().at("bad_gpu_count").Where(), "inv.csv:3");
@@ -71,15 +73,15 @@ TEST(Jobs, BadRowsAreRejectedByReason) {
   SourceStats stats;
   auto r = ReadJobs(
       "job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr\n"
-      "j1,ghost,,a,2025-01-01,,running,,,,\n"                  // unknown_machine
-      "j2,m,0;x,a,2025-01-01,,running,,,,\n"                   // bad_gpus
-      "j3,m,0;4,a,2025-01-01,,running,,,,\n"                   // unknown_gpu
-      "j4,m,,a,,2025-01-02,completed,0,,,\n"                   // bad_time (no start)
-      "j5,m,,a,2025-01-02,2025-01-01,completed,0,,,\n"         // end_before_start
-      "j6,m,,a,2025-01-01,2025-01-02,exploded,,,,\n"           // unknown_status
-      "j7,m,,a,2025-01-01\n"                                   // field_count
+      "j1,ghost,,a,2025-01-01,,running,,,,\n"           // unknown_machine
+      "j2,m,0;x,a,2025-01-01,,running,,,,\n"            // bad_gpus
+      "j3,m,0;4,a,2025-01-01,,running,,,,\n"            // unknown_gpu
+      "j4,m,,a,,2025-01-02,completed,0,,,\n"            // bad_time (no start)
+      "j5,m,,a,2025-01-02,2025-01-01,completed,0,,,\n"  // end_before_start
+      "j6,m,,a,2025-01-01,2025-01-02,exploded,,,,\n"    // unknown_status
+      "j7,m,,a,2025-01-01\n"                            // field_count
       "j8,m,1;3,a,2025-01-01,2025-01-02,CANCELLED by 123,,r,c,7\n"
-      "j8,t,7,b,2025-01-01,,,,,,\n",                           // duplicate id, missing status
+      "j8,t,7,b,2025-01-01,,,,,,\n",  // duplicate id, missing status
       "jobs.csv", 3, TimeZone::Utc(), known, &jobs, &stats);
   ASSERT_TRUE(r);
   for (const char* reason : {"unknown_machine", "bad_gpus", "unknown_gpu", "bad_time",

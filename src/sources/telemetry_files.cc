@@ -34,11 +34,10 @@ Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::str
   }
   std::sort(files.begin(), files.end(),
             [](const TelemetryFile& a, const TelemetryFile& b) { return a.path < b.path; });
-  files.erase(std::unique(files.begin(), files.end(),
-                          [](const TelemetryFile& a, const TelemetryFile& b) {
-                            return a.path == b.path;
-                          }),
-              files.end());
+  files.erase(
+      std::unique(files.begin(), files.end(),
+                  [](const TelemetryFile& a, const TelemetryFile& b) { return a.path == b.path; }),
+      files.end());
   return files;
 }
 
