@@ -329,6 +329,20 @@ TEST(AuditAttribution, UnknownGpusAndMachinesAreRejected) {
   EXPECT_NEAR(r.totals.Total().usd, 10, kEps);
 }
 
+TEST(AuditAttribution, MachinesBilledOutsideTheWindowAreNotInTheAudit) {
+  Fleet f;
+  AddMachine(&f, "early", 1, 0, 10);
+  AddMachine(&f, "late", 1, 30, 40);
+  AuditOptions o;
+  o.window_from = Min(20);
+  o.window_to = Min(50);
+  auto r = RunOn(f, {SourceFromText("early", SmiText({{0, 0, "0"}}))}, o);
+  ASSERT_EQ(r.machines.size(), 1u);
+  EXPECT_EQ(r.machines[0].name, "late");
+  EXPECT_EQ(r.MachinesNeverUsed(), 0);
+  EXPECT_NEAR(Usd(r, Category::kUnmonitored), 10, kEps);
+}
+
 TEST(AuditAttribution, MachineWithoutTelemetryIsUnmonitored) {
   Fleet f;
   AddMachine(&f, "m", 2, 0, 10);

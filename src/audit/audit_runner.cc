@@ -179,8 +179,10 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
   for (Task& t : tasks) {
     result.telemetry.Merge(t.stats);
     if (!t.audit) continue;
-    result.machines.push_back(t.audit->Result(open_end));
-    RollUp(result.machines.back(), &result);
+    MachineResult m = t.audit->Result(open_end);
+    if (m.billed_from >= m.billed_to) continue;  // not billed inside the window
+    RollUp(m, &result);
+    result.machines.push_back(std::move(m));
   }
   result.telemetry.files = 0;
   for (const TelemetrySource& src : *in.telemetry) result.telemetry.files += src.files.size();
