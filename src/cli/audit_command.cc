@@ -5,7 +5,6 @@
 
 #include "audit/audit_runner.h"
 #include "cli/commands.h"
-#include "cli/progress.h"
 #include "core/time.h"
 #include "sources/load_fleet.h"
 
@@ -60,15 +59,7 @@ int RunAuditCommand(const AuditFlags& flags) {
 
   AuditInputs inputs{&loaded->fleet, &loaded->telemetry, loaded->inventory_stats,
                      loaded->jobs_stats};
-  AuditProgress progress;
-  Result<AuditResult> result;
-  {
-    ProgressLine line(&progress);
-    result = RunAudit(inputs, *options, &progress);
-  }
-  if (!result) return ReportError("audit", result.error());
-  fmt::print("{}", RenderAudit(*result, flags.format, flags.top));
-  return kExitOk;
+  return AuditAndPrint("audit", inputs, *options, flags.format, flags.top);
 }
 
 }  // namespace

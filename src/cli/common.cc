@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/progress.h"
 #include "core/time_parser.h"
 #include "report/audit_json.h"
 #include "report/audit_text.h"
@@ -36,10 +37,22 @@ Result<TimeMs> ParseTimeFlag(std::string_view flag, const std::string& text, con
   return t;
 }
 
-std::string RenderAudit(const AuditResult& result, const std::string& format, int top) {
-  if (format == "json") return AuditToJson(result);
-  if (format == "csv") return AuditToCsv(result);
-  return AuditToTable(result, top);
+int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const AuditOptions& options,
+                  const std::string& format, int top) {
+  AuditProgress progress;
+  Result<AuditResult> result;
+  {
+    ProgressLine line(&progress);
+    result = RunAudit(inputs, options, &progress);
+  }
+  if (!result) return ReportError(command, result.error());
+  if (format == "json")
+    fmt::print("{}", AuditToJson(*result));
+  else if (format == "csv")
+    fmt::print("{}", AuditToCsv(*result));
+  else
+    fmt::print("{}", AuditToTable(*result, top));
+  return kExitOk;
 }
 
 int Run(CLI::App& app, int argc, char** argv, const Outcome& outcome) {

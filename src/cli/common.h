@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "audit/audit_result.h"
+#include "audit/audit_runner.h"
 #include "core/error.h"
 #include "core/time_zone.h"
 
@@ -31,8 +31,10 @@ int ReportError(std::string_view command, const Error& error);
 Result<TimeMs> ParseTimeFlag(std::string_view flag, const std::string& text, const TimeZone& zone,
                              TimeMs if_empty);
 
-// The audit rendered as table, json or csv.
-std::string RenderAudit(const AuditResult& result, const std::string& format, int top);
+// Runs the audit with a progress line on stderr, prints it on stdout as table, json or csv,
+// and returns the exit code.
+int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const AuditOptions& options,
+                  const std::string& format, int top);
 
 // Parses and runs "app"; maps parse errors to kExitUsage and --help to kExitOk.
 int Run(CLI::App& app, int argc, char** argv, const Outcome& outcome);

@@ -5,7 +5,6 @@
 
 #include "audit/audit_runner.h"
 #include "cli/commands.h"
-#include "cli/progress.h"
 #include "demo/demo_fleet.h"
 
 namespace gpuledger::cli {
@@ -36,15 +35,7 @@ int RunDemoCommand(const DemoFlags& flags) {
 
   const std::vector<TelemetrySource> telemetry = DemoTelemetry(*demo);
   AuditInputs inputs{&demo->fleet, &telemetry, {}, {}};
-  AuditProgress progress;
-  Result<AuditResult> result;
-  {
-    ProgressLine line(&progress);
-    result = RunAudit(inputs, AuditOptions{}, &progress);
-  }
-  if (!result) return ReportError("demo", result.error());
-  fmt::print("{}", RenderAudit(*result, flags.format, flags.top));
-  return kExitOk;
+  return AuditAndPrint("demo", inputs, AuditOptions{}, flags.format, flags.top);
 }
 
 }  // namespace
