@@ -5,44 +5,35 @@
 #include <vector>
 
 #include "audit/gpu_timeline.h"
-#include "sources/sample_sink.h"
+#include "audit/sample_stream.h"
 
 namespace gpuledger {
 
-// A valid sample at t stands for [t, min(t_next, t + max_gap)) (DESIGN.md, "Samples"). The
-// accumulator holds back the latest sample until the next one (or Finish) tells how long it
-// stands, then credits that stretch to the pieces it overlaps, as below or at/above threshold.
-// Memory is constant in the number of samples.
+// Credits the interval each sample stands for (SampleStream) to the pieces it overlaps, as
+// below or at/above threshold. Memory is constant in the number of samples.
 class GpuAccumulator {
  public:
   GpuAccumulator(std::vector<Piece> pieces, DurationMs max_gap_ms, double threshold_pct)
-      : pieces_(std::move(pieces)), max_gap_ms_(max_gap_ms), threshold_pct_(threshold_pct) {}
+      : pieces_(std::move(pieces)), stream_(max_gap_ms, threshold_pct) {}
 
-  // Samples must come in non-decreasing time order; a sample at the same instant as the
-  // previous one replaces it (kDuplicate); an earlier one is refused (kOutOfOrder) and changes
-  // nothing.
+  // See SampleStream::Add for the order samples must come in.
   SampleVerdict Add(TimeMs t, double util_pct);
 
   // Credits the last sample. Call once, after the last Add.
   void Finish();
 
   const std::vector<Piece>& pieces() const { return pieces_; }
-  uint64_t samples() const { return samples_; }
-  bool has_samples() const { return samples_ > 0; }
-  TimeMs first_sample() const { return first_; }
-  TimeMs last_sample() const { return pending_t_; }
+  uint64_t samples() const { return stream_.samples(); }
+  bool has_samples() const { return stream_.samples() > 0; }
+  TimeMs first_sample() const { return stream_.first_sample(); }
+  TimeMs last_sample() const { return stream_.last_sample(); }
 
  private:
-  void Credit(TimeMs from, TimeMs to, bool above);
+  void Credit(const StoodInterval& interval);
 
   std::vector<Piece> pieces_;
   size_t cursor_ = 0;  // first piece that may still overlap future credits
-  DurationMs max_gap_ms_;
-  double threshold_pct_;
-  uint64_t samples_ = 0;  // distinct instants
-  TimeMs first_ = 0;
-  TimeMs pending_t_ = 0;
-  bool pending_above_ = false;
+  SampleStream stream_;
 };
 
 }  // namespace gpuledger
