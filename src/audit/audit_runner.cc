@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <unordered_map>
 
+#include "audit/ingest.h"
 #include "audit/machine_audit.h"
-#include "audit/sorting_sink.h"
+#include "core/parallel.h"
 
 namespace gpuledger {
 namespace {
@@ -30,15 +30,7 @@ struct Task {
   std::optional<Error> error;
 };
 
-std::string FileOf(const TelemetrySource& src, uint64_t order) {
-  const uint32_t index = static_cast<uint32_t>(order >> 40);
-  for (size_t i = 0; i < src.file_indices.size(); ++i) {
-    if (src.file_indices[i] == index) return src.files[i];
-  }
-  return src.machine;
-}
-
-// Streams the machine's telemetry; if it goes backwards in time, reads it again sorted.
+// Streams the machine's telemetry (sorted if it goes backwards) into a fresh MachineAudit.
 Result<void> IngestMachine(Task* task, const AuditOptions& options, AuditProgress* progress) {
   std::atomic<uint64_t> scratch{0};
   std::atomic<uint64_t>* bytes = progress ? &progress->bytes_read : &scratch;
@@ -47,30 +39,14 @@ Result<void> IngestMachine(Task* task, const AuditOptions& options, AuditProgres
     auto r = task->source->feed(&sink, &task->stats, bytes);
     return r ? Result<void>() : std::unexpected(r.error());
   }
-  task->audit = std::make_unique<MachineAudit>(*task->machine, task->jobs, options);
-  if (task->source != nullptr) {
-    auto streamed = task->source->feed(task->audit.get(), &task->stats, bytes);
-    if (!streamed) return std::unexpected(streamed.error());
-    if (!*streamed) {
-      // Out of order: start again from nothing, holding and sorting this machine's samples.
-      task->audit = std::make_unique<MachineAudit>(*task->machine, task->jobs, options);
-      task->stats = SourceStats{};
-      SortingSink sorter(task->audit.get());
-      auto again = task->source->feed(&sorter, &task->stats, &scratch);
-      if (!again) return std::unexpected(again.error());
-      const TelemetrySource& src = *task->source;
-      auto reordered = sorter.Replay(task->audit.get(), [&](uint64_t order) {
-        task->stats.notes.Add("duplicate_time", FileOf(src, order),
-                              order & ((uint64_t{1} << 40) - 1), order,
-                              "a GPU already had a sample at this instant; the later row wins");
-      });
-      task->stats.notes.Add("out_of_order", FileOf(src, reordered.first_order),
-                            reordered.first_order & ((uint64_t{1} << 40) - 1),
-                            reordered.first_order,
-                            "rows earlier than a row read before them "
-                            "were sorted by time before use",
-                            reordered.rows);
-    }
+  auto fresh = [&]() -> GpuSampleTarget* {
+    task->audit = std::make_unique<MachineAudit>(*task->machine, task->jobs, options);
+    return task->audit.get();
+  };
+  if (task->source == nullptr) {
+    fresh();
+  } else if (auto r = IngestTelemetry(*task->source, fresh, &task->stats, bytes); !r) {
+    return r;
   }
   task->audit->FinishSamples();
   return {};
@@ -152,21 +128,11 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
     for (const Task& t : tasks) progress->bytes_total += t.source ? t.source->bytes : 0;
   }
 
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t k; (k = next.fetch_add(1)) < order.size();) {
-      Task& task = tasks[order[k]];
-      if (auto r = IngestMachine(&task, options, progress); !r) task.error = r.error();
-      if (progress) ++progress->machines_done;
-    }
-  };
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const size_t n_threads = std::min<size_t>(options.threads > 0 ? options.threads : cores,
-                                            std::max<size_t>(1, tasks.size()));
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < n_threads; ++i) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+  ParallelFor(order.size(), options.threads, [&](size_t k) {
+    Task& task = tasks[order[k]];
+    if (auto r = IngestMachine(&task, options, progress); !r) task.error = r.error();
+    if (progress) ++progress->machines_done;
+  });
 
   AuditResult result;
   result.options = options;

@@ -14,7 +14,7 @@ namespace gpuledger {
 
 inline constexpr int kMaxGpuIndex = 1023;
 
-class MachineAudit : public SampleSink {
+class MachineAudit : public GpuSampleTarget {
  public:
   // "machine", "options" and the jobs pointed to must outlive this object. "jobs" are this
   // machine's accepted job records, sorted by (start, input order).
@@ -24,7 +24,7 @@ class MachineAudit : public SampleSink {
   SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) override;
 
   // True when samples of this GPU index are part of the audit.
-  bool KnowsGpu(int gpu) const;
+  bool KnowsGpu(int gpu) const override;
 
   // Flushes the last sample of every GPU. Call once, after the last Add.
   void FinishSamples();

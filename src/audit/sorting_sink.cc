@@ -16,7 +16,7 @@ SampleVerdict SortingSink::Add(int gpu, TimeMs t, double util_pct, uint64_t orde
   return SampleVerdict::kAccepted;
 }
 
-SortingSink::Reordered SortingSink::Replay(MachineAudit* target,
+SortingSink::Reordered SortingSink::Replay(GpuSampleTarget* target,
                                            const std::function<void(uint64_t)>& on_duplicate) {
   std::sort(held_.begin(), held_.end(), [](const Held& a, const Held& b) {
     if (a.gpu != b.gpu) return a.gpu < b.gpu;

@@ -7,15 +7,15 @@
 #include <functional>
 #include <vector>
 
-#include "audit/machine_audit.h"
 #include "core/problems.h"
+#include "sources/sample_sink.h"
 
 namespace gpuledger {
 
 class SortingSink : public SampleSink {
  public:
   // "target" decides which GPUs exist; it must outlive this object.
-  explicit SortingSink(const MachineAudit* target) : target_(target) {}
+  explicit SortingSink(const GpuSampleTarget* target) : target_(target) {}
 
   SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) override;
 
@@ -27,7 +27,7 @@ class SortingSink : public SampleSink {
     uint64_t rows = 0;
     uint64_t first_order = UINT64_MAX;
   };
-  Reordered Replay(MachineAudit* target, const std::function<void(uint64_t)>& on_duplicate);
+  Reordered Replay(GpuSampleTarget* target, const std::function<void(uint64_t)>& on_duplicate);
 
  private:
   struct Held {
@@ -36,7 +36,7 @@ class SortingSink : public SampleSink {
     double util_pct;
     int gpu;
   };
-  const MachineAudit* target_;
+  const GpuSampleTarget* target_;
   std::vector<Held> held_;
   std::vector<TimeMs> last_t_;  // by GPU, in read order, to count reordered rows
   Reordered reordered_;

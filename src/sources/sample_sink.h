@@ -23,4 +23,11 @@ class SampleSink {
   virtual SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) = 0;
 };
 
+// A sink that can tell which GPU indices it takes, so a reader that holds samples back (to sort
+// them) can refuse unknown GPUs while reading.
+class GpuSampleTarget : public SampleSink {
+ public:
+  virtual bool KnowsGpu(int gpu) const = 0;
+};
+
 }  // namespace gpuledger

@@ -1,0 +1,21 @@
+// Reading one machine's telemetry into a sink: streamed once, or sorted when it goes backwards.
+#pragma once
+
+#include <atomic>
+#include <functional>
+
+#include "audit/telemetry_source.h"
+#include "core/error.h"
+#include "core/problems.h"
+
+namespace gpuledger {
+
+// Streams "source" into the target make_target() returns. If a GPU's samples go backwards in
+// time, calls make_target() again for a fresh target, holds and sorts every sample of the
+// machine, replays them into it, and notes out_of_order (and duplicate_time) in "stats", which
+// then describes the second reading alone. The caller owns the targets.
+Result<void> IngestTelemetry(const TelemetrySource& source,
+                             const std::function<GpuSampleTarget*()>& make_target,
+                             SourceStats* stats, std::atomic<uint64_t>* bytes_read);
+
+}  // namespace gpuledger

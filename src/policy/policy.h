@@ -1,0 +1,49 @@
+// The autokill policy (DESIGN.md, "Autokill policy"): thresholds, grace periods, limits and
+// exemptions. Every key of the TOML file is optional; no file at all is the default policy.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/time.h"
+
+namespace gpuledger {
+
+struct PolicyExemptions {
+  std::vector<std::string> owners;
+  std::vector<std::string> jobs;
+  std::vector<std::string> labels;  // "key=value"
+  std::string granted_by;           // who granted them, recorded with each exemption
+};
+
+struct Policy {
+  double threshold_pct = 5;                         // below it a GPU is idle
+  DurationMs setup_grace_ms = 20 * kMsPerMinute;    // idle before the first active instant
+  DurationMs idle_after_ms = 30 * kMsPerMinute;     // idle after it
+  DurationMs warn_before_ms = 10 * kMsPerMinute;    // warning ahead of every kill
+  DurationMs release_after_ms = 15 * kMsPerMinute;  // idle machine with no running job
+  DurationMs max_gap_ms = 5 * kMsPerMinute;         // how long one sample stands
+  std::optional<DurationMs> max_runtime_ms;         // per job, from its start
+  std::optional<double> budget_usd;                 // per job
+  std::vector<std::string> fatal_patterns;          // output lines that kill at once
+  PolicyExemptions exempt;
+};
+
+// Parses a policy from TOML text. "source" names it in errors ("policy.toml:7:3: …"). Unknown
+// keys, wrong types and malformed durations are errors.
+Result<Policy> ParsePolicy(std::string_view toml, const std::string& source);
+
+// Reads and parses a policy file; an empty path gives the default policy.
+Result<Policy> LoadPolicy(const std::string& path);
+
+// The effective policy as TOML, every key written out (defaults filled in).
+std::string PolicyToToml(const Policy& policy);
+
+// True when a job with this id, owner and labels ("k=v") may never be killed.
+bool IsExempt(const Policy& policy, std::string_view job_id, std::string_view owner,
+              const std::vector<std::string>& labels);
+
+}  // namespace gpuledger
