@@ -5,6 +5,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "audit/billing.h"
 #include "audit/ingest.h"
 #include "audit/machine_audit.h"
 #include "core/parallel.h"
@@ -77,25 +78,13 @@ std::vector<Task> PlanTasks(const AuditInputs& in) {
   return tasks;
 }
 
-// Where open-ended billing and running jobs stop when the window has no end: the latest
-// instant any input speaks of.
 TimeMs OpenEnd(const AuditInputs& in, const AuditOptions& options, const std::vector<Task>& tasks) {
   if (options.window_to != kTimeMax) return options.window_to;
-  TimeMs end = kTimeMin;
+  TimeMs data_end = kTimeMin;
   for (const Task& t : tasks) {
-    if (t.audit) end = std::max(end, t.audit->DataEnd());
+    if (t.audit) data_end = std::max(data_end, t.audit->DataEnd());
   }
-  for (const Machine& m : in.fleet->machines) {
-    for (const BillingPeriod& p : m.billing) {
-      if (p.start != kTimeMin) end = std::max(end, p.start);
-      if (p.end != kTimeMax) end = std::max(end, p.end);
-    }
-  }
-  for (const Job& j : in.fleet->jobs) {
-    end = std::max(end, j.start);
-    if (j.end != kTimeMax) end = std::max(end, j.end);
-  }
-  return end;
+  return LatestInstant(*in.fleet, data_end);
 }
 
 void RollUp(const MachineResult& m, AuditResult* out) {

@@ -5,7 +5,9 @@
 
 namespace gpuledger::cli {
 
-void AddAuditCommand(CLI::App* app, Outcome* outcome);  // audit_command.cc
-void AddDemoCommand(CLI::App* app, Outcome* outcome);   // demo_command.cc
+void AddAuditCommand(CLI::App* app, Outcome* outcome);     // audit_command.cc
+void AddDemoCommand(CLI::App* app, Outcome* outcome);      // demo_command.cc
+void AddPolicyCommand(CLI::App* app, Outcome* outcome);    // policy_command.cc
+void AddBacktestCommand(CLI::App* app, Outcome* outcome);  // backtest_command.cc
 
 }  // namespace gpuledger::cli

@@ -122,7 +122,7 @@ void PlanUsedMachine(Rng& rng, const Machine& m, int team, Fleet* fleet, DemoMac
     t = AddJob(rng, m, team, t, end, fleet, plan);
     const bool died_at_setup = fleet->jobs[before].status == "failed";
     // After a setup failure nobody notices for hours: the machine idles on a live GPU.
-    DurationMs gap = died_at_setup ? rng.Uniform(2 * 60, 20 * 60) * kMsPerMinute
+    DurationMs gap = died_at_setup ? rng.Uniform(3 * 60, 26 * 60) * kMsPerMinute
                                    : rng.Uniform(20, 5 * 60) * kMsPerMinute;
     if (rng.Chance(10)) {  // someone runs work outside the ledger
       const DurationMs work = rng.Uniform(2 * 60, 10 * 60) * kMsPerMinute;

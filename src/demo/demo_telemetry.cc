@@ -33,8 +33,10 @@ int UtilFor(const DemoFleet& demo, const ActivitySegment* seg, size_t m, int gpu
     case Activity::kSetupHang:
       return 0;
     case Activity::kBusy: {
-      const uint64_t hour = Mix(Mix(demo.options.seed, m), static_cast<uint64_t>(t / kMsPerHour));
-      if (hour % 100 < 12) return static_cast<int>(h % 4);  // a stalled input pipeline
+      // A stalled input pipeline: in one poll of ten, all of the machine's GPUs wait on data.
+      const uint64_t poll =
+          Mix(Mix(demo.options.seed, m), static_cast<uint64_t>(t / (5 * kMsPerMinute)));
+      if (poll % 100 < 10) return static_cast<int>(h % 4);
       return 35 + static_cast<int>(h % 65);
     }
   }

@@ -22,14 +22,30 @@ Machine& Fleet::AddMachine(std::string name) {
   return machines.back();
 }
 
-bool ClassifyJobStatus(std::string_view status, bool* failed) {
-  // Normalise: lower case, letters only ("CANCELLED by 123" → "cancelledby", "TIMED_OUT" →
-  // "timedout"); then the Slurm "by <uid>" suffix is dropped.
+namespace {
+
+// Lower case, letters only ("CANCELLED by 123" → "cancelledby", "TIMED_OUT" → "timedout"),
+// then the Slurm "by <uid>" suffix dropped.
+std::string StatusKey(std::string_view status) {
   std::string key;
   for (char c : status) {
     if (std::isalpha(static_cast<unsigned char>(c))) key += static_cast<char>(std::tolower(c));
   }
   if (key.ends_with("by")) key.resize(key.size() - 2);
+  return key;
+}
+
+}  // namespace
+
+bool IsCompletedStatus(std::string_view status) {
+  static constexpr std::array<std::string_view, 7> kCompleted = {
+      "completed", "complete", "succeeded", "success", "ok", "done", "finished"};
+  const std::string key = StatusKey(status);
+  return std::find(kCompleted.begin(), kCompleted.end(), key) != kCompleted.end();
+}
+
+bool ClassifyJobStatus(std::string_view status, bool* failed) {
+  const std::string key = StatusKey(status);
   static constexpr std::array<std::string_view, 13> kFailed = {
       "failed",      "fail", "cancelled",   "canceled", "timeout",   "timedout", "killed",
       "outofmemory", "oom",  "nodefailure", "nodefail", "preempted", "bootfail"};

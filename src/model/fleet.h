@@ -68,4 +68,8 @@ struct Fleet {
 // Known not failed: completed/complete/succeeded/success/ok, running, pending, suspended.
 bool ClassifyJobStatus(std::string_view status, bool* failed);
 
+// True for a status that records success: completed, complete, succeeded, success, ok, done,
+// finished (matched like ClassifyJobStatus).
+bool IsCompletedStatus(std::string_view status);
+
 }  // namespace gpuledger

@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "core/line_reader.h"
@@ -194,6 +195,45 @@ std::string PolicyToToml(const Policy& p) {
                      TomlList(p.exempt.jobs), TomlList(p.exempt.labels));
   if (!p.exempt.granted_by.empty()) out += "granted_by = " + TomlString(p.exempt.granted_by) + "\n";
   return out;
+}
+
+Result<void> SetPolicyKey(Policy* p, std::string_view key, std::string_view value) {
+  const std::string k(key);
+  if (k == "threshold" || k == "budget_usd") {
+    double v = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || end != value.data() + value.size() || v < 0 ||
+        (k == "threshold" && v > 100)) {
+      return MakeError(ErrorCode::kUsage, "'" + std::string(value) + "' is no value for " + k);
+    }
+    if (k == "threshold")
+      p->threshold_pct = v;
+    else
+      p->budget_usd = v;
+    return {};
+  }
+  DurationMs* field = k == "setup_grace"     ? &p->setup_grace_ms
+                      : k == "idle_after"    ? &p->idle_after_ms
+                      : k == "warn_before"   ? &p->warn_before_ms
+                      : k == "release_after" ? &p->release_after_ms
+                      : k == "max_gap"       ? &p->max_gap_ms
+                                             : nullptr;
+  auto d = ParseDuration(value);
+  if (k == "max_runtime" && d) {
+    p->max_runtime_ms = *d;
+    return {};
+  }
+  if (field == nullptr) {
+    return MakeError(ErrorCode::kUsage, "cannot sweep '" + k +
+                                            "' (use threshold, setup_grace, "
+                                            "idle_after, warn_before, release_after, max_gap, "
+                                            "max_runtime or budget_usd)");
+  }
+  if (!d || (k == "max_gap" && *d <= 0)) {
+    return MakeError(ErrorCode::kUsage, "'" + std::string(value) + "' is no duration for " + k);
+  }
+  *field = *d;
+  return {};
 }
 
 bool IsExempt(const Policy& p, std::string_view job_id, std::string_view owner,

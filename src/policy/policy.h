@@ -39,6 +39,11 @@ Result<Policy> ParsePolicy(std::string_view toml, const std::string& source);
 // Reads and parses a policy file; an empty path gives the default policy.
 Result<Policy> LoadPolicy(const std::string& path);
 
+// Sets one scalar key, as in the file ("idle_after", "20m"); for `backtest --sweep`.
+// Keys: threshold, setup_grace, idle_after, warn_before, release_after, max_gap, max_runtime,
+// budget_usd. Usage error naming the key or value otherwise.
+Result<void> SetPolicyKey(Policy* policy, std::string_view key, std::string_view value);
+
 // The effective policy as TOML, every key written out (defaults filled in).
 std::string PolicyToToml(const Policy& policy);
 

@@ -1,19 +1,13 @@
 #include "report/audit_json.h"
 
 #include "core/json_writer.h"
+#include "report/json_input.h"
 
 namespace gpuledger {
 namespace {
 
 constexpr int kUsdDecimals = 4;
 constexpr int kHourDecimals = 6;
-
-void WriteTime(JsonWriter& w, TimeMs t) {
-  if (t <= kTimeMin || t >= kTimeMax)
-    w.Null();
-  else
-    w.String(FormatIsoUtc(t));
-}
 
 void WriteCategories(JsonWriter& w, const Totals& t, bool hours) {
   w.BeginObject();
@@ -31,31 +25,6 @@ void WriteCategories(JsonWriter& w, const Totals& t, bool hours) {
 void WriteSpendMap(JsonWriter& w, const SpendByKey& map) {
   w.BeginObject();
   for (const auto& [key, spend] : map) w.Key(key).Number(spend.usd, kUsdDecimals);
-  w.EndObject();
-}
-
-void WriteProblems(JsonWriter& w, const Problems& problems) {
-  w.BeginObject();
-  for (const auto& [reason, e] : problems.entries()) {
-    w.Key(reason).BeginObject();
-    w.Key("count").Int(static_cast<int64_t>(e.count));
-    w.Key("first").String(e.Where());
-    w.Key("detail").String(e.detail);
-    w.EndObject();
-  }
-  w.EndObject();
-}
-
-void WriteSource(JsonWriter& w, const SourceStats& s) {
-  w.BeginObject();
-  w.Key("files").Int(static_cast<int64_t>(s.files));
-  w.Key("rows_read").Int(static_cast<int64_t>(s.rows_read));
-  w.Key("rows_accepted").Int(static_cast<int64_t>(s.rows_accepted));
-  w.Key("rows_rejected").Int(static_cast<int64_t>(s.RowsRejected()));
-  w.Key("rejected");
-  WriteProblems(w, s.rejected);
-  w.Key("notes");
-  WriteProblems(w, s.notes);
   w.EndObject();
 }
 
@@ -145,11 +114,11 @@ std::string AuditToJson(const AuditResult& r) {
   w.EndArray();
   w.Key("input").BeginObject();
   w.Key("telemetry");
-  WriteSource(w, r.telemetry);
+  WriteSourceStats(w, r.telemetry);
   w.Key("inventory");
-  WriteSource(w, r.inventory);
+  WriteSourceStats(w, r.inventory);
   w.Key("jobs");
-  WriteSource(w, r.jobs);
+  WriteSourceStats(w, r.jobs);
   w.EndObject();
   w.EndObject();
   return w.str() + "\n";

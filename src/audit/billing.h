@@ -1,0 +1,34 @@
+// A machine's billed time as spans with the price of one GPU, and what GPUs cost over them.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "audit/audit_result.h"
+#include "model/fleet.h"
+
+namespace gpuledger {
+
+struct BilledSpan {
+  TimeMs from = 0, to = 0;
+  double usd_per_gpu_ms = 0;
+};
+
+// The machine's billed time inside [from, to), one span per billing period, sorted. The price
+// of one GPU is the period's hourly price over gpu_count, or the machine's price per GPU-hour
+// when it is billed from telemetry.
+std::vector<BilledSpan> BilledSpans(const Machine& machine, TimeMs from, TimeMs to);
+
+// What "gpus" GPUs cost over [from, to) of the billed spans.
+Spend BilledSpend(const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to, int gpus);
+
+// The instant at which "gpus" GPUs, billed from "from" on, have cost "usd"; nullopt if never.
+std::optional<TimeMs> WhenSpent(const std::vector<BilledSpan>& spans, TimeMs from, int gpus,
+                                double usd);
+
+// Where open-ended billing and running jobs stop when the audit window has no end: the latest
+// instant any input speaks of — "data_end" (the end of what samples stand for), finite billing
+// starts and ends, job starts and finite ends.
+TimeMs LatestInstant(const Fleet& fleet, TimeMs data_end);
+
+}  // namespace gpuledger

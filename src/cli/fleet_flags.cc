@@ -1,0 +1,51 @@
+#include "cli/fleet_flags.h"
+
+namespace gpuledger::cli {
+
+void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
+  cmd->add_option("--telemetry", f->paths.telemetry,
+                  "nvidia-smi --query-gpu CSV logs: files, or directories of <machine>.csv")
+      ->required()
+      ->expected(1, -1);
+  cmd->add_option("--machine", f->paths.machine,
+                  "machine name for telemetry files given directly (default: the file name)");
+  cmd->add_option("--inventory", f->paths.inventory,
+                  "inventory CSV: machine,gpu_count,gpu_model,hourly_usd,owner,team,project,"
+                  "start,end");
+  cmd->add_option("--price-per-gpu-hour", f->price_per_gpu_hour,
+                  "no inventory: bill every machine seen from its first to its last sample "
+                  "(+ max gap) at this price per GPU-hour")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--jobs", f->paths.jobs,
+                  "jobs CSV: job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr");
+  cmd->add_option("--from", f->from, "window start (inclusive), e.g. 2025-01-01");
+  cmd->add_option("--to", f->to, "window end (exclusive)");
+  cmd->add_option("--tz", f->tz, "zone of timestamps that carry none: UTC, +02:00 or an IANA name")
+      ->capture_default_str();
+  cmd->add_option("--threads", f->threads, "worker threads (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f) {
+  if (f.paths.inventory.empty() == (f.price_per_gpu_hour < 0)) {
+    return MakeError(ErrorCode::kUsage, "give either --inventory FILE or --price-per-gpu-hour X");
+  }
+  auto in = std::make_unique<FleetInput>();
+  auto zone = TimeZone::Parse(f.tz);
+  if (!zone) return std::unexpected(zone.error());
+  in->zone = *zone;
+  auto from = ParseTimeFlag("--from", f.from, in->zone, kTimeMin);
+  if (!from) return std::unexpected(from.error());
+  auto to = ParseTimeFlag("--to", f.to, in->zone, kTimeMax);
+  if (!to) return std::unexpected(to.error());
+  if (*from >= *to) return MakeError(ErrorCode::kUsage, "--from must be before --to");
+  in->from = *from;
+  in->to = *to;
+  if (f.price_per_gpu_hour >= 0) in->price_per_gpu_hour = f.price_per_gpu_hour;
+  auto loaded = LoadFleet(f.paths, in->price_per_gpu_hour, &in->zone);
+  if (!loaded) return std::unexpected(loaded.error());
+  in->loaded = std::move(*loaded);
+  return in;
+}
+
+}  // namespace gpuledger::cli

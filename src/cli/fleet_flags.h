@@ -1,0 +1,38 @@
+// The input flags `audit` and `backtest` share: telemetry, inventory or a flat price, jobs,
+// the window and the zone of zone-less times.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "cli/common.h"
+#include "sources/load_fleet.h"
+
+namespace gpuledger::cli {
+
+struct FleetFlags {
+  FleetPaths paths;
+  double price_per_gpu_hour = -1;  // < 0: not given
+  std::string from, to;
+  std::string tz = "UTC";
+  int threads = 0;
+};
+
+// Declares --telemetry, --machine, --inventory, --price-per-gpu-hour, --jobs, --from, --to,
+// --tz and --threads on "cmd".
+void AddFleetOptions(CLI::App* cmd, FleetFlags* flags);
+
+// What the flags name, read: the zone (the telemetry sources read with it, so it lives here),
+// the window, and the fleet.
+struct FleetInput {
+  TimeZone zone = TimeZone::Utc();
+  TimeMs from = kTimeMin, to = kTimeMax;
+  std::optional<double> price_per_gpu_hour;
+  LoadedFleet loaded;
+};
+
+// Checks the flags (usage errors name their flag) and loads the fleet (kIo / kParse errors
+// name the file).
+Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& flags);
+
+}  // namespace gpuledger::cli

@@ -1,0 +1,230 @@
+#include "policy/backtest.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "audit/billing.h"
+#include "audit/ingest.h"
+#include "core/parallel.h"
+#include "policy/state_recorder.h"
+
+namespace gpuledger {
+namespace {
+
+struct MachineTask {
+  const Machine* machine = nullptr;
+  const TelemetrySource* source = nullptr;
+  std::vector<const Job*> jobs;  // sorted by (start, input order)
+  std::unique_ptr<GpuStateRecorder> recorder;
+  SourceStats stats;
+  std::optional<Error> error;
+};
+
+std::string GpuList(const std::vector<int>& gpus) {
+  std::string out;
+  for (int g : gpus) out += (out.empty() ? "" : ",") + std::to_string(g);
+  return out;
+}
+
+std::string Clock(TimeMs t) { return FormatIsoUtc(t).substr(11, 5) + "Z"; }
+
+std::string Explain(const KillDue& due, const std::vector<int>& gpus, const Policy& p) {
+  const std::string who = fmt::format("GPU{} {}", gpus.size() == 1 ? "" : "s", GpuList(gpus));
+  switch (due.rule) {
+    case KillRule::kSetup:
+      return fmt::format("{} below {} % for {} since {}, never active: died at setup", who,
+                         p.threshold_pct, FormatDuration(p.setup_grace_ms),
+                         Clock(due.stretch_start));
+    case KillRule::kIdle:
+      return fmt::format("{} below {} % for {} since {}; last active {}", who, p.threshold_pct,
+                         FormatDuration(p.idle_after_ms), Clock(due.stretch_start),
+                         due.last_active ? Clock(*due.last_active) : "never");
+    case KillRule::kBudget:
+      return fmt::format("cost reached the budget of ${:.2f}", p.budget_usd.value_or(0));
+    case KillRule::kMaxRuntime:
+      return fmt::format("ran for max_runtime {}", FormatDuration(p.max_runtime_ms.value_or(0)));
+    case KillRule::kFatalOutput:
+      return "output matched a fatal pattern";
+  }
+  return "";
+}
+
+// The earliest rule that fires for a job over its billed window [from, to), if any.
+std::optional<KillDue> FirstKill(const Job& job, const std::vector<const GpuStateLog*>& logs,
+                                 const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to,
+                                 const Policy& p) {
+  std::optional<KillDue> kill;
+  IdleRules idle(p.setup_grace_ms, p.idle_after_ms);
+  // Billed span by span: unbilled time is outside the job's window and ends a stretch.
+  for (const BilledSpan& b : spans) {
+    for (const StateSpan& s : CombineStates(logs, std::max(from, b.from), std::min(to, b.to))) {
+      if (!kill) kill = idle.Feed(s);
+    }
+  }
+  auto consider = [&](KillRule rule, TimeMs at) {
+    if (!kill || at < kill->at) kill = KillDue{rule, at, at, std::nullopt};
+  };
+  if (p.budget_usd) {
+    if (auto at = WhenSpent(spans, from, static_cast<int>(logs.size()), *p.budget_usd)) {
+      consider(KillRule::kBudget, *at);
+    }
+  }
+  if (p.max_runtime_ms)
+    consider(KillRule::kMaxRuntime, std::max(from, job.start + *p.max_runtime_ms));
+  if (kill && kill->at >= to) kill.reset();  // a kill counts only before the job's end
+  return kill;
+}
+
+// The machine's stretches with no job running and every GPU idle, each long enough to release.
+void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
+                  const std::vector<BilledSpan>& spans, TimeMs clip_to, const Policy& p,
+                  std::vector<MachineRelease>* out) {
+  std::vector<const GpuStateLog*> logs;
+  for (int g = 0; g < rec.gpus(); ++g) {
+    if (!t.machine->billed_from_telemetry || rec.Seen(g)) logs.push_back(&rec.Log(g));
+  }
+  auto running = [&](TimeMs a, TimeMs b) {  // some job runs somewhere in [a, b)
+    return std::any_of(t.jobs.begin(), t.jobs.end(),
+                       [&](const Job* j) { return j->start < b && std::min(j->end, clip_to) > a; });
+  };
+  for (const BilledSpan& span : spans) {
+    std::vector<TimeMs> cuts;  // job starts and ends split the state spans
+    for (const Job* j : t.jobs) cuts.push_back(j->start), cuts.push_back(j->end);
+    std::optional<TimeMs> stretch;
+    auto close = [&](TimeMs end) {
+      if (stretch && end - *stretch > p.release_after_ms) {
+        const TimeMs at = *stretch + p.release_after_ms;
+        out->push_back({t.machine->name, *stretch, at, end,
+                        BilledSpend(spans, at, end, static_cast<int>(logs.size()))});
+      }
+      stretch.reset();
+    };
+    for (const StateSpan& s : CombineStates(logs, span.from, span.to)) {
+      std::vector<TimeMs> bounds = {s.from, s.to};
+      for (TimeMs c : cuts) {
+        if (c > s.from && c < s.to) bounds.push_back(c);
+      }
+      std::sort(bounds.begin(), bounds.end());
+      for (size_t k = 0; k + 1 < bounds.size(); ++k) {
+        const bool idle = s.state == GpusState::kIdle && !running(bounds[k], bounds[k + 1]);
+        if (!idle)
+          close(bounds[k]);
+        else if (!stretch)
+          stretch = bounds[k];
+      }
+    }
+    close(span.to);
+  }
+}
+
+void Evaluate(const MachineTask& t, TimeMs open_end, const BacktestOptions& o,
+              BacktestResult* out) {
+  const GpuStateRecorder& rec = *t.recorder;
+  TimeMs clip_from = o.window_from, clip_to = std::min(o.window_to, open_end);
+  if (t.machine->billed_from_telemetry) {
+    clip_from = std::max(clip_from, rec.FirstSample());
+    clip_to = std::min(clip_to, rec.DataEnd());
+  }
+  const std::vector<BilledSpan> spans = BilledSpans(*t.machine, clip_from, clip_to);
+  if (spans.empty()) return;
+  const TimeMs billed_from = spans.front().from, billed_to = spans.back().to;
+  const Policy& p = o.policy;
+  for (const Job* job : t.jobs) {
+    const TimeMs from = std::max(job->start, billed_from);
+    const TimeMs to = std::min(job->end == kTimeMax ? clip_to : job->end, billed_to);
+    if (from >= to) continue;
+    ++out->jobs;
+    std::vector<int> gpus;
+    std::vector<const GpuStateLog*> logs;
+    for (int g = 0; g < rec.gpus(); ++g) {
+      if (!job->CoversGpu(g) || (t.machine->billed_from_telemetry && !rec.Seen(g))) continue;
+      gpus.push_back(g);
+      logs.push_back(&rec.Log(g));
+    }
+    if (gpus.empty()) continue;
+    auto due = FirstKill(*job, logs, spans, from, to, p);
+    if (!due) continue;
+    KillDecision d;
+    d.job_id = job->id, d.machine = job->machine, d.owner = job->owner, d.status = job->status;
+    d.rule = due->rule;
+    d.at = due->at;
+    d.warn_at = std::max(job->start, due->at - p.warn_before_ms);
+    d.job_end = to;
+    d.gpus = gpus;
+    d.false_kill = IsCompletedStatus(job->status);
+    d.saved = BilledSpend(spans, due->at, to, static_cast<int>(gpus.size()));
+    d.explanation = Explain(*due, gpus, p);
+    (IsExempt(p, job->id, job->owner, {}) ? out->exempted : out->decisions).push_back(std::move(d));
+  }
+  FindReleases(t, rec, spans, clip_to, p, &out->releases);
+}
+
+}  // namespace
+
+int64_t BacktestResult::FalseKills() const {
+  return std::count_if(decisions.begin(), decisions.end(),
+                       [](const KillDecision& d) { return d.false_kill; });
+}
+
+Spend BacktestResult::Saved() const {
+  Spend s;
+  for (const KillDecision& d : decisions) s.Add(d.saved);
+  return s;
+}
+
+Spend BacktestResult::ReleasesSaved() const {
+  Spend s;
+  for (const MachineRelease& r : releases) s.Add(r.saved);
+  return s;
+}
+
+Result<BacktestResult> RunBacktest(const AuditInputs& in, const BacktestOptions& o) {
+  const Fleet& fleet = *in.fleet;
+  std::vector<MachineTask> tasks(fleet.machines.size());
+  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].machine = &fleet.machines[i];
+  for (const Job& j : fleet.jobs) {
+    if (const int64_t m = fleet.Find(j.machine); m >= 0) tasks[m].jobs.push_back(&j);
+  }
+  for (const TelemetrySource& src : *in.telemetry) {
+    if (const int64_t m = fleet.Find(src.machine); m >= 0) tasks[m].source = &src;
+  }
+  ParallelFor(tasks.size(), o.threads, [&](size_t i) {
+    MachineTask& t = tasks[i];
+    std::stable_sort(t.jobs.begin(), t.jobs.end(), [](const Job* a, const Job* b) {
+      return a->start != b->start ? a->start < b->start : a->input_order < b->input_order;
+    });
+    const int gpus = t.machine->billed_from_telemetry ? 0 : t.machine->gpu_count;
+    auto fresh = [&]() -> GpuSampleTarget* {
+      t.recorder =
+          std::make_unique<GpuStateRecorder>(gpus, o.policy.max_gap_ms, o.policy.threshold_pct);
+      return t.recorder.get();
+    };
+    std::atomic<uint64_t> bytes{0};
+    if (t.source == nullptr)
+      fresh();
+    else if (auto r = IngestTelemetry(*t.source, fresh, &t.stats, &bytes); !r)
+      t.error = r.error();
+    t.recorder->Finish();
+  });
+  BacktestResult out;
+  out.options = o;
+  out.inventory = in.inventory_stats;
+  out.jobs_input = in.jobs_stats;
+  TimeMs data_end = kTimeMin;
+  for (const MachineTask& t : tasks) {
+    if (t.error) return std::unexpected(*t.error);
+    out.telemetry.Merge(t.stats);
+    data_end = std::max(data_end, t.recorder->DataEnd());
+  }
+  const TimeMs open_end = o.window_to != kTimeMax ? o.window_to : LatestInstant(fleet, data_end);
+  for (const MachineTask& t : tasks) Evaluate(t, open_end, o, &out);
+  std::stable_sort(out.decisions.begin(), out.decisions.end(),
+                   [](const KillDecision& a, const KillDecision& b) {
+                     return a.false_kill != b.false_kill ? a.false_kill : a.at < b.at;
+                   });
+  return out;
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,175 @@
+// The autokill rules on hand-computed histories. One GPU-minute costs one dollar.
+#include "policy/backtest.h"
+
+#include <gtest/gtest.h>
+
+#include "audit_harness.h"
+
+namespace gpuledger {
+namespace {
+
+using namespace gpuledger::testing;
+constexpr double kEps = 1e-9;
+
+// Rows for GPU 0 every minute over [from, to) with the given utilisation.
+std::vector<Row> Every(double from, double to, const std::string& util, int gpu = 0) {
+  std::vector<Row> rows;
+  for (double m = from; m < to; ++m) rows.push_back({gpu, m, util});
+  return rows;
+}
+
+std::vector<Row> Join(std::vector<std::vector<Row>> parts) {
+  std::vector<Row> out;
+  for (auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Row& a, const Row& b) { return a.minute < b.minute; });
+  return out;
+}
+
+BacktestResult Backtest(const Fleet& f, const std::vector<Row>& rows, Policy policy = {}) {
+  std::vector<TelemetrySource> telemetry = {SourceFromText("m", SmiText(rows))};
+  AuditInputs in{&f, &telemetry, {}, {}};
+  BacktestOptions o;
+  o.policy = policy;
+  o.threads = 1;
+  auto r = RunBacktest(in, o);
+  EXPECT_TRUE(r);
+  return *r;
+}
+
+TEST(Backtest, SetupKillAtStartPlusGraceThenIdleKillAfterActivity) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 200);
+  AddJob(&f, "m", 0, 100, "failed");       // never active: dies at setup
+  AddJob(&f, "m", 100, 200, "completed");  // active 100-129, then idle
+  auto r = Backtest(f, Join({Every(0, 130, "0"), Every(100, 130, "80"), Every(130, 200, "1")}));
+  // Rows at the same minute: the later "80" wins over 100-129.
+  ASSERT_EQ(r.decisions.size(), 2u);
+  const KillDecision& idle = r.decisions[0];  // the false kill is listed first
+  EXPECT_EQ(idle.job_id, "j2");
+  EXPECT_EQ(idle.rule, KillRule::kIdle);
+  EXPECT_TRUE(idle.false_kill);
+  EXPECT_EQ(idle.at, Min(160));
+  EXPECT_EQ(idle.warn_at, Min(150));
+  EXPECT_NEAR(idle.saved.usd, 40, kEps);
+  const KillDecision& setup = r.decisions[1];
+  EXPECT_EQ(setup.rule, KillRule::kSetup);
+  EXPECT_FALSE(setup.false_kill);
+  EXPECT_EQ(setup.at, Min(20));
+  EXPECT_NEAR(setup.saved.usd, 80, kEps);
+  EXPECT_NEAR(setup.saved.GpuHours(), 80.0 / 60, kEps);
+  EXPECT_EQ(r.jobs, 2);
+  EXPECT_EQ(r.FalseKills(), 1);
+  EXPECT_NEAR(r.Saved().usd, 120, kEps);
+  EXPECT_NE(setup.explanation.find("never active"), std::string::npos) << setup.explanation;
+  EXPECT_NE(idle.explanation.find("last active 02:10Z"), std::string::npos) << idle.explanation;
+}
+
+TEST(Backtest, UnmonitoredTimeEndsAnIdleStretch) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 100);
+  AddJob(&f, "m", 0, 100, "failed");
+  // Samples 0-14 stand until 19; nothing for [19, 25); idle again from 25.
+  auto r = Backtest(f, Join({Every(0, 15, "0"), Every(25, 100, "0")}));
+  ASSERT_EQ(r.decisions.size(), 1u);
+  EXPECT_EQ(r.decisions[0].at, Min(45));
+}
+
+TEST(Backtest, MissingDataNeverKills) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 100);
+  AddJob(&f, "m", 0, 100, "failed");
+  std::vector<Row> rows;
+  for (int m = 0; m < 100; m += 10) rows.push_back({0, double(m), "0"});  // 5 of every 10 min
+  auto r = Backtest(f, rows);
+  EXPECT_TRUE(r.decisions.empty());
+}
+
+TEST(Backtest, EveryGpuMustBeIdle) {
+  Fleet f;
+  AddMachine(&f, "m", 2, 0, 100);
+  AddJob(&f, "m", 0, 100, "completed");
+  // GPU 1 active until 50; GPU 0 idle throughout: idle stretch starts at 50, kill at 80.
+  auto r = Backtest(f, Join({Every(0, 100, "0"), Every(0, 50, "70", 1), Every(50, 100, "0", 1)}));
+  ASSERT_EQ(r.decisions.size(), 1u);
+  EXPECT_EQ(r.decisions[0].rule, KillRule::kIdle);
+  EXPECT_EQ(r.decisions[0].at, Min(80));
+  EXPECT_NEAR(r.decisions[0].saved.usd, 2 * 20, kEps);
+}
+
+TEST(Backtest, AKillCountsOnlyBeforeTheJobsEnd) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 100);
+  AddJob(&f, "m", 0, 20, "failed");   // due at 20 = its end: no kill
+  AddJob(&f, "m", 30, 51, "failed");  // due at 50: killed, saves 1 minute
+  auto r = Backtest(f, Every(0, 100, "0"));
+  ASSERT_EQ(r.decisions.size(), 1u);
+  EXPECT_EQ(r.decisions[0].job_id, "j2");
+  EXPECT_NEAR(r.decisions[0].saved.usd, 1, kEps);
+}
+
+TEST(Backtest, RunningJobSavesUntilBillingEnds) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 100);
+  AddJob(&f, "m", 10, -1, "running");
+  auto r = Backtest(f, Every(0, 100, "0"));
+  ASSERT_EQ(r.decisions.size(), 1u);
+  EXPECT_EQ(r.decisions[0].at, Min(30));
+  EXPECT_FALSE(r.decisions[0].false_kill);
+  EXPECT_NEAR(r.decisions[0].saved.usd, 70, kEps);
+}
+
+TEST(Backtest, BudgetAndMaxRuntime) {
+  Fleet f;
+  AddMachine(&f, "m", 2, 0, 100);
+  AddJob(&f, "m", 10, 100, "completed");
+  Policy p;
+  p.budget_usd = 30;  // two GPUs at $1 a minute each: spent 15 minutes in
+  auto r = Backtest(f, Join({Every(0, 100, "90"), Every(0, 100, "90", 1)}), p);
+  ASSERT_EQ(r.decisions.size(), 1u);
+  EXPECT_EQ(r.decisions[0].rule, KillRule::kBudget);
+  EXPECT_EQ(r.decisions[0].at, Min(25));
+  EXPECT_NEAR(r.decisions[0].saved.usd, 2 * 75, kEps);
+  p.max_runtime_ms = 10 * kMsPerMinute;
+  r = Backtest(f, Join({Every(0, 100, "90"), Every(0, 100, "90", 1)}), p);
+  EXPECT_EQ(r.decisions[0].rule, KillRule::kMaxRuntime);
+  EXPECT_EQ(r.decisions[0].at, Min(20));
+}
+
+TEST(Backtest, ExemptJobsAreNeverKilled) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 100);
+  AddJob(&f, "m", 0, 100, "failed", {}, "asha");
+  Policy p;
+  p.exempt.owners = {"asha"};
+  auto r = Backtest(f, Every(0, 100, "0"), p);
+  EXPECT_TRUE(r.decisions.empty());
+  ASSERT_EQ(r.exempted.size(), 1u);
+  EXPECT_EQ(r.exempted[0].at, Min(20));
+}
+
+TEST(Backtest, IdleMachinesWithNoRunningJobAreReleased) {
+  Fleet f;
+  AddMachine(&f, "m", 2, 0, 60);
+  AddJob(&f, "m", 20, 30, "completed", {0});
+  auto r = Backtest(f, Join({Every(0, 60, "0"), Every(0, 60, "0", 1)}));
+  // Idle with no job over [0, 20) and [30, 60): released at 15 and at 45.
+  ASSERT_EQ(r.releases.size(), 2u);
+  EXPECT_EQ(r.releases[0].at, Min(15));
+  EXPECT_NEAR(r.releases[0].saved.usd, 2 * 5, kEps);
+  EXPECT_EQ(r.releases[1].idle_from, Min(30));
+  EXPECT_EQ(r.releases[1].at, Min(45));
+  EXPECT_NEAR(r.ReleasesSaved().usd, 2 * 5 + 2 * 15, kEps);
+}
+
+TEST(Backtest, ReleaseNeedsEveryGpuMonitoredAndIdle) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 60);
+  std::vector<Row> rows = Every(0, 10, "0");
+  for (double m = 10; m < 60; m += 10) rows.push_back({0, m, "0"});  // gaps: unmonitored
+  auto r = Backtest(f, rows);
+  EXPECT_TRUE(r.releases.empty());
+}
+
+}  // namespace
+}  // namespace gpuledger

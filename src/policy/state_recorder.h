@@ -1,0 +1,39 @@
+// Records one machine's GPU states from its telemetry, for the backtest.
+#pragma once
+
+#include <vector>
+
+#include "audit/sample_stream.h"
+#include "policy/job_state.h"
+#include "sources/sample_sink.h"
+
+namespace gpuledger {
+
+// Keeps, per GPU, the stood intervals of its samples (contiguous ones of one state merged), so
+// memory grows with the GPU's state changes and gaps, not with its samples.
+class GpuStateRecorder : public GpuSampleTarget {
+ public:
+  // gpu_count > 0: GPUs 0…gpu_count-1 exist; 0: any index seen (up to 1023) is taken.
+  GpuStateRecorder(int gpu_count, DurationMs max_gap_ms, double threshold_pct);
+
+  SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) override;
+  bool KnowsGpu(int gpu) const override;
+
+  // Flushes every GPU's last sample. Call once, after the last Add.
+  void Finish();
+
+  int gpus() const { return static_cast<int>(logs_.size()); }
+  bool Seen(int gpu) const;
+  const GpuStateLog& Log(int gpu) const { return logs_[gpu]; }
+  TimeMs FirstSample() const;  // kTimeMax when none
+  TimeMs DataEnd() const;      // last sample + max_gap; kTimeMin when none
+
+ private:
+  int fixed_count_;
+  DurationMs max_gap_ms_;
+  double threshold_pct_;
+  std::vector<SampleStream> streams_;
+  std::vector<GpuStateLog> logs_;
+};
+
+}  // namespace gpuledger
