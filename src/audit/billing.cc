@@ -17,6 +17,17 @@ std::vector<BilledSpan> BilledSpans(const Machine& m, TimeMs from, TimeMs to) {
   return spans;
 }
 
+std::vector<std::pair<TimeMs, TimeMs>> ContiguousBilledTime(const std::vector<BilledSpan>& spans) {
+  std::vector<std::pair<TimeMs, TimeMs>> runs;
+  for (const BilledSpan& b : spans) {
+    if (!runs.empty() && runs.back().second == b.from)
+      runs.back().second = b.to;
+    else
+      runs.emplace_back(b.from, b.to);
+  }
+  return runs;
+}
+
 Spend BilledSpend(const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to, int gpus) {
   Spend s;
   for (const BilledSpan& b : spans) {

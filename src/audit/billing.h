@@ -19,6 +19,10 @@ struct BilledSpan {
 // when it is billed from telemetry.
 std::vector<BilledSpan> BilledSpans(const Machine& machine, TimeMs from, TimeMs to);
 
+// The maximal stretches of billed time: spans that touch are joined (a change of price does
+// not interrupt billed time).
+std::vector<std::pair<TimeMs, TimeMs>> ContiguousBilledTime(const std::vector<BilledSpan>& spans);
+
 // What "gpus" GPUs cost over [from, to) of the billed spans.
 Spend BilledSpend(const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to, int gpus);
 

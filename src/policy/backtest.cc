@@ -57,9 +57,9 @@ std::optional<KillDue> FirstKill(const Job& job, const std::vector<const GpuStat
                                  const Policy& p) {
   std::optional<KillDue> kill;
   IdleRules idle(p.setup_grace_ms, p.idle_after_ms);
-  // Billed span by span: unbilled time is outside the job's window and ends a stretch.
-  for (const BilledSpan& b : spans) {
-    for (const StateSpan& s : CombineStates(logs, std::max(from, b.from), std::min(to, b.to))) {
+  // Unbilled time is outside the job's window: it ends a stretch.
+  for (const auto& [a, b] : ContiguousBilledTime(spans)) {
+    for (const StateSpan& s : CombineStates(logs, std::max(from, a), std::min(to, b))) {
       if (!kill) kill = idle.Feed(s);
     }
   }
@@ -89,9 +89,9 @@ void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
     return std::any_of(t.jobs.begin(), t.jobs.end(),
                        [&](const Job* j) { return j->start < b && std::min(j->end, clip_to) > a; });
   };
-  for (const BilledSpan& span : spans) {
-    std::vector<TimeMs> cuts;  // job starts and ends split the state spans
-    for (const Job* j : t.jobs) cuts.push_back(j->start), cuts.push_back(j->end);
+  std::vector<TimeMs> cuts;  // job starts and ends split the state spans
+  for (const Job* j : t.jobs) cuts.push_back(j->start), cuts.push_back(j->end);
+  for (const auto& [billed_from, billed_to] : ContiguousBilledTime(spans)) {
     std::optional<TimeMs> stretch;
     auto close = [&](TimeMs end) {
       if (stretch && end - *stretch > p.release_after_ms) {
@@ -101,7 +101,7 @@ void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
       }
       stretch.reset();
     };
-    for (const StateSpan& s : CombineStates(logs, span.from, span.to)) {
+    for (const StateSpan& s : CombineStates(logs, billed_from, billed_to)) {
       std::vector<TimeMs> bounds = {s.from, s.to};
       for (TimeMs c : cuts) {
         if (c > s.from && c < s.to) bounds.push_back(c);
@@ -115,7 +115,7 @@ void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
           stretch = bounds[k];
       }
     }
-    close(span.to);
+    close(billed_to);
   }
 }
 

@@ -97,6 +97,29 @@ TEST(Backtest, EveryGpuMustBeIdle) {
   EXPECT_NEAR(r.decisions[0].saved.usd, 2 * 20, kEps);
 }
 
+TEST(Backtest, APriceChangeDoesNotEndAStretchButUnbilledTimeDoes) {
+  Fleet f;
+  Machine& m = AddMachine(&f, "m", 1, 0, 10);
+  BillingPeriod dearer = m.billing[0];
+  dearer.start = Min(10), dearer.end = Min(100), dearer.hourly_usd = 120;  // $2 a minute
+  m.billing.push_back(dearer);
+  AddJob(&f, "m", 0, 100, "failed");
+  auto r = Backtest(f, Every(0, 100, "0"));
+  ASSERT_EQ(r.decisions.size(), 1u);
+  EXPECT_EQ(r.decisions[0].at, Min(20));  // the stretch runs on across minute 10
+  EXPECT_NEAR(r.decisions[0].saved.usd, 2 * 80, kEps);
+
+  Fleet g;
+  Machine& n = AddMachine(&g, "m", 1, 0, 10);
+  BillingPeriod later = n.billing[0];
+  later.start = Min(15), later.end = Min(100);
+  n.billing.push_back(later);
+  AddJob(&g, "m", 0, 100, "failed");
+  r = Backtest(g, Every(0, 100, "0"));
+  ASSERT_EQ(r.decisions.size(), 1u);
+  EXPECT_EQ(r.decisions[0].at, Min(35));  // unbilled [10, 15) ended the first stretch
+}
+
 TEST(Backtest, AKillCountsOnlyBeforeTheJobsEnd) {
   Fleet f;
   AddMachine(&f, "m", 1, 0, 100);
