@@ -18,6 +18,13 @@ std::string_view KillRuleId(KillRule rule) {
   return "?";
 }
 
+std::optional<KillDue> IdleRules::Pending() const {
+  if (fired_) return fired_;
+  if (!stretch_start_) return std::nullopt;
+  return KillDue{first_active_ ? KillRule::kIdle : KillRule::kSetup,
+                 *stretch_start_ + stretch_limit_, *stretch_start_, last_active_end_};
+}
+
 std::optional<KillDue> IdleRules::Feed(const StateSpan& span) {
   if (fired_) return fired_;
   if (span.from > cursor_ && cursor_ != kTimeMin) stretch_start_.reset();  // a gap: unmonitored

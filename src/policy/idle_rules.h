@@ -43,6 +43,10 @@ class IdleRules {
 
   std::optional<TimeMs> first_active() const { return first_active_; }
 
+  // When the current idle stretch will fire if nothing changes, and by which rule; nullopt
+  // outside a stretch. For warnings ahead of a kill.
+  std::optional<KillDue> Pending() const;
+
  private:
   DurationMs setup_grace_ms_, idle_after_ms_;
   std::optional<TimeMs> first_active_;

@@ -14,6 +14,12 @@ void GpuStateLog::Append(const StoodInterval& in) {
   }
 }
 
+void GpuStateLog::DropBefore(TimeMs t) {
+  intervals_.erase(intervals_.begin(),
+                   std::find_if(intervals_.begin(), intervals_.end(),
+                                [&](const StoodInterval& i) { return i.to > t; }));
+}
+
 std::vector<StateSpan> CombineStates(const std::vector<const GpuStateLog*>& gpus, TimeMs from,
                                      TimeMs to) {
   std::vector<StateSpan> spans;

@@ -24,6 +24,8 @@ class GpuStateLog {
  public:
   void Append(const StoodInterval& in);
   const std::vector<StoodInterval>& intervals() const { return intervals_; }
+  // Forgets the intervals that end at or before "t".
+  void DropBefore(TimeMs t);
 
  private:
   std::vector<StoodInterval> intervals_;
