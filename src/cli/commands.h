@@ -9,5 +9,7 @@ void AddAuditCommand(CLI::App* app, Outcome* outcome);     // audit_command.cc
 void AddDemoCommand(CLI::App* app, Outcome* outcome);      // demo_command.cc
 void AddPolicyCommand(CLI::App* app, Outcome* outcome);    // policy_command.cc
 void AddBacktestCommand(CLI::App* app, Outcome* outcome);  // backtest_command.cc
+void AddRunCommand(CLI::App* app, Outcome* outcome);       // run_command.cc
+void AddLedgerCommand(CLI::App* app, Outcome* outcome);    // ledger_command.cc
 
 }  // namespace gpuledger::cli

@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "gpuledger 0.1.0");
   gpuledger::cli::Outcome outcome;
   gpuledger::cli::AddAuditCommand(&app, &outcome);
+  gpuledger::cli::AddRunCommand(&app, &outcome);
+  gpuledger::cli::AddLedgerCommand(&app, &outcome);
   gpuledger::cli::AddBacktestCommand(&app, &outcome);
   gpuledger::cli::AddPolicyCommand(&app, &outcome);
   gpuledger::cli::AddDemoCommand(&app, &outcome);

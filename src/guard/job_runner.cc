@@ -1,0 +1,235 @@
+#include "guard/job_runner.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+
+#include "core/json_writer.h"
+#include "guard/gpu_source.h"
+#include "guard/preflight.h"
+#include "guard/process_group.h"
+#include "guard/webhook.h"
+
+namespace gpuledger {
+namespace {
+
+constexpr size_t kTailLines = 100;
+
+TimeMs WallNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  return gethostname(buf, sizeof buf - 1) == 0 ? buf : "localhost";
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : std::string(sep)) + p;
+  return out;
+}
+
+std::string DecisionKindId(DecisionKind k) {
+  return k == DecisionKind::kWarn ? "warn" : k == DecisionKind::kKill ? "kill" : "exempt";
+}
+
+// The state of one run, shared by the steps of RunJob.
+class Run {
+ public:
+  Run(const RunOptions& o, Ledger* ledger, std::FILE* log)
+      : o_(o), ledger_(ledger), log_(log), start_(WallNow()) {
+    job_.job_id =
+        o.job_id.empty() ? fmt::format("{}-{}-{}", HostName(), start_, getpid()) : o.job_id;
+    const char* user = std::getenv("USER");
+    job_.owner = !o.owner.empty() ? o.owner : (user ? user : "");
+    job_.labels = Join(o.labels, ";");
+    job_.command = Join(o.argv, " ");
+    job_.host = HostName();
+    for (int g : o.gpus) job_.gpus += (job_.gpus.empty() ? "" : ";") + std::to_string(g);
+    job_.start = start_;
+    job_.status = "running";
+    job_.repo = o.repo, job_.pr = o.pr;
+  }
+
+  Result<RunOutcome> Go();
+
+ private:
+  Result<void> Preflight();
+  void Record(const LedgerDecision& d);
+  void OnLine(int stream, std::string_view line);
+  void Sample(TimeMs now);
+  void Act(const LiveDecision& d, TimeMs now);
+  void Finish(const ChildExit& exit);
+  double GpuHours(TimeMs now) const;
+
+  const RunOptions& o_;
+  Ledger* ledger_;
+  std::FILE* log_;
+  TimeMs start_;
+  LedgerJob job_;
+  std::unique_ptr<GpuSource> source_;
+  std::unique_ptr<JobWatch> watch_;
+  std::unique_ptr<ProcessGroup> proc_;
+  std::deque<std::string> tail_;
+  size_t gpus_seen_ = 0;
+  RunOutcome outcome_;
+};
+
+Result<void> Run::Preflight() {
+  auto source = MakeGpuSource(o_.gpu_source, start_);
+  if (!source) return std::unexpected(source.error());
+  source_ = std::move(*source);
+  auto first = CheckGpus(source_.get(), start_, o_.policy.threshold_pct, o_.require_gpu, log_);
+  if (!first) return std::unexpected(first.error());
+  const GitState git = ReadGitState();
+  job_.commit = git.commit, job_.dirty = git.dirty;
+  if (!git.commit.empty()) {
+    fmt::print(log_, "gpuledger run: preflight: commit {}{}\n", git.commit.substr(0, 12),
+               git.dirty ? " with uncommitted changes (not reproducible)" : "");
+  }
+  if (!o_.output_dir.empty()) {
+    if (auto r = CheckWritableDir(o_.output_dir); !r) return r;
+  }
+  if (!o_.preflight_command.empty()) {
+    if (auto r = RunPreflightCommand(o_.preflight_command); !r) return r;
+  }
+  WatchedJob watched{job_.job_id, job_.owner, o_.labels, start_, o_.gpus, o_.usd_per_gpu_hour};
+  watch_ = std::make_unique<JobWatch>(o_.policy, watched);
+  for (const GpuSnapshot& s : *first) {
+    watch_->OnReadings(s.t, s.gpus);
+    gpus_seen_ = std::max(gpus_seen_, s.gpus.size());
+  }
+  return {};
+}
+
+double Run::GpuHours(TimeMs now) const {
+  const size_t gpus = o_.gpus.empty() ? gpus_seen_ : o_.gpus.size();
+  return static_cast<double>(now - start_) * gpus / kMsPerHour;
+}
+
+void Run::Record(const LedgerDecision& d) {
+  if (!ledger_) return;
+  if (auto r = ledger_->AddDecision(d); !r)
+    fmt::print(log_, "gpuledger run: {}\n", r.error().ToString());
+}
+
+void Run::OnLine(int stream, std::string_view line) {
+  std::FILE* to = stream == 1 ? stdout : stderr;
+  std::fwrite(line.data(), 1, line.size(), to);
+  std::fputc('\n', to);
+  std::fflush(to);
+  tail_.emplace_back(line);
+  if (tail_.size() > kTailLines) tail_.pop_front();
+  watch_->OnOutputLine(WallNow(), line);
+}
+
+void Run::Sample(TimeMs now) {
+  auto snaps = source_->Read(now);
+  if (!snaps) {
+    fmt::print(log_, "gpuledger run: GPU source: {}\n", snaps.error().ToString());
+    return;
+  }
+  for (const GpuSnapshot& s : *snaps) {
+    watch_->OnReadings(s.t, s.gpus);
+    gpus_seen_ = std::max(gpus_seen_, s.gpus.size());
+  }
+}
+
+void Run::Act(const LiveDecision& d, TimeMs now) {
+  const std::string kind = DecisionKindId(d.kind);
+  fmt::print(log_, "gpuledger run: {} ({}): {}{}\n", kind, KillRuleId(d.rule), d.explanation,
+             o_.dry_run && d.kind == DecisionKind::kKill ? " [dry run: not killed]" : "");
+  Record({job_.job_id, now, kind, std::string(KillRuleId(d.rule)), d.explanation, GpuHours(now), 0,
+          0, d.kind == DecisionKind::kExempt ? o_.policy.exempt.granted_by : ""});
+  if (!o_.webhook_url.empty() && d.kind != DecisionKind::kExempt) {
+    JsonWriter w(false);
+    w.BeginObject();
+    w.Key("text").String(fmt::format("gpuledger: {} job {} of {} ({}): {}", kind, job_.job_id,
+                                     job_.owner, KillRuleId(d.rule), d.explanation));
+    w.Key("job_id").String(job_.job_id).Key("owner").String(job_.owner);
+    w.Key("kind").String(kind).Key("rule").String(KillRuleId(d.rule));
+    w.Key("due_at").String(FormatIsoUtc(d.due_at)).Key("host").String(job_.host);
+    w.EndObject();
+    PostWebhook(o_.webhook_url, w.str(), log_);
+  }
+  if (d.kind != DecisionKind::kKill || o_.dry_run) return;
+  outcome_.killed_by = d.rule;
+  job_.killed_by = KillRuleId(d.rule);
+  const ChildExit exit = proc_->Terminate(
+      o_.kill_grace_ms, [this](int s, std::string_view l) { OnLine(s, l); },
+      &outcome_.signals_sent);
+  fmt::print(
+      log_, "gpuledger run: sent {} to process group {}\n",
+      outcome_.signals_sent.size() > 1 ? "SIGTERM, then SIGKILL after the grace period" : "SIGTERM",
+      proc_->pid());
+  outcome_.child = exit;
+}
+
+void Run::Finish(const ChildExit& exit) {
+  const TimeMs end = WallNow();
+  outcome_.child = exit;
+  outcome_.leftovers_killed = proc_->KillLeftovers(o_.kill_grace_ms);
+  // exit: the main process is gone, so its GPUs are released now.
+  const std::string why =
+      outcome_.leftovers_killed > 0
+          ? fmt::format("main process exited; {} leftover process{} of its group killed",
+                        outcome_.leftovers_killed, outcome_.leftovers_killed == 1 ? "" : "es")
+          : "main process exited";
+  fmt::print(log_, "gpuledger run: release (exit): {}\n", why);
+  Record({job_.job_id, end, "release", "exit", why, GpuHours(end), 0, 0, ""});
+  job_.end = end;
+  job_.exit_code = exit.ShellStatus();
+  job_.status = outcome_.killed_by ? "killed" : (exit.ShellStatus() == 0 ? "completed" : "failed");
+  job_.gpu_hours = GpuHours(end);
+  job_.cost_usd = job_.gpu_hours * o_.usd_per_gpu_hour;
+  job_.output_tail = Join(std::vector<std::string>(tail_.begin(), tail_.end()), "\n");
+  if (ledger_) {
+    if (auto r = ledger_->PutJob(job_); !r)
+      fmt::print(log_, "gpuledger run: {}\n", r.error().ToString());
+  }
+  outcome_.exit_status = outcome_.killed_by ? kExitAutokilled : exit.ShellStatus();
+}
+
+Result<RunOutcome> Run::Go() {
+  outcome_.job_id = job_.job_id;
+  if (auto r = Preflight(); !r) return std::unexpected(r.error());
+  auto proc = ProcessGroup::Start(o_.argv);
+  if (!proc) return std::unexpected(proc.error());
+  proc_ = std::move(*proc);
+  if (ledger_) (void)ledger_->PutJob(job_);
+  fmt::print(log_, "gpuledger run: job {} started (pid {})\n", job_.job_id, proc_->pid());
+  auto on_line = [this](int s, std::string_view l) { OnLine(s, l); };
+  TimeMs next_sample = start_ + o_.sample_every_ms;
+  while (true) {
+    const TimeMs now = WallNow();
+    if (now >= next_sample) {
+      Sample(now);
+      next_sample = now + o_.sample_every_ms;
+    }
+    for (const LiveDecision& d : watch_->Advance(now)) Act(d, now);
+    if (outcome_.child) break;  // killed by the policy
+    const int wait = static_cast<int>(std::clamp<TimeMs>(next_sample - WallNow(), 1, 100));
+    if (auto exit = proc_->Poll(wait, on_line)) {
+      outcome_.child = exit;
+      break;
+    }
+  }
+  Finish(*outcome_.child);
+  return outcome_;
+}
+
+}  // namespace
+
+Result<RunOutcome> RunJob(const RunOptions& options, Ledger* ledger, std::FILE* log) {
+  Run run(options, ledger, log);
+  return run.Go();
+}
+
+}  // namespace gpuledger
