@@ -72,7 +72,52 @@ done
 check "small table" 0 "$bin" audit --telemetry telemetry --inventory inventory.csv --jobs jobs.csv
 contains "table headline" "$tmp/out" "never used: 1 of 2 machines"
 contains "table problems" "$tmp/out" "util_not_a_number"
+check "small backtest" 0 "$bin" backtest --telemetry telemetry --inventory inventory.csv \
+  --jobs jobs.csv --format json
+same "small backtest golden" "$tmp/out" expected-backtest.json
+check "small sweep" 0 "$bin" backtest --telemetry telemetry --inventory inventory.csv \
+  --jobs jobs.csv --sweep setup_grace=5m,10m,20m --format csv
+same "small sweep golden" "$tmp/out" expected-sweep.csv
+check "sweep of an unknown key" 2 "$bin" backtest --telemetry telemetry --inventory inventory.csv \
+  --sweep colour=red
 cd "$src" || exit 1
+
+# Policy files: checked with line-precise errors.
+printf 'threshold = 10\nidle_after = "45m"\n[exempt]\nowners = ["asha"]\n' >"$tmp/good.toml"
+check "policy check" 0 "$bin" policy check "$tmp/good.toml"
+contains "policy defaults filled in" "$tmp/out" 'setup_grace    = "20m"'
+contains "policy values kept" "$tmp/out" 'idle_after     = "45m"'
+printf 'threshold = 10\nidle_after = "soon"\n' >"$tmp/bad.toml"
+check "policy check bad" 1 "$bin" policy check "$tmp/bad.toml"
+contains "policy error names file and line" "$tmp/err" "bad.toml:2:14"
+check "policy check missing" 1 "$bin" policy check "$tmp/none.toml"
+
+# run: exit status mirrors the command's; the ledger records it; its export feeds audit.
+ledger="$tmp/ledger.db"
+check "run exit status" 5 "$bin" run --ledger "$ledger" --gpu-source none --job-id r1 --owner asha \
+  -- bash -c 'exit 5'
+check "run completes" 0 "$bin" run --ledger "$ledger" --gpu-source none --job-id r2 --owner bo \
+  -- bash -c 'echo hello'
+contains "run passes output through" "$tmp/out" "hello"
+check "run of nothing" 2 "$bin" run --gpu-source none
+check "run with a bad source" 2 "$bin" run --no-ledger --gpu-source cuda -- true
+check "ledger jobs" 0 "$bin" ledger jobs --ledger "$ledger"
+contains "ledger lists the failed run" "$tmp/out" "failed"
+check "ledger owners" 0 "$bin" ledger owners --ledger "$ledger" --format csv
+contains "ledger owners counts" "$tmp/out" "asha,1,1,0,"
+check "ledger decisions" 0 "$bin" ledger decisions --ledger "$ledger" --since 1d
+contains "ledger decisions has the release" "$tmp/out" "main process exited"
+check "ledger export" 0 "$bin" ledger export --ledger "$ledger"
+cp "$tmp/out" "$tmp/jobs.csv"
+host=$(hostname)
+now=$(date +%s)
+printf 'timestamp, utilization.gpu [%%]\n%s, 50 %%\n%s, 50 %%\n' $((now - 60)) $((now + 60)) \
+  >"$tmp/$host.csv"
+check "audit joins the ledger export" 0 "$bin" audit --telemetry "$tmp/$host.csv" \
+  --price-per-gpu-hour 1 --jobs "$tmp/jobs.csv" --format json
+contains "export rows all accepted" "$tmp/out" '"rows_accepted": 2,'
+grep -A6 '"jobs": {' "$tmp/out" | grep -q '"rows_rejected": 0,' && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL ledger export rows rejected by audit"; }
 
 # Every real nvidia-smi capture parses without a rejected row.
 if [ -d "$src/../shared/realdata/nvidia-smi" ]; then

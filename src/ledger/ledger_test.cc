@@ -1,0 +1,85 @@
+#include "ledger/ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace gpuledger {
+namespace {
+
+std::string TempLedger(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("gpuledger_ledger_" + name);
+  std::filesystem::remove_all(dir);
+  return (dir / "sub" / "ledger.db").string();
+}
+
+TEST(Ledger, UnopenablePathIsAClearError) {
+  auto l = Ledger::Open("/proc/no/such/ledger.db");
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().where, "/proc/no/such/ledger.db");
+}
+
+TEST(Ledger, CreatesItsFolderAndMigratesToTheCurrentSchema) {
+  auto l = Ledger::Open(TempLedger("migrate"));
+  ASSERT_TRUE(l) << l.error().ToString();
+  EXPECT_EQ((*l)->SchemaVersion(), Ledger::kSchemaVersion);
+}
+
+TEST(Ledger, RefusesANewerSchema) {
+  const std::string path = TempLedger("newer");
+  {
+    auto l = Ledger::Open(path);
+    ASSERT_TRUE(l);
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto l = Ledger::Open(path);
+  ASSERT_FALSE(l);
+  EXPECT_NE(l.error().message.find("newer"), std::string::npos);
+}
+
+TEST(Ledger, JobsDecisionsOwnersAndExportRoundTrip) {
+  const std::string path = TempLedger("roundtrip");
+  {
+    auto l = Ledger::Open(path);
+    ASSERT_TRUE(l);
+    LedgerJob a;
+    a.job_id = "a", a.owner = "asha", a.host = "gpu1", a.gpus = "0;1", a.start = 1000;
+    a.status = "running";
+    ASSERT_TRUE((*l)->PutJob(a));
+    a.end = 3601000, a.status = "killed", a.exit_code = 137, a.killed_by = "setup";
+    a.gpu_hours = 2, a.cost_usd = 5, a.commit = "abc", a.command = "python, \"train\".py";
+    ASSERT_TRUE((*l)->PutJob(a));  // the same job, finished: replaced, not added
+    LedgerJob b;
+    b.job_id = "b", b.owner = "asha", b.start = 5000, b.status = "completed", b.end = 6000;
+    b.exit_code = 0, b.gpu_hours = 1, b.cost_usd = 2.5;
+    ASSERT_TRUE((*l)->PutJob(b));
+    ASSERT_TRUE((*l)->AddDecision({"a", 2000, "kill", "setup", "idle", 0.5, 0, 0, ""}));
+  }
+  auto l = Ledger::Open(path);  // reopened: nothing lost
+  ASSERT_TRUE(l);
+  auto jobs = (*l)->Jobs(kTimeMin);
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].job_id, "b");  // newest first
+  EXPECT_EQ((*jobs)[1].killed_by, "setup");
+  EXPECT_EQ(*(*jobs)[1].exit_code, 137);
+  EXPECT_EQ((*(*l)->Jobs(4000)).size(), 1u);
+  auto owners = (*l)->Owners(kTimeMin);
+  ASSERT_EQ(owners->size(), 1u);
+  EXPECT_EQ((*owners)[0].jobs, 2);
+  EXPECT_EQ((*owners)[0].killed, 1);
+  EXPECT_DOUBLE_EQ((*owners)[0].cost_usd, 7.5);
+  EXPECT_EQ((*l)->Decisions(kTimeMin)->at(0).rule, "setup");
+  const std::string csv = JobsToCsv(*jobs);
+  EXPECT_NE(
+      csv.find(
+          "a,gpu1,0;1,asha,1970-01-01T00:00:01.000Z,1970-01-01T01:00:01.000Z,killed,137,,abc,"),
+      std::string::npos)
+      << csv;
+}
+
+}  // namespace
+}  // namespace gpuledger
