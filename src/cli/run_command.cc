@@ -86,6 +86,8 @@ void AddRunCommand(CLI::App* app, Outcome* outcome) {
                   "preflight: a shell command that must exit 0 first");
   cmd->add_flag("--require-gpu", f->options.require_gpu, "preflight: fail when no GPU is visible");
   cmd->add_option("--webhook", f->options.webhook_url, "POST warnings and kills here as JSON");
+  cmd->add_option("--release-command", f->options.release_command,
+                  "a shell command that gives the machine back when the job ends or dies");
   cmd->add_option("--repo", f->options.repo, "repository the job runs (for the ledger)");
   cmd->add_option("--pr", f->options.pr, "pull request the job runs for (for the ledger)");
   cmd->add_flag("--dry-run", f->options.dry_run, "decide and log, but never kill");

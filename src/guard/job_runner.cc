@@ -67,6 +67,7 @@ class Run {
   void Sample(TimeMs now);
   void Act(const LiveDecision& d, TimeMs now);
   void Finish(const ChildExit& exit);
+  void ReleaseMachine(TimeMs now);
   double GpuHours(TimeMs now) const;
 
   const RunOptions& o_;
@@ -172,6 +173,19 @@ void Run::Act(const LiveDecision& d, TimeMs now) {
   outcome_.child = exit;
 }
 
+// The job is over: the configured stop command gives the machine back.
+void Run::ReleaseMachine(TimeMs now) {
+  std::string what;
+  if (o_.dry_run) {
+    what = "would run: " + o_.release_command + " [dry run]";
+  } else {
+    auto r = RunPreflightCommand(o_.release_command);
+    what = r ? "ran: " + o_.release_command : r.error().ToString();
+  }
+  fmt::print(log_, "gpuledger run: release (machine): {}\n", what);
+  Record({job_.job_id, now, "release", "machine", what, GpuHours(now), 0, 0, ""});
+}
+
 void Run::Finish(const ChildExit& exit) {
   const TimeMs end = WallNow();
   outcome_.child = exit;
@@ -184,6 +198,7 @@ void Run::Finish(const ChildExit& exit) {
           : "main process exited";
   fmt::print(log_, "gpuledger run: release (exit): {}\n", why);
   Record({job_.job_id, end, "release", "exit", why, GpuHours(end), 0, 0, ""});
+  if (!o_.release_command.empty()) ReleaseMachine(end);
   job_.end = end;
   job_.exit_code = exit.ShellStatus();
   job_.status = outcome_.killed_by ? "killed" : (exit.ShellStatus() == 0 ? "completed" : "failed");

@@ -32,6 +32,7 @@ struct RunOptions {
   std::string output_dir;            // must be writable, when set
   std::string preflight_command;     // must exit 0, when set (run by /bin/sh -c)
   std::string webhook_url;           // warnings and kills are POSTed here as JSON, when set
+  std::string release_command;       // run by /bin/sh -c when the job ends: releases the machine
   std::string repo, pr;
   bool require_gpu = false;  // fail the preflight when no GPU is visible
   bool dry_run = false;      // decide and log, never signal
