@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "core/csv_table.h"
 #include "core/json_writer.h"
 #include "ledger/ledger.h"
 #include "report/audit_text.h"
@@ -18,13 +19,6 @@ struct LedgerFlags {
   std::string since;
   std::string format;
 };
-
-std::string Csv(std::string v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 Result<TimeMs> Since(const std::string& text) {
   if (text.empty()) return kTimeMin;
@@ -106,8 +100,8 @@ int PrintDecisions(const std::vector<LedgerDecision>& ds, const std::string& for
     fmt::print("{:<28} {:<24} {:<8} {:<12} {}\n", "job", "at", "kind", "rule", "why");
   for (const LedgerDecision& d : ds) {
     if (csv) {
-      fmt::print("{},{},{},{},{:.6f},{}\n", Csv(d.job_id), FormatIsoUtc(d.at), d.kind, d.rule,
-                 d.gpu_hours_used, Csv(d.explanation));
+      fmt::print("{},{},{},{},{:.6f},{}\n", CsvQuote(d.job_id), FormatIsoUtc(d.at), d.kind, d.rule,
+                 d.gpu_hours_used, CsvQuote(d.explanation));
     } else {
       fmt::print("{:<28} {:<24} {:<8} {:<12} {}\n", d.job_id, FormatIsoUtc(d.at), d.kind, d.rule,
                  d.explanation);
@@ -139,7 +133,7 @@ int PrintOwners(const std::vector<OwnerTotals>& owners, const std::string& forma
                "GPU-hours", "cost");
   for (const OwnerTotals& o : owners) {
     if (csv) {
-      fmt::print("{},{},{},{},{:.6f},{:.4f}\n", Csv(o.owner), o.jobs, o.failed, o.killed,
+      fmt::print("{},{},{},{},{:.6f},{:.4f}\n", CsvQuote(o.owner), o.jobs, o.failed, o.killed,
                  o.gpu_hours, o.cost_usd);
     } else {
       fmt::print("{:<16} {:>6} {:>7} {:>7} {:>11.3f} {:>14}\n", o.owner, o.jobs, o.failed, o.killed,

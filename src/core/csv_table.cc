@@ -11,6 +11,13 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+std::string CsvQuote(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 namespace {
 
 // Reads one record starting at text[*pos]; advances *pos and *line past it.

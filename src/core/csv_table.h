@@ -33,6 +33,9 @@ class CsvTable {
   std::vector<CsvRecord> rows_;
 };
 
+// "s" as one CSV field: quoted (with "" escapes) when it holds a comma, quote or newline.
+std::string CsvQuote(std::string_view s);
+
 // Leading and trailing blanks removed.
 std::string_view Trim(std::string_view s);
 

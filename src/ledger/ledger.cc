@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/csv_table.h"
+
 namespace gpuledger {
 namespace {
 
@@ -211,19 +213,13 @@ Result<std::vector<OwnerTotals>> Ledger::Owners(TimeMs since) const {
 }
 
 std::string JobsToCsv(const std::vector<LedgerJob>& jobs) {
-  auto field = [](const std::string& v) {
-    if (v.find_first_of(",\"\n") == std::string::npos) return v;
-    std::string out = "\"";
-    for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-  };
   std::string out = "job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr\n";
   for (const LedgerJob& j : jobs) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", field(j.job_id), field(j.host),
-                       field(j.gpus), field(j.owner), FormatIsoUtc(j.start),
-                       j.end ? FormatIsoUtc(*j.end) : "", field(j.status),
-                       j.exit_code ? std::to_string(*j.exit_code) : "", field(j.repo),
-                       field(j.commit), field(j.pr));
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", CsvQuote(j.job_id), CsvQuote(j.host),
+                       CsvQuote(j.gpus), CsvQuote(j.owner), FormatIsoUtc(j.start),
+                       j.end ? FormatIsoUtc(*j.end) : "", CsvQuote(j.status),
+                       j.exit_code ? std::to_string(*j.exit_code) : "", CsvQuote(j.repo),
+                       CsvQuote(j.commit), CsvQuote(j.pr));
   }
   return out;
 }

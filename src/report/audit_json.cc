@@ -112,14 +112,7 @@ std::string AuditToJson(const AuditResult& r) {
   w.Key("machines").BeginArray();
   for (const MachineResult& m : r.machines) WriteMachine(w, m);
   w.EndArray();
-  w.Key("input").BeginObject();
-  w.Key("telemetry");
-  WriteSourceStats(w, r.telemetry);
-  w.Key("inventory");
-  WriteSourceStats(w, r.inventory);
-  w.Key("jobs");
-  WriteSourceStats(w, r.jobs);
-  w.EndObject();
+  WriteInputSection(w, r.telemetry, r.inventory, r.jobs);
   w.EndObject();
   return w.str() + "\n";
 }

@@ -6,18 +6,13 @@
 #include <cmath>
 #include <vector>
 
+#include "core/csv_table.h"
+
 namespace gpuledger {
 namespace {
 
 std::string Share(double part, double whole) {
   return whole > 0 ? fmt::format("{:5.1f} %", 100 * part / whole) : "    - ";
-}
-
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 void Section(std::string* out, std::string_view title) {
@@ -153,8 +148,8 @@ std::string AuditToCsv(const AuditResult& r) {
   for (const MachineResult& m : r.machines) {
     for (Category c : kAllCategories) {
       const Spend& s = m.totals.categories[static_cast<int>(c)];
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{:.6f},{:.4f}\n", CsvField(m.name),
-                     CsvField(m.owner), CsvField(m.team), CsvField(m.project), CategoryId(c),
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{:.6f},{:.4f}\n", CsvQuote(m.name),
+                     CsvQuote(m.owner), CsvQuote(m.team), CsvQuote(m.project), CategoryId(c),
                      s.GpuHours(), s.usd);
     }
   }

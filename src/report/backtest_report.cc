@@ -107,14 +107,7 @@ std::string BacktestToJson(const BacktestResult& r) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("input").BeginObject();
-  w.Key("telemetry");
-  WriteSourceStats(w, r.telemetry);
-  w.Key("inventory");
-  WriteSourceStats(w, r.inventory);
-  w.Key("jobs");
-  WriteSourceStats(w, r.jobs_input);
-  w.EndObject();
+  WriteInputSection(w, r.telemetry, r.inventory, r.jobs_input);
   w.EndObject();
   return w.str() + "\n";
 }

@@ -30,6 +30,18 @@ void WriteSourceStats(JsonWriter& w, const SourceStats& s) {
   w.EndObject();
 }
 
+void WriteInputSection(JsonWriter& w, const SourceStats& telemetry, const SourceStats& inventory,
+                       const SourceStats& jobs) {
+  w.Key("input").BeginObject();
+  w.Key("telemetry");
+  WriteSourceStats(w, telemetry);
+  w.Key("inventory");
+  WriteSourceStats(w, inventory);
+  w.Key("jobs");
+  WriteSourceStats(w, jobs);
+  w.EndObject();
+}
+
 void WriteTime(JsonWriter& w, TimeMs t) {
   if (t <= kTimeMin || t >= kTimeMax)
     w.Null();

@@ -11,6 +11,10 @@ namespace gpuledger {
 // "first", "detail"}}, "notes": {…}}
 void WriteSourceStats(JsonWriter& w, const SourceStats& stats);
 
+// "input": {"telemetry": …, "inventory": …, "jobs": …}, each as WriteSourceStats.
+void WriteInputSection(JsonWriter& w, const SourceStats& telemetry, const SourceStats& inventory,
+                       const SourceStats& jobs);
+
 // A time as ISO-8601 UTC with milliseconds, or null for an open end.
 void WriteTime(JsonWriter& w, TimeMs t);
 
