@@ -119,6 +119,20 @@ contains "export rows all accepted" "$tmp/out" '"rows_accepted": 2,'
 grep -A6 '"jobs": {' "$tmp/out" | grep -q '"rows_rejected": 0,' && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL ledger export rows rejected by audit"; }
 
+# Reviews: a saved GitHub tree, classified and joined to GPU jobs (figures worked out by hand).
+rv="$src/tests/data/reviews"
+check "reviews audit" 0 "$bin" reviews audit "$rv/fixture" --jobs "$rv/jobs.csv" \
+  --inventory "$rv/inventory.csv" --as-of 2025-03-01 --format json
+same "reviews golden" "$tmp/out" "$rv/expected.json"
+check "reviews table" 0 "$bin" reviews audit "$rv/fixture" --jobs "$rv/jobs.csv" \
+  --inventory "$rv/inventory.csv" --as-of 2025-03-01
+contains "reviews headline" "$tmp/out" "11 pull requests across 2 repos: 4 substantive code reviews"
+contains "reviews lgtm" "$tmp/out" "8x cost increase, no guardrails.' on acme/train#1 while bob waved it through with 'lgtm'"
+contains "reviews long open" "$tmp/out" "acme/train#3 was held open 45 days and fired 3 GPU jobs"
+check "reviews missing dir" 1 "$bin" reviews audit "$tmp/nothing"
+check "reviews bad pattern" 2 "$bin" reviews audit "$rv/fixture" --warning-pattern "(x"
+check "reviews jobs and ledger" 2 "$bin" reviews audit "$rv/fixture" --jobs a --ledger b
+
 # Every real nvidia-smi capture parses without a rejected row.
 if [ -d "$src/../shared/realdata/nvidia-smi" ]; then
   for f in "$src"/../shared/realdata/nvidia-smi/*.csv; do

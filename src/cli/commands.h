@@ -11,5 +11,7 @@ void AddPolicyCommand(CLI::App* app, Outcome* outcome);    // policy_command.cc
 void AddBacktestCommand(CLI::App* app, Outcome* outcome);  // backtest_command.cc
 void AddRunCommand(CLI::App* app, Outcome* outcome);       // run_command.cc
 void AddLedgerCommand(CLI::App* app, Outcome* outcome);    // ledger_command.cc
+void AddReviewsCommand(CLI::App* app, Outcome* outcome);   // reviews_command.cc
+void AddFetchVerb(CLI::App* reviews, Outcome* outcome);    // reviews_fetch_command.cc
 
 }  // namespace gpuledger::cli

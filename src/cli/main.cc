@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   gpuledger::cli::AddRunCommand(&app, &outcome);
   gpuledger::cli::AddLedgerCommand(&app, &outcome);
   gpuledger::cli::AddBacktestCommand(&app, &outcome);
+  gpuledger::cli::AddReviewsCommand(&app, &outcome);
   gpuledger::cli::AddPolicyCommand(&app, &outcome);
   gpuledger::cli::AddDemoCommand(&app, &outcome);
   return gpuledger::cli::Run(app, argc, argv, outcome);

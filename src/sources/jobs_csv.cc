@@ -8,6 +8,17 @@
 
 namespace gpuledger {
 
+KnownMachines MachinesNamedIn(std::string_view text) {
+  CsvTable table(text);
+  KnownMachines known;
+  const auto c = table.Column({"machine", "host", "hostname", "node"});
+  if (!c) return known;
+  for (const CsvRecord& r : table.rows()) {
+    if (*c < r.fields.size()) known.emplace(std::string(Trim(r.fields[*c])), 0);
+  }
+  return known;
+}
+
 Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t file_index,
                       const TimeZone& zone, const KnownMachines& machines, std::vector<Job>* jobs,
                       SourceStats* stats) {

@@ -17,6 +17,10 @@ namespace gpuledger {
 // from telemetry, whose GPU indices are then not checked).
 using KnownMachines = std::unordered_map<std::string, int>;
 
+// Every machine the jobs CSV "text" names, with an unknown GPU count: for readers that need the
+// jobs without an inventory (review analysis).
+KnownMachines MachinesNamedIn(std::string_view text);
+
 // Appends the jobs in jobs CSV "text" to "jobs". Columns are found by name; machine and start
 // are required. `gpus` is "0;1;3" or empty for all of the machine's GPUs; an empty `end` means
 // the job is still running. Rows are rejected, counted in "stats" by reason with their first

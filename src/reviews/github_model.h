@@ -1,0 +1,55 @@
+// Pull requests as the GitHub REST API describes them, reduced to what review analysis needs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+
+namespace gpuledger {
+
+struct GhUser {
+  std::string login;
+  bool bot = false;  // the API said type "Bot"
+
+  // DESIGN.md: a bot is a user of type Bot or a login ending "[bot]".
+  bool IsBot() const { return bot || login.ends_with("[bot]"); }
+};
+
+struct GhReview {
+  int64_t id = 0;
+  GhUser user;
+  std::string state;  // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING
+  std::string body;
+  std::optional<TimeMs> submitted_at;
+};
+
+// An inline review comment (review_id set) or a conversation comment on the PR's issue.
+struct GhComment {
+  int64_t id = 0;
+  GhUser user;
+  std::string body;
+  TimeMs created_at = 0;
+  std::optional<int64_t> review_id;  // pull_request_review_id
+};
+
+struct PullRequest {
+  std::string repo;  // OWNER/REPO
+  int64_t number = 0;
+  std::string title;
+  GhUser author;
+  TimeMs created_at = 0;
+  std::optional<TimeMs> merged_at, closed_at;
+  std::optional<int64_t> additions, deletions;  // present on single-PR responses only
+  std::string head_sha, merge_commit_sha;
+  std::vector<GhReview> reviews;
+  std::vector<GhComment> review_comments;  // inline
+  std::vector<GhComment> issue_comments;   // conversation
+
+  bool merged() const { return merged_at.has_value(); }
+  std::string Ref() const { return repo + "#" + std::to_string(number); }  // OWNER/REPO#N
+};
+
+}  // namespace gpuledger

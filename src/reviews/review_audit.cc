@@ -1,0 +1,152 @@
+#include "reviews/review_audit.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "audit/billing.h"
+
+namespace gpuledger {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "acme/det", "https://github.com/acme/det.git" → "acme/det".
+std::string NormalRepo(std::string repo) {
+  repo = Lower(repo);
+  if (const size_t p = repo.find("github.com/"); p != std::string::npos) repo = repo.substr(p + 11);
+  if (repo.ends_with(".git")) repo.resize(repo.size() - 4);
+  while (!repo.empty() && repo.back() == '/') repo.pop_back();
+  return repo;
+}
+
+// "12", "#12", "acme/det#12", ".../pull/12" → 12; 0 when none.
+int64_t PrNumber(const std::string& pr) {
+  size_t end = pr.size();
+  while (end > 0 && !std::isdigit(static_cast<unsigned char>(pr[end - 1]))) --end;
+  size_t begin = end;
+  while (begin > 0 && std::isdigit(static_cast<unsigned char>(pr[begin - 1]))) --begin;
+  if (begin == end || end - begin > 12) return 0;
+  return std::stoll(pr.substr(begin, end - begin));
+}
+
+bool SameCommit(const std::string& job_commit, const std::string& sha) {
+  if (job_commit.size() < 7 || sha.empty()) return false;
+  return Lower(sha).starts_with(Lower(job_commit));
+}
+
+// The PR a job belongs to, or -1.
+int64_t FindPr(const Job& job, const std::vector<PullRequest>& prs) {
+  const std::string repo = NormalRepo(job.repo);
+  if (const int64_t n = PrNumber(job.pr); n > 0) {
+    for (size_t i = 0; i < prs.size(); ++i) {
+      if (prs[i].number == n && NormalRepo(prs[i].repo) == repo) return static_cast<int64_t>(i);
+    }
+  }
+  for (size_t i = 0; i < prs.size(); ++i) {
+    if (!repo.empty() && NormalRepo(prs[i].repo) != repo) continue;
+    if (SameCommit(job.commit, prs[i].head_sha) ||
+        SameCommit(job.commit, prs[i].merge_commit_sha)) {
+      return static_cast<int64_t>(i);
+    }
+  }
+  return -1;
+}
+
+PrSpend JobSpend(const Job& job, const Fleet& fleet, TimeMs as_of, bool* gpus_unknown) {
+  PrSpend s;
+  s.jobs = 1;
+  const int64_t m = fleet.Find(job.machine);
+  const int gpus = !job.gpus.empty() ? static_cast<int>(job.gpus.size())
+                                     : (m >= 0 ? fleet.machines[m].gpu_count : 0);
+  const TimeMs end = job.end == kTimeMax ? std::max(as_of, job.start) : job.end;
+  *gpus_unknown = gpus == 0;
+  s.gpu_hours = static_cast<double>(end - job.start) * gpus / kMsPerHour;
+  if (m >= 0 && gpus > 0) {
+    const auto spans = BilledSpans(fleet.machines[m], job.start, end);
+    s.usd = BilledSpend(spans, job.start, end, gpus).usd;
+  }
+  return s;
+}
+
+}  // namespace
+
+int64_t ReviewAudit::Merged() const {
+  return std::count_if(prs.begin(), prs.end(), [](const PullRequest& p) { return p.merged(); });
+}
+
+int64_t ReviewAudit::ByClass(ReviewClass c) const {
+  return std::count_if(facts.begin(), facts.end(),
+                       [&](const PrReviewFacts& f) { return f.review_class == c; });
+}
+
+int64_t ReviewAudit::SubstantiveReviews() const {
+  int64_t n = 0;
+  for (const PrReviewFacts& f : facts) n += f.substantive_reviews;
+  return n;
+}
+
+PrSpend ReviewAudit::SpendByClass(ReviewClass c) const {
+  PrSpend s;
+  for (size_t i = 0; i < facts.size(); ++i) {
+    if (facts[i].review_class == c) s.Add(spend[i]);
+  }
+  return s;
+}
+
+std::vector<RepoReviewSummary> ReviewAudit::ByRepo() const {
+  std::vector<RepoReviewSummary> out;
+  for (const std::string& repo : repos) {
+    RepoReviewSummary r;
+    r.repo = repo;
+    for (size_t i = 0; i < prs.size(); ++i) {
+      if (prs[i].repo != repo) continue;
+      const PrReviewFacts& f = facts[i];
+      ++r.prs;
+      r.merged += prs[i].merged();
+      r.substantive_reviews += f.substantive_reviews;
+      if (f.review_class) ++r.by_class[static_cast<int>(*f.review_class)];
+      r.warnings_ignored += std::count_if(f.warnings.begin(), f.warnings.end(),
+                                          [](const BotWarning& w) { return w.ignored; });
+      r.spend.Add(spend[i]);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<ReviewAudit> AuditReviews(ReviewData data, const ReviewOptions& options,
+                                 const Fleet* fleet) {
+  auto patterns = CompileWarningPatterns(options.warning_patterns);
+  if (!patterns) return std::unexpected(patterns.error());
+  ReviewAudit a;
+  a.options = options;
+  a.repos = std::move(data.repos);
+  a.prs = std::move(data.prs);
+  for (const PullRequest& pr : a.prs) a.facts.push_back(ClassifyPr(pr, options, *patterns));
+  a.spend.resize(a.prs.size());
+  if (fleet == nullptr) return a;
+  a.have_jobs = true;
+  a.have_prices = !fleet->machines.empty();
+  for (const Job& job : fleet->jobs) {
+    const int64_t i = FindPr(job, a.prs);
+    if (i < 0) {
+      ++a.jobs_unmatched;
+      continue;
+    }
+    ++a.jobs_matched;
+    bool gpus_unknown = false;
+    a.spend[i].Add(JobSpend(job, *fleet, options.as_of, &gpus_unknown));
+    if (gpus_unknown) {
+      a.notes.Add("gpu_count_unknown", "jobs", 0, job.input_order,
+                  "job " + job.id +
+                      " names no GPUs and its machine is not in the inventory: "
+                      "no GPU-hours counted for it");
+    }
+  }
+  return a;
+}
+
+}  // namespace gpuledger
