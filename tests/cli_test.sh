@@ -133,6 +133,13 @@ check "reviews missing dir" 1 "$bin" reviews audit "$tmp/nothing"
 check "reviews bad pattern" 2 "$bin" reviews audit "$rv/fixture" --warning-pattern "(x"
 check "reviews jobs and ledger" 2 "$bin" reviews audit "$rv/fixture" --jobs a --ledger b
 
+check "reviews fetch needs --out" 2 "$bin" reviews fetch --repo a/b
+check "reviews fetch needs a repo" 2 "$bin" reviews fetch --out "$tmp/gh"
+check "reviews fetch of a bad repo name" 2 "$bin" reviews fetch --out "$tmp/gh" --repo nameonly \
+  --api-url http://127.0.0.1:9
+check "reviews fetch from nowhere" 1 "$bin" reviews fetch --out "$tmp/gh" --repo a/b \
+  --api-url http://127.0.0.1:9 --retries 0
+
 # Every real nvidia-smi capture parses without a rejected row.
 if [ -d "$src/../shared/realdata/nvidia-smi" ]; then
   for f in "$src"/../shared/realdata/nvidia-smi/*.csv; do

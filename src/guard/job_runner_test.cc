@@ -2,11 +2,8 @@
 // scaled down to seconds.
 #include "guard/job_runner.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include "http_test_server.h"
 
 namespace gpuledger {
 namespace {
@@ -199,60 +198,21 @@ TEST_F(JobRunnerTest, NoGpuStillRunsTheJob) {
   EXPECT_NE(Log().find("no GPU visible"), std::string::npos);
 }
 
-// Accepts one HTTP request on a loopback port and keeps its body.
-class OneShotHttpServer {
- public:
-  OneShotHttpServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    listen(fd_, 4);
-    thread_ = std::thread([this] {
-      for (int i = 0; i < 2; ++i) {  // the warning, then the kill
-        const int c = accept(fd_, nullptr, nullptr);
-        if (c < 0) return;
-        char buf[8192];
-        const ssize_t n = recv(c, buf, sizeof buf, 0);
-        if (n > 0) requests_.emplace_back(buf, static_cast<size_t>(n));
-        const char* ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        send(c, ok, std::strlen(ok), 0);
-        close(c);
-      }
-    });
-  }
-  ~OneShotHttpServer() {
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-  const std::vector<std::string>& requests() const { return requests_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-  std::vector<std::string> requests_;
-};
-
 TEST_F(JobRunnerTest, WarningsAndKillsArePostedToTheWebhook) {
-  auto server = std::make_unique<OneShotHttpServer>();
+  std::vector<std::string> bodies;
+  testing::HttpTestServer server([&](const testing::TestRequest& r) -> testing::TestResponse {
+    bodies.push_back(r.target + " " + r.body);
+    return {200, {}, ""};
+  });
   RunOptions o = Options({"bash", "-c", "sleep 60"}, 0);
-  o.webhook_url = server->url();
+  o.webhook_url = server.url() + "/hook";
   auto r = RunJob(o, ledger_.get(), log_);
   ASSERT_TRUE(r);
-  const std::vector<std::string> requests = server->requests();
-  server.reset();
-  ASSERT_EQ(requests.size(), 2u) << Log();
-  EXPECT_NE(requests[0].find("POST /hook"), std::string::npos);
-  EXPECT_NE(requests[0].find("\"kind\":\"warn\""), std::string::npos) << requests[0];
-  EXPECT_NE(requests[1].find("\"kind\":\"kill\""), std::string::npos) << requests[1];
-  EXPECT_NE(requests[1].find("\"rule\":\"setup\""), std::string::npos);
+  ASSERT_EQ(bodies.size(), 2u) << Log();
+  EXPECT_NE(bodies[0].find("/hook"), std::string::npos);
+  EXPECT_NE(bodies[0].find("\"kind\":\"warn\""), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[1].find("\"kind\":\"kill\""), std::string::npos) << bodies[1];
+  EXPECT_NE(bodies[1].find("\"rule\":\"setup\""), std::string::npos);
 }
 
 TEST_F(JobRunnerTest, TheReleaseCommandRunsWhenTheJobEnds) {

@@ -97,6 +97,7 @@ Result<std::vector<PullRequest>> ParsePullsPage(std::string_view json, const std
     pr.author = User(o, "user");
     pr.merged_at = Time(o, "merged_at");
     pr.closed_at = Time(o, "closed_at");
+    pr.updated_at = Time(o, "updated_at");
     pr.additions = Int(o, "additions");
     pr.deletions = Int(o, "deletions");
     pr.merge_commit_sha = Str(o, "merge_commit_sha");

@@ -41,7 +41,7 @@ struct PullRequest {
   std::string title;
   GhUser author;
   TimeMs created_at = 0;
-  std::optional<TimeMs> merged_at, closed_at;
+  std::optional<TimeMs> merged_at, closed_at, updated_at;
   std::optional<int64_t> additions, deletions;  // present on single-PR responses only
   std::string head_sha, merge_commit_sha;
   std::vector<GhReview> reviews;

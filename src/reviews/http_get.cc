@@ -1,0 +1,81 @@
+#include "reviews/http_get.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace gpuledger {
+namespace {
+
+size_t OnBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t n, void* out) {
+  std::string line(data, size * n);
+  const size_t colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    value.erase(value.find_last_not_of(" \t\r\n") + 1);
+    (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
+  }
+  return size * n;
+}
+
+}  // namespace
+
+HttpResponse HttpGet(const std::string& url, const std::string& token, const std::string& accept) {
+  static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  HttpResponse r;
+  CURL* curl = kInit ? curl_easy_init() : nullptr;
+  if (curl == nullptr) {
+    r.error = "cannot initialise libcurl";
+    return r;
+  }
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
+  headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
+  if (!token.empty())
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "gpuledger");
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+  const CURLcode rc = curl_easy_perform(curl);
+  if (rc == CURLE_OK)
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+  else
+    r.error = curl_easy_strerror(rc);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+std::string NextLink(const std::string& link) {
+  // <https://api.github.com/…&page=2>; rel="next", <…>; rel="last"
+  for (size_t pos = 0; pos < link.size();) {
+    const size_t open = link.find('<', pos), close = link.find('>', open);
+    if (open == std::string::npos || close == std::string::npos) break;
+    const size_t end = std::min(link.find(',', close), link.size());
+    if (link.substr(close, end - close).find("rel=\"next\"") != std::string::npos) {
+      return link.substr(open + 1, close - open - 1);
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+}  // namespace gpuledger
