@@ -78,6 +78,12 @@ same "small backtest golden" "$tmp/out" expected-backtest.json
 check "small sweep" 0 "$bin" backtest --telemetry telemetry --inventory inventory.csv \
   --jobs jobs.csv --sweep setup_grace=5m,10m,20m --format csv
 same "small sweep golden" "$tmp/out" expected-sweep.csv
+check "small sacct" 0 "$bin" audit --telemetry telemetry --inventory inventory.csv \
+  --jobs jobs.sacct --jobs-format sacct --format json
+contains "sacct job active" "$tmp/out" '"job_active": 1.8,'
+contains "sacct job idle" "$tmp/out" '"job_idle": 1.8,'
+contains "sacct idle outside" "$tmp/out" '"idle_outside_jobs": 3.6,'
+contains "sacct step noted" "$tmp/out" '"job_step_skipped"'
 check "sweep of an unknown key" 2 "$bin" backtest --telemetry telemetry --inventory inventory.csv \
   --sweep colour=red
 cd "$src" || exit 1

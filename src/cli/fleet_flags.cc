@@ -18,6 +18,11 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--jobs", f->paths.jobs,
                   "jobs CSV: job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr");
+  cmd->add_option("--jobs-format", f->paths.jobs_format,
+                  "csv (the jobs CSV) or sacct (sacct -a -X -P -o JobID,User,Account,Partition,"
+                  "State,ExitCode,Start,End,NodeList,AllocTRES)")
+      ->check(CLI::IsMember({"csv", "sacct"}))
+      ->capture_default_str();
   cmd->add_option("--from", f->from, "window start (inclusive), e.g. 2025-01-01");
   cmd->add_option("--to", f->to, "window end (exclusive)");
   cmd->add_option("--tz", f->tz, "zone of timestamps that carry none: UTC, +02:00 or an IANA name")

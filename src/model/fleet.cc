@@ -46,9 +46,9 @@ bool IsCompletedStatus(std::string_view status) {
 
 bool ClassifyJobStatus(std::string_view status, bool* failed) {
   const std::string key = StatusKey(status);
-  static constexpr std::array<std::string_view, 13> kFailed = {
+  static constexpr std::array<std::string_view, 14> kFailed = {
       "failed",      "fail", "cancelled",   "canceled", "timeout",   "timedout", "killed",
-      "outofmemory", "oom",  "nodefailure", "nodefail", "preempted", "bootfail"};
+      "outofmemory", "oom",  "nodefailure", "nodefail", "preempted", "bootfail", "requeued"};
   static constexpr std::array<std::string_view, 10> kOk = {
       "completed", "complete", "succeeded", "success", "ok",
       "running",   "pending",  "suspended", "done",    "finished"};

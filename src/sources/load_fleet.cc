@@ -3,6 +3,7 @@
 #include "core/line_reader.h"
 #include "sources/inventory_csv.h"
 #include "sources/jobs_csv.h"
+#include "sources/slurm_sacct.h"
 #include "sources/telemetry_files.h"
 
 namespace gpuledger {
@@ -36,8 +37,10 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
     if (!text) return std::unexpected(text.error());
     KnownMachines known;
     for (const Machine& m : out.fleet.machines) known[m.name] = m.gpu_count;
-    auto ok =
-        ReadJobs(*text, paths.jobs, file_index++, *zone, known, &out.fleet.jobs, &out.jobs_stats);
+    auto ok = paths.jobs_format == "sacct" ? ReadSacct(*text, paths.jobs, file_index++, *zone,
+                                                       known, &out.fleet.jobs, &out.jobs_stats)
+                                           : ReadJobs(*text, paths.jobs, file_index++, *zone, known,
+                                                      &out.fleet.jobs, &out.jobs_stats);
     if (!ok) return std::unexpected(ok.error());
   }
   return out;

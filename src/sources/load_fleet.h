@@ -17,7 +17,8 @@ struct FleetPaths {
   std::vector<std::string> telemetry;  // files or directories of nvidia-smi CSV logs
   std::string machine;                 // names the machine of single files, when set
   std::string inventory;               // inventory CSV; empty with price_per_gpu_hour
-  std::string jobs;                    // jobs CSV, optional
+  std::string jobs;                    // job records, optional
+  std::string jobs_format = "csv";     // csv (the jobs CSV) or sacct (`sacct -P` output)
 };
 
 struct LoadedFleet {

@@ -107,6 +107,8 @@ TEST(JobStatus, KnownStatusesOnly) {
   EXPECT_TRUE(failed);
   EXPECT_TRUE(ClassifyJobStatus("NODE_FAIL", &failed));
   EXPECT_TRUE(failed);
+  EXPECT_TRUE(ClassifyJobStatus("REQUEUED", &failed));
+  EXPECT_TRUE(failed);
   EXPECT_FALSE(ClassifyJobStatus("maybe", &failed));
 }
 
