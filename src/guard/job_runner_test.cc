@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "http_test_server.h"
+#include "test_log.h"
 
 namespace gpuledger {
 namespace {
@@ -30,9 +31,7 @@ class JobRunnerTest : public ::testing::Test {
     auto l = Ledger::Open((dir_ / "ledger.db").string());
     ASSERT_TRUE(l);
     ledger_ = std::move(*l);
-    log_ = std::tmpfile();
   }
-  void TearDown() override { std::fclose(log_); }
 
   // A one-GPU nvidia-smi log, one row a second for two minutes, at the given utilisation.
   std::string Replay(int util) {
@@ -58,18 +57,12 @@ class JobRunnerTest : public ::testing::Test {
     return o;
   }
 
-  std::string Log() {
-    std::fflush(log_);
-    std::rewind(log_);
-    std::string s;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, log_)) s.append(buf, n);
-    return s;
-  }
+  std::string Log() const { return log_file_.Text(); }
 
   fs::path dir_;
   std::unique_ptr<Ledger> ledger_;
-  std::FILE* log_ = nullptr;
+  testing::TestLog log_file_;
+  std::FILE* log_ = log_file_.file();
 };
 
 double Seconds(std::chrono::steady_clock::time_point since) {

@@ -9,6 +9,7 @@
 
 #include "http_test_server.h"
 #include "reviews/review_store.h"
+#include "test_log.h"
 
 namespace gpuledger {
 namespace {
@@ -41,9 +42,7 @@ class FetchTest : public ::testing::Test {
            ("gpuledger_fetch_" +
             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(out_);
-    log_ = std::tmpfile();
   }
-  void TearDown() override { std::fclose(log_); }
 
   FetchOptions Options(const HttpTestServer& server) {
     FetchOptions o;
@@ -56,17 +55,11 @@ class FetchTest : public ::testing::Test {
     return o;
   }
 
-  std::string Log() {
-    std::fflush(log_);
-    std::rewind(log_);
-    std::string s;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, log_)) s.append(buf, n);
-    return s;
-  }
+  std::string Log() const { return log_file_.Text(); }
 
   fs::path out_;
-  std::FILE* log_ = nullptr;
+  testing::TestLog log_file_;
+  std::FILE* log_ = log_file_.file();
 };
 
 TEST_F(FetchTest, PaginatesRetriesWaitsForTheRateLimitAndResumes) {
