@@ -134,7 +134,7 @@ void CheckAgainstReference(bool price_mode, uint32_t seed) {
   std::vector<TelemetrySource> sources;
   uint32_t index = 0;
   for (auto& [name, text] : r.text) sources.push_back(SourceFromText(name, text, index++));
-  AuditInputs in{&r.fleet, &sources, {}, {}};
+  AuditInputs in{&r.fleet, &sources, {}, {}, {}};
   auto got = RunAudit(in, r.options);
   ASSERT_TRUE(got);
   const auto want = Reference(r);

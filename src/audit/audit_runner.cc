@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "audit/billing.h"
@@ -139,8 +140,10 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
     RollUp(m, &result);
     result.machines.push_back(std::move(m));
   }
-  result.telemetry.files = 0;
-  for (const TelemetrySource& src : *in.telemetry) result.telemetry.files += src.files.size();
+  result.telemetry.Merge(in.telemetry_stats);
+  std::set<std::string> files;
+  for (const TelemetrySource& src : *in.telemetry) files.insert(src.files.begin(), src.files.end());
+  result.telemetry.files = files.size();
   std::sort(result.machines.begin(), result.machines.end(),
             [](const MachineResult& a, const MachineResult& b) { return a.name < b.name; });
   return result;

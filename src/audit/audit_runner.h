@@ -26,6 +26,7 @@ struct AuditInputs {
   const std::vector<TelemetrySource>* telemetry = nullptr;
   SourceStats inventory_stats;  // carried into the result
   SourceStats jobs_stats;
+  SourceStats telemetry_stats;  // what reading exported telemetry found (before the audit)
 };
 
 // Audits "inputs" under "options". Telemetry of a machine the fleet does not have is read and

@@ -31,7 +31,8 @@ int RunAuditCommand(const AuditFlags& flags) {
   options.price_per_gpu_hour = (*in)->price_per_gpu_hour;
   options.threads = flags.fleet.threads;
   const LoadedFleet& loaded = (*in)->loaded;
-  AuditInputs inputs{&loaded.fleet, &loaded.telemetry, loaded.inventory_stats, loaded.jobs_stats};
+  AuditInputs inputs{&loaded.fleet, &loaded.telemetry, loaded.inventory_stats, loaded.jobs_stats,
+                     loaded.telemetry_stats};
   return AuditAndPrint("audit", inputs, options, flags.format, flags.top);
 }
 

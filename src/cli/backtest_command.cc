@@ -56,7 +56,8 @@ int RunBacktestCommand(const BacktestFlags& flags) {
   auto in = LoadFleetFlags(flags.fleet);
   if (!in) return ReportError("backtest", in.error());
   const LoadedFleet& loaded = (*in)->loaded;
-  AuditInputs inputs{&loaded.fleet, &loaded.telemetry, loaded.inventory_stats, loaded.jobs_stats};
+  AuditInputs inputs{&loaded.fleet, &loaded.telemetry, loaded.inventory_stats, loaded.jobs_stats,
+                     loaded.telemetry_stats};
   BacktestOptions options;
   options.policy = *policy;
   options.window_from = (*in)->from;

@@ -18,6 +18,29 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--jobs", f->paths.jobs,
                   "jobs CSV: job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr");
+  cmd->add_option("--telemetry-format", f->paths.telemetry_format,
+                  "nvidia-smi (one CSV log per machine), prometheus (query_range JSON), dcgm "
+                  "(exporter text with timestamps) or long (time, series, value CSV)")
+      ->check(CLI::IsMember({"nvidia-smi", "prometheus", "dcgm", "long"}))
+      ->capture_default_str();
+  SeriesMapping& m = f->paths.mapping;
+  cmd->add_option(
+      "--machine-label", m.machine_labels,
+      "labels naming the machine, first found wins (default Hostname hostname instance)");
+  cmd->add_option("--gpu-label", m.gpu_label, "label naming the GPU index")->capture_default_str();
+  cmd->add_option("--metric", m.metric, "utilisation metric of DCGM scrapes")
+      ->capture_default_str();
+  cmd->add_option("--value-scale", m.value_scale,
+                  "auto (ratio for DCGM_FI_PROF_* and *_RATIO), percent or ratio (0-1)")
+      ->check(CLI::IsMember({"auto", "percent", "ratio"}))
+      ->capture_default_str();
+  cmd->add_option("--time-col", m.time_col, "long tables: the time column")->capture_default_str();
+  cmd->add_option("--series-col", m.series_col, "long tables: the series column")
+      ->capture_default_str();
+  cmd->add_option("--value-col", m.value_col, "long tables: the value column")
+      ->capture_default_str();
+  cmd->add_option("--machine-col", m.machine_col, "long tables: a machine column");
+  cmd->add_option("--gpu-col", m.gpu_col, "long tables: a GPU index column");
   cmd->add_option("--jobs-format", f->paths.jobs_format,
                   "csv (the jobs CSV) or sacct (sacct -a -X -P -o JobID,User,Account,Partition,"
                   "State,ExitCode,Start,End,NodeList,AllocTRES)")

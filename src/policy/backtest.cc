@@ -212,6 +212,7 @@ Result<BacktestResult> RunBacktest(const AuditInputs& in, const BacktestOptions&
   out.options = o;
   out.inventory = in.inventory_stats;
   out.jobs_input = in.jobs_stats;
+  out.telemetry.Merge(in.telemetry_stats);
   TimeMs data_end = kTimeMin;
   for (const MachineTask& t : tasks) {
     if (t.error) return std::unexpected(*t.error);

@@ -28,7 +28,7 @@ std::vector<Row> Join(std::vector<std::vector<Row>> parts) {
 
 BacktestResult Backtest(const Fleet& f, const std::vector<Row>& rows, Policy policy = {}) {
   std::vector<TelemetrySource> telemetry = {SourceFromText("m", SmiText(rows))};
-  AuditInputs in{&f, &telemetry, {}, {}};
+  AuditInputs in{&f, &telemetry, {}, {}, {}};
   BacktestOptions o;
   o.policy = policy;
   o.threads = 1;

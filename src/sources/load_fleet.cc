@@ -8,12 +8,49 @@
 
 namespace gpuledger {
 
+namespace {
+
+// Reads every exported telemetry file into per-machine buckets.
+Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<TelemetryFile>& files,
+                                                           const std::string& format,
+                                                           const SeriesMapping& mapping,
+                                                           const TimeZone& zone,
+                                                           SourceStats* stats) {
+  TelemetryBuckets buckets;
+  for (const TelemetryFile& f : files) {
+    const uint32_t index = buckets.AddFile(f.path);
+    auto text = ReadWholeFile(f.path);
+    if (!text) return std::unexpected(text.error());
+    if (format == "prometheus") {
+      ReadPrometheusMatrix(*text, f.path, index, mapping, &buckets, stats);
+    } else if (format == "dcgm") {
+      ReadDcgmScrape(*text, f.path, index, f.machine, mapping, zone, &buckets, stats);
+    } else if (auto r = ReadLongTable(*text, f.path, index, mapping, zone, &buckets, stats); !r) {
+      return std::unexpected(r.error());
+    }
+  }
+  return buckets.Sources();
+}
+
+}  // namespace
+
 Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> price_per_gpu_hour,
                               const TimeZone* zone) {
   LoadedFleet out;
-  auto files = ListTelemetryFiles(paths.telemetry, paths.machine);
+  const std::string& format = paths.telemetry_format;
+  const std::vector<std::string> extensions =
+      format == "prometheus" ? std::vector<std::string>{".json"}
+      : format == "dcgm"     ? std::vector<std::string>{".prom", ".txt", ".metrics"}
+                             : std::vector<std::string>{".csv"};
+  auto files = ListTelemetryFiles(paths.telemetry, paths.machine, extensions);
   if (!files) return std::unexpected(files.error());
-  out.telemetry = NvidiaSmiSources(*files, zone);
+  if (format == "nvidia-smi") {
+    out.telemetry = NvidiaSmiSources(*files, zone);
+  } else {
+    auto read = ReadExportedTelemetry(*files, format, paths.mapping, *zone, &out.telemetry_stats);
+    if (!read) return std::unexpected(read.error());
+    out.telemetry = std::move(*read);
+  }
   // Tables rank after every telemetry file in problem order.
   uint32_t file_index = static_cast<uint32_t>(files->size());
 

@@ -10,6 +10,7 @@
 #include "core/problems.h"
 #include "core/time_zone.h"
 #include "model/fleet.h"
+#include "sources/exported_telemetry.h"
 
 namespace gpuledger {
 
@@ -19,11 +20,16 @@ struct FleetPaths {
   std::string inventory;               // inventory CSV; empty with price_per_gpu_hour
   std::string jobs;                    // job records, optional
   std::string jobs_format = "csv";     // csv (the jobs CSV) or sacct (`sacct -P` output)
+  // nvidia-smi (streamed, one file per machine), or exports that mix machines: prometheus
+  // (query_range JSON), dcgm (timestamped exporter text), long (time, series, value CSV).
+  std::string telemetry_format = "nvidia-smi";
+  SeriesMapping mapping;
 };
 
 struct LoadedFleet {
   Fleet fleet;
   std::vector<TelemetrySource> telemetry;
+  SourceStats telemetry_stats;  // what reading exported telemetry found (rows, rejections)
   SourceStats inventory_stats;
   SourceStats jobs_stats;
 };

@@ -12,7 +12,8 @@ namespace gpuledger {
 namespace fs = std::filesystem;
 
 Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::string>& paths,
-                                                      const std::string& machine_override) {
+                                                      const std::string& machine_override,
+                                                      const std::vector<std::string>& extensions) {
   std::vector<TelemetryFile> files;
   for (const std::string& path : paths) {
     std::error_code ec;
@@ -22,7 +23,11 @@ Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::str
     }
     if (fs::is_directory(st)) {
       for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-        if (!it->is_regular_file() || it->path().extension() != ".csv") continue;
+        const std::string ext = it->path().extension().string();
+        if (!it->is_regular_file() ||
+            std::find(extensions.begin(), extensions.end(), ext) == extensions.end()) {
+          continue;
+        }
         files.push_back({it->path().string(), it->path().stem().string(), it->file_size()});
       }
       if (ec) return MakeError(ErrorCode::kIo, "cannot list directory: " + ec.message(), path);

@@ -1,0 +1,238 @@
+#include "sources/exported_telemetry.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "core/csv_table.h"
+#include "core/line_reader.h"
+#include "core/time_parser.h"
+#include "sources/nvidia_smi_csv.h"
+#include "sources/prom_text.h"
+
+namespace gpuledger {
+namespace {
+
+bool IsRatio(const SeriesMapping& m, std::string_view metric) {
+  if (m.value_scale == "ratio") return true;
+  if (m.value_scale == "percent") return false;
+  return metric.starts_with("DCGM_FI_PROF_") || metric.ends_with("_RATIO");
+}
+
+// The machine a label set names (the first machine label present), or "".
+template <typename LabelFn>
+std::string MachineOf(const SeriesMapping& m, LabelFn&& label) {
+  for (const std::string& l : m.machine_labels) {
+    if (std::string v = label(l); !v.empty()) return v;
+  }
+  return "";
+}
+
+// The GPU index a label set names; false when absent or malformed.
+template <typename LabelFn>
+bool GpuOf(const SeriesMapping& m, LabelFn&& label, int* gpu) {
+  const std::string g = label(m.gpu_label);
+  auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), *gpu);
+  return !g.empty() && ec == std::errc() && end == g.data() + g.size() && *gpu >= 0 && *gpu <= 1023;
+}
+
+// Machine and GPU of a label set; false (and *reason) when one is missing.
+template <typename LabelFn>
+bool MachineAndGpu(const SeriesMapping& m, LabelFn&& label, const std::string& fallback,
+                   std::string* machine, int* gpu, const char** reason) {
+  *machine = MachineOf(m, label);
+  if (machine->empty()) *machine = fallback;
+  if (machine->empty()) return *reason = "no_machine_label", false;
+  if (!GpuOf(m, label, gpu)) return *reason = "no_gpu_label", false;
+  return true;
+}
+
+// Checks and scales a value; nullptr when good, else the reason.
+const char* CheckValue(double v, bool ratio, double* pct) {
+  if (std::isnan(v)) return "util_not_a_number";
+  if (IsDcgmNoValue(v)) return "no_value";
+  *pct = ratio ? v * 100 : v;
+  return *pct < 0 || *pct > 100 ? "util_out_of_range" : nullptr;
+}
+
+}  // namespace
+
+void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
+                          const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats) {
+  using namespace simdjson;
+  ++stats->files;
+  dom::parser parser;
+  dom::element doc;
+  dom::array result;
+  if (parser.parse(padded_string(json)).get(doc) != SUCCESS) {
+    stats->rejected.Add("bad_json", file, 0, InputOrder(file_index, 0), "not JSON");
+    return;
+  }
+  dom::element data = doc;
+  if (dom::element d; doc["data"].get(d) == SUCCESS) data = d;
+  std::string_view type;
+  if (data["result"].get(result) != SUCCESS ||
+      (data["resultType"].get(type) == SUCCESS && type != "matrix")) {
+    stats->rejected.Add("bad_json", file, 0, InputOrder(file_index, 0),
+                        "expected a query_range response: data.resultType \"matrix\"");
+    return;
+  }
+  uint64_t series = 0;
+  for (dom::element s : result) {
+    ++series;
+    dom::object metric;
+    dom::array values;
+    const bool ok = s["metric"].get(metric) == SUCCESS && s["values"].get(values) == SUCCESS;
+    const uint64_t n = ok ? values.size() : 1;
+    stats->rows_read += n;
+    const uint64_t order = InputOrder(file_index, series << 20);
+    if (!ok) {
+      stats->rejected.Add("bad_json", file, series, order, "a series without metric and values");
+      continue;
+    }
+    auto label = [&](const std::string& k) {
+      std::string_view v;
+      return metric[k].get(v) == SUCCESS ? std::string(v) : std::string();
+    };
+    std::string machine;
+    int gpu = 0;
+    const char* reason = nullptr;
+    if (!MachineAndGpu(mapping, label, "", &machine, &gpu, &reason)) {
+      stats->rejected.Add(reason, file, series, order, "series " + std::to_string(series), n);
+      continue;
+    }
+    const bool ratio = IsRatio(mapping, label("__name__"));
+    uint64_t k = 0;
+    for (dom::element pair : values) {
+      ++k;
+      double ts = 0, v = NAN, pct = 0;
+      std::string_view text;
+      dom::array p;
+      if (pair.get(p) != SUCCESS || p.size() != 2 || p.at(0).get(ts) != SUCCESS ||
+          p.at(1).get(text) != SUCCESS) {
+        stats->rejected.Add("bad_json", file, series, order + k,
+                            "a value is not [time, \"value\"]");
+        continue;
+      }
+      if (text != "NaN") std::from_chars(text.data(), text.data() + text.size(), v);
+      if (const char* bad = CheckValue(v, ratio, &pct)) {
+        stats->rejected.Add(bad, file, series, order + k, "value '" + std::string(text) + "'");
+        continue;
+      }
+      out->Add(machine, gpu, static_cast<TimeMs>(std::llround(ts * 1000)), pct, order + k);
+    }
+  }
+}
+
+void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t file_index,
+                    const std::string& file_machine, const SeriesMapping& mapping, const TimeZone&,
+                    TelemetryBuckets* out, SourceStats* stats) {
+  ++stats->files;
+  const bool ratio = IsRatio(mapping, mapping.metric);
+  ForEachLineIn(text, [&](std::string_view line, uint64_t no) {
+    const uint64_t order = InputOrder(file_index, no);
+    auto parsed = ParsePromLine(line);
+    if (!parsed) {
+      ++stats->rows_read;
+      stats->rejected.Add("bad_line", file, no, order, parsed.error().message);
+      return true;
+    }
+    if (!*parsed || (*parsed)->name != mapping.metric) return true;  // comments, other metrics
+    const PromSample& s = **parsed;
+    ++stats->rows_read;
+    auto label = [&](const std::string& k) { return std::string(s.Label(k)); };
+    std::string machine;
+    int gpu = 0;
+    const char* reason = nullptr;
+    if (!MachineAndGpu(mapping, label, file_machine, &machine, &gpu, &reason)) {
+      stats->rejected.Add(reason, file, no, order, std::string(line.substr(0, 80)));
+      return true;
+    }
+    if (!s.timestamp_ms) {
+      stats->rejected.Add("no_timestamp", file, no, order,
+                          "a scrape line carries no timestamp: its time is unknown");
+      return true;
+    }
+    double pct = 0;
+    if (const char* bad = CheckValue(s.value, ratio, &pct)) {
+      stats->rejected.Add(bad, file, no, order, std::string(line.substr(0, 80)));
+      return true;
+    }
+    out->Add(machine, gpu, *s.timestamp_ms, pct, order);
+    return true;
+  });
+}
+
+Result<void> ReadLongTable(std::string_view text, const std::string& file, uint32_t file_index,
+                           const SeriesMapping& m, const TimeZone& zone, TelemetryBuckets* out,
+                           SourceStats* stats) {
+  CsvTable table(text);
+  const auto c_time = table.Column({m.time_col});
+  const auto c_series = table.Column({m.series_col});
+  const auto c_value = table.Column({m.value_col});
+  std::optional<size_t> c_machine, c_gpu;
+  if (!m.machine_col.empty()) c_machine = table.Column({m.machine_col});
+  if (!m.gpu_col.empty()) c_gpu = table.Column({m.gpu_col});
+  if (!c_time || !c_series || !c_value || (!m.machine_col.empty() && !c_machine) ||
+      (!m.gpu_col.empty() && !c_gpu)) {
+    return MakeError(ErrorCode::kParse,
+                     "the header lacks a column named by --time-col, --series-col, --value-col, "
+                     "--machine-col or --gpu-col",
+                     file + ":" + std::to_string(std::max<uint64_t>(table.header_line(), 1)));
+  }
+  ++stats->files;
+  TimeParser parser(&zone);
+  const bool ratio = m.value_scale == "ratio";
+  for (const CsvRecord& r : table.rows()) {
+    ++stats->rows_read;
+    const uint64_t order = InputOrder(file_index, r.line);
+    auto reject = [&](const char* reason, std::string detail) {
+      stats->rejected.Add(reason, file, r.line, order, detail);
+    };
+    if (r.fields.size() != table.header().size()) {
+      reject("field_count", std::to_string(r.fields.size()) + " fields where the header has " +
+                                std::to_string(table.header().size()));
+      continue;
+    }
+    TimeMs t = 0;
+    if (!parser.Parse(r.fields[*c_time], &t)) {
+      reject("bad_time", "time '" + r.fields[*c_time] + "'");
+      continue;
+    }
+    const std::string series(Trim(r.fields[*c_series]));
+    std::string machine;
+    int gpu = 0;
+    if (series.find('{') != std::string::npos) {  // a Prometheus selector: read its labels
+      auto sample = ParsePromLine(series.front() == '{' ? "m" + series + " 0" : series + " 0");
+      const char* reason = nullptr;
+      if (!sample || !*sample ||
+          !MachineAndGpu(
+              m, [&](const std::string& k) { return std::string((*sample)->Label(k)); }, "",
+              &machine, &gpu, &reason)) {
+        reject(reason ? reason : "no_machine_label", "series '" + series + "'");
+        continue;
+      }
+    } else {
+      machine = c_machine ? std::string(Trim(r.fields[*c_machine])) : series;
+      if (c_gpu) {
+        const std::string g(Trim(r.fields[*c_gpu]));
+        auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), gpu);
+        if (g.empty() || ec != std::errc() || end != g.data() + g.size() || gpu < 0 || gpu > 1023) {
+          reject("bad_gpu_index", "gpu '" + g + "'");
+          continue;
+        }
+      }
+    }
+    double v = NAN, pct = 0;
+    if (ParseUtilization(r.fields[*c_value], &v) == 0) v = NAN;  // -1 (out of range) keeps v
+    if (const char* bad = CheckValue(v, ratio, &pct)) {
+      reject(bad, "value '" + r.fields[*c_value] + "'");
+      continue;
+    }
+    out->Add(machine, gpu, t, pct, order);
+  }
+  return {};
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,51 @@
+// GPU telemetry as teams export it from their Prometheus / DCGM stack. Each reader is a pure
+// parse step: text → samples in TelemetryBuckets, rejected rows counted in SourceStats.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/problems.h"
+#include "core/time_zone.h"
+#include "sources/telemetry_buckets.h"
+
+namespace gpuledger {
+
+// How series map to machines, GPUs and utilisation.
+struct SeriesMapping {
+  std::vector<std::string> machine_labels = {"Hostname", "hostname", "instance"};  // first found
+  std::string gpu_label = "gpu";
+  std::string metric = "DCGM_FI_DEV_GPU_UTIL";  // for DCGM scrapes
+  std::string value_scale = "auto";  // auto (ratio for DCGM_FI_PROF_* and *_RATIO), percent, ratio
+  // Long tables: column names.
+  std::string time_col = "time", series_col = "series", value_col = "value";
+  std::string machine_col, gpu_col;  // optional
+};
+
+// Prometheus `query_range` JSON (the API's response, or its "data" object): one series per GPU.
+// Rows are the series' [time, "value"] pairs; a problem's position is "file:SERIES" (1-based).
+// Rejected: bad_json (whole file), no_machine_label, no_gpu_label, util_not_a_number,
+// util_out_of_range, no_value (DCGM blanks).
+void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
+                          const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats);
+
+// DCGM exporter /metrics text saved with a timestamp on each sample (as `promtool` backfill and
+// Prometheus federation write it). Lines of other metrics are skipped; a utilisation line without
+// a timestamp is rejected (no_timestamp), as are malformed lines (bad_line), blanks (no_value),
+// out-of-range values and lines without a gpu label. The machine is the Hostname label, else
+// "file_machine".
+void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t file_index,
+                    const std::string& file_machine, const SeriesMapping& mapping,
+                    const TimeZone& zone, TelemetryBuckets* out, SourceStats* stats);
+
+// A long table: time, series, value (column names from the mapping). A series written as a
+// Prometheus selector (`DCGM_FI_DEV_GPU_UTIL{gpu="0",Hostname="h1"}`) is read through the
+// labels; otherwise the machine is machine_col (else the series) and the GPU gpu_col (else 0).
+// Rejected: field_count, bad_time, bad_gpu_index, no_machine_label, util_not_a_number,
+// util_out_of_range. Fails only when the header lacks a named column.
+Result<void> ReadLongTable(std::string_view text, const std::string& file, uint32_t file_index,
+                           const SeriesMapping& mapping, const TimeZone& zone,
+                           TelemetryBuckets* out, SourceStats* stats);
+
+}  // namespace gpuledger

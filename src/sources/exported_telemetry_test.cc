@@ -1,0 +1,131 @@
+// Exported telemetry readers: malformed input first, then the small hand-computed fleet in
+// every export format auditing to the very figures of its nvidia-smi form.
+#include "sources/exported_telemetry.h"
+
+#include <gtest/gtest.h>
+
+#include "audit/audit_runner.h"
+#include "sources/load_fleet.h"
+
+namespace gpuledger {
+namespace {
+
+uint64_t Count(const Problems& p, const std::string& reason) {
+  auto it = p.entries().find(reason);
+  return it == p.entries().end() ? 0 : it->second.count;
+}
+
+TEST(PrometheusMatrix, MalformedInputIsRejectedByReason) {
+  TelemetryBuckets b;
+  SourceStats s;
+  ReadPrometheusMatrix("{not json", "a.json", 0, {}, &b, &s);
+  ReadPrometheusMatrix(R"({"resultType":"vector","result":[]})", "b.json", 1, {}, &b, &s);
+  EXPECT_EQ(Count(s.rejected, "bad_json"), 2u);
+  ReadPrometheusMatrix(R"({"data":{"resultType":"matrix","result":[
+      {"metric":{"gpu":"0"},"values":[[1,"5"],[2,"6"]]},
+      {"metric":{"Hostname":"h"},"values":[[1,"5"]]},
+      {"metric":{"Hostname":"h","gpu":"0"},"values":[[1,"NaN"],[2,"101"],[3,"9223372036854775794"],[4,"7"],[5]]}]}})",
+                       "c.json", 2, {}, &b, &s);
+  EXPECT_EQ(Count(s.rejected, "no_machine_label"), 2u);  // both rows of series 1
+  EXPECT_EQ(s.rejected.entries().at("no_machine_label").Where(), "c.json:1");
+  EXPECT_EQ(Count(s.rejected, "no_gpu_label"), 1u);
+  EXPECT_EQ(Count(s.rejected, "util_not_a_number"), 1u);
+  EXPECT_EQ(Count(s.rejected, "util_out_of_range"), 1u);
+  EXPECT_EQ(Count(s.rejected, "no_value"), 1u);
+  EXPECT_EQ(Count(s.rejected, "bad_json"), 3u);
+  EXPECT_EQ(b.Sources().size(), 1u);
+}
+
+TEST(PrometheusMatrix, RatioFieldsAreScaledToPercent) {
+  TelemetryBuckets b;
+  SourceStats s;
+  ReadPrometheusMatrix(
+      R"({"resultType":"matrix","result":[{"metric":{"__name__":"DCGM_FI_PROF_GR_ENGINE_ACTIVE","hostname":"h","gpu":"3"},"values":[[1735689600.5,"0.5"],[1735689601,"1.5"]]}]})",
+      "r.json", 0, {}, &b, &s);
+  EXPECT_EQ(Count(s.rejected, "util_out_of_range"), 1u);  // 1.5 is 150 %
+  EXPECT_EQ(s.rows_read, 2u);
+}
+
+TEST(DcgmScrape, LinesWithoutTimeOrGpuAreRejected) {
+  TelemetryBuckets b;
+  SourceStats s;
+  ReadDcgmScrape(
+      "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 5\n"
+      "DCGM_FI_DEV_GPU_UTIL{UUID=\"x\"} 5 1000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\" 5 1000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 2147483647 1000\n"
+      "DCGM_FI_DEV_SM_CLOCK{gpu=\"0\"} 1410 1000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 42 2000\n",
+      "h.prom", 0, "h", {}, TimeZone::Utc(), &b, &s);
+  EXPECT_EQ(Count(s.rejected, "no_timestamp"), 1u);
+  EXPECT_EQ(Count(s.rejected, "no_gpu_label"), 1u);
+  EXPECT_EQ(Count(s.rejected, "bad_line"), 1u);
+  EXPECT_EQ(Count(s.rejected, "no_value"), 1u);
+  EXPECT_EQ(s.rows_read, 5u);  // the clock line is another metric: not a row of ours
+  EXPECT_EQ(b.Sources().size(), 1u);
+}
+
+TEST(LongTable, HeaderAndRows) {
+  TelemetryBuckets b;
+  SourceStats s;
+  EXPECT_FALSE(ReadLongTable("when,what\n", "l.csv", 0, {}, TimeZone::Utc(), &b, &s));
+  SeriesMapping m;
+  m.machine_col = "host", m.gpu_col = "gpu", m.value_scale = "ratio";
+  ASSERT_TRUE(
+      ReadLongTable("time,series,value,host,gpu\n"
+                    "2025-01-01T00:00:00Z,util,0.5,h1,0\n"
+                    "soon,util,0.5,h1,0\n"
+                    "2025-01-01T00:00:00Z,util,0.5,h1,x\n"
+                    "2025-01-01T00:00:00Z,util,[N/A],h1,0\n"
+                    "2025-01-01T00:00:00Z,util,2,h1,0\n"
+                    "2025-01-01T00:00:00Z,util,0.5\n",
+                    "l.csv", 0, m, TimeZone::Utc(), &b, &s));
+  for (const char* reason :
+       {"bad_time", "bad_gpu_index", "util_not_a_number", "util_out_of_range", "field_count"}) {
+    EXPECT_EQ(Count(s.rejected, reason), 1u) << reason;
+  }
+  EXPECT_EQ(s.rows_read, 6u);
+}
+
+AuditResult AuditSmall(const std::string& telemetry, const std::string& format) {
+  const std::string dir = std::string(GPULEDGER_SOURCE_DIR) + "/tests/data/audit/";
+  const TimeZone utc = TimeZone::Utc();
+  FleetPaths paths;
+  paths.telemetry = {dir + telemetry};
+  paths.telemetry_format = format;
+  paths.inventory = dir + "small/inventory.csv";
+  paths.jobs = dir + "small/jobs.csv";
+  auto loaded = LoadFleet(paths, std::nullopt, &utc);
+  EXPECT_TRUE(loaded) << loaded.error().ToString();
+  AuditInputs in{&loaded->fleet, &loaded->telemetry, loaded->inventory_stats, loaded->jobs_stats,
+                 loaded->telemetry_stats};
+  auto r = RunAudit(in, AuditOptions{});
+  EXPECT_TRUE(r);
+  return *r;
+}
+
+TEST(ExportedTelemetry, EveryFormatAuditsLikeTheNvidiaSmiLogs) {
+  const AuditResult want = AuditSmall("small/telemetry", "nvidia-smi");
+  for (const auto& [path, format] :
+       std::vector<std::pair<std::string, std::string>>{{"small-exports/prometheus", "prometheus"},
+                                                        {"small-exports/dcgm", "dcgm"},
+                                                        {"small-exports/long", "long"}}) {
+    const AuditResult got = AuditSmall(path, format);
+    ASSERT_EQ(got.machines.size(), want.machines.size()) << format;
+    for (int c = 0; c < kCategoryCount; ++c) {
+      EXPECT_EQ(got.totals.categories[c].gpu_ms, want.totals.categories[c].gpu_ms)
+          << format << " " << c;
+      EXPECT_NEAR(got.totals.categories[c].usd, want.totals.categories[c].usd, 1e-9) << format;
+    }
+    EXPECT_NEAR(got.totals.below_threshold.usd, want.totals.below_threshold.usd, 1e-9) << format;
+    EXPECT_EQ(got.owners.size(), want.owners.size()) << format;
+    EXPECT_EQ(got.MachinesNeverUsed(), want.MachinesNeverUsed()) << format;
+    EXPECT_EQ(got.telemetry.rows_accepted, want.telemetry.rows_accepted) << format;
+    EXPECT_EQ(Count(got.telemetry.rejected, "util_not_a_number"), 1u) << format;
+    EXPECT_EQ(Count(got.telemetry.rejected, "unknown_machine"), 3u) << format;
+  }
+}
+
+}  // namespace
+}  // namespace gpuledger

@@ -1,0 +1,69 @@
+#include "sources/telemetry_buckets.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace gpuledger {
+
+uint32_t TelemetryBuckets::AddFile(const std::string& path) {
+  files_.push_back(path);
+  return static_cast<uint32_t>(files_.size() - 1);
+}
+
+void TelemetryBuckets::Add(const std::string& machine, int gpu, TimeMs t, double util_pct,
+                           uint64_t order) {
+  machines_[machine].push_back({t, order, static_cast<float>(util_pct), gpu});
+}
+
+std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
+  std::vector<TelemetrySource> out;
+  for (const auto& [machine, held] : machines_) {
+    auto sorted = std::make_shared<std::vector<Held>>(held);
+    std::sort(sorted->begin(), sorted->end(), [](const Held& a, const Held& b) {
+      return a.t != b.t ? a.t < b.t : a.order < b.order;
+    });
+    TelemetrySource src;
+    src.machine = machine;
+    src.bytes = sorted->size() * sizeof(Held);
+    for (uint32_t i = 0; i < files_.size(); ++i) {
+      src.files.push_back(files_[i]);
+      src.file_indices.push_back(i);
+    }
+    const std::vector<std::string> files = files_;
+    src.feed = [sorted, files](SampleSink* sink, SourceStats* stats,
+                               std::atomic<uint64_t>*) -> Result<bool> {
+      for (const Held& h : *sorted) {
+        switch (sink->Add(h.gpu, h.t, h.util_pct, h.order)) {
+          case SampleVerdict::kAccepted:
+            ++stats->rows_accepted;
+            break;
+          case SampleVerdict::kDuplicate: {
+            ++stats->rows_accepted;
+            const uint64_t line = h.order & ((uint64_t{1} << 40) - 1);
+            stats->notes.Add("duplicate_time", files[h.order >> 40], line, h.order,
+                             "GPU " + std::to_string(h.gpu) +
+                                 " already had a sample at this instant; the later row wins");
+            break;
+          }
+          case SampleVerdict::kUnknownGpu:
+            stats->rejected.Add("unknown_gpu", files[h.order >> 40],
+                                h.order & ((uint64_t{1} << 40) - 1), h.order,
+                                "GPU index " + std::to_string(h.gpu));
+            break;
+          case SampleVerdict::kUnknownMachine:
+            stats->rejected.Add("unknown_machine", files[h.order >> 40],
+                                h.order & ((uint64_t{1} << 40) - 1), h.order,
+                                "machine not in the inventory");
+            break;
+          case SampleVerdict::kOutOfOrder:
+            return false;  // cannot happen: the samples are sorted
+        }
+      }
+      return true;
+    };
+    out.push_back(std::move(src));
+  }
+  return out;
+}
+
+}  // namespace gpuledger

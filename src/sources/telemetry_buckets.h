@@ -1,0 +1,39 @@
+// Telemetry from files that mix machines (Prometheus query_range exports, DCGM scrapes, long
+// tables): their samples are held per machine and replayed, in time order, as one
+// TelemetrySource each. Memory grows with the samples held (24 bytes each), unlike the
+// streamed nvidia-smi path: use it for exports, not for months of 1 Hz logs.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "audit/telemetry_source.h"
+
+namespace gpuledger {
+
+class TelemetryBuckets {
+ public:
+  // Registers a file; returns its index for InputOrder and problem reports.
+  uint32_t AddFile(const std::string& path);
+
+  // One valid sample (util in [0, 100]) of "machine"; order = InputOrder(file, line).
+  void Add(const std::string& machine, int gpu, TimeMs t, double util_pct, uint64_t order);
+
+  // One source per machine. Each feeds its samples by (time, input order), so rows of a GPU at
+  // one instant collapse to the last read, and counts accepted rows. Rows read and rejected
+  // are the readers' to count.
+  std::vector<TelemetrySource> Sources() const;
+
+ private:
+  struct Held {
+    TimeMs t;
+    uint64_t order;
+    float util_pct;
+    int32_t gpu;
+  };
+  std::vector<std::string> files_;
+  std::map<std::string, std::vector<Held>> machines_;
+};
+
+}  // namespace gpuledger
