@@ -3,7 +3,7 @@
 # Idempotent: packages already present are not fetched again.
 set -euo pipefail
 packages=(g++ cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-          libfmt-dev libtomlplusplus-dev libsqlite3-dev libcurl4-openssl-dev libsimdjson-dev clang-format tzdata time)
+          libfmt-dev libtomlplusplus-dev libsqlite3-dev libcurl4-openssl-dev libsimdjson-dev prometheus clang-format tzdata time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,12 +1,20 @@
 #include "cli/fleet_flags.h"
 
+#include <cstdlib>
+
 namespace gpuledger::cli {
 
 void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
   cmd->add_option("--telemetry", f->paths.telemetry,
-                  "nvidia-smi --query-gpu CSV logs: files, or directories of <machine>.csv")
-      ->required()
+                  "GPU telemetry files, or directories of them (see --telemetry-format)")
       ->expected(1, -1);
+  cmd->add_option("--prometheus", f->prometheus_url,
+                  "read DCGM_FI_DEV_GPU_UTIL (--metric) from this Prometheus-compatible server "
+                  "instead; needs --from and --to; $PROMETHEUS_TOKEN or --prometheus-user with "
+                  "$PROMETHEUS_PASSWORD authenticate");
+  cmd->add_option("--prometheus-chunk", f->prometheus_chunk, "time range of one request")
+      ->capture_default_str();
+  cmd->add_option("--prometheus-user", f->prometheus_user, "user for HTTP basic authentication");
   cmd->add_option("--machine", f->paths.machine,
                   "machine name for telemetry files given directly (default: the file name)");
   cmd->add_option("--inventory", f->paths.inventory,
@@ -70,7 +78,28 @@ Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f) {
   in->from = *from;
   in->to = *to;
   if (f.price_per_gpu_hour >= 0) in->price_per_gpu_hour = f.price_per_gpu_hour;
-  auto loaded = LoadFleet(f.paths, in->price_per_gpu_hour, &in->zone);
+  FleetPaths paths = f.paths;
+  if (f.paths.telemetry.empty() == f.prometheus_url.empty()) {
+    return MakeError(ErrorCode::kUsage, "give either --telemetry PATH… or --prometheus URL");
+  }
+  if (!f.prometheus_url.empty()) {
+    auto chunk = ParseDuration(f.prometheus_chunk);
+    if (!chunk || *chunk < kMsPerSecond) {
+      return MakeError(ErrorCode::kUsage, "must be a duration of a second or more",
+                       "--prometheus-chunk");
+    }
+    if (in->from == kTimeMin || in->to == kTimeMax) {
+      return MakeError(ErrorCode::kUsage, "--prometheus needs --from and --to");
+    }
+    PrometheusQuery q;
+    q.url = f.prometheus_url;
+    q.from = in->from, q.to = in->to, q.chunk_ms = *chunk;
+    if (const char* t = std::getenv("PROMETHEUS_TOKEN")) q.auth.bearer_token = t;
+    q.auth.user = f.prometheus_user;
+    if (const char* p = std::getenv("PROMETHEUS_PASSWORD")) q.auth.password = p;
+    paths.prometheus = q;
+  }
+  auto loaded = LoadFleet(paths, in->price_per_gpu_hour, &in->zone);
   if (!loaded) return std::unexpected(loaded.error());
   in->loaded = std::move(*loaded);
   return in;

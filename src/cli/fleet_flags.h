@@ -16,6 +16,9 @@ struct FleetFlags {
   std::string from, to;
   std::string tz = "UTC";
   int threads = 0;
+  std::string prometheus_url;
+  std::string prometheus_chunk = "1h";
+  std::string prometheus_user;
 };
 
 // Declares --telemetry, --machine, --inventory, --price-per-gpu-hour, --jobs, --from, --to,

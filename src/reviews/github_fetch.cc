@@ -12,7 +12,7 @@
 
 #include "core/line_reader.h"
 #include "reviews/github_json.h"
-#include "reviews/http_get.h"
+#include "sources/http_get.h"
 
 namespace gpuledger {
 namespace {
@@ -72,7 +72,7 @@ std::optional<DurationMs> Fetcher::RateLimitWait(const HttpResponse& r) const {
 Result<HttpResponse> Fetcher::Get(const std::string& url) {
   for (int attempt = 0;; ++attempt) {
     ++stats_.requests;
-    HttpResponse r = HttpGet(url, o_.token, kAccept);
+    HttpResponse r = HttpGet(url, HttpAuth{o_.token, "", ""}, kAccept);
     if (r.status == 200) return r;
     if (auto wait = RateLimitWait(r)) {
       if (*wait > o_.max_rate_wait_ms) {

@@ -86,7 +86,7 @@ void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32
     const bool ok = s["metric"].get(metric) == SUCCESS && s["values"].get(values) == SUCCESS;
     const uint64_t n = ok ? values.size() : 1;
     stats->rows_read += n;
-    const uint64_t order = InputOrder(file_index, series << 20);
+    const uint64_t order = InputOrder(file_index, series << kJsonLineShift);
     if (!ok) {
       stats->rejected.Add("bad_json", file, series, order, "a series without metric and values");
       continue;

@@ -23,6 +23,9 @@ struct SeriesMapping {
   std::string machine_col, gpu_col;  // optional
 };
 
+// JSON rows are keyed series << kJsonLineShift | point; their reported position is the series.
+inline constexpr int kJsonLineShift = 20;
+
 // Prometheus `query_range` JSON (the API's response, or its "data" object): one series per GPU.
 // Rows are the series' [time, "value"] pairs; a problem's position is "file:SERIES" (1-based).
 // Rejected: bad_json (whole file), no_machine_label, no_gpu_label, util_not_a_number,

@@ -18,7 +18,7 @@ Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<Tel
                                                            SourceStats* stats) {
   TelemetryBuckets buckets;
   for (const TelemetryFile& f : files) {
-    const uint32_t index = buckets.AddFile(f.path);
+    const uint32_t index = buckets.AddFile(f.path, format == "prometheus" ? kJsonLineShift : 0);
     auto text = ReadWholeFile(f.path);
     if (!text) return std::unexpected(text.error());
     if (format == "prometheus") {
@@ -44,7 +44,15 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
                              : std::vector<std::string>{".csv"};
   auto files = ListTelemetryFiles(paths.telemetry, paths.machine, extensions);
   if (!files) return std::unexpected(files.error());
-  if (format == "nvidia-smi") {
+  if (paths.prometheus) {
+    TelemetryBuckets buckets;
+    if (auto r = FetchPrometheusRaw(*paths.prometheus, paths.mapping, &buckets,
+                                    &out.telemetry_stats, stderr);
+        !r) {
+      return std::unexpected(r.error());
+    }
+    out.telemetry = buckets.Sources();
+  } else if (format == "nvidia-smi") {
     out.telemetry = NvidiaSmiSources(*files, zone);
   } else {
     auto read = ReadExportedTelemetry(*files, format, paths.mapping, *zone, &out.telemetry_stats);

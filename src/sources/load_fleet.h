@@ -11,6 +11,7 @@
 #include "core/time_zone.h"
 #include "model/fleet.h"
 #include "sources/exported_telemetry.h"
+#include "sources/prometheus_api.h"
 
 namespace gpuledger {
 
@@ -24,6 +25,8 @@ struct FleetPaths {
   // (query_range JSON), dcgm (timestamped exporter text), long (time, series, value CSV).
   std::string telemetry_format = "nvidia-smi";
   SeriesMapping mapping;
+  // Set: telemetry comes from this Prometheus-compatible server instead of files.
+  std::optional<PrometheusQuery> prometheus;
 };
 
 struct LoadedFleet {

@@ -5,8 +5,9 @@
 
 namespace gpuledger {
 
-uint32_t TelemetryBuckets::AddFile(const std::string& path) {
+uint32_t TelemetryBuckets::AddFile(const std::string& path, int line_shift) {
   files_.push_back(path);
+  line_shifts_.push_back(line_shift);
   return static_cast<uint32_t>(files_.size() - 1);
 }
 
@@ -30,30 +31,30 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
       src.file_indices.push_back(i);
     }
     const std::vector<std::string> files = files_;
-    src.feed = [sorted, files](SampleSink* sink, SourceStats* stats,
-                               std::atomic<uint64_t>*) -> Result<bool> {
+    const std::vector<int> shifts = line_shifts_;
+    src.feed = [sorted, files, shifts](SampleSink* sink, SourceStats* stats,
+                                       std::atomic<uint64_t>*) -> Result<bool> {
+      auto report = [&](Problems& p, std::string_view reason, const Held& h, std::string detail) {
+        const uint32_t file = static_cast<uint32_t>(h.order >> 40);
+        const uint64_t line = (h.order & ((uint64_t{1} << 40) - 1)) >> shifts[file];
+        p.Add(reason, files[file], line, h.order, detail);
+      };
       for (const Held& h : *sorted) {
         switch (sink->Add(h.gpu, h.t, h.util_pct, h.order)) {
           case SampleVerdict::kAccepted:
             ++stats->rows_accepted;
             break;
-          case SampleVerdict::kDuplicate: {
+          case SampleVerdict::kDuplicate:
             ++stats->rows_accepted;
-            const uint64_t line = h.order & ((uint64_t{1} << 40) - 1);
-            stats->notes.Add("duplicate_time", files[h.order >> 40], line, h.order,
-                             "GPU " + std::to_string(h.gpu) +
-                                 " already had a sample at this instant; the later row wins");
+            report(stats->notes, "duplicate_time", h,
+                   "GPU " + std::to_string(h.gpu) +
+                       " already had a sample at this instant; the later row wins");
             break;
-          }
           case SampleVerdict::kUnknownGpu:
-            stats->rejected.Add("unknown_gpu", files[h.order >> 40],
-                                h.order & ((uint64_t{1} << 40) - 1), h.order,
-                                "GPU index " + std::to_string(h.gpu));
+            report(stats->rejected, "unknown_gpu", h, "GPU index " + std::to_string(h.gpu));
             break;
           case SampleVerdict::kUnknownMachine:
-            stats->rejected.Add("unknown_machine", files[h.order >> 40],
-                                h.order & ((uint64_t{1} << 40) - 1), h.order,
-                                "machine not in the inventory");
+            report(stats->rejected, "unknown_machine", h, "machine not in the inventory");
             break;
           case SampleVerdict::kOutOfOrder:
             return false;  // cannot happen: the samples are sorted

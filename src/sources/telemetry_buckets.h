@@ -14,8 +14,10 @@ namespace gpuledger {
 
 class TelemetryBuckets {
  public:
-  // Registers a file; returns its index for InputOrder and problem reports.
-  uint32_t AddFile(const std::string& path);
+  // Registers a file; returns its index for InputOrder and problem reports. A reader whose
+  // order keys carry more than a line number (JSON: series << 20 | point) gives the shift that
+  // turns the key's line part back into the position it reports.
+  uint32_t AddFile(const std::string& path, int line_shift = 0);
 
   // One valid sample (util in [0, 100]) of "machine"; order = InputOrder(file, line).
   void Add(const std::string& machine, int gpu, TimeMs t, double util_pct, uint64_t order);
@@ -33,6 +35,7 @@ class TelemetryBuckets {
     int32_t gpu;
   };
   std::vector<std::string> files_;
+  std::vector<int> line_shifts_;
   std::map<std::string, std::vector<Held>> machines_;
 };
 

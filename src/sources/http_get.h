@@ -13,10 +13,18 @@ struct HttpResponse {
   std::string error;  // transport error, when status is 0
 };
 
-// GETs "url" with a 30 s timeout, following no redirects but GitHub's (it redirects renamed
-// repositories). "bearer_token", when not empty, goes in the Authorization header only.
-HttpResponse HttpGet(const std::string& url, const std::string& bearer_token,
-                     const std::string& accept);
+// Credentials for a request; never logged.
+struct HttpAuth {
+  std::string bearer_token;    // Authorization: Bearer …, when set
+  std::string user, password;  // HTTP basic authentication, when user is set
+};
+
+// GETs "url" with a 30 s timeout, following up to 3 redirects (GitHub redirects renamed
+// repositories).
+HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept);
+
+// "s" escaped for a URL query value.
+std::string UrlEncode(std::string_view s);
 
 // The rel="next" URL of a Link header, or "".
 std::string NextLink(const std::string& link_header);

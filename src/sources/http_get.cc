@@ -1,4 +1,4 @@
-#include "reviews/http_get.h"
+#include "sources/http_get.h"
 
 #include <curl/curl.h>
 
@@ -30,7 +30,22 @@ size_t OnHeader(char* data, size_t size, size_t n, void* out) {
 
 }  // namespace
 
-HttpResponse HttpGet(const std::string& url, const std::string& token, const std::string& accept) {
+std::string UrlEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      static const char* kHex = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept) {
   static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   HttpResponse r;
   CURL* curl = kInit ? curl_easy_init() : nullptr;
@@ -41,8 +56,11 @@ HttpResponse HttpGet(const std::string& url, const std::string& token, const std
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
   headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
-  if (!token.empty())
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+  if (!auth.bearer_token.empty()) {
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + auth.bearer_token).c_str());
+  }
+  const std::string user_password = auth.user + ":" + auth.password;
+  if (!auth.user.empty()) curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "gpuledger");
