@@ -137,15 +137,16 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
     if (!t.audit) continue;
     MachineResult m = t.audit->Result(open_end);
     if (m.billed_from >= m.billed_to) continue;  // not billed inside the window
-    RollUp(m, &result);
     result.machines.push_back(std::move(m));
   }
+  // Totals are summed in name order, so they do not depend on the order of the input files.
+  std::sort(result.machines.begin(), result.machines.end(),
+            [](const MachineResult& a, const MachineResult& b) { return a.name < b.name; });
+  for (const MachineResult& m : result.machines) RollUp(m, &result);
   result.telemetry.Merge(in.telemetry_stats);
   std::set<std::string> files;
   for (const TelemetrySource& src : *in.telemetry) files.insert(src.files.begin(), src.files.end());
   result.telemetry.files = files.size();
-  std::sort(result.machines.begin(), result.machines.end(),
-            [](const MachineResult& a, const MachineResult& b) { return a.name < b.name; });
   return result;
 }
 

@@ -79,10 +79,15 @@ TEST(DemoFleet, WrittenFilesAuditToTheSameFigures) {
   EXPECT_TRUE(from_files->jobs.rejected.empty());
   EXPECT_EQ(from_files->telemetry.rows_accepted, in_memory.telemetry.rows_accepted);
   ASSERT_EQ(from_files->machines.size(), in_memory.machines.size());
+  // Totals are summed in a canonical order: equal to the last bit, whatever the input order.
   for (int c = 0; c < kCategoryCount; ++c) {
-    EXPECT_NEAR(from_files->totals.categories[c].usd, in_memory.totals.categories[c].usd, 1e-6);
+    EXPECT_EQ(from_files->totals.categories[c].usd, in_memory.totals.categories[c].usd);
     EXPECT_EQ(from_files->totals.categories[c].gpu_ms, in_memory.totals.categories[c].gpu_ms);
   }
+  EXPECT_EQ(from_files->totals.below_threshold.usd, in_memory.totals.below_threshold.usd);
+  EXPECT_EQ(from_files->totals.no_commit.usd, in_memory.totals.no_commit.usd);
+  EXPECT_EQ(from_files->totals.unattributed.usd, in_memory.totals.unattributed.usd);
+  EXPECT_EQ(from_files->totals.in_jobs.usd, in_memory.totals.in_jobs.usd);
   for (size_t i = 0; i < in_memory.machines.size(); ++i) {
     EXPECT_EQ(from_files->machines[i].name, in_memory.machines[i].name);
     EXPECT_EQ(from_files->machines[i].never_used, in_memory.machines[i].never_used);
