@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <tuple>
 
 #include "audit/billing.h"
 #include "audit/ingest.h"
@@ -221,10 +222,21 @@ Result<BacktestResult> RunBacktest(const AuditInputs& in, const BacktestOptions&
   }
   const TimeMs open_end = o.window_to != kTimeMax ? o.window_to : LatestInstant(fleet, data_end);
   for (const MachineTask& t : tasks) Evaluate(t, open_end, o, &out);
-  std::stable_sort(out.decisions.begin(), out.decisions.end(),
-                   [](const KillDecision& a, const KillDecision& b) {
-                     return a.false_kill != b.false_kill ? a.false_kill : a.at < b.at;
-                   });
+  // Canonical orders, so results (and their sums) do not depend on the order of the inputs.
+  auto by_kill = [](const KillDecision& a, const KillDecision& b) {
+    auto key = [](const KillDecision& d) {  // false kills first
+      return std::tie(d.false_kill, d.at, d.machine, d.job_id);
+    };
+    const auto ka = key(a), kb = key(b);
+    if (a.false_kill != b.false_kill) return a.false_kill;
+    return ka < kb;
+  };
+  std::sort(out.decisions.begin(), out.decisions.end(), by_kill);
+  std::sort(out.exempted.begin(), out.exempted.end(), by_kill);
+  std::sort(out.releases.begin(), out.releases.end(),
+            [](const MachineRelease& a, const MachineRelease& b) {
+              return std::tie(a.machine, a.at) < std::tie(b.machine, b.at);
+            });
   return out;
 }
 

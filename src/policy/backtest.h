@@ -43,7 +43,7 @@ struct MachineRelease {
 struct BacktestResult {
   BacktestOptions options;
   int64_t jobs = 0;                      // jobs with billed time in the window
-  std::vector<KillDecision> decisions;   // false kills first, then by time
+  std::vector<KillDecision> decisions;   // false kills first, then by time, machine, job
   std::vector<KillDecision> exempted;    // kills the exemptions prevented
   std::vector<MachineRelease> releases;  // by machine, then time
   SourceStats telemetry, inventory, jobs_input;
