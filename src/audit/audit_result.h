@@ -61,6 +61,7 @@ struct AuditResult {
   Totals totals;
   SpendByKey owners, teams, projects;
   SourceStats telemetry, inventory, jobs;
+  std::map<std::string, double> other_charges_usd;  // the bill's non-GPU charges (FOCUS)
 
   int64_t MachinesNeverUsed() const;
 };

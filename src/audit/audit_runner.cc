@@ -144,6 +144,7 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
             [](const MachineResult& a, const MachineResult& b) { return a.name < b.name; });
   for (const MachineResult& m : result.machines) RollUp(m, &result);
   result.telemetry.Merge(in.telemetry_stats);
+  result.other_charges_usd = in.fleet->other_charges_usd;
   std::set<std::string> files;
   for (const TelemetrySource& src : *in.telemetry) files.insert(src.files.begin(), src.files.end());
   result.telemetry.files = files.size();

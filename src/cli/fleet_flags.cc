@@ -24,6 +24,17 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
                   "no inventory: bill every machine seen from its first to its last sample "
                   "(+ max gap) at this price per GPU-hour")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--billing", f->paths.billing,
+                  "FinOps FOCUS cost-and-usage CSV as the cost source (with --inventory or "
+                  "--gpus-per-machine for GPU counts)");
+  cmd->add_option("--cost-column", f->paths.focus.cost_column, "FOCUS cost column")
+      ->capture_default_str();
+  cmd->add_option("--machine-key", f->paths.focus.machine_key,
+                  "FOCUS column naming the machine: ResourceId, ResourceName, or tag:KEY")
+      ->capture_default_str();
+  cmd->add_option("--gpus-per-machine", f->paths.focus.gpus_per_machine,
+                  "GPU count of billed machines the inventory does not list")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--jobs", f->paths.jobs,
                   "jobs CSV: job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr");
   cmd->add_option("--telemetry-format", f->paths.telemetry_format,
@@ -63,8 +74,11 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
 }
 
 Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f) {
-  if (f.paths.inventory.empty() == (f.price_per_gpu_hour < 0)) {
-    return MakeError(ErrorCode::kUsage, "give either --inventory FILE or --price-per-gpu-hour X");
+  const bool priced = !f.paths.inventory.empty() || !f.paths.billing.empty();
+  if (priced == (f.price_per_gpu_hour >= 0)) {
+    return MakeError(ErrorCode::kUsage,
+                     "give --inventory FILE, --billing FOCUS.csv (with --inventory or "
+                     "--gpus-per-machine), or --price-per-gpu-hour X");
   }
   auto in = std::make_unique<FleetInput>();
   auto zone = TimeZone::Parse(f.tz);

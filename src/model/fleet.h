@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -55,6 +56,9 @@ struct Fleet {
   std::vector<Machine> machines;
   std::unordered_map<std::string, size_t> machine_index;  // name → index in machines
   std::vector<Job> jobs;
+  // Charges of the bill that are not GPU time (storage, tax, credits, CPU-only instances), by
+  // "ServiceCategory/ChargeCategory": reported beside the audit, never attributed to GPUs.
+  std::map<std::string, double> other_charges_usd;
 
   // Index of a machine by name, or -1.
   int64_t Find(const std::string& name) const;

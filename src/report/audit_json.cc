@@ -109,6 +109,9 @@ std::string AuditToJson(const AuditResult& r) {
   w.Key("jobs_without_commit_usd").Number(r.totals.no_commit.usd, kUsdDecimals);
   w.Key("waste_usd").Number(r.totals.Waste().usd, kUsdDecimals);
   w.EndObject();
+  w.Key("other_charges_usd").BeginObject();
+  for (const auto& [category, usd] : r.other_charges_usd) w.Key(category).Number(usd, kUsdDecimals);
+  w.EndObject();
   w.Key("machines").BeginArray();
   for (const MachineResult& m : r.machines) WriteMachine(w, m);
   w.EndArray();

@@ -132,6 +132,15 @@ std::string AuditToTable(const AuditResult& r, int top) {
        hours(r.totals.categories[0]), r.totals.categories[0]);
   line("no owner (unattributed)", hours(r.totals.unattributed), r.totals.unattributed);
   line("jobs without a commit", hours(r.totals.no_commit), r.totals.no_commit);
+  if (!r.other_charges_usd.empty()) {
+    double other = 0;
+    for (const auto& [category, usd] : r.other_charges_usd) other += usd;
+    fmt::format_to(std::back_inserter(out),
+                   "  other charges of the bill (not GPU time, not above): {}\n", FormatUsd(other));
+    for (const auto& [category, usd] : r.other_charges_usd) {
+      fmt::format_to(std::back_inserter(out), "    {:<44} {:>16}\n", category, FormatUsd(usd));
+    }
+  }
   Categories(r, &out);
   Owners(r, top, &out);
   Machines(r, top, &out);

@@ -1,5 +1,7 @@
 #include "sources/load_fleet.h"
 
+#include <set>
+
 #include "core/line_reader.h"
 #include "sources/inventory_csv.h"
 #include "sources/jobs_csv.h"
@@ -70,11 +72,22 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
       m.billing.push_back(BillingPeriod{});  // open both ways; clipped to the samples later
     }
   } else {
-    auto text = ReadWholeFile(paths.inventory);
-    if (!text) return std::unexpected(text.error());
-    auto ok = ReadInventory(*text, paths.inventory, file_index++, *zone, &out.fleet,
-                            &out.inventory_stats);
-    if (!ok) return std::unexpected(ok.error());
+    if (!paths.inventory.empty()) {
+      auto text = ReadWholeFile(paths.inventory);
+      if (!text) return std::unexpected(text.error());
+      auto ok = ReadInventory(*text, paths.inventory, file_index++, *zone, &out.fleet,
+                              &out.inventory_stats);
+      if (!ok) return std::unexpected(ok.error());
+    }
+    if (!paths.billing.empty()) {
+      auto text = ReadWholeFile(paths.billing);
+      if (!text) return std::unexpected(text.error());
+      std::set<std::string> seen;
+      for (const TelemetrySource& src : out.telemetry) seen.insert(src.machine);
+      auto ok = ReadFocusBilling(*text, paths.billing, file_index++, *zone, paths.focus, seen,
+                                 &out.fleet, &out.inventory_stats);
+      if (!ok) return std::unexpected(ok.error());
+    }
   }
 
   if (!paths.jobs.empty()) {

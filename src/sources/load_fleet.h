@@ -11,6 +11,7 @@
 #include "core/time_zone.h"
 #include "model/fleet.h"
 #include "sources/exported_telemetry.h"
+#include "sources/focus_billing.h"
 #include "sources/prometheus_api.h"
 
 namespace gpuledger {
@@ -19,8 +20,11 @@ struct FleetPaths {
   std::vector<std::string> telemetry;  // files or directories of nvidia-smi CSV logs
   std::string machine;                 // names the machine of single files, when set
   std::string inventory;               // inventory CSV; empty with price_per_gpu_hour
-  std::string jobs;                    // job records, optional
-  std::string jobs_format = "csv";     // csv (the jobs CSV) or sacct (`sacct -P` output)
+  std::string billing;                 // FOCUS CSV: the cost source (the inventory, if given,
+                                       // then only gives GPU counts and owners)
+  FocusOptions focus;
+  std::string jobs;                 // job records, optional
+  std::string jobs_format = "csv";  // csv (the jobs CSV) or sacct (`sacct -P` output)
   // nvidia-smi (streamed, one file per machine), or exports that mix machines: prometheus
   // (query_range JSON), dcgm (timestamped exporter text), long (time, series, value CSV).
   std::string telemetry_format = "nvidia-smi";
