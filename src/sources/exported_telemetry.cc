@@ -10,6 +10,7 @@
 #include "core/time_parser.h"
 #include "sources/nvidia_smi_csv.h"
 #include "sources/prom_text.h"
+#include "sources/table_rows.h"
 
 namespace gpuledger {
 namespace {
@@ -184,23 +185,13 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
   ++stats->files;
   TimeParser parser(&zone);
   const bool ratio = m.value_scale == "ratio";
-  for (const CsvRecord& r : table.rows()) {
-    ++stats->rows_read;
-    const uint64_t order = InputOrder(file_index, r.line);
-    auto reject = [&](const char* reason, std::string detail) {
-      stats->rejected.Add(reason, file, r.line, order, detail);
-    };
-    if (r.fields.size() != table.header().size()) {
-      reject("field_count", std::to_string(r.fields.size()) + " fields where the header has " +
-                                std::to_string(table.header().size()));
-      continue;
-    }
+  ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
     TimeMs t = 0;
-    if (!parser.Parse(r.fields[*c_time], &t)) {
-      reject("bad_time", "time '" + r.fields[*c_time] + "'");
-      continue;
+    if (!parser.Parse(r[*c_time], &t)) {
+      r.Reject("bad_time", "time '" + r[*c_time] + "'");
+      return;
     }
-    const std::string series(Trim(r.fields[*c_series]));
+    const std::string series = r.Get(c_series);
     std::string machine;
     int gpu = 0;
     if (series.find('{') != std::string::npos) {  // a Prometheus selector: read its labels
@@ -210,28 +201,28 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
           !MachineAndGpu(
               m, [&](const std::string& k) { return std::string((*sample)->Label(k)); }, "",
               &machine, &gpu, &reason)) {
-        reject(reason ? reason : "no_machine_label", "series '" + series + "'");
-        continue;
+        r.Reject(reason ? reason : "no_machine_label", "series '" + series + "'");
+        return;
       }
     } else {
-      machine = c_machine ? std::string(Trim(r.fields[*c_machine])) : series;
+      machine = c_machine ? r.Get(c_machine) : series;
       if (c_gpu) {
-        const std::string g(Trim(r.fields[*c_gpu]));
+        const std::string g = r.Get(c_gpu);
         auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), gpu);
         if (g.empty() || ec != std::errc() || end != g.data() + g.size() || gpu < 0 || gpu > 1023) {
-          reject("bad_gpu_index", "gpu '" + g + "'");
-          continue;
+          r.Reject("bad_gpu_index", "gpu '" + g + "'");
+          return;
         }
       }
     }
     double v = NAN, pct = 0;
-    if (ParseUtilization(r.fields[*c_value], &v) == 0) v = NAN;  // -1 (out of range) keeps v
+    if (ParseUtilization(r[*c_value], &v) == 0) v = NAN;  // -1 (out of range) keeps v
     if (const char* bad = CheckValue(v, ratio, &pct)) {
-      reject(bad, "value '" + r.fields[*c_value] + "'");
-      continue;
+      r.Reject(bad, "value '" + r[*c_value] + "'");
+      return;
     }
-    out->Add(machine, gpu, t, pct, order);
-  }
+    out->Add(machine, gpu, t, pct, r.order());
+  });
   return {};
 }
 

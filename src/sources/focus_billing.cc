@@ -9,6 +9,7 @@
 
 #include "core/csv_table.h"
 #include "core/time_parser.h"
+#include "sources/table_rows.h"
 
 namespace gpuledger {
 namespace {
@@ -76,34 +77,25 @@ Result<void> ReadFocusBilling(std::string_view text, const std::string& file, ui
   ++stats->files;
   TimeParser parser(&zone);
   std::map<std::string, std::vector<Charge>> by_machine;
-  for (const CsvRecord& r : table.rows()) {
-    ++stats->rows_read;
-    const uint64_t order = InputOrder(file_index, r.line);
-    auto reject = [&](std::string_view reason, std::string detail) {
-      stats->rejected.Add(reason, file, r.line, order, detail);
-    };
-    if (r.fields.size() != table.header().size()) {
-      reject("field_count", std::to_string(r.fields.size()) + " fields where the header has " +
-                                std::to_string(table.header().size()));
-      continue;
-    }
+  ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
     auto field = [&](std::optional<size_t> c) {
-      std::string v = c ? std::string(Trim(r.fields[*c])) : std::string();
+      std::string v = r.Get(c);
       return v == "NULL" ? std::string() : v;
     };
     Charge ch;
-    ch.line = r.line;
+    ch.line = r.line();
     if (!parser.Parse(field(c_start), &ch.start) || !parser.Parse(field(c_end), &ch.end)) {
-      reject("bad_time", "ChargePeriodStart '" + field(c_start) + "', End '" + field(c_end) + "'");
-      continue;
+      r.Reject("bad_time",
+               "ChargePeriodStart '" + field(c_start) + "', End '" + field(c_end) + "'");
+      return;
     }
     if (ch.end <= ch.start) {
-      reject("end_before_start", "the charge period ends before it starts");
-      continue;
+      r.Reject("end_before_start", "the charge period ends before it starts");
+      return;
     }
     if (!ParseCost(field(c_cost), &ch.cost_usd)) {
-      reject("bad_cost", o.cost_column + " '" + field(c_cost) + "'");
-      continue;
+      r.Reject("bad_cost", o.cost_column + " '" + field(c_cost) + "'");
+      return;
     }
     const auto tags = ParseTags(field(c_tags));
     auto tag = [&](const std::string& k) {
@@ -122,17 +114,17 @@ Result<void> ReadFocusBilling(std::string_view text, const std::string& file, ui
                                    (usage && compute && !gpu_machine ? " (no GPU machine)" : "");
       fleet->other_charges_usd[category] += ch.cost_usd;
       ++stats->rows_accepted;
-      continue;
+      return;
     }
     const int64_t known = fleet->Find(machine);
     if ((known < 0 || fleet->machines[known].gpu_count == 0) && o.gpus_per_machine <= 0) {
-      reject("no_gpu_count", "GPU machine '" + machine +
-                                 "' is in no inventory: give --inventory or --gpus-per-machine");
-      continue;
+      r.Reject("no_gpu_count", "GPU machine '" + machine +
+                                   "' is in no inventory: give --inventory or --gpus-per-machine");
+      return;
     }
     ch.owner = tag("owner"), ch.team = tag("team"), ch.project = tag("project");
     by_machine[machine].push_back(std::move(ch));
-  }
+  });
 
   for (auto& [name, charges] : by_machine) {
     std::stable_sort(charges.begin(), charges.end(), [](const Charge& a, const Charge& b) {

@@ -5,6 +5,7 @@
 
 #include "core/csv_table.h"
 #include "sources/table_fields.h"
+#include "sources/table_rows.h"
 
 namespace gpuledger {
 namespace {
@@ -35,53 +36,41 @@ Result<void> ReadInventory(std::string_view text, const std::string& file, uint3
   const auto c_owner = table.Column({"owner"});
   const auto c_team = table.Column({"team"});
   const auto c_project = table.Column({"project"});
-  auto get = [](const CsvRecord& r, std::optional<size_t> c) {
-    return c ? std::string(Trim(r.fields[*c])) : std::string();
-  };
 
   ++stats->files;
   TimeParser parser(&zone);
   std::map<std::string, std::vector<Row>> by_machine;
-  for (const CsvRecord& r : table.rows()) {
-    ++stats->rows_read;
-    auto reject = [&](std::string_view reason, std::string detail) {
-      stats->rejected.Add(reason, file, r.line, InputOrder(file_index, r.line), detail);
-    };
-    if (r.fields.size() != table.header().size()) {
-      reject("field_count", std::to_string(r.fields.size()) + " fields where the header has " +
-                                std::to_string(table.header().size()));
-      continue;
-    }
+  ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
     Row row;
-    row.line = r.line;
-    const std::string machine = get(r, c_machine);
+    row.line = r.line();
+    const std::string machine = r.Get(c_machine);
     if (machine.empty()) {
-      reject("missing_machine", "no machine name");
-      continue;
+      r.Reject("missing_machine", "no machine name");
+      return;
     }
-    if (!ReadInt(r.fields[*c_gpus], 1, 1024, &row.gpu_count)) {
-      reject("bad_gpu_count", "gpu_count '" + get(r, c_gpus) + "'");
-      continue;
+    if (!ReadInt(r[*c_gpus], 1, 1024, &row.gpu_count)) {
+      r.Reject("bad_gpu_count", "gpu_count '" + r.Get(c_gpus) + "'");
+      return;
     }
-    if (!ReadUsd(r.fields[*c_price], &row.period.hourly_usd)) {
-      reject("bad_price", "hourly_usd '" + get(r, c_price) + "'");
-      continue;
+    if (!ReadUsd(r[*c_price], &row.period.hourly_usd)) {
+      r.Reject("bad_price", "hourly_usd '" + r.Get(c_price) + "'");
+      return;
     }
-    if (get(r, c_start).empty() || !ReadTime(&parser, r.fields[*c_start], 0, &row.period.start) ||
-        (c_end && !ReadTime(&parser, r.fields[*c_end], kTimeMax, &row.period.end))) {
-      reject("bad_time", "start '" + get(r, c_start) + "', end '" + get(r, c_end) + "'");
-      continue;
+    if (r.Get(c_start).empty() || !ReadTime(&parser, r[*c_start], 0, &row.period.start) ||
+        (c_end && !ReadTime(&parser, r[*c_end], kTimeMax, &row.period.end))) {
+      r.Reject("bad_time", "start '" + r.Get(c_start) + "', end '" + r.Get(c_end) + "'");
+      return;
     }
     if (row.period.end <= row.period.start) {
-      reject("end_before_start", "end is not after start");
-      continue;
+      r.Reject("end_before_start", "end is not after start");
+      return;
     }
-    row.period.gpu_model = get(r, c_model);
-    row.period.owner = get(r, c_owner);
-    row.period.team = get(r, c_team);
-    row.period.project = get(r, c_project);
+    row.period.gpu_model = r.Get(c_model);
+    row.period.owner = r.Get(c_owner);
+    row.period.team = r.Get(c_team);
+    row.period.project = r.Get(c_project);
     by_machine[machine].push_back(std::move(row));
-  }
+  });
 
   for (auto& [name, rows] : by_machine) {
     std::stable_sort(rows.begin(), rows.end(),

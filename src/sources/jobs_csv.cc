@@ -5,6 +5,7 @@
 
 #include "core/csv_table.h"
 #include "sources/table_fields.h"
+#include "sources/table_rows.h"
 
 namespace gpuledger {
 
@@ -40,72 +41,59 @@ Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t f
   const auto c_repo = table.Column({"repo", "repository"});
   const auto c_commit = table.Column({"commit", "sha"});
   const auto c_pr = table.Column({"pr", "pull_request"});
-  auto get = [](const CsvRecord& r, std::optional<size_t> c) {
-    return c ? std::string(Trim(r.fields[*c])) : std::string();
-  };
 
   ++stats->files;
   TimeParser parser(&zone);
   std::unordered_set<std::string> seen_ids;
-  for (const CsvRecord& r : table.rows()) {
-    ++stats->rows_read;
-    const uint64_t order = InputOrder(file_index, r.line);
-    auto reject = [&](std::string_view reason, std::string detail) {
-      stats->rejected.Add(reason, file, r.line, order, detail);
-    };
-    if (r.fields.size() != table.header().size()) {
-      reject("field_count", std::to_string(r.fields.size()) + " fields where the header has " +
-                                std::to_string(table.header().size()));
-      continue;
-    }
+  ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
     Job job;
-    job.machine = get(r, c_machine);
+    job.machine = r.Get(c_machine);
     const auto known = machines.find(job.machine);
     if (known == machines.end()) {
-      reject("unknown_machine", "machine '" + job.machine + "' is not in the audit");
-      continue;
+      r.Reject("unknown_machine", "machine '" + job.machine + "' is not in the audit");
+      return;
     }
-    if (c_gpus && !ReadGpuList(r.fields[*c_gpus], &job.gpus)) {
-      reject("bad_gpus", "gpus '" + get(r, c_gpus) + "'");
-      continue;
+    if (c_gpus && !ReadGpuList(r[*c_gpus], &job.gpus)) {
+      r.Reject("bad_gpus", "gpus '" + r.Get(c_gpus) + "'");
+      return;
     }
     const int gpu_count = known->second;
     if (gpu_count > 0 && !job.gpus.empty() &&
         *std::max_element(job.gpus.begin(), job.gpus.end()) >= gpu_count) {
-      reject("unknown_gpu", "gpus '" + get(r, c_gpus) + "' on a machine with " +
-                                std::to_string(gpu_count) + " GPUs");
-      continue;
+      r.Reject("unknown_gpu", "gpus '" + r.Get(c_gpus) + "' on a machine with " +
+                                  std::to_string(gpu_count) + " GPUs");
+      return;
     }
-    if (get(r, c_start).empty() || !ReadTime(&parser, r.fields[*c_start], 0, &job.start) ||
-        (c_end && !ReadTime(&parser, r.fields[*c_end], kTimeMax, &job.end))) {
-      reject("bad_time", "start '" + get(r, c_start) + "', end '" + get(r, c_end) + "'");
-      continue;
+    if (r.Get(c_start).empty() || !ReadTime(&parser, r[*c_start], 0, &job.start) ||
+        (c_end && !ReadTime(&parser, r[*c_end], kTimeMax, &job.end))) {
+      r.Reject("bad_time", "start '" + r.Get(c_start) + "', end '" + r.Get(c_end) + "'");
+      return;
     }
     if (job.end < job.start) {
-      reject("end_before_start", "end is before start");
-      continue;
+      r.Reject("end_before_start", "end is before start");
+      return;
     }
-    job.status = get(r, c_status);
+    job.status = r.Get(c_status);
     if (job.status.empty()) {
-      stats->notes.Add("missing_status", file, r.line, order, "taken as not failed");
+      r.Note("missing_status", "taken as not failed");
     } else if (!ClassifyJobStatus(job.status, &job.failed)) {
-      reject("unknown_status", "status '" + job.status + "'");
-      continue;
+      r.Reject("unknown_status", "status '" + job.status + "'");
+      return;
     }
-    job.id = get(r, c_id);
-    if (job.id.empty()) job.id = file + ":" + std::to_string(r.line);
+    job.id = r.Get(c_id);
+    if (job.id.empty()) job.id = file + ":" + std::to_string(r.line());
     if (!seen_ids.insert(job.id).second) {
-      stats->notes.Add("duplicate_job_id", file, r.line, order, "job id '" + job.id + "'");
+      r.Note("duplicate_job_id", "job id '" + job.id + "'");
     }
-    job.owner = get(r, c_owner);
-    job.exit_code = get(r, c_exit);
-    job.repo = get(r, c_repo);
-    job.commit = get(r, c_commit);
-    job.pr = get(r, c_pr);
-    job.input_order = order;
+    job.owner = r.Get(c_owner);
+    job.exit_code = r.Get(c_exit);
+    job.repo = r.Get(c_repo);
+    job.commit = r.Get(c_commit);
+    job.pr = r.Get(c_pr);
+    job.input_order = r.order();
     jobs->push_back(std::move(job));
     ++stats->rows_accepted;
-  }
+  });
   return {};
 }
 
