@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "audit/billing.h"
 #include "policy/backtest.h"
 #include "random_fleet.h"
 
@@ -73,9 +72,18 @@ void ReferenceBacktest(const RefFleet& r, const Policy& p, std::vector<RefKill>*
   for (auto& [name, gpus] : r.samples)
     for (auto& g : gpus)
       for (auto& x : g) data_end = std::max(data_end, x.s + gap_s);
-  const int64_t open_end = r.options.window_to != kTimeMax
-                               ? (r.options.window_to - kT0) / 1000
-                               : (LatestInstant(r.fleet, Sec(data_end)) - kT0) / 1000;
+  int64_t open_end = data_end;  // the latest instant any input speaks of, unless --to
+  for (const Machine& m : r.fleet.machines) {
+    for (const BillingPeriod& b : m.billing) {
+      if (b.start != kTimeMin) open_end = std::max<int64_t>(open_end, (b.start - kT0) / 1000);
+      if (b.end != kTimeMax) open_end = std::max<int64_t>(open_end, (b.end - kT0) / 1000);
+    }
+  }
+  for (const Job& j : r.fleet.jobs) {
+    open_end = std::max<int64_t>(open_end, (j.start - kT0) / 1000);
+    if (j.end != kTimeMax) open_end = std::max<int64_t>(open_end, (j.end - kT0) / 1000);
+  }
+  if (r.options.window_to != kTimeMax) open_end = (r.options.window_to - kT0) / 1000;
   const int64_t from_s =
       r.options.window_from == kTimeMin ? -100000 : (r.options.window_from - kT0) / 1000;
   for (const Machine& m : r.fleet.machines) {

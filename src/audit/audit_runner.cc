@@ -79,15 +79,6 @@ std::vector<Task> PlanTasks(const AuditInputs& in) {
   return tasks;
 }
 
-TimeMs OpenEnd(const AuditInputs& in, const AuditOptions& options, const std::vector<Task>& tasks) {
-  if (options.window_to != kTimeMax) return options.window_to;
-  TimeMs data_end = kTimeMin;
-  for (const Task& t : tasks) {
-    if (t.audit) data_end = std::max(data_end, t.audit->DataEnd());
-  }
-  return LatestInstant(*in.fleet, data_end);
-}
-
 void RollUp(const MachineResult& m, AuditResult* out) {
   out->totals.Add(m.totals);
   for (const auto& [owner, spend] : m.owners) out->owners[owner].Add(spend);
@@ -131,7 +122,11 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
   for (const Task& t : tasks) {
     if (t.error) return std::unexpected(*t.error);
   }
-  const TimeMs open_end = OpenEnd(in, options, tasks);
+  TimeMs data_end = kTimeMin;
+  for (const Task& t : tasks) {
+    if (t.audit) data_end = std::max(data_end, t.audit->DataEnd());
+  }
+  const TimeMs open_end = OpenEnd(*in.fleet, options.window_to, data_end);
   for (Task& t : tasks) {
     result.telemetry.Merge(t.stats);
     if (!t.audit) continue;

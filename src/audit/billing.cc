@@ -54,7 +54,8 @@ std::optional<TimeMs> WhenSpent(const std::vector<BilledSpan>& spans, TimeMs fro
   return std::nullopt;
 }
 
-TimeMs LatestInstant(const Fleet& fleet, TimeMs data_end) {
+TimeMs OpenEnd(const Fleet& fleet, TimeMs window_to, TimeMs data_end) {
+  if (window_to != kTimeMax) return window_to;
   TimeMs end = data_end;
   for (const Machine& m : fleet.machines) {
     for (const BillingPeriod& p : m.billing) {

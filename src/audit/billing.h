@@ -30,9 +30,9 @@ Spend BilledSpend(const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to, 
 std::optional<TimeMs> WhenSpent(const std::vector<BilledSpan>& spans, TimeMs from, int gpus,
                                 double usd);
 
-// Where open-ended billing and running jobs stop when the audit window has no end: the latest
-// instant any input speaks of — "data_end" (the end of what samples stand for), finite billing
-// starts and ends, job starts and finite ends.
-TimeMs LatestInstant(const Fleet& fleet, TimeMs data_end);
+// Where open-ended billing and running jobs stop: the window's end when it has one, else the
+// latest instant any input speaks of — "data_end" (the end of what samples stand for), finite
+// billing starts and ends, job starts and finite ends.
+TimeMs OpenEnd(const Fleet& fleet, TimeMs window_to, TimeMs data_end);
 
 }  // namespace gpuledger

@@ -13,13 +13,9 @@ MachineAudit::MachineAudit(const Machine& machine, std::vector<const Job*> jobs,
 }
 
 GpuAccumulator* MachineAudit::Gpu(int gpu) {
-  if (gpu < 0 || gpu > kMaxGpuIndex) return nullptr;
-  if (static_cast<size_t>(gpu) >= gpus_.size()) {
-    if (!machine_.billed_from_telemetry && gpu >= machine_.gpu_count) return nullptr;
-    gpus_.resize(gpu + 1);
-  }
+  if (!KnowsGpu(gpu)) return nullptr;
+  if (static_cast<size_t>(gpu) >= gpus_.size()) gpus_.resize(gpu + 1);
   if (!gpus_[gpu]) {
-    if (!machine_.billed_from_telemetry && gpu >= machine_.gpu_count) return nullptr;
     gpus_[gpu] = std::make_unique<GpuAccumulator>(
         BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from, options_.window_to),
         options_.max_gap_ms, options_.threshold_pct);

@@ -38,6 +38,11 @@ class GpuSource {
 Result<std::unique_ptr<GpuSource>> MakeGpuSource(const std::string& spec, TimeMs start);
 
 std::unique_ptr<GpuSource> MakeNoGpuSource(std::string why);
+
+// One line of `nvidia-smi --query-gpu=index,utilization.gpu,memory.used
+// --format=csv,noheader,nounits` ("0, 87, 30123"); false when it is not one. Memory that is
+// not a number ("[N/A]") leaves memory_used_mib unset.
+bool ParseGpuQueryLine(std::string_view line, GpuReading* out);
 Result<std::unique_ptr<GpuSource>> MakeNvmlSource();
 Result<std::unique_ptr<GpuSource>> MakeNvidiaSmiSource();
 Result<std::unique_ptr<GpuSource>> MakeReplaySource(const std::string& path, double speed,

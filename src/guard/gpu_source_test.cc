@@ -39,6 +39,20 @@ TEST(GpuSource, NvmlIsLoadedAtRunTimeAndAMissingSymbolDisablesOnlyItsMetric) {
   unsetenv("GPULEDGER_NVML_LIBRARY");
 }
 
+TEST(GpuSource, NvidiaSmiQueryLines) {
+  GpuReading r;
+  EXPECT_FALSE(ParseGpuQueryLine("0, 87", &r));
+  EXPECT_FALSE(ParseGpuQueryLine("0, 87, 1, 2", &r));
+  EXPECT_FALSE(ParseGpuQueryLine("x, 87, 1", &r));
+  EXPECT_FALSE(ParseGpuQueryLine("0, [N/A], 1", &r));
+  ASSERT_TRUE(ParseGpuQueryLine("3, 87, 30123\n", &r));
+  EXPECT_EQ(r.index, 3);
+  EXPECT_EQ(r.util_pct, 87);
+  EXPECT_EQ(*r.memory_used_mib, 30123);
+  ASSERT_TRUE(ParseGpuQueryLine("1, 0, [N/A]", &r));
+  EXPECT_FALSE(r.memory_used_mib);
+}
+
 TEST(GpuSource, ReplayDeliversEachRowOnceAtItsScaledTime) {
   const std::string path = ::testing::TempDir() + "/replay.csv";
   std::ofstream(path) << "timestamp, index, utilization.gpu [%]\n"

@@ -99,7 +99,7 @@ Result<void> Run::Preflight() {
     if (auto r = CheckWritableDir(o_.output_dir); !r) return r;
   }
   if (!o_.preflight_command.empty()) {
-    if (auto r = RunPreflightCommand(o_.preflight_command); !r) return r;
+    if (auto r = RunShellCommand(o_.preflight_command); !r) return r;
   }
   WatchedJob watched{job_.job_id, job_.owner, o_.labels, start_, o_.gpus, o_.usd_per_gpu_hour};
   watch_ = std::make_unique<JobWatch>(o_.policy, watched);
@@ -179,7 +179,7 @@ void Run::ReleaseMachine(TimeMs now) {
   if (o_.dry_run) {
     what = "would run: " + o_.release_command + " [dry run]";
   } else {
-    auto r = RunPreflightCommand(o_.release_command);
+    auto r = RunShellCommand(o_.release_command);
     what = r ? "ran: " + o_.release_command : r.error().ToString();
   }
   fmt::print(log_, "gpuledger run: release (machine): {}\n", what);

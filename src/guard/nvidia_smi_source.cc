@@ -1,4 +1,5 @@
 // nvidia-smi as a subprocess, one query per read.
+#include <charconv>
 #include <cstdio>
 #include <memory>
 
@@ -21,19 +22,34 @@ std::optional<std::vector<GpuReading>> Query() {
   std::vector<GpuReading> out;
   char line[512];
   while (std::fgets(line, sizeof line, pipe.get())) {
-    CsvTable row(std::string("i,u,m\n") + line);
-    if (row.rows().empty() || row.rows()[0].fields.size() != 3) continue;
-    const auto& f = row.rows()[0].fields;
     GpuReading r;
-    double util = 0, mem = 0;
-    if (!ReadInt(f[0], 0, 1023, &r.index) || ParseUtilization(f[1], &util) != 1) continue;
-    r.util_pct = util;
-    if (ReadUsd(f[2], &mem)) r.memory_used_mib = mem;
-    out.push_back(r);
+    if (ParseGpuQueryLine(line, &r)) out.push_back(r);
   }
   if (pclose(pipe.release()) != 0) return std::nullopt;
   return out;
 }
+
+}  // namespace
+
+bool ParseGpuQueryLine(std::string_view line, GpuReading* out) {
+  std::string_view f[3];
+  for (int i = 0; i < 3; ++i) {
+    const size_t comma = line.find(',');
+    if ((i < 2) == (comma == std::string_view::npos)) return false;  // exactly three fields
+    f[i] = Trim(line.substr(0, comma));
+    line = comma == std::string_view::npos ? std::string_view() : line.substr(comma + 1);
+  }
+  GpuReading r;
+  double util = 0, memory = 0;
+  if (!ReadInt(f[0], 0, 1023, &r.index) || ParseUtilization(f[1], &util) != 1) return false;
+  r.util_pct = util;
+  auto [end, ec] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), memory);
+  if (ec == std::errc() && end == f[2].data() + f[2].size()) r.memory_used_mib = memory;
+  *out = r;
+  return true;
+}
+
+namespace {
 
 class NvidiaSmiSource : public GpuSource {
  public:

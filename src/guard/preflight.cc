@@ -44,12 +44,11 @@ Result<void> CheckWritableDir(const std::string& dir) {
   return {};
 }
 
-Result<void> RunPreflightCommand(const std::string& command) {
+Result<void> RunShellCommand(const std::string& command) {
   const int status = std::system(command.c_str());
   if (status == 0) return {};
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return MakeError(ErrorCode::kInvalid, fmt::format("preflight command failed (exit {})", code),
-                   command);
+  return MakeError(ErrorCode::kInvalid, fmt::format("command failed (exit {})", code), command);
 }
 
 Result<std::vector<GpuSnapshot>> CheckGpus(GpuSource* source, TimeMs now, double threshold_pct,

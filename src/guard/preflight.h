@@ -20,9 +20,9 @@ GitState ReadGitState();
 // "dir" exists (created if missing) and a file can be written in it.
 Result<void> CheckWritableDir(const std::string& dir);
 
-// Runs "command" with /bin/sh -c; fails with its exit status unless it exits 0. (Also runs the
-// configured release command after a job.)
-Result<void> RunPreflightCommand(const std::string& command);
+// Runs "command" with /bin/sh -c (a preflight check, the release command); fails with its exit
+// status unless it exits 0.
+Result<void> RunShellCommand(const std::string& command);
 
 // Reports on "log" the GPUs visible and whether any already looks busy (at or above
 // "threshold_pct", or over 1 GiB of memory used). Fails when "require_gpu" and none is visible.

@@ -220,16 +220,12 @@ Result<BacktestResult> RunBacktest(const AuditInputs& in, const BacktestOptions&
     out.telemetry.Merge(t.stats);
     data_end = std::max(data_end, t.recorder->DataEnd());
   }
-  const TimeMs open_end = o.window_to != kTimeMax ? o.window_to : LatestInstant(fleet, data_end);
+  const TimeMs open_end = OpenEnd(fleet, o.window_to, data_end);
   for (const MachineTask& t : tasks) Evaluate(t, open_end, o, &out);
   // Canonical orders, so results (and their sums) do not depend on the order of the inputs.
   auto by_kill = [](const KillDecision& a, const KillDecision& b) {
-    auto key = [](const KillDecision& d) {  // false kills first
-      return std::tie(d.false_kill, d.at, d.machine, d.job_id);
-    };
-    const auto ka = key(a), kb = key(b);
-    if (a.false_kill != b.false_kill) return a.false_kill;
-    return ka < kb;
+    if (a.false_kill != b.false_kill) return a.false_kill;  // false kills first
+    return std::tie(a.at, a.machine, a.job_id) < std::tie(b.at, b.machine, b.job_id);
   };
   std::sort(out.decisions.begin(), out.decisions.end(), by_kill);
   std::sort(out.exempted.begin(), out.exempted.end(), by_kill);
