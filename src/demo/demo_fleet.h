@@ -62,8 +62,4 @@ std::vector<TelemetrySource> DemoTelemetry(const DemoFleet& demo);
 // DIR/jobs.csv. Fails (kIo) naming the path that could not be written.
 Result<void> WriteDemoFleet(const DemoFleet& demo, const std::string& dir);
 
-// The utilisation the demo logs for GPU "gpu" of machine "machine_index" at "t", or -1 when
-// no sample is logged then (an outage).
-int DemoUtilization(const DemoFleet& demo, size_t machine_index, int gpu, TimeMs t);
-
 }  // namespace gpuledger

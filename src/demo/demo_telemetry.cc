@@ -140,18 +140,6 @@ std::string JobsCsv(const Fleet& fleet) {
 
 }  // namespace
 
-int DemoUtilization(const DemoFleet& demo, size_t m, int gpu, TimeMs t) {
-  const DemoMachinePlan& plan = demo.plans[m];
-  for (const Outage& o : plan.outages) {
-    if (o.from <= t && t < o.to) return -1;
-  }
-  auto it = std::upper_bound(plan.segments.begin(), plan.segments.end(), t,
-                             [](TimeMs v, const ActivitySegment& s) { return v < s.from; });
-  const ActivitySegment* seg = nullptr;
-  if (it != plan.segments.begin() && t < std::prev(it)->to) seg = &*std::prev(it);
-  return UtilFor(demo, seg, m, gpu, t);
-}
-
 std::vector<TelemetrySource> DemoTelemetry(const DemoFleet& demo) {
   std::vector<TelemetrySource> sources;
   for (size_t m = 0; m < demo.fleet.machines.size(); ++m) {

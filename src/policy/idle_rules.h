@@ -41,8 +41,6 @@ class IdleRules {
   // once a rule has fired, it keeps returning it.
   std::optional<KillDue> Feed(const StateSpan& span);
 
-  std::optional<TimeMs> first_active() const { return first_active_; }
-
   // When the current idle stretch will fire if nothing changes, and by which rule; nullopt
   // outside a stretch. For warnings ahead of a kill.
   std::optional<KillDue> Pending() const;

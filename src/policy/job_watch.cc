@@ -46,12 +46,6 @@ void JobWatch::OnOutputLine(TimeMs t, std::string_view line) {
   }
 }
 
-double JobWatch::CostSoFar(TimeMs now) const {
-  const size_t gpus = job_.gpus.empty() ? gpus_.size() : job_.gpus.size();
-  return static_cast<double>(std::max<TimeMs>(0, now - job_.start)) * gpus * job_.usd_per_gpu_hour /
-         kMsPerHour;
-}
-
 // Feeds the idle rules with what is known by "now", then returns the earliest due kill, fired
 // or pending.
 std::optional<KillDue> JobWatch::NextDue(TimeMs now) {

@@ -53,7 +53,6 @@ class JobWatch {
   std::vector<LiveDecision> Advance(TimeMs now);
 
   bool killed() const { return done_; }
-  double CostSoFar(TimeMs now) const;
 
  private:
   struct Gpu {
