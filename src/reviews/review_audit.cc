@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "audit/billing.h"
 
@@ -32,28 +33,45 @@ int64_t PrNumber(const std::string& pr) {
   return std::stoll(pr.substr(begin, end - begin));
 }
 
-bool SameCommit(const std::string& job_commit, const std::string& sha) {
-  if (job_commit.size() < 7 || sha.empty()) return false;
-  return Lower(sha).starts_with(Lower(job_commit));
-}
-
-// The PR a job belongs to, or -1.
-int64_t FindPr(const Job& job, const std::vector<PullRequest>& prs) {
-  const std::string repo = NormalRepo(job.repo);
-  if (const int64_t n = PrNumber(job.pr); n > 0) {
+// The PRs, normalised once, to join jobs to: by repository + number, else by commit prefix.
+class PrIndex {
+ public:
+  explicit PrIndex(const std::vector<PullRequest>& prs) {
     for (size_t i = 0; i < prs.size(); ++i) {
-      if (prs[i].number == n && NormalRepo(prs[i].repo) == repo) return static_cast<int64_t>(i);
+      const std::string repo = NormalRepo(prs[i].repo);
+      by_number_.emplace(std::pair(repo, prs[i].number), i);
+      entries_.push_back({repo, Lower(prs[i].head_sha), Lower(prs[i].merge_commit_sha)});
     }
   }
-  for (size_t i = 0; i < prs.size(); ++i) {
-    if (!repo.empty() && NormalRepo(prs[i].repo) != repo) continue;
-    if (SameCommit(job.commit, prs[i].head_sha) ||
-        SameCommit(job.commit, prs[i].merge_commit_sha)) {
-      return static_cast<int64_t>(i);
+
+  // The PR a job belongs to, or -1.
+  int64_t Find(const Job& job) const {
+    const std::string repo = NormalRepo(job.repo);
+    if (const int64_t n = PrNumber(job.pr); n > 0) {
+      if (auto it = by_number_.find({repo, n}); it != by_number_.end()) {
+        return static_cast<int64_t>(it->second);
+      }
     }
+    const std::string commit = Lower(job.commit);
+    if (commit.size() < 7) return -1;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      if (!repo.empty() && e.repo != repo) continue;
+      if ((!e.head.empty() && e.head.starts_with(commit)) ||
+          (!e.merge.empty() && e.merge.starts_with(commit))) {
+        return static_cast<int64_t>(i);
+      }
+    }
+    return -1;
   }
-  return -1;
-}
+
+ private:
+  struct Entry {
+    std::string repo, head, merge;
+  };
+  std::map<std::pair<std::string, int64_t>, size_t> by_number_;  // the first PR of a number wins
+  std::vector<Entry> entries_;
+};
 
 PrSpend JobSpend(const Job& job, const Fleet& fleet, TimeMs as_of, bool* gpus_unknown) {
   PrSpend s;
@@ -130,8 +148,9 @@ Result<ReviewAudit> AuditReviews(ReviewData data, const ReviewOptions& options,
   if (fleet == nullptr) return a;
   a.have_jobs = true;
   a.have_prices = !fleet->machines.empty();
+  const PrIndex index(a.prs);
   for (const Job& job : fleet->jobs) {
-    const int64_t i = FindPr(job, a.prs);
+    const int64_t i = index.Find(job);
     if (i < 0) {
       ++a.jobs_unmatched;
       continue;
