@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <map>
+#include <optional>
 
 #include "core/csv_table.h"
 #include "core/time_parser.h"
@@ -45,121 +46,184 @@ bool ParseCost(const std::string& text, double* out) {
   return !text.empty() && ec == std::errc() && end == text.data() + text.size();
 }
 
+// Where the columns the reader needs sit.
+struct FocusColumns {
+  std::optional<size_t> start, end, cost, key, tags, service, charge;
+  std::string tag_key;  // set when the machine is named by a key of Tags
+};
+
+Result<FocusColumns> FindColumns(const CsvTable& table, const FocusOptions& o,
+                                 const std::string& file) {
+  FocusColumns c;
+  if (o.machine_key.starts_with("tag:")) c.tag_key = Lower(o.machine_key.substr(4));
+  c.start = table.Column({"chargeperiodstart"});
+  c.end = table.Column({"chargeperiodend"});
+  c.cost = table.Column({Lower(o.cost_column)});
+  c.tags = table.Column({"tags"});
+  c.key = c.tag_key.empty() ? table.Column({Lower(o.machine_key)}) : c.tags;
+  c.service = table.Column({"servicecategory"});
+  c.charge = table.Column({"chargecategory"});
+  if (!c.start || !c.end || !c.cost || !c.key) {
+    return MakeError(ErrorCode::kParse,
+                     "FOCUS header must name ChargePeriodStart, ChargePeriodEnd, " + o.cost_column +
+                         " and " + (c.tag_key.empty() ? o.machine_key : std::string("Tags")),
+                     file + ":" + std::to_string(std::max<uint64_t>(table.header_line(), 1)));
+  }
+  return c;
+}
+
+// Reads the rows of one bill: GPU machine charges by machine, the rest into other charges.
+class ChargeReader {
+ public:
+  ChargeReader(const FocusColumns& columns, const FocusOptions& options, const TimeZone& zone,
+               const std::set<std::string>& telemetry_machines, Fleet* fleet, SourceStats* stats)
+      : c_(columns),
+        o_(options),
+        parser_(&zone),
+        telemetry_machines_(telemetry_machines),
+        fleet_(fleet),
+        stats_(stats) {}
+
+  void Row(const TableRow& r);
+
+  // Adds each GPU machine's charges to its billing (machines the inventory lacks are added).
+  // "defaults" gives a machine's owner, team, project and model when the bill's tags do not.
+  void Bill(const std::map<std::string, BillingPeriod>& defaults, const std::string& file,
+            uint32_t file_index);
+
+ private:
+  static std::string Field(const TableRow& r, std::optional<size_t> column) {
+    std::string v = r.Get(column);
+    return v == "NULL" ? std::string() : v;
+  }
+  bool ReadPeriodAndCost(const TableRow& r, Charge* ch);
+  void BillMachine(const std::string& name, std::vector<Charge>& charges, const BillingPeriod& base,
+                   const std::string& file, uint32_t file_index);
+
+  const FocusColumns& c_;
+  const FocusOptions& o_;
+  TimeParser parser_;
+  const std::set<std::string>& telemetry_machines_;
+  Fleet* fleet_;
+  SourceStats* stats_;
+  std::map<std::string, std::vector<Charge>> by_machine_;
+};
+
+bool ChargeReader::ReadPeriodAndCost(const TableRow& r, Charge* ch) {
+  ch->line = r.line();
+  if (!parser_.Parse(Field(r, c_.start), &ch->start) ||
+      !parser_.Parse(Field(r, c_.end), &ch->end)) {
+    r.Reject("bad_time",
+             "ChargePeriodStart '" + Field(r, c_.start) + "', End '" + Field(r, c_.end) + "'");
+    return false;
+  }
+  if (ch->end <= ch->start) {
+    r.Reject("end_before_start", "the charge period ends before it starts");
+    return false;
+  }
+  if (!ParseCost(Field(r, c_.cost), &ch->cost_usd)) {
+    r.Reject("bad_cost", o_.cost_column + " '" + Field(r, c_.cost) + "'");
+    return false;
+  }
+  return true;
+}
+
+void ChargeReader::Row(const TableRow& r) {
+  Charge ch;
+  if (!ReadPeriodAndCost(r, &ch)) return;
+  const auto tags = ParseTags(Field(r, c_.tags));
+  auto tag = [&](const std::string& k) {
+    auto it = tags.find(k);
+    return it == tags.end() ? std::string() : it->second;
+  };
+  const std::string machine = c_.tag_key.empty() ? Field(r, c_.key) : tag(c_.tag_key);
+  const std::string service = Field(r, c_.service), charge = Field(r, c_.charge);
+  const bool usage = !c_.charge || charge == "Usage";
+  const bool compute = !c_.service || service == "Compute";
+  const bool gpu_machine =
+      !machine.empty() && (fleet_->Find(machine) >= 0 || telemetry_machines_.count(machine) > 0);
+  if (!usage || !compute || ch.cost_usd <= 0 || !gpu_machine) {
+    const std::string category = (service.empty() ? "(no service)" : service) + "/" +
+                                 (charge.empty() ? "(no charge category)" : charge) +
+                                 (usage && compute && !gpu_machine ? " (no GPU machine)" : "");
+    fleet_->other_charges_usd[category] += ch.cost_usd;
+    ++stats_->rows_accepted;
+    return;
+  }
+  const int64_t known = fleet_->Find(machine);
+  if ((known < 0 || fleet_->machines[known].gpu_count == 0) && o_.gpus_per_machine <= 0) {
+    r.Reject("no_gpu_count", "GPU machine '" + machine +
+                                 "' is in no inventory: give --inventory or --gpus-per-machine");
+    return;
+  }
+  ch.owner = tag("owner"), ch.team = tag("team"), ch.project = tag("project");
+  by_machine_[machine].push_back(std::move(ch));
+}
+
+void ChargeReader::Bill(const std::map<std::string, BillingPeriod>& defaults,
+                        const std::string& file, uint32_t file_index) {
+  for (auto& [name, charges] : by_machine_) {
+    auto d = defaults.find(name);
+    BillMachine(name, charges, d == defaults.end() ? BillingPeriod{} : d->second, file, file_index);
+  }
+}
+
+void ChargeReader::BillMachine(const std::string& name, std::vector<Charge>& charges,
+                               const BillingPeriod& base, const std::string& file,
+                               uint32_t file_index) {
+  std::stable_sort(charges.begin(), charges.end(), [](const Charge& a, const Charge& b) {
+    return a.start != b.start ? a.start < b.start : a.end < b.end;
+  });
+  if (fleet_->Find(name) < 0) fleet_->AddMachine(name).gpu_count = o_.gpus_per_machine;
+  Machine& m = fleet_->machines[fleet_->Find(name)];
+  for (const Charge& ch : charges) {
+    const double hourly_usd = ch.cost_usd / (static_cast<double>(ch.end - ch.start) / kMsPerHour);
+    BillingPeriod* last = m.billing.empty() ? nullptr : &m.billing.back();
+    if (last && last->start == ch.start && last->end == ch.end) {  // more cost, same period
+      last->hourly_usd += hourly_usd;
+      ++stats_->rows_accepted;
+      continue;
+    }
+    if (last && ch.start < last->end) {
+      stats_->rejected.Add("overlapping_charge", file, ch.line, InputOrder(file_index, ch.line),
+                           "overlaps another charge period of " + name);
+      continue;
+    }
+    BillingPeriod p = base;
+    p.start = ch.start, p.end = ch.end, p.hourly_usd = hourly_usd;
+    if (!ch.owner.empty()) p.owner = ch.owner;
+    if (!ch.team.empty()) p.team = ch.team;
+    if (!ch.project.empty()) p.project = ch.project;
+    m.billing.push_back(std::move(p));
+    ++stats_->rows_accepted;
+  }
+}
+
+// The bill replaces the inventory's prices; the inventory still gives GPU counts and owners.
+// Returns each inventory machine's first period, for those.
+std::map<std::string, BillingPeriod> TakeInventoryPrices(Fleet* fleet) {
+  std::map<std::string, BillingPeriod> defaults;
+  for (Machine& m : fleet->machines) {
+    if (!m.billing.empty()) defaults[m.name] = m.billing.front();
+    m.billing.clear();
+  }
+  return defaults;
+}
+
 }  // namespace
 
 Result<void> ReadFocusBilling(std::string_view text, const std::string& file, uint32_t file_index,
                               const TimeZone& zone, const FocusOptions& o,
                               const std::set<std::string>& telemetry_machines, Fleet* fleet,
                               SourceStats* stats) {
-  CsvTable table(text);
-  const bool key_is_tag = o.machine_key.starts_with("tag:");
-  const std::string tag_key = key_is_tag ? Lower(o.machine_key.substr(4)) : "";
-  const auto c_start = table.Column({"chargeperiodstart"});
-  const auto c_end = table.Column({"chargeperiodend"});
-  const auto c_cost = table.Column({Lower(o.cost_column)});
-  const auto c_key = key_is_tag ? table.Column({"tags"}) : table.Column({Lower(o.machine_key)});
-  if (!c_start || !c_end || !c_cost || !c_key) {
-    return MakeError(ErrorCode::kParse,
-                     "FOCUS header must name ChargePeriodStart, ChargePeriodEnd, " + o.cost_column +
-                         " and " + (key_is_tag ? std::string("Tags") : o.machine_key),
-                     file + ":" + std::to_string(std::max<uint64_t>(table.header_line(), 1)));
-  }
-  const auto c_tags = table.Column({"tags"});
-  const auto c_service = table.Column({"servicecategory"});
-  const auto c_charge = table.Column({"chargecategory"});
-
-  // The bill replaces the inventory's prices; the inventory still gives GPU counts and owners.
-  std::map<std::string, BillingPeriod> inventory_defaults;
-  for (Machine& m : fleet->machines) {
-    if (!m.billing.empty()) inventory_defaults[m.name] = m.billing.front();
-    m.billing.clear();
-  }
+  const CsvTable table(text);
+  auto columns = FindColumns(table, o, file);
+  if (!columns) return std::unexpected(columns.error());
+  const auto defaults = TakeInventoryPrices(fleet);
   ++stats->files;
-  TimeParser parser(&zone);
-  std::map<std::string, std::vector<Charge>> by_machine;
-  ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
-    auto field = [&](std::optional<size_t> c) {
-      std::string v = r.Get(c);
-      return v == "NULL" ? std::string() : v;
-    };
-    Charge ch;
-    ch.line = r.line();
-    if (!parser.Parse(field(c_start), &ch.start) || !parser.Parse(field(c_end), &ch.end)) {
-      r.Reject("bad_time",
-               "ChargePeriodStart '" + field(c_start) + "', End '" + field(c_end) + "'");
-      return;
-    }
-    if (ch.end <= ch.start) {
-      r.Reject("end_before_start", "the charge period ends before it starts");
-      return;
-    }
-    if (!ParseCost(field(c_cost), &ch.cost_usd)) {
-      r.Reject("bad_cost", o.cost_column + " '" + field(c_cost) + "'");
-      return;
-    }
-    const auto tags = ParseTags(field(c_tags));
-    auto tag = [&](const std::string& k) {
-      auto it = tags.find(k);
-      return it == tags.end() ? std::string() : it->second;
-    };
-    const std::string machine = key_is_tag ? tag(tag_key) : field(c_key);
-    const std::string service = field(c_service), charge = field(c_charge);
-    const bool usage = !c_charge || charge == "Usage";
-    const bool compute = !c_service || service == "Compute";
-    const bool gpu_machine =
-        !machine.empty() && (fleet->Find(machine) >= 0 || telemetry_machines.count(machine) > 0);
-    if (!usage || !compute || ch.cost_usd <= 0 || !gpu_machine) {
-      const std::string category = (service.empty() ? "(no service)" : service) + "/" +
-                                   (charge.empty() ? "(no charge category)" : charge) +
-                                   (usage && compute && !gpu_machine ? " (no GPU machine)" : "");
-      fleet->other_charges_usd[category] += ch.cost_usd;
-      ++stats->rows_accepted;
-      return;
-    }
-    const int64_t known = fleet->Find(machine);
-    if ((known < 0 || fleet->machines[known].gpu_count == 0) && o.gpus_per_machine <= 0) {
-      r.Reject("no_gpu_count", "GPU machine '" + machine +
-                                   "' is in no inventory: give --inventory or --gpus-per-machine");
-      return;
-    }
-    ch.owner = tag("owner"), ch.team = tag("team"), ch.project = tag("project");
-    by_machine[machine].push_back(std::move(ch));
-  });
-
-  for (auto& [name, charges] : by_machine) {
-    std::stable_sort(charges.begin(), charges.end(), [](const Charge& a, const Charge& b) {
-      return a.start != b.start ? a.start < b.start : a.end < b.end;
-    });
-    int64_t index = fleet->Find(name);
-    if (index < 0) {
-      fleet->AddMachine(name).gpu_count = o.gpus_per_machine;
-      index = fleet->Find(name);
-    }
-    Machine& m = fleet->machines[index];
-    const BillingPeriod base =
-        inventory_defaults.count(name) ? inventory_defaults[name] : BillingPeriod{};
-    for (const Charge& ch : charges) {
-      BillingPeriod* last = m.billing.empty() ? nullptr : &m.billing.back();
-      if (last && last->start == ch.start && last->end == ch.end) {  // more cost, same period
-        last->hourly_usd += ch.cost_usd / (static_cast<double>(ch.end - ch.start) / kMsPerHour);
-        ++stats->rows_accepted;
-        continue;
-      }
-      if (last && ch.start < last->end) {
-        stats->rejected.Add("overlapping_charge", file, ch.line, InputOrder(file_index, ch.line),
-                            "overlaps another charge period of " + name);
-        continue;
-      }
-      BillingPeriod p = base;
-      p.start = ch.start, p.end = ch.end;
-      p.hourly_usd = ch.cost_usd / (static_cast<double>(ch.end - ch.start) / kMsPerHour);
-      if (!ch.owner.empty()) p.owner = ch.owner;
-      if (!ch.team.empty()) p.team = ch.team;
-      if (!ch.project.empty()) p.project = ch.project;
-      m.billing.push_back(std::move(p));
-      ++stats->rows_accepted;
-    }
-  }
+  ChargeReader reader(*columns, o, zone, telemetry_machines, fleet, stats);
+  ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) { reader.Row(r); });
+  reader.Bill(defaults, file, file_index);
   return {};
 }
 
