@@ -21,7 +21,8 @@ std::string CsvQuote(std::string_view s) {
 namespace {
 
 // Reads one record starting at text[*pos]; advances *pos and *line past it.
-CsvRecord ReadRecord(std::string_view text, size_t* pos, uint64_t* line) {
+CsvRecord ReadRecord(std::string_view text, size_t* pos, uint64_t* line, char delimiter,
+                     bool quotes) {
   CsvRecord rec;
   rec.line = *line;
   std::string field;
@@ -38,9 +39,9 @@ CsvRecord ReadRecord(std::string_view text, size_t* pos, uint64_t* line) {
         if (c == '\n') ++*line;
         field += c;
       }
-    } else if (c == '"') {
+    } else if (c == '"' && quotes) {
       quoted = true;
-    } else if (c == ',') {
+    } else if (c == delimiter) {
       rec.fields.push_back(std::move(field));
       field.clear();
     } else if (c == '\n') {
@@ -63,13 +64,13 @@ bool IsBlank(const CsvRecord& r) {
 
 }  // namespace
 
-CsvTable::CsvTable(std::string_view text) {
+CsvTable::CsvTable(std::string_view text, char delimiter, bool quotes) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   size_t pos = 0;
   uint64_t line = 1;
   bool have_header = false;
   while (pos < text.size()) {
-    CsvRecord rec = ReadRecord(text, &pos, &line);
+    CsvRecord rec = ReadRecord(text, &pos, &line, delimiter, quotes);
     if (IsBlank(rec)) continue;
     if (!have_header) {
       for (auto& f : rec.fields) header_.emplace_back(Trim(f));

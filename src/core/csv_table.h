@@ -17,8 +17,9 @@ struct CsvRecord {
 
 class CsvTable {
  public:
-  // Parses "text" whole. The first non-blank record is the header.
-  explicit CsvTable(std::string_view text);
+  // Parses "text" whole. The first non-blank record is the header. "delimiter" separates
+  // fields; without "quotes", a '"' is an ordinary character (as in `sacct -P` output).
+  explicit CsvTable(std::string_view text, char delimiter = ',', bool quotes = true);
 
   const std::vector<std::string>& header() const { return header_; }
   uint64_t header_line() const { return header_line_; }

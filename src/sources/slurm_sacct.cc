@@ -5,24 +5,12 @@
 #include <charconv>
 
 #include "core/csv_table.h"
-#include "core/line_reader.h"
 #include "core/time_parser.h"
 #include "sources/table_fields.h"
+#include "sources/table_rows.h"
 
 namespace gpuledger {
 namespace {
-
-std::vector<std::string> SplitPipes(std::string_view line) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (true) {
-    const size_t j = line.find('|', i);
-    out.emplace_back(
-        Trim(line.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i)));
-    if (j == std::string_view::npos) return out;
-    i = j + 1;
-  }
-}
 
 // Expands "01-04,07" with prefix "gpu" into names; false when malformed.
 bool ExpandRanges(const std::string& prefix, std::string_view ranges,
@@ -96,125 +84,106 @@ int TresGpuCount(std::string_view tres) {
   return total;
 }
 
+namespace {
+
+struct SacctColumns {
+  std::optional<size_t> id, user, state, exit, start, end, nodes, tres;
+};
+
+// Reads the job-level fields of a row into *job; false (after reporting why) when the row is
+// no job to audit.
+bool ReadJobFields(const TableRow& r, const SacctColumns& c, TimeParser* parser, Job* job) {
+  const std::string id = r.Get(c.id);
+  if (id.find('.') != std::string::npos) {  // a job step: its job is the record
+    r.Note("job_step_skipped", "step " + id);
+    return false;
+  }
+  job->id = id;
+  job->status = r.Get(c.state);
+  if (!ClassifyJobStatus(job->status, &job->failed)) {
+    r.Reject("unknown_status", "State '" + job->status + "'");
+    return false;
+  }
+  const std::string start = r.Get(c.start), end = r.Get(c.end);
+  if (start.empty() || start == "Unknown" || start == "None") {
+    r.Note("not_started", "job " + id + " has no Start (pending)");
+    return false;
+  }
+  const bool running = end.empty() || end == "Unknown";
+  if (!parser->Parse(start, &job->start) || !(running || parser->Parse(end, &job->end))) {
+    r.Reject("bad_time", "Start '" + start + "', End '" + end + "'");
+    return false;
+  }
+  if (running) job->end = kTimeMax;
+  if (job->end < job->start) {
+    r.Reject("end_before_start", "End is before Start");
+    return false;
+  }
+  job->owner = r.Get(c.user);
+  job->exit_code = r.Get(c.exit);
+  job->input_order = r.order();
+  return true;
+}
+
+// One job per node of "nodes" that the audit knows, its GPUs split evenly between them.
+// Returns how many nodes were known.
+size_t SplitOverNodes(const TableRow& r, const Job& job, const std::vector<std::string>& nodes,
+                      int gpus_total, const KnownMachines& machines, std::vector<Job>* jobs) {
+  size_t known = 0;
+  const int per_node = gpus_total / static_cast<int>(nodes.size());
+  for (const std::string& node : nodes) {
+    auto m = machines.find(node);
+    if (m == machines.end()) continue;
+    ++known;
+    Job j = job;
+    j.id = nodes.size() > 1 ? job.id + "@" + node : job.id;
+    j.machine = node;
+    if (per_node > 0 && (m->second == 0 || per_node < m->second)) {
+      for (int g = 0; g < per_node; ++g) j.gpus.push_back(g);
+      r.Note("gpu_indices_assumed",
+             fmt::format("job {} holds {} GPU(s) of {}: sacct does not say which, taken as 0-{}",
+                         job.id, per_node, node, per_node - 1));
+    }
+    jobs->push_back(std::move(j));
+  }
+  return known;
+}
+
+}  // namespace
+
 Result<void> ReadSacct(std::string_view text, const std::string& file, uint32_t file_index,
                        const TimeZone& zone, const KnownMachines& machines, std::vector<Job>* jobs,
                        SourceStats* stats) {
-  std::vector<std::string> header;
-  int c_id = -1, c_user = -1, c_state = -1, c_exit = -1, c_start = -1, c_end = -1, c_nodes = -1,
-      c_tres = -1;
-  TimeParser parser(&zone);
-  ++stats->files;
-  Result<void> result;
-  ForEachLineIn(text, [&](std::string_view line, uint64_t no) {
-    if (Trim(line).empty()) return true;
-    std::vector<std::string> f = SplitPipes(line);
-    if (header.empty()) {
-      header = f;
-      for (size_t i = 0; i < f.size(); ++i) {
-        const std::string& h = f[i];
-        const int idx = static_cast<int>(i);
-        if (h == "JobID")
-          c_id = idx;
-        else if (h == "User")
-          c_user = idx;
-        else if (h == "State")
-          c_state = idx;
-        else if (h == "ExitCode")
-          c_exit = idx;
-        else if (h == "Start")
-          c_start = idx;
-        else if (h == "End")
-          c_end = idx;
-        else if (h == "NodeList")
-          c_nodes = idx;
-        else if (h == "AllocTRES")
-          c_tres = idx;
-      }
-      if (c_id < 0 || c_state < 0 || c_start < 0 || c_nodes < 0) {
-        result =
-            MakeError(ErrorCode::kParse,
-                      "sacct header must name JobID, State, Start and NodeList (run sacct -P -o "
-                      "JobID,User,Account,Partition,State,ExitCode,Start,End,NodeList,AllocTRES)",
-                      file + ":" + std::to_string(no));
-        return false;
-      }
-      return true;
-    }
-    ++stats->rows_read;
-    const uint64_t order = InputOrder(file_index, no);
-    auto reject = [&](std::string_view reason, std::string detail) {
-      stats->rejected.Add(reason, file, no, order, detail);
-    };
-    if (f.size() != header.size()) {
-      reject("field_count",
-             fmt::format("{} fields where the header has {}", f.size(), header.size()));
-      return true;
-    }
-    const std::string& id = f[c_id];
-    if (id.find('.') != std::string::npos) {  // a job step: its job is the record
-      stats->notes.Add("job_step_skipped", file, no, order, "step " + id);
-      return true;
-    }
-    Job job;
-    job.status = f[c_state];
-    if (!ClassifyJobStatus(job.status, &job.failed)) {
-      reject("unknown_status", "State '" + job.status + "'");
-      return true;
-    }
-    const std::string start = f[c_start];
-    if (start.empty() || start == "Unknown" || start == "None") {
-      stats->notes.Add("not_started", file, no, order, "job " + id + " has no Start (pending)");
-      return true;
-    }
-    const std::string end = c_end >= 0 ? f[c_end] : "";
-    if (!parser.Parse(start, &job.start) ||
-        !(end.empty() || end == "Unknown" || parser.Parse(end, &job.end))) {
-      reject("bad_time", "Start '" + start + "', End '" + end + "'");
-      return true;
-    }
-    if (end.empty() || end == "Unknown") job.end = kTimeMax;
-    if (job.end < job.start) {
-      reject("end_before_start", "End is before Start");
-      return true;
-    }
-    const std::vector<std::string> nodes = ExpandNodeList(f[c_nodes]);
-    if (nodes.empty()) {
-      reject("bad_nodelist", "NodeList '" + f[c_nodes] + "'");
-      return true;
-    }
-    const int gpus_total = c_tres >= 0 ? TresGpuCount(f[c_tres]) : 0;
-    job.owner = c_user >= 0 ? f[c_user] : "";
-    job.exit_code = c_exit >= 0 ? f[c_exit] : "";
-    job.input_order = order;
-    size_t known = 0;
-    for (const std::string& node : nodes) {
-      auto m = machines.find(node);
-      if (m == machines.end()) continue;
-      ++known;
-      Job j = job;
-      j.id = nodes.size() > 1 ? id + "@" + node : id;
-      j.machine = node;
-      const int per_node = gpus_total / static_cast<int>(nodes.size());
-      if (per_node > 0 && (m->second == 0 || per_node < m->second)) {
-        for (int g = 0; g < per_node; ++g) j.gpus.push_back(g);
-        stats->notes.Add("gpu_indices_assumed", file, no, order,
-                         fmt::format("job {} holds {} GPU(s) of {}: sacct does not say which, "
-                                     "taken as 0-{}",
-                                     id, per_node, node, per_node - 1));
-      }
-      jobs->push_back(std::move(j));
-    }
-    if (known == 0) {
-      reject("unknown_machine", "no node of '" + f[c_nodes] + "' is in the audit");
-      return true;
-    }
-    ++stats->rows_accepted;
-    return true;
-  });
-  if (header.empty() && result) {
+  const CsvTable table(text, '|', /*quotes=*/false);
+  if (table.header().empty()) {
     return MakeError(ErrorCode::kParse, "empty sacct output (no header line)", file);
   }
-  return result;
+  SacctColumns c{table.Column({"jobid"}),    table.Column({"user"}),     table.Column({"state"}),
+                 table.Column({"exitcode"}), table.Column({"start"}),    table.Column({"end"}),
+                 table.Column({"nodelist"}), table.Column({"alloctres"})};
+  if (!c.id || !c.state || !c.start || !c.nodes) {
+    return MakeError(ErrorCode::kParse,
+                     "sacct header must name JobID, State, Start and NodeList (run sacct -P -o "
+                     "JobID,User,Account,Partition,State,ExitCode,Start,End,NodeList,AllocTRES)",
+                     file + ":" + std::to_string(table.header_line()));
+  }
+  ++stats->files;
+  TimeParser parser(&zone);
+  ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
+    Job job;
+    if (!ReadJobFields(r, c, &parser, &job)) return;
+    const std::vector<std::string> nodes = ExpandNodeList(r.Get(c.nodes));
+    if (nodes.empty()) {
+      r.Reject("bad_nodelist", "NodeList '" + r.Get(c.nodes) + "'");
+      return;
+    }
+    if (SplitOverNodes(r, job, nodes, TresGpuCount(r.Get(c.tres)), machines, jobs) == 0) {
+      r.Reject("unknown_machine", "no node of '" + r.Get(c.nodes) + "' is in the audit");
+      return;
+    }
+    ++stats->rows_accepted;
+  });
+  return {};
 }
 
 }  // namespace gpuledger
