@@ -57,22 +57,19 @@ void WriteOptionalHours(JsonWriter& w, const std::optional<DurationMs>& d) {
     w.Null();
 }
 
-}  // namespace
-
-std::string ReviewsToJson(const ReviewAudit& a) {
-  JsonWriter w;
+// {class id: value(class)} for the four review classes.
+template <typename Fn>
+void WriteByClass(JsonWriter& w, Fn&& value) {
   w.BeginObject();
-  w.Key("schema").String("gpuledger.reviews/1");
-  w.Key("as_of").String(FormatIsoUtc(a.options.as_of));
-  w.Key("repos").Int(static_cast<int64_t>(a.repos.size()));
-  w.Key("prs").Int(static_cast<int64_t>(a.prs.size()));
-  w.Key("merged").Int(a.Merged());
-  w.Key("by_class").BeginObject();
-  for (ReviewClass c : kClasses) w.Key(ReviewClassId(c)).Int(a.ByClass(c));
+  for (ReviewClass c : kClasses) {
+    w.Key(ReviewClassId(c));
+    value(c);
+  }
   w.EndObject();
-  w.Key("merged_without_review").Int(a.ByClass(ReviewClass::kNoReview));
-  w.Key("substantive_reviews").Int(a.SubstantiveReviews());
-  w.Key("bot_warnings_ignored").BeginArray();
+}
+
+void WriteIgnoredWarnings(JsonWriter& w, const ReviewAudit& a) {
+  w.BeginArray();
   for (const IgnoredWarning& iw : Ignored(a)) {
     w.BeginObject();
     w.Key("pr").String(iw.pr->Ref()).Key("bot").String(iw.warning->bot);
@@ -83,7 +80,10 @@ std::string ReviewsToJson(const ReviewAudit& a) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("long_open").BeginArray();
+}
+
+void WriteLongOpen(JsonWriter& w, const ReviewAudit& a) {
+  w.BeginArray();
   for (size_t i : LongOpen(a)) {
     w.BeginObject();
     w.Key("pr").String(a.prs[i].Ref()).Key("days_open").Number(a.facts[i].days_open, 2);
@@ -93,18 +93,15 @@ std::string ReviewsToJson(const ReviewAudit& a) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("quick_approvals_on_large_diffs").BeginArray();
-  for (const PrReviewFacts& f : a.facts) {
-    if (f.quick_large_approval) w.String(f.pr->Ref());
-  }
-  w.EndArray();
-  w.Key("by_repo").BeginArray();
+}
+
+void WriteByRepo(JsonWriter& w, const ReviewAudit& a) {
+  w.BeginArray();
   for (const RepoReviewSummary& r : a.ByRepo()) {
     w.BeginObject();
     w.Key("repo").String(r.repo).Key("prs").Int(r.prs).Key("merged").Int(r.merged);
-    w.Key("by_class").BeginObject();
-    for (ReviewClass c : kClasses) w.Key(ReviewClassId(c)).Int(r.by_class[static_cast<int>(c)]);
-    w.EndObject();
+    w.Key("by_class");
+    WriteByClass(w, [&](ReviewClass c) { w.Int(r.by_class[static_cast<int>(c)]); });
     w.Key("substantive_reviews").Int(r.substantive_reviews);
     w.Key("bot_warnings_ignored").Int(r.warnings_ignored);
     w.Key("jobs").Int(r.spend.jobs).Key("gpu_hours").Number(r.spend.gpu_hours);
@@ -112,52 +109,80 @@ std::string ReviewsToJson(const ReviewAudit& a) {
     w.EndObject();
   }
   w.EndArray();
-  if (a.have_jobs) {
-    w.Key("jobs_matched").Int(a.jobs_matched).Key("jobs_unmatched").Int(a.jobs_unmatched);
-    w.Key("jobs_by_class").BeginObject();
-    for (ReviewClass c : kClasses) w.Key(ReviewClassId(c)).Int(a.SpendByClass(c).jobs);
-    w.EndObject();
-    w.Key("gpu_hours_by_class").BeginObject();
-    for (ReviewClass c : kClasses) w.Key(ReviewClassId(c)).Number(a.SpendByClass(c).gpu_hours);
-    w.EndObject();
-    if (a.have_prices) {
-      w.Key("spend_by_class").BeginObject();
-      for (ReviewClass c : kClasses) w.Key(ReviewClassId(c)).Number(a.SpendByClass(c).usd, 4);
-      w.EndObject();
-    }
+}
+
+// The join to GPU jobs: present only when jobs were given.
+void WriteJobJoin(JsonWriter& w, const ReviewAudit& a) {
+  if (!a.have_jobs) return;
+  w.Key("jobs_matched").Int(a.jobs_matched).Key("jobs_unmatched").Int(a.jobs_unmatched);
+  w.Key("jobs_by_class");
+  WriteByClass(w, [&](ReviewClass c) { w.Int(a.SpendByClass(c).jobs); });
+  w.Key("gpu_hours_by_class");
+  WriteByClass(w, [&](ReviewClass c) { w.Number(a.SpendByClass(c).gpu_hours); });
+  if (a.have_prices) {
+    w.Key("spend_by_class");
+    WriteByClass(w, [&](ReviewClass c) { w.Number(a.SpendByClass(c).usd, 4); });
   }
+}
+
+void WritePullRequest(JsonWriter& w, const ReviewAudit& a, size_t i) {
+  const PullRequest& p = a.prs[i];
+  const PrReviewFacts& f = a.facts[i];
+  w.BeginObject();
+  w.Key("pr").String(p.Ref()).Key("author").String(p.author.login).Key("title").String(p.title);
+  w.Key("created_at").String(FormatIsoUtc(p.created_at));
+  w.Key("merged_at");
+  if (p.merged_at)
+    w.String(FormatIsoUtc(*p.merged_at));
+  else
+    w.Null();
+  w.Key("class");
+  if (f.review_class)
+    w.String(ReviewClassId(*f.review_class));
+  else
+    w.Null();
+  w.Key("human_reviews").Int(f.human_reviews);
+  w.Key("substantive_reviews").Int(f.substantive_reviews);
+  w.Key("rubber_stamps").Int(f.rubber_stamps).Key("bot_reviews").Int(f.bot_reviews);
+  w.Key("bot_comments").Int(f.bot_comments);
+  w.Key("hours_to_first_review");
+  WriteOptionalHours(w, f.to_first_review);
+  w.Key("hours_to_merge");
+  WriteOptionalHours(w, f.to_merge);
+  w.Key("days_open").Number(f.days_open, 2).Key("long_open").Bool(f.long_open);
+  w.Key("jobs").Int(a.spend[i].jobs).Key("gpu_hours").Number(a.spend[i].gpu_hours);
+  w.Key("usd").Number(a.spend[i].usd, 4);
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string ReviewsToJson(const ReviewAudit& a) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("schema").String("gpuledger.reviews/1");
+  w.Key("as_of").String(FormatIsoUtc(a.options.as_of));
+  w.Key("repos").Int(static_cast<int64_t>(a.repos.size()));
+  w.Key("prs").Int(static_cast<int64_t>(a.prs.size()));
+  w.Key("merged").Int(a.Merged());
+  w.Key("by_class");
+  WriteByClass(w, [&](ReviewClass c) { w.Int(a.ByClass(c)); });
+  w.Key("merged_without_review").Int(a.ByClass(ReviewClass::kNoReview));
+  w.Key("substantive_reviews").Int(a.SubstantiveReviews());
+  w.Key("bot_warnings_ignored");
+  WriteIgnoredWarnings(w, a);
+  w.Key("long_open");
+  WriteLongOpen(w, a);
+  w.Key("quick_approvals_on_large_diffs").BeginArray();
+  for (const PrReviewFacts& f : a.facts) {
+    if (f.quick_large_approval) w.String(f.pr->Ref());
+  }
+  w.EndArray();
+  w.Key("by_repo");
+  WriteByRepo(w, a);
+  WriteJobJoin(w, a);
   w.Key("pull_requests").BeginArray();
-  for (size_t i = 0; i < a.prs.size(); ++i) {
-    const PullRequest& p = a.prs[i];
-    const PrReviewFacts& f = a.facts[i];
-    w.BeginObject();
-    w.Key("pr").String(p.Ref()).Key("author").String(p.author.login).Key("title").String(p.title);
-    w.Key("created_at").String(FormatIsoUtc(p.created_at));
-    w.Key("merged_at");
-    if (p.merged_at)
-      w.String(FormatIsoUtc(*p.merged_at));
-    else
-      w.Null();
-    w.Key("class");
-    if (f.review_class)
-      w.String(ReviewClassId(*f.review_class));
-    else
-      w.Null();
-    w.Key("human_reviews")
-        .Int(f.human_reviews)
-        .Key("substantive_reviews")
-        .Int(f.substantive_reviews);
-    w.Key("rubber_stamps").Int(f.rubber_stamps).Key("bot_reviews").Int(f.bot_reviews);
-    w.Key("bot_comments").Int(f.bot_comments);
-    w.Key("hours_to_first_review");
-    WriteOptionalHours(w, f.to_first_review);
-    w.Key("hours_to_merge");
-    WriteOptionalHours(w, f.to_merge);
-    w.Key("days_open").Number(f.days_open, 2).Key("long_open").Bool(f.long_open);
-    w.Key("jobs").Int(a.spend[i].jobs).Key("gpu_hours").Number(a.spend[i].gpu_hours);
-    w.Key("usd").Number(a.spend[i].usd, 4);
-    w.EndObject();
-  }
+  for (size_t i = 0; i < a.prs.size(); ++i) WritePullRequest(w, a, i);
   w.EndArray();
   w.EndObject();
   return w.str() + "\n";
