@@ -20,6 +20,20 @@ struct LedgerFlags {
   std::string format;
 };
 
+// Prints "items" as a JSON array of objects, each written by write_one(w, item).
+template <typename T, typename Fn>
+void PrintJsonArray(const std::vector<T>& items, Fn&& write_one) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const T& item : items) {
+    w.BeginObject();
+    write_one(w, item);
+    w.EndObject();
+  }
+  w.EndArray();
+  fmt::print("{}\n", w.str());
+}
+
 Result<TimeMs> Since(const std::string& text) {
   if (text.empty()) return kTimeMin;
   const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -36,10 +50,7 @@ int PrintJobs(const std::vector<LedgerJob>& jobs, const std::string& format) {
     return kExitOk;
   }
   if (format == "json") {
-    JsonWriter w;
-    w.BeginArray();
-    for (const LedgerJob& j : jobs) {
-      w.BeginObject();
+    PrintJsonArray(jobs, [](JsonWriter& w, const LedgerJob& j) {
       w.Key("job_id").String(j.job_id).Key("owner").String(j.owner).Key("host").String(j.host);
       w.Key("command").String(j.command).Key("labels").String(j.labels).Key("gpus").String(j.gpus);
       w.Key("start").String(FormatIsoUtc(j.start)).Key("end");
@@ -56,10 +67,7 @@ int PrintJobs(const std::vector<LedgerJob>& jobs, const std::string& format) {
       w.Key("cost_usd").Number(j.cost_usd, 4).Key("repo").String(j.repo);
       w.Key("commit").String(j.commit).Key("dirty").Bool(j.dirty).Key("pr").String(j.pr);
       w.Key("output_tail").String(j.output_tail);
-      w.EndObject();
-    }
-    w.EndArray();
-    fmt::print("{}\n", w.str());
+    });
     return kExitOk;
   }
   fmt::print("{:<28} {:<10} {:<20} {:<10} {:>5} {:<12} {:>10} {:>12}  {}\n", "job", "owner",
@@ -75,10 +83,7 @@ int PrintJobs(const std::vector<LedgerJob>& jobs, const std::string& format) {
 
 int PrintDecisions(const std::vector<LedgerDecision>& ds, const std::string& format) {
   if (format == "json") {
-    JsonWriter w;
-    w.BeginArray();
-    for (const LedgerDecision& d : ds) {
-      w.BeginObject();
+    PrintJsonArray(ds, [](JsonWriter& w, const LedgerDecision& d) {
       w.Key("job_id").String(d.job_id).Key("at").String(FormatIsoUtc(d.at));
       w.Key("kind")
           .String(d.kind)
@@ -87,10 +92,7 @@ int PrintDecisions(const std::vector<LedgerDecision>& ds, const std::string& for
           .Key("explanation")
           .String(d.explanation);
       w.Key("gpu_hours_used").Number(d.gpu_hours_used).Key("granted_by").String(d.granted_by);
-      w.EndObject();
-    }
-    w.EndArray();
-    fmt::print("{}\n", w.str());
+    });
     return kExitOk;
   }
   const bool csv = format == "csv";
@@ -112,17 +114,11 @@ int PrintDecisions(const std::vector<LedgerDecision>& ds, const std::string& for
 
 int PrintOwners(const std::vector<OwnerTotals>& owners, const std::string& format) {
   if (format == "json") {
-    JsonWriter w;
-    w.BeginArray();
-    for (const OwnerTotals& o : owners) {
-      w.BeginObject();
+    PrintJsonArray(owners, [](JsonWriter& w, const OwnerTotals& o) {
       w.Key("owner").String(o.owner).Key("jobs").Int(o.jobs).Key("failed").Int(o.failed);
       w.Key("killed").Int(o.killed).Key("gpu_hours").Number(o.gpu_hours);
       w.Key("cost_usd").Number(o.cost_usd, 4);
-      w.EndObject();
-    }
-    w.EndArray();
-    fmt::print("{}\n", w.str());
+    });
     return kExitOk;
   }
   const bool csv = format == "csv";
