@@ -16,6 +16,9 @@ struct AuditOptions {
   // sample (+ max_gap) at this price per GPU-hour for each GPU seen.
   std::optional<double> price_per_gpu_hour;
   int threads = 0;  // 0: one per core
+  // Also per-UTC-day figures of each machine and the spend of each job (MachineResult::days,
+  // ::jobs), for the report. Costs memory: one timeline piece per GPU per day at least.
+  bool breakdown = false;
 };
 
 }  // namespace gpuledger

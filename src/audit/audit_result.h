@@ -10,6 +10,7 @@
 #include "audit/audit_options.h"
 #include "audit/category.h"
 #include "core/problems.h"
+#include "model/fleet.h"
 
 namespace gpuledger {
 
@@ -39,6 +40,21 @@ struct Totals {
   void Add(const Totals& o);
 };
 
+// One UTC day of a machine's billed GPU time (AuditOptions::breakdown).
+struct DayResult {
+  int64_t day = 0;  // days since 1970-01-01, UTC
+  std::array<double, kCategoryCount> usd{};
+  DurationMs billed_ms = 0;     // billed GPU time
+  DurationMs monitored_ms = 0;  // of it, time a valid sample stands for
+  DurationMs active_ms = 0;     // of that, at or above threshold
+};
+
+// The billed GPU time attributed to one job (AuditOptions::breakdown).
+struct JobResult {
+  const Job* job = nullptr;  // points into the audited Fleet
+  Spend spend;
+};
+
 struct MachineResult {
   std::string name;
   int gpu_count = 0;
@@ -51,6 +67,8 @@ struct MachineResult {
   TimeMs billed_to = kTimeMin;
   Totals totals;
   SpendByKey owners;
+  std::vector<DayResult> days;  // sorted by day; only with AuditOptions::breakdown
+  std::vector<JobResult> jobs;  // jobs with attributed time, by start; only with breakdown
 };
 
 struct AuditResult {

@@ -16,9 +16,11 @@ GpuAccumulator* MachineAudit::Gpu(int gpu) {
   if (!KnowsGpu(gpu)) return nullptr;
   if (static_cast<size_t>(gpu) >= gpus_.size()) gpus_.resize(gpu + 1);
   if (!gpus_[gpu]) {
-    gpus_[gpu] = std::make_unique<GpuAccumulator>(
-        BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from, options_.window_to),
-        options_.max_gap_ms, options_.threshold_pct);
+    std::vector<Piece> pieces =
+        BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from, options_.window_to);
+    if (options_.breakdown) pieces = SplitAtDays(pieces);
+    gpus_[gpu] = std::make_unique<GpuAccumulator>(std::move(pieces), options_.max_gap_ms,
+                                                  options_.threshold_pct);
   }
   return gpus_[gpu].get();
 }
@@ -75,6 +77,7 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
   out.never_used = monitored > 0 && active == 0 && !out.has_jobs;
 
   int32_t last_period = -1;
+  Breakdown breakdown;
   for (const auto& g : gpus_) {
     if (!g) continue;
     for (const Piece& p : g->pieces()) {
@@ -83,9 +86,11 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
       out.billed_from = std::min(out.billed_from, from);
       out.billed_to = std::max(out.billed_to, to);
       last_period = std::max(last_period, p.period);
-      AddPiece(p, to - from, out.never_used, &out);
+      AddPiece(p, to - from, out.never_used, &out, options_.breakdown ? &breakdown : nullptr);
     }
   }
+  for (auto& [day, d] : breakdown.days) out.days.push_back(d);
+  for (auto& [job, spend] : breakdown.jobs) out.jobs.push_back({jobs_[job], spend});
   if (last_period >= 0) {
     const BillingPeriod& bp = machine_.billing[last_period];
     out.owner = bp.owner, out.team = bp.team, out.project = bp.project;
@@ -95,15 +100,26 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
 }
 
 void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, bool never_used,
-                            MachineResult* out) const {
+                            MachineResult* out, Breakdown* breakdown) const {
   const BillingPeriod& period = machine_.billing[p.period];
   const double usd_per_ms = machine_.billed_from_telemetry
                                 ? machine_.price_per_gpu_hour / kMsPerHour
                                 : period.hourly_usd / machine_.gpu_count / kMsPerHour;
   auto spend = [&](DurationMs ms) { return Spend{static_cast<double>(ms) * usd_per_ms, ms}; };
   Totals& t = out->totals;
+  DayResult* day = nullptr;
+  if (breakdown != nullptr) {
+    day = &breakdown->days[DayOf(p.start)];
+    day->day = DayOf(p.start);
+    day->billed_ms += length_ms;
+    day->monitored_ms += std::min(length_ms, p.below_ms + p.above_ms);
+    day->active_ms += std::min(length_ms, p.above_ms);
+  }
   auto add = [&](Category c, DurationMs ms) {
-    if (ms > 0) t.categories[static_cast<int>(c)].Add(spend(ms));
+    if (ms <= 0) return;
+    const Spend s = spend(ms);
+    t.categories[static_cast<int>(c)].Add(s);
+    if (day != nullptr) day->usd[static_cast<int>(c)] += s.usd;
   };
 
   const bool in_job = p.cover == JobCover::kLive;
@@ -121,6 +137,7 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, bool never_use
   const Job* job = p.job >= 0 ? jobs_[p.job] : nullptr;
   const Spend whole = spend(length_ms);
   if (job != nullptr) {
+    if (breakdown != nullptr) breakdown->jobs[p.job].Add(whole);
     t.in_jobs.Add(whole);
     if (job->commit.empty()) t.no_commit.Add(whole);
   }

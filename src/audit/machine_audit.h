@@ -1,6 +1,7 @@
 // The audit of one machine: receives its samples, then partitions its billed GPU time.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -37,9 +38,15 @@ class MachineAudit : public GpuSampleTarget {
   MachineResult Result(TimeMs open_end) const;
 
  private:
+  // Per-day and per-job figures being gathered (AuditOptions::breakdown).
+  struct Breakdown {
+    std::map<int64_t, DayResult> days;
+    std::map<int32_t, Spend> jobs;  // by index into jobs_
+  };
+
   GpuAccumulator* Gpu(int gpu);
-  void AddPiece(const Piece& piece, DurationMs length_ms, bool never_used,
-                MachineResult* out) const;
+  void AddPiece(const Piece& piece, DurationMs length_ms, bool never_used, MachineResult* out,
+                Breakdown* breakdown) const;
 
   const Machine& machine_;
   std::vector<const Job*> jobs_;

@@ -53,6 +53,13 @@ std::string FormatIsoUtc(TimeMs t) {
   return buf;
 }
 
+std::string FormatDay(int64_t day) {
+  const Civil c = CivilFromDays(day);
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%04" PRId64 "-%02u-%02u", c.year, c.month, c.day);
+  return buf;
+}
+
 Result<DurationMs> ParseDuration(std::string_view text) {
   auto bad = [&] {
     return MakeError(ErrorCode::kUsage,

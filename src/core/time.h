@@ -23,6 +23,12 @@ inline constexpr DurationMs kMsPerMinute = 60 * kMsPerSecond;
 inline constexpr DurationMs kMsPerHour = 60 * kMsPerMinute;
 inline constexpr DurationMs kMsPerDay = 24 * kMsPerHour;
 
+// The UTC day of an instant: days since 1970-01-01 (negative before it).
+inline int64_t DayOf(TimeMs t) { return t >= 0 ? t / kMsPerDay : -((-t - 1) / kMsPerDay) - 1; }
+
+// "2025-03-01": the date of a day since 1970-01-01.
+std::string FormatDay(int64_t day);
+
 // Days since 1970-01-01 of a proleptic Gregorian date (month 1-12, day 1-31).
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 
