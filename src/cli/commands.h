@@ -12,6 +12,7 @@ void AddBacktestCommand(CLI::App* app, Outcome* outcome);  // backtest_command.c
 void AddRunCommand(CLI::App* app, Outcome* outcome);       // run_command.cc
 void AddLedgerCommand(CLI::App* app, Outcome* outcome);    // ledger_command.cc
 void AddReviewsCommand(CLI::App* app, Outcome* outcome);   // reviews_command.cc
+void AddReportCommand(CLI::App* app, Outcome* outcome);    // report_command.cc
 void AddFetchVerb(CLI::App* reviews, Outcome* outcome);    // reviews_fetch_command.cc
 
 }  // namespace gpuledger::cli

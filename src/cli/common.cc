@@ -37,14 +37,15 @@ Result<TimeMs> ParseTimeFlag(std::string_view flag, const std::string& text, con
   return t;
 }
 
+Result<AuditResult> RunAuditWithProgress(const AuditInputs& inputs, const AuditOptions& options) {
+  AuditProgress progress;
+  ProgressLine line(&progress);
+  return RunAudit(inputs, options, &progress);
+}
+
 int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const AuditOptions& options,
                   const std::string& format, int top) {
-  AuditProgress progress;
-  Result<AuditResult> result;
-  {
-    ProgressLine line(&progress);
-    result = RunAudit(inputs, options, &progress);
-  }
+  Result<AuditResult> result = RunAuditWithProgress(inputs, options);
   if (!result) return ReportError(command, result.error());
   if (format == "json")
     fmt::print("{}", AuditToJson(*result));

@@ -31,6 +31,9 @@ int ReportError(std::string_view command, const Error& error);
 Result<TimeMs> ParseTimeFlag(std::string_view flag, const std::string& text, const TimeZone& zone,
                              TimeMs if_empty);
 
+// Runs the audit with a progress line on stderr (when it is a terminal).
+Result<AuditResult> RunAuditWithProgress(const AuditInputs& inputs, const AuditOptions& options);
+
 // Runs the audit with a progress line on stderr, prints it on stdout as table, json or csv,
 // and returns the exit code.
 int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const AuditOptions& options,

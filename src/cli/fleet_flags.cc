@@ -73,6 +73,31 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
       ->check(CLI::NonNegativeNumber);
 }
 
+void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags) {
+  cmd->add_option("--threshold", flags->threshold_pct, "utilisation below this percent is idle")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--max-gap", flags->max_gap, "how long one sample stands at most, e.g. 5m")
+      ->capture_default_str();
+}
+
+Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, const FleetInput* in, int threads) {
+  auto gap = ParseDuration(flags.max_gap);
+  if (!gap || *gap <= 0) {
+    return MakeError(ErrorCode::kUsage, "must be a positive duration like 5m", "--max-gap");
+  }
+  AuditOptions options;
+  options.threshold_pct = flags.threshold_pct;
+  options.max_gap_ms = *gap;
+  options.threads = threads;
+  if (in != nullptr) {
+    options.window_from = in->from;
+    options.window_to = in->to;
+    options.price_per_gpu_hour = in->price_per_gpu_hour;
+  }
+  return options;
+}
+
 Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f) {
   const bool priced = !f.paths.inventory.empty() || !f.paths.billing.empty();
   if (priced == (f.price_per_gpu_hour >= 0)) {

@@ -38,4 +38,16 @@ struct FleetInput {
 // name the file).
 Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& flags);
 
+// The audit's own knobs, shared by `audit` and `report`.
+struct AuditFlags {
+  double threshold_pct = 5;
+  std::string max_gap = "5m";
+};
+
+// Declares --threshold and --max-gap on "cmd".
+void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags);
+
+// The audit options the knobs and the loaded input ("in" may be null: the built-in demo) say.
+Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, const FleetInput* in, int threads);
+
 }  // namespace gpuledger::cli

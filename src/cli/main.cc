@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   gpuledger::cli::AddBacktestCommand(&app, &outcome);
   gpuledger::cli::AddReviewsCommand(&app, &outcome);
   gpuledger::cli::AddPolicyCommand(&app, &outcome);
+  gpuledger::cli::AddReportCommand(&app, &outcome);
   gpuledger::cli::AddDemoCommand(&app, &outcome);
   return gpuledger::cli::Run(app, argc, argv, outcome);
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -89,6 +90,27 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   });
   if (!ok) return std::unexpected(ok.error());
   return out;
+}
+
+Result<void> WriteFileAtomically(const std::string& path, std::string_view text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return std::unexpected(IoError(path, "cannot write"));
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool ok = done == text.size() && ::close(fd) == 0;
+  if (done != text.size()) ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const Error e = IoError(path, "cannot write");
+    ::unlink(tmp.c_str());
+    return std::unexpected(e);
+  }
+  return {};
 }
 
 }  // namespace gpuledger

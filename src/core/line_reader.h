@@ -25,4 +25,8 @@ void ForEachLineIn(std::string_view text,
 // The whole file, for small inputs (inventory, jobs). Fails with kIo naming the file.
 Result<std::string> ReadWholeFile(const std::string& path);
 
+// Writes "text" to "path" through "path.tmp" and a rename, so readers never see half a file.
+// Fails with kIo naming the file.
+Result<void> WriteFileAtomically(const std::string& path, std::string_view text);
+
 }  // namespace gpuledger

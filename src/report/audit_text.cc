@@ -102,12 +102,14 @@ void Input(std::string_view name, const SourceStats& s, std::string* out) {
 
 }  // namespace
 
-std::string FormatUsd(double usd) {
+std::string FormatUsd(double usd, bool cents) {
   const bool negative = usd < 0;
-  const long long cents = std::llround(std::fabs(usd) * 100);
-  std::string whole = std::to_string(cents / 100);
+  const long long in_cents = std::llround(std::fabs(usd) * 100);
+  const long long dollars = cents ? in_cents / 100 : std::llround(std::fabs(usd));
+  std::string whole = std::to_string(dollars);
   for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(i, ",");
-  return fmt::format("{}${}.{:02}", negative ? "-" : "", whole, cents % 100);
+  const std::string sign = negative && (cents ? in_cents : dollars) != 0 ? "-" : "";
+  return cents ? fmt::format("{}${}.{:02}", sign, whole, in_cents % 100) : sign + "$" + whole;
 }
 
 std::string AuditToTable(const AuditResult& r, int top) {

@@ -16,7 +16,7 @@ std::string AuditToTable(const AuditResult& result, int top = 10);
 // machine,owner,team,project,category,gpu_hours,cost_usd
 std::string AuditToCsv(const AuditResult& result);
 
-// "$1,234,567.89"
-std::string FormatUsd(double usd);
+// "$1,234,567.89", or "$1,234,568" without cents.
+std::string FormatUsd(double usd, bool cents = true);
 
 }  // namespace gpuledger

@@ -124,14 +124,7 @@ Result<std::vector<fs::path>> Fetcher::Listing(
     auto r = Get(url);
     if (!r) return std::unexpected(r.error());
     const fs::path page = dir / fmt::format("page-{:04}.json", n);
-    const fs::path tmp = page.string() + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary);
-      out << r->body;
-      if (!out) return MakeError(ErrorCode::kIo, "cannot write", tmp.string());
-    }
-    fs::rename(tmp, page, ec);
-    if (ec) return MakeError(ErrorCode::kIo, "cannot write: " + ec.message(), page.string());
+    if (auto w = WriteFileAtomically(page.string(), r->body); !w) return std::unexpected(w.error());
     ++stats_.pages_written;
     pages.push_back(page);
     auto link = r->headers.find("link");

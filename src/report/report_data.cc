@@ -1,0 +1,242 @@
+#include "report/report_data.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "report/audit_text.h"
+
+namespace gpuledger {
+namespace {
+
+// What gpuledger offers against each category's spend.
+std::string_view CategoryOffer(Category c) {
+  switch (c) {
+    case Category::kNeverUsed:
+      return "audit lists every never-used machine with its owner and cost; the backtest shows "
+             "what releasing idle machines would have saved";
+    case Category::kFailedJob:
+      return "gpuledger run: preflight (GPUs visible, commit recorded) and the setup and "
+             "fatal_output rules kill a dying job in minutes";
+    case Category::kUnmonitored:
+      return "read the DCGM exporter through Prometheus (audit --prometheus), or wrap jobs in "
+             "gpuledger run, which samples every GPU through NVML";
+    case Category::kJobIdle:
+      return "the autokill idle rule (policy idle_after) with a warning first and exemptions "
+             "for those who ask";
+    case Category::kJobActive:
+      return "keep it; reviews audit shows whether the PRs behind it were reviewed";
+    case Category::kIdleOutsideJobs:
+      return "gpuledger run --release-command: release the machine when its job ends or dies";
+    case Category::kActiveOutsideJobs:
+      return "launch through gpuledger run so the ledger records owner, commit and PR";
+  }
+  return "";
+}
+
+std::string Dollars(double usd) { return FormatUsd(usd, false); }
+
+std::vector<std::pair<std::string, Spend>> SortedBySpend(const SpendByKey& map) {
+  std::vector<std::pair<std::string, Spend>> v(map.begin(), map.end());
+  std::stable_sort(v.begin(), v.end(),
+                   [](const auto& a, const auto& b) { return a.second.usd > b.second.usd; });
+  return v;
+}
+
+void AddWeeks(const AuditResult& a, Report* r) {
+  std::map<int64_t, WeekRow> weeks;
+  for (const MachineResult& m : a.machines) {
+    for (const DayResult& d : m.days) {
+      const int64_t monday = d.day - (((d.day + 3) % 7) + 7) % 7;  // 1970-01-01 was a Thursday
+      WeekRow& w = weeks[monday];
+      w.first_day = monday;
+      for (int c = 0; c < kCategoryCount; ++c) w.usd[c] += d.usd[c];
+    }
+  }
+  for (auto& [day, w] : weeks) r->weeks.push_back(w);
+}
+
+HeatRow MakeHeatRow(const MachineResult& m, int64_t first_day, int64_t days) {
+  HeatRow row;
+  row.machine = &m;
+  row.cells.assign(days, kHeatNotBilled);
+  DurationMs monitored = 0, active = 0;
+  for (const DayResult& d : m.days) {
+    monitored += d.monitored_ms, active += d.active_ms;
+    const int64_t i = d.day - first_day;
+    if (i < 0 || i >= days || d.billed_ms == 0) continue;
+    row.cells[i] = d.monitored_ms == 0
+                       ? kHeatNoTelemetry
+                       : static_cast<float>(std::round(1000.0 * d.active_ms / d.monitored_ms) / 10);
+  }
+  if (monitored > 0) row.active_share = static_cast<double>(active) / monitored;
+  return row;
+}
+
+void AddHeat(const AuditResult& a, Report* r) {
+  const int64_t days = std::max<int64_t>(0, r->last_day - r->first_day + 1);
+  for (const MachineResult& m : a.machines) r->heat.push_back(MakeHeatRow(m, r->first_day, days));
+  std::stable_sort(r->heat.begin(), r->heat.end(), [](const HeatRow& x, const HeatRow& y) {
+    if (x.machine->never_used != y.machine->never_used) return x.machine->never_used;
+    return x.active_share < y.active_share;
+  });
+}
+
+void AddMachineTables(const AuditResult& a, int top, Report* r) {
+  for (const MachineResult& m : a.machines) {
+    r->top_waste.push_back(&m);
+    if (m.never_used) r->never_used.push_back(&m);
+    for (const JobResult& j : m.jobs) {
+      if (j.job->failed) r->failed_jobs.push_back({j.job, j.spend});
+    }
+  }
+  auto by_waste = [](const MachineResult* x, const MachineResult* y) {
+    return x->totals.Waste().usd > y->totals.Waste().usd;
+  };
+  std::stable_sort(r->top_waste.begin(), r->top_waste.end(), by_waste);
+  if (static_cast<int>(r->top_waste.size()) > top) r->top_waste.resize(top);
+  std::stable_sort(r->never_used.begin(), r->never_used.end(),
+                   [](auto* x, auto* y) { return x->totals.Total().usd > y->totals.Total().usd; });
+  std::stable_sort(r->failed_jobs.begin(), r->failed_jobs.end(),
+                   [](const auto& x, const auto& y) { return x.spend.usd > y.spend.usd; });
+}
+
+BacktestSummary SummariseBacktest(const BacktestResult& b, const AuditResult& a, Report* r) {
+  BacktestSummary s;
+  for (KillRule rule : {KillRule::kSetup, KillRule::kIdle, KillRule::kBudget, KillRule::kMaxRuntime,
+                        KillRule::kFatalOutput}) {
+    s.rules.push_back({rule});
+  }
+  PracticeSaving failed{0, 0, "kills of jobs that went on to fail"};
+  PracticeSaving idle{0, 0, "kills of idle jobs still running at the end"};
+  for (const KillDecision& d : b.decisions) {
+    KillRuleRow& row = s.rules[static_cast<int>(d.rule)];
+    if (d.false_kill) {
+      ++row.false_kills, row.false_kill_usd += d.saved.usd;
+      continue;
+    }
+    ++row.kills, row.saved_usd += d.saved.usd;
+    bool job_failed = false;
+    ClassifyJobStatus(d.status, &job_failed);
+    PracticeSaving& into = job_failed ? failed : idle;
+    ++into.actions, into.usd += d.saved.usd;
+  }
+  std::map<std::string, bool> never_used;
+  for (const MachineResult& m : a.machines) never_used[m.name] = m.never_used;
+  PracticeSaving unused{0, 0, "releases of never-used machines"};
+  PracticeSaving outside{0, 0, "releases of machines idle between jobs"};
+  for (const MachineRelease& rel : b.releases) {
+    PracticeSaving& into = never_used[rel.machine] ? unused : outside;
+    ++into.actions, into.usd += rel.saved.usd;
+    ++s.releases, s.releases_usd += rel.saved.usd;
+  }
+  s.exempted = static_cast<int64_t>(b.exempted.size());
+  for (PracticeRow& p : r->practices) {
+    if (p.category == Category::kFailedJob) p.saving = failed;
+    if (p.category == Category::kJobIdle) p.saving = idle;
+    if (p.category == Category::kNeverUsed) p.saving = unused;
+    if (p.category == Category::kIdleOutsideJobs) p.saving = outside;
+  }
+  return s;
+}
+
+ReviewsSummary SummariseReviews(const ReviewAudit& a) {
+  ReviewsSummary s;
+  s.prs = static_cast<int64_t>(a.prs.size());
+  s.merged = a.Merged();
+  s.have_prices = a.have_prices;
+  s.jobs_matched = a.jobs_matched;
+  for (const RepoReviewSummary& repo : a.ByRepo()) s.warnings_ignored += repo.warnings_ignored;
+  for (ReviewClass c : {ReviewClass::kSubstantive, ReviewClass::kRubberStamped,
+                        ReviewClass::kCommentedOnly, ReviewClass::kNoReview}) {
+    s.classes.push_back({c, a.ByClass(c), a.SpendByClass(c)});
+  }
+  return s;
+}
+
+void AddHeadline(const AuditResult& a, Report* r) {
+  const double k = r->Scale();
+  auto per_budget = [&](Category c) { return a.totals.categories[static_cast<int>(c)].usd * k; };
+  const std::string budget = Dollars(r->budget_usd);
+  r->headline.push_back(fmt::format("Of every {}: {} paid for GPUs under {:g} % utilisation.",
+                                    budget, Dollars(a.totals.below_threshold.usd * k),
+                                    a.options.threshold_pct));
+  r->headline.push_back(fmt::format("{} of {} machines never ran a workload ({} of every {}).",
+                                    a.MachinesNeverUsed(), a.machines.size(),
+                                    Dollars(per_budget(Category::kNeverUsed)), budget));
+  r->headline.push_back(fmt::format(
+      "{} paid for jobs that failed; {} for idle machines between "
+      "jobs; {} for idle GPUs inside jobs.",
+      Dollars(per_budget(Category::kFailedJob)), Dollars(per_budget(Category::kIdleOutsideJobs)),
+      Dollars(per_budget(Category::kJobIdle))));
+  if (a.totals.categories[static_cast<int>(Category::kUnmonitored)].gpu_ms > 0) {
+    r->headline.push_back(fmt::format("{} paid for GPU time no telemetry covers.",
+                                      Dollars(per_budget(Category::kUnmonitored))));
+  }
+  r->headline.push_back(fmt::format(
+      "{} has no owner; {} bought GPU work that was measured busy.",
+      Dollars(a.totals.unattributed.usd * k),
+      Dollars(per_budget(Category::kJobActive) + per_budget(Category::kActiveOutsideJobs))));
+  if (r->backtest) {
+    double saved = r->backtest->releases_usd;
+    int64_t false_kills = 0;
+    for (const KillRuleRow& row : r->backtest->rules) {
+      saved += row.saved_usd, false_kills += row.false_kills;
+    }
+    r->headline.push_back(fmt::format(
+        "The autokill policy, replayed on this history, would have saved {} of every {}, with {} "
+        "false kill{}.",
+        Dollars(saved * k), budget, false_kills, false_kills == 1 ? "" : "s"));
+  }
+  if (r->reviews && r->reviews->have_prices && r->reviews->jobs_matched > 0) {
+    double unreviewed = 0;
+    for (const ReviewClassRow& c : r->reviews->classes) {
+      if (c.review_class != ReviewClass::kSubstantive) unreviewed += c.spend.usd;
+    }
+    r->headline.push_back(fmt::format(
+        "{} of every {} paid for jobs running code merged without a substantive review.",
+        Dollars(unreviewed * k), budget));
+  }
+}
+
+}  // namespace
+
+double Report::Scale() const {
+  const double total = audit->totals.Total().usd;
+  return total > 0 ? budget_usd / total : 0;
+}
+
+Report BuildReport(const AuditResult& audit, double budget_usd, const BacktestResult* backtest,
+                   const ReviewAudit* reviews, int top) {
+  Report r;
+  r.budget_usd = budget_usd;
+  r.audit = &audit;
+  const double total = audit.totals.Total().usd;
+  for (Category c : kAllCategories) {
+    PracticeRow p;
+    p.category = c;
+    p.spend = audit.totals.categories[static_cast<int>(c)];
+    p.share = total > 0 ? p.spend.usd / total : 0;
+    p.per_budget_usd = p.share * budget_usd;
+    p.practice = CategoryPractice(c);
+    p.offer = CategoryOffer(c);
+    r.practices.push_back(p);
+  }
+  if (audit.window_from < audit.window_to) {
+    r.first_day = DayOf(audit.window_from);
+    r.last_day = DayOf(audit.window_to - 1);
+  }
+  AddWeeks(audit, &r);
+  AddHeat(audit, &r);
+  r.owners = SortedBySpend(audit.owners);
+  r.teams = SortedBySpend(audit.teams);
+  AddMachineTables(audit, top, &r);
+  if (backtest != nullptr) r.backtest = SummariseBacktest(*backtest, audit, &r);
+  if (reviews != nullptr) r.reviews = SummariseReviews(*reviews);
+  AddHeadline(audit, &r);
+  return r;
+}
+
+}  // namespace gpuledger

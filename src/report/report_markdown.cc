@@ -1,0 +1,149 @@
+#include "report/report_markdown.h"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+#include "report/audit_text.h"
+
+namespace gpuledger {
+namespace {
+
+using Out = std::back_insert_iterator<std::string>;
+
+// Text safe inside a Markdown table cell: no table breaks, emphasis or raw HTML.
+std::string Cell(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '<' || c == '>' || c == '&') {
+      out += c == '<' ? "&lt;" : (c == '>' ? "&gt;" : "&amp;");
+      continue;
+    }
+    if (c == '|' || c == '\\' || c == '*' || c == '_' || c == '`') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string Percent(double share) { return fmt::format("{:.1f} %", 100 * share); }
+
+void LeftOut(Out out, size_t shown, size_t all) {
+  if (all > shown) fmt::format_to(out, "\n… and {} more.\n", all - shown);
+}
+
+void Practices(Out out, const Report& r) {
+  fmt::format_to(out, "\n## Where the money went, and what would have saved it\n\n");
+  fmt::format_to(out, "| category | GPU-hours | USD | share | of every {} | practice | gpuledger |",
+                 FormatUsd(r.budget_usd, false));
+  fmt::format_to(out, "{}\n", r.backtest ? " backtest |" : "");
+  fmt::format_to(out, "|---|---:|---:|---:|---:|---|---|{}\n", r.backtest ? "---|" : "");
+  for (const PracticeRow& p : r.practices) {
+    fmt::format_to(out, "| {} | {:.1f} | {} | {} | {} | {} | {} |", CategoryId(p.category),
+                   p.spend.GpuHours(), FormatUsd(p.spend.usd), Percent(p.share),
+                   FormatUsd(p.per_budget_usd, false), Cell(p.practice), Cell(p.offer));
+    if (r.backtest) {
+      fmt::format_to(out, " {} |",
+                     p.saving ? fmt::format("{}: {}, saving {}", Cell(p.saving->what),
+                                            p.saving->actions, FormatUsd(p.saving->usd))
+                              : "-");
+    }
+    fmt::format_to(out, "\n");
+  }
+}
+
+void Owners(Out out, const Report& r, int top) {
+  const double total = r.audit->totals.Total().usd;
+  fmt::format_to(out, "\n## Spend by owner\n\n| owner | USD | share |\n|---|---:|---:|\n");
+  size_t shown = 0;  // the top owners, and the unattributed share wherever it ranks
+  for (size_t i = 0; i < r.owners.size(); ++i) {
+    const auto& [owner, spend] = r.owners[i];
+    if (static_cast<int>(i) >= top && owner != kUnattributed) continue;
+    fmt::format_to(out, "| {} | {} | {} |\n", Cell(owner), FormatUsd(spend.usd),
+                   Percent(total > 0 ? spend.usd / total : 0));
+    ++shown;
+  }
+  LeftOut(out, shown, r.owners.size());
+}
+
+void Machines(Out out, std::string_view title, const std::vector<const MachineResult*>& list,
+              int top) {
+  fmt::format_to(out, "\n## {} ({})\n\n", title, list.size());
+  if (list.empty()) return;
+  fmt::format_to(
+      out, "| machine | owner | team | GPUs | cost | waste |\n|---|---|---|---:|---:|---:|\n");
+  for (size_t i = 0; i < list.size() && static_cast<int>(i) < top; ++i) {
+    const MachineResult& m = *list[i];
+    fmt::format_to(out, "| {} | {} | {} | {} | {} | {} |\n", Cell(m.name), Cell(m.owner),
+                   Cell(m.team), m.gpu_count, FormatUsd(m.totals.Total().usd),
+                   FormatUsd(m.totals.Waste().usd));
+  }
+  LeftOut(out, std::min<size_t>(top, list.size()), list.size());
+}
+
+void FailedJobs(Out out, const Report& r, int top) {
+  fmt::format_to(out, "\n## Failed jobs ({})\n\n", r.failed_jobs.size());
+  if (r.failed_jobs.empty()) return;
+  fmt::format_to(out,
+                 "| job | machine | owner | status | start | cost |\n|---|---|---|---|---|---:|\n");
+  for (size_t i = 0; i < r.failed_jobs.size() && static_cast<int>(i) < top; ++i) {
+    const FailedJobRow& f = r.failed_jobs[i];
+    fmt::format_to(out, "| {} | {} | {} | {} | {} | {} |\n", Cell(f.job->id), Cell(f.job->machine),
+                   Cell(f.job->owner), Cell(f.job->status), FormatIsoUtc(f.job->start),
+                   FormatUsd(f.spend.usd));
+  }
+  LeftOut(out, std::min<size_t>(top, r.failed_jobs.size()), r.failed_jobs.size());
+}
+
+void Backtest(Out out, const Report& r) {
+  if (!r.backtest) return;
+  const BacktestSummary& b = *r.backtest;
+  fmt::format_to(out,
+                 "\n## The autokill policy, replayed\n\n| rule | kills | saved | false kills | "
+                 "healthy work cut short |\n|---|---:|---:|---:|---:|\n");
+  for (const KillRuleRow& row : b.rules) {
+    fmt::format_to(out, "| {} | {} | {} | {} | {} |\n", KillRuleId(row.rule), row.kills,
+                   FormatUsd(row.saved_usd), row.false_kills, FormatUsd(row.false_kill_usd));
+  }
+  fmt::format_to(out, "| machine releases | {} | {} | - | - |\n", b.releases,
+                 FormatUsd(b.releases_usd));
+}
+
+void Reviews(Out out, const Report& r) {
+  if (!r.reviews) return;
+  const ReviewsSummary& s = *r.reviews;
+  fmt::format_to(out,
+                 "\n## Code review and GPU spend\n\n{} PRs, {} merged, {} bot warnings "
+                 "ignored.\n\n| review class | merged PRs | jobs | GPU-hours | USD |\n"
+                 "|---|---:|---:|---:|---:|\n",
+                 s.prs, s.merged, s.warnings_ignored);
+  for (const ReviewClassRow& c : s.classes) {
+    fmt::format_to(out, "| {} | {} | {} | {:.1f} | {} |\n", ReviewClassId(c.review_class),
+                   c.merged_prs, c.spend.jobs, c.spend.gpu_hours,
+                   s.have_prices ? FormatUsd(c.spend.usd) : "-");
+  }
+}
+
+}  // namespace
+
+std::string ReportToMarkdown(const Report& r, int top) {
+  const AuditResult& a = *r.audit;
+  std::string s;
+  Out out(s);
+  fmt::format_to(out, "# Where the GPU money went\n\n{} to {}: {} machines, {} of GPU time.\n\n",
+                 FormatIsoUtc(a.window_from), FormatIsoUtc(a.window_to), a.machines.size(),
+                 FormatUsd(a.totals.Total().usd));
+  for (const std::string& line : r.headline) fmt::format_to(out, "- {}\n", line);
+  Practices(out, r);
+  Owners(out, r, top);
+  Machines(out, "Most wasteful machines", r.top_waste, top);
+  Machines(out, "Never-used machines", r.never_used, top);
+  FailedJobs(out, r, top);
+  Backtest(out, r);
+  Reviews(out, r);
+  fmt::format_to(out,
+                 "\n_Made by gpuledger report; the figures follow DESIGN.md's attribution "
+                 "rules and equal `gpuledger audit --format json` for the same inputs._\n");
+  return s;
+}
+
+}  // namespace gpuledger

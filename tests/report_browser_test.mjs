@@ -1,0 +1,119 @@
+// Renders a gpuledger HTML report in Debian's chromium (driven by playwright-core) and checks
+// it as a reader would meet it: no console error, no network request, every chart drawn, the
+// figures on the page equal to `gpuledger audit --format json` for the same inputs, no
+// sideways scrolling at laptop width; keeps a screenshot and a printed PDF.
+//
+// node tests/report_browser_test.mjs REPORT.html AUDIT.json SCREENSHOT.png PDF [CHROMIUM]
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, "..", "web", "package.json"));
+const { chromium } = require("playwright-core");
+
+const [htmlPath, auditPath, screenshotPath, pdfPath, executable = "/usr/bin/chromium"] =
+  process.argv.slice(2);
+const audit = JSON.parse(readFileSync(auditPath, "utf8"));
+let passed = 0, failed = 0;
+function check(name, ok, detail = "") {
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${ok || !detail ? "" : ": " + detail}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: executable,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--no-first-run", "--disable-extensions"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });  // a laptop
+  const errors = [], requests = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith("file:")) return route.continue();
+    requests.push(url);
+    return route.abort();
+  });
+  const started = Date.now();
+  await page.goto(pathToFileURL(path.resolve(htmlPath)).href);
+  await page.waitForSelector("body[data-ready='1']", { timeout: 60000 });
+  console.log(`rendered in ${Date.now() - started} ms`);
+
+  const data = await page.evaluate(() => window.GPULEDGER_REPORT);
+  const charts = ["chart-categories", "chart-owners", "chart-weekly", "chart-heatmap"];
+  if (data.backtest) charts.push("chart-backtest");
+  if (data.reviews) charts.push("chart-reviews");
+  for (const id of charts) {
+    const inked = await page.evaluate((id) => {
+      const canvas = document.querySelector(`#${id} canvas`);
+      if (!canvas || canvas.width === 0 || canvas.height === 0) return -1;
+      const px = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < px.length; i += 4) n += px[i] > 0;
+      return n;
+    }, id);
+    check(`chart ${id} drawn`, inked > 2000, `${inked} inked pixels`);
+  }
+
+  // The figures shown equal the audit's, to the cent.
+  const shown = await page.evaluate(() =>
+    [...document.querySelectorAll("[data-check]")].map((e) => [e.dataset.check, e.textContent]));
+  const money = (t) => Number(t.replace(/[$,\s]/g, ""));
+  const cents = (v) => Math.round(v * 100) / 100;
+  const machineCost = Object.fromEntries(audit.machines.map((m) => [m.name, m.cost_usd]));
+  const expected = (key) => {
+    if (key.startsWith("category.")) return audit.categories[key.slice(9)];
+    if (key.startsWith("machine_cost.")) return machineCost[key.slice(13)];
+    if (key === "unattributed_usd") return audit.lenses.unattributed_usd;
+    return audit[key];
+  };
+  let compared = 0;
+  for (const [key, text] of shown) {
+    const want = expected(key);
+    if (key === "machines_never_used") {
+      check("never-used count shown", text === `${audit.machines_never_used} of ${audit.machines_total}`, text);
+    } else {
+      check(`page ${key}`, want !== undefined && Math.abs(money(text) - cents(want)) < 0.005,
+            `page ${text}, audit ${want}`);
+    }
+    compared++;
+  }
+  check("page shows the checked figures", compared >= 7 + 4, `${compared}`);
+
+  // The embedded data equals the audit JSON exactly (both rounded to 4 decimals).
+  check("total", data.totals.cost_total_usd === audit.cost_total_usd);
+  check("below threshold", data.totals.cost_below_threshold_usd === audit.cost_below_threshold_usd);
+  check("machines", data.totals.machines_total === audit.machines_total &&
+        data.totals.machines_never_used === audit.machines_never_used);
+  for (const p of data.practices) {
+    check(`data ${p.category}`, p.cost_usd === audit.categories[p.category],
+          `${p.cost_usd} vs ${audit.categories[p.category]}`);
+  }
+  const owners = Object.fromEntries(data.owners.map((o) => [o.owner, o.cost_usd]));
+  check("owners", JSON.stringify(owners, Object.keys(owners).sort()) ===
+        JSON.stringify(audit.owners, Object.keys(audit.owners).sort()));
+  const neverUsed = data.never_used_machines.map((m) => m.name).sort();
+  check("never-used list", JSON.stringify(neverUsed) === JSON.stringify([...audit.never_used].sort()));
+
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check("no sideways scroll at 1366 px", overflow <= 0, `${overflow} px too wide`);
+  const spilled = await page.evaluate(() => [...document.querySelectorAll(".card")]
+    .filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.querySelector("h2")?.textContent));
+  check("nothing spills out of its card", spilled.length === 0, spilled.join(", "));
+  check("no console errors", errors.length === 0, errors.join(" | "));
+  check("no network requests", requests.length === 0, requests.join(" "));
+
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+  await page.emulateMedia({ media: "print" });
+  await page.pdf({ path: pdfPath, format: "A4", printBackground: true });
+  check("printed", readFileSync(pdfPath).length > 10000);
+} finally {
+  await browser.close();
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
