@@ -155,6 +155,18 @@ if [ -d "$src/../shared/realdata/nvidia-smi" ]; then
   done
 fi
 
+# Server-side roll-ups: usage errors (tests/prometheus_test.sh runs them on a real server).
+check "rollup without prometheus" 2 "$bin" audit --telemetry "$tmp" --inventory x.csv --rollup 1h
+check "rollup with a flat price" 2 "$bin" audit --prometheus http://127.0.0.1:1 \
+  --price-per-gpu-hour 1 --from 2025-01-01 --to 2025-01-02 --rollup 1h
+contains "rollup with a flat price says why" "$tmp/err" "roll-ups carry no first and last sample"
+check "rollup not a multiple of step" 2 "$bin" audit --prometheus http://127.0.0.1:1 \
+  --inventory "$src/tests/data/audit/small/inventory.csv" --from 2025-01-01 --to 2025-01-02 \
+  --rollup 45s --step 30s
+check "backtest refuses rollups" 2 "$bin" backtest --prometheus http://127.0.0.1:1 \
+  --inventory "$src/tests/data/audit/small/inventory.csv" --from 2025-01-01 --to 2025-01-02 \
+  --rollup 1h
+
 # The report: the audit's figures normalised and mapped to practices, as Markdown, JSON, HTML.
 check "report help" 0 "$bin" report --help
 contains "report help names --budget" "$tmp/out" "--budget"

@@ -20,6 +20,9 @@ class UnknownMachineSink : public SampleSink {
   SampleVerdict Add(int, TimeMs, double, uint64_t) override {
     return SampleVerdict::kUnknownMachine;
   }
+  SampleVerdict AddSpan(int, TimeMs, TimeMs, DurationMs, DurationMs, uint64_t) override {
+    return SampleVerdict::kUnknownMachine;
+  }
 };
 
 // The work of one machine (or one unknown machine's telemetry).

@@ -19,11 +19,15 @@ class GpuAccumulator {
   // See SampleStream::Add for the order samples must come in.
   SampleVerdict Add(TimeMs t, double util_pct);
 
+  // Credits a roll-up span (SampleSink::AddSpan): its below and above time spread evenly over
+  // [from, to), each piece taking its share of the overlap (rounded so the shares add up).
+  void AddSpan(TimeMs from, TimeMs to, DurationMs below_ms, DurationMs above_ms);
+
   // Credits the last sample. Call once, after the last Add.
   void Finish();
 
   const std::vector<Piece>& pieces() const { return pieces_; }
-  uint64_t samples() const { return stream_.samples(); }
+  uint64_t samples() const { return stream_.samples() + spans_; }  // spans count as one each
   bool has_samples() const { return stream_.samples() > 0; }
   TimeMs first_sample() const { return stream_.first_sample(); }
   TimeMs last_sample() const { return stream_.last_sample(); }
@@ -34,6 +38,7 @@ class GpuAccumulator {
   std::vector<Piece> pieces_;
   size_t cursor_ = 0;  // first piece that may still overlap future credits
   SampleStream stream_;
+  uint64_t spans_ = 0;
 };
 
 }  // namespace gpuledger

@@ -36,6 +36,14 @@ SampleVerdict MachineAudit::Add(int gpu, TimeMs t, double util_pct, uint64_t /*o
   return acc->Add(t, util_pct);
 }
 
+SampleVerdict MachineAudit::AddSpan(int gpu, TimeMs from, TimeMs to, DurationMs below_ms,
+                                    DurationMs above_ms, uint64_t /*order*/) {
+  GpuAccumulator* acc = Gpu(gpu);
+  if (acc == nullptr) return SampleVerdict::kUnknownGpu;
+  acc->AddSpan(from, to, below_ms, above_ms);
+  return SampleVerdict::kAccepted;
+}
+
 void MachineAudit::FinishSamples() {
   for (auto& g : gpus_) {
     if (g) g->Finish();

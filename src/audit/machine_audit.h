@@ -24,6 +24,10 @@ class MachineAudit : public GpuSampleTarget {
   // Samples of each GPU must come in time order (kOutOfOrder otherwise; see GpuAccumulator).
   SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) override;
 
+  // Roll-up spans (SampleSink::AddSpan), credited by GpuAccumulator::AddSpan.
+  SampleVerdict AddSpan(int gpu, TimeMs from, TimeMs to, DurationMs below_ms, DurationMs above_ms,
+                        uint64_t order) override;
+
   // True when samples of this GPU index are part of the audit.
   bool KnowsGpu(int gpu) const override;
 

@@ -17,7 +17,7 @@ struct AuditCommandFlags {
 int RunAuditCommand(const AuditCommandFlags& flags) {
   if (auto o = MakeAuditOptions(flags.audit, nullptr, 0); !o)
     return ReportError("audit", o.error());
-  auto in = LoadFleetFlags(flags.fleet);
+  auto in = LoadFleetFlags(flags.fleet, flags.audit.threshold_pct);
   if (!in) return ReportError("audit", in.error());
   auto options = MakeAuditOptions(flags.audit, in->get(), flags.fleet.threads);
   const LoadedFleet& loaded = (*in)->loaded;

@@ -53,6 +53,11 @@ int RunBacktestCommand(const BacktestFlags& flags) {
     }
     sweep = *s;
   }
+  if (!flags.fleet.rollup.empty()) {
+    return ReportError(
+        "backtest",
+        Error{ErrorCode::kUsage, "the backtest replays raw samples; drop --rollup", "--rollup"});
+  }
   auto in = LoadFleetFlags(flags.fleet);
   if (!in) return ReportError("backtest", in.error());
   const LoadedFleet& loaded = (*in)->loaded;

@@ -12,7 +12,16 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
                   "read DCGM_FI_DEV_GPU_UTIL (--metric) from this Prometheus-compatible server "
                   "instead; needs --from and --to; $PROMETHEUS_TOKEN or --prometheus-user with "
                   "$PROMETHEUS_PASSWORD authenticate");
-  cmd->add_option("--prometheus-chunk", f->prometheus_chunk, "time range of one request")
+  cmd->add_option("--prometheus-chunk", f->prometheus_chunk,
+                  "time range of one request (default 1h; with --rollup, 24 buckets)");
+  cmd->add_option("--rollup", f->rollup,
+                  "with --prometheus: let the server count, per GPU and per bucket of this "
+                  "length (e.g. 1h), the samples below --threshold, so only the counts cross the "
+                  "wire; figures can differ slightly from the raw path "
+                  "(docs/sources/prometheus-and-dcgm.md)");
+  cmd->add_option("--step", f->step,
+                  "with --rollup: the resolution of the server's subqueries; use the scrape "
+                  "interval")
       ->capture_default_str();
   cmd->add_option("--prometheus-user", f->prometheus_user, "user for HTTP basic authentication");
   cmd->add_option("--machine", f->paths.machine,
@@ -98,7 +107,35 @@ Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, const FleetInput*
   return options;
 }
 
-Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f) {
+namespace {
+
+Result<std::optional<RollupSpec>> RollupOf(const FleetFlags& f, double threshold_pct) {
+  if (f.rollup.empty()) return std::optional<RollupSpec>();
+  if (f.prometheus_url.empty()) {
+    return MakeError(ErrorCode::kUsage, "works with --prometheus only", "--rollup");
+  }
+  if (f.price_per_gpu_hour >= 0) {
+    return MakeError(ErrorCode::kUsage,
+                     "needs --inventory or --billing: roll-ups carry no first and last sample "
+                     "to bill from",
+                     "--rollup");
+  }
+  auto bucket = ParseDuration(f.rollup);
+  if (!bucket || *bucket < kMsPerSecond) {
+    return MakeError(ErrorCode::kUsage, "must be a duration like 1h", "--rollup");
+  }
+  auto step = ParseDuration(f.step);
+  if (!step || *step < kMsPerSecond) {
+    return MakeError(ErrorCode::kUsage, "must be a duration like 30s", "--step");
+  }
+  RollupSpec spec;
+  spec.rollup_ms = *bucket, spec.step_ms = *step, spec.threshold_pct = threshold_pct;
+  return std::optional<RollupSpec>(spec);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f, double threshold_pct) {
   const bool priced = !f.paths.inventory.empty() || !f.paths.billing.empty();
   if (priced == (f.price_per_gpu_hour >= 0)) {
     return MakeError(ErrorCode::kUsage,
@@ -121,8 +158,14 @@ Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f) {
   if (f.paths.telemetry.empty() == f.prometheus_url.empty()) {
     return MakeError(ErrorCode::kUsage, "give either --telemetry PATH… or --prometheus URL");
   }
+  auto rollup = RollupOf(f, threshold_pct);
+  if (!rollup) return std::unexpected(rollup.error());
+  paths.rollup = *rollup;
   if (!f.prometheus_url.empty()) {
-    auto chunk = ParseDuration(f.prometheus_chunk);
+    const std::string chunk_text = !f.prometheus_chunk.empty() ? f.prometheus_chunk
+                                   : *rollup ? FormatDuration(24 * (*rollup)->rollup_ms)
+                                             : "1h";
+    auto chunk = ParseDuration(chunk_text);
     if (!chunk || *chunk < kMsPerSecond) {
       return MakeError(ErrorCode::kUsage, "must be a duration of a second or more",
                        "--prometheus-chunk");

@@ -17,7 +17,9 @@ struct FleetFlags {
   std::string tz = "UTC";
   int threads = 0;
   std::string prometheus_url;
-  std::string prometheus_chunk = "1h";
+  std::string prometheus_chunk;  // default: 1h raw, 24 buckets with --rollup
+  std::string rollup;            // --rollup DURATION: server-side roll-ups
+  std::string step = "30s";      // --step: the roll-up subqueries' resolution
   std::string prometheus_user;
 };
 
@@ -36,7 +38,10 @@ struct FleetInput {
 
 // Checks the flags (usage errors name their flag) and loads the fleet (kIo / kParse errors
 // name the file).
-Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& flags);
+// "threshold_pct" is needed up front only by --rollup, whose server-side queries count the
+// samples below it.
+Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& flags,
+                                                   double threshold_pct = 5);
 
 // The audit's own knobs, shared by `audit` and `report`.
 struct AuditFlags {

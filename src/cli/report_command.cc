@@ -49,7 +49,7 @@ Result<std::unique_ptr<ReportInput>> LoadInput(const ReportFlags& f) {
     in->inputs = AuditInputs{&in->demo->fleet, &in->demo_telemetry, {}, {}, {}};
     return in;
   }
-  auto files = LoadFleetFlags(f.fleet);
+  auto files = LoadFleetFlags(f.fleet, f.audit.threshold_pct);
   if (!files) return std::unexpected(files.error());
   in->files = std::move(*files);
   const LoadedFleet& loaded = in->files->loaded;

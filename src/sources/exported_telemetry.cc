@@ -59,8 +59,13 @@ const char* CheckValue(double v, bool ratio, double* pct) {
 
 }  // namespace
 
-void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
-                          const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats) {
+namespace {
+
+// Walks a query_range matrix: each point of each series whose labels name a machine and a GPU
+// goes to on_point(machine, gpu, seconds, value_text, ratio, order); the rest is rejected.
+template <typename OnPoint>
+void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t file_index,
+                        const SeriesMapping& mapping, SourceStats* stats, OnPoint&& on_point) {
   using namespace simdjson;
   ++stats->files;
   dom::parser parser;
@@ -107,7 +112,7 @@ void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32
     uint64_t k = 0;
     for (dom::element pair : values) {
       ++k;
-      double ts = 0, v = NAN, pct = 0;
+      double ts = 0;
       std::string_view text;
       dom::array p;
       if (pair.get(p) != SUCCESS || p.size() != 2 || p.at(0).get(ts) != SUCCESS ||
@@ -116,14 +121,54 @@ void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32
                             "a value is not [time, \"value\"]");
         continue;
       }
-      if (text != "NaN") std::from_chars(text.data(), text.data() + text.size(), v);
-      if (const char* bad = CheckValue(v, ratio, &pct)) {
-        stats->rejected.Add(bad, file, series, order + k, "value '" + std::string(text) + "'");
-        continue;
-      }
-      out->Add(machine, gpu, static_cast<TimeMs>(std::llround(ts * 1000)), pct, order + k);
+      on_point(machine, gpu, static_cast<TimeMs>(std::llround(ts * 1000)), text, ratio, series,
+               order + k);
     }
   }
+}
+
+double ParseValue(std::string_view text) {
+  double v = NAN;
+  if (text != "NaN") std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+}  // namespace
+
+bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric) {
+  return IsRatio(mapping, metric);
+}
+
+void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
+                          const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats) {
+  ForEachMatrixPoint(json, file, file_index, mapping, stats,
+                     [&](const std::string& machine, int gpu, TimeMs t, std::string_view text,
+                         bool ratio, uint64_t series, uint64_t order) {
+                       double pct = 0;
+                       if (const char* bad = CheckValue(ParseValue(text), ratio, &pct)) {
+                         stats->rejected.Add(bad, file, series, order,
+                                             "value '" + std::string(text) + "'");
+                         return;
+                       }
+                       out->Add(machine, gpu, t, pct, order);
+                     });
+}
+
+void ReadPrometheusNumbers(
+    std::string_view json, const std::string& file, uint32_t file_index,
+    const SeriesMapping& mapping, SourceStats* stats,
+    const std::function<void(const std::string&, int, TimeMs, double, uint64_t)>& on_point) {
+  ForEachMatrixPoint(json, file, file_index, mapping, stats,
+                     [&](const std::string& machine, int gpu, TimeMs t, std::string_view text, bool,
+                         uint64_t series, uint64_t order) {
+                       const double v = ParseValue(text);
+                       if (!std::isfinite(v) || v < 0) {
+                         stats->rejected.Add("bad_number", file, series, order,
+                                             "value '" + std::string(text) + "'");
+                         return;
+                       }
+                       on_point(machine, gpu, t, v, order);
+                     });
 }
 
 void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t file_index,

@@ -2,6 +2,7 @@
 // parse step: text → samples in TelemetryBuckets, rejected rows counted in SourceStats.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,17 @@ inline constexpr int kJsonLineShift = 20;
 // util_out_of_range, no_value (DCGM blanks).
 void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
                           const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats);
+
+// True when "metric" holds a 0-1 ratio under the mapping's --value-scale.
+bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric);
+
+// A query_range matrix of non-negative numbers per machine and GPU (the server-side roll-ups'
+// counts): on_point(machine, gpu, t, value, order) for each; series without machine or GPU
+// labels are rejected as in ReadPrometheusMatrix, other values as bad_number.
+void ReadPrometheusNumbers(
+    std::string_view json, const std::string& file, uint32_t file_index,
+    const SeriesMapping& mapping, SourceStats* stats,
+    const std::function<void(const std::string&, int, TimeMs, double, uint64_t)>& on_point);
 
 // DCGM exporter /metrics text saved with a timestamp on each sample (as `promtool` backfill and
 // Prometheus federation write it). Lines of other metrics are skipped; a utilisation line without

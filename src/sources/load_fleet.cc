@@ -48,11 +48,11 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
   if (!files) return std::unexpected(files.error());
   if (paths.prometheus) {
     TelemetryBuckets buckets;
-    if (auto r = FetchPrometheusRaw(*paths.prometheus, paths.mapping, &buckets,
-                                    &out.telemetry_stats, stderr);
-        !r) {
-      return std::unexpected(r.error());
-    }
+    auto r = paths.rollup ? FetchPrometheusRollup(*paths.prometheus, *paths.rollup, paths.mapping,
+                                                  &buckets, &out.telemetry_stats, stderr)
+                          : FetchPrometheusRaw(*paths.prometheus, paths.mapping, &buckets,
+                                               &out.telemetry_stats, stderr);
+    if (!r) return std::unexpected(r.error());
     out.telemetry = buckets.Sources();
   } else if (format == "nvidia-smi") {
     out.telemetry = NvidiaSmiSources(*files, zone);

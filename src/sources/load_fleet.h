@@ -31,6 +31,7 @@ struct FleetPaths {
   SeriesMapping mapping;
   // Set: telemetry comes from this Prometheus-compatible server instead of files.
   std::optional<PrometheusQuery> prometheus;
+  std::optional<RollupSpec> rollup;  // with prometheus: server-side roll-ups, not raw samples
 };
 
 struct LoadedFleet {

@@ -173,6 +173,7 @@ bool NvidiaSmiReader::Line(std::string_view line, uint64_t line_no) {
       Reject("unknown_machine", line_no, "machine not in the inventory");
       return true;
     case SampleVerdict::kOutOfOrder:
+    case SampleVerdict::kNeedsSamples:  // not an answer to a sample
       return false;
   }
   return true;

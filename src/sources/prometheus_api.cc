@@ -3,12 +3,48 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <thread>
 
 namespace gpuledger {
 namespace {
 
 std::string Seconds(TimeMs t) { return fmt::format("{}.{:03}", t / 1000, t % 1000); }
+
+// GETs "url" (JSON), retrying transient failures; the body, or an error naming the URL.
+Result<std::string> GetJson(const PrometheusQuery& q, const std::string& url, std::FILE* log) {
+  HttpResponse r;
+  for (int attempt = 0;; ++attempt) {
+    r = HttpGet(url, q.auth, "application/json");
+    const bool transient = r.status == 0 || r.status >= 500 || r.status == 429;
+    if (!transient || attempt >= q.max_retries) break;
+    fmt::print(log, "prometheus: {} on {}, retrying\n",
+               r.status == 0 ? r.error : fmt::format("HTTP {}", r.status), url);
+    std::this_thread::sleep_for(std::chrono::milliseconds(q.retry_base_ms << attempt));
+  }
+  if (r.status != 200) {
+    return MakeError(ErrorCode::kIo,
+                     fmt::format("Prometheus query failed: {} {}",
+                                 r.status == 0 ? r.error : fmt::format("HTTP {}", r.status),
+                                 r.body.substr(0, 300)),
+                     url);
+  }
+  return std::move(r.body);
+}
+
+std::string BaseUrl(const PrometheusQuery& q) {
+  std::string base = q.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+TimeMs FloorTo(TimeMs t, DurationMs unit) {
+  return t >= 0 ? t / unit * unit : -((-t + unit - 1) / unit) * unit;
+}
+
+// Per (machine, GPU): bucket end -> the number the roll-up query gave.
+using BucketNumbers = std::map<std::pair<std::string, int>, std::map<TimeMs, double>>;
 
 }  // namespace
 
@@ -17,8 +53,7 @@ Result<void> FetchPrometheusRaw(const PrometheusQuery& q, const SeriesMapping& m
   if (q.chunk_ms <= 1 || q.to <= q.from) {
     return MakeError(ErrorCode::kUsage, "a Prometheus query needs --from before --to");
   }
-  std::string base = q.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string base = BaseUrl(q);
   for (TimeMs start = q.from; start < q.to; start += q.chunk_ms) {
     const TimeMs end = std::min(q.to, start + q.chunk_ms);
     // [start, end): evaluated at end - 1 ms, a range of the chunk's length covers (start - 1 ms,
@@ -28,24 +63,62 @@ Result<void> FetchPrometheusRaw(const PrometheusQuery& q, const SeriesMapping& m
     const std::string selector = fmt::format("{}[{}ms]", mapping.metric, end - start);
     const std::string url =
         fmt::format("{}/api/v1/query?query={}&time={}", base, UrlEncode(selector), Seconds(at));
-    HttpResponse r;
-    for (int attempt = 0;; ++attempt) {
-      r = HttpGet(url, q.auth, "application/json");
-      const bool transient = r.status == 0 || r.status >= 500 || r.status == 429;
-      if (!transient || attempt >= q.max_retries) break;
-      fmt::print(log, "prometheus: {} on {}, retrying\n",
-                 r.status == 0 ? r.error : fmt::format("HTTP {}", r.status), url);
-      std::this_thread::sleep_for(std::chrono::milliseconds(q.retry_base_ms << attempt));
-    }
-    if (r.status != 200) {
-      return MakeError(ErrorCode::kIo,
-                       fmt::format("Prometheus query failed: {} {}",
-                                   r.status == 0 ? r.error : fmt::format("HTTP {}", r.status),
-                                   r.body.substr(0, 300)),
-                       url);
-    }
+    auto body = GetJson(q, url, log);
+    if (!body) return std::unexpected(body.error());
     const std::string label = fmt::format("prometheus[{}]", FormatIsoUtc(start));
-    ReadPrometheusMatrix(r.body, label, out->AddFile(label, kJsonLineShift), mapping, out, stats);
+    ReadPrometheusMatrix(*body, label, out->AddFile(label, kJsonLineShift), mapping, out, stats);
+  }
+  return {};
+}
+
+Result<void> FetchPrometheusRollup(const PrometheusQuery& q, const RollupSpec& spec,
+                                   const SeriesMapping& mapping, TelemetryBuckets* out,
+                                   SourceStats* stats, std::FILE* log) {
+  const DurationMs bucket = spec.rollup_ms, step = spec.step_ms;
+  if (step <= 0 || bucket < step || bucket % step != 0) {
+    return MakeError(ErrorCode::kUsage, "must be a whole multiple of --step", "--rollup");
+  }
+  if (q.to <= q.from) return MakeError(ErrorCode::kUsage, "--rollup needs --from before --to");
+  const double threshold =
+      MetricIsRatio(mapping, mapping.metric) ? spec.threshold_pct / 100 : spec.threshold_pct;
+  const std::string range = fmt::format("[{}ms:{}ms]", bucket, step);
+  const std::string count_expr = fmt::format("count_over_time(({}){})", mapping.metric, range);
+  const std::string below_expr =
+      fmt::format("sum_over_time(({} < bool {}){})", mapping.metric, threshold, range);
+  const DurationMs chunk = std::max<DurationMs>(1, (q.chunk_ms + bucket - 1) / bucket) * bucket;
+  const std::string base = BaseUrl(q);
+  auto fetch = [&](const std::string& expr, const char* what, TimeMs first_end, TimeMs last_end,
+                   BucketNumbers* into) -> Result<void> {
+    // Evaluated 1 ms before each bucket's end: the subquery's steps are then exactly the
+    // bucket's, on Prometheus 2.x's closed ranges and 3.x's left-open ones alike.
+    const std::string url =
+        fmt::format("{}/api/v1/query_range?query={}&start={}&end={}&step={}", base, UrlEncode(expr),
+                    Seconds(first_end - 1), Seconds(last_end - 1), Seconds(bucket));
+    auto body = GetJson(q, url, log);
+    if (!body) return std::unexpected(body.error());
+    const std::string label = fmt::format("prometheus-{}[{}]", what, FormatIsoUtc(first_end));
+    ReadPrometheusNumbers(*body, label, out->AddFile(label, kJsonLineShift), mapping, stats,
+                          [&](const std::string& machine, int gpu, TimeMs t, double v, uint64_t) {
+                            (*into)[{machine, gpu}][t + 1] = v;
+                          });
+    return {};
+  };
+  for (TimeMs start = FloorTo(q.from, bucket); start < q.to; start += chunk) {
+    const TimeMs last_end = std::min(start + chunk, FloorTo(q.to - 1, bucket) + bucket);
+    BucketNumbers counts, below;
+    if (auto r = fetch(count_expr, "count", start + bucket, last_end, &counts); !r) return r;
+    if (auto r = fetch(below_expr, "below", start + bucket, last_end, &below); !r) return r;
+    for (const auto& [key, points] : counts) {
+      const std::map<TimeMs, double>& below_points = below[key];
+      for (const auto& [end, count] : points) {
+        auto b = below_points.find(end);
+        const double n_below = b == below_points.end() ? 0 : std::min(b->second, count);
+        const DurationMs below_ms = std::llround(n_below) * step;
+        const DurationMs monitored_ms = std::llround(count) * step;
+        out->AddSpan(key.first, key.second, end - bucket, end, below_ms, monitored_ms - below_ms,
+                     0);
+      }
+    }
   }
   return {};
 }

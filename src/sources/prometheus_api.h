@@ -29,4 +29,21 @@ struct PrometheusQuery {
 Result<void> FetchPrometheusRaw(const PrometheusQuery& query, const SeriesMapping& mapping,
                                 TelemetryBuckets* out, SourceStats* stats, std::FILE* log);
 
+// Server-side roll-ups (--rollup): the engine counts, per GPU and per bucket of "rollup_ms"
+// (aligned to the epoch), the steps of "step_ms" at which the metric has a value and those at
+// which it is below "threshold_pct", with PromQL subqueries:
+//   count_over_time((M)[R:S])   and   sum_over_time((M < bool THRESHOLD)[R:S])
+// evaluated 1 ms before each bucket's end, so each bucket owns exactly R/S steps. Each bucket
+// becomes one span (TelemetryBuckets::AddSpan): monitored = count x S, below = below-count x S.
+// How this differs from the raw path is in docs/sources/prometheus-and-dcgm.md. One
+// query_range per expression per chunk of query.chunk_ms (rounded up to whole buckets).
+struct RollupSpec {
+  DurationMs rollup_ms = kMsPerHour;
+  DurationMs step_ms = 30 * kMsPerSecond;  // the scrape interval, ideally
+  double threshold_pct = 5;
+};
+Result<void> FetchPrometheusRollup(const PrometheusQuery& query, const RollupSpec& spec,
+                                   const SeriesMapping& mapping, TelemetryBuckets* out,
+                                   SourceStats* stats, std::FILE* log);
+
 }  // namespace gpuledger

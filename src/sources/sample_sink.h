@@ -13,6 +13,7 @@ enum class SampleVerdict {
   kUnknownGpu,      // the machine has no GPU with this index
   kUnknownMachine,  // the machine is not part of the audit
   kOutOfOrder,      // earlier than the GPU's previous sample: the reader must stop
+  kNeedsSamples,    // a roll-up span came to a sink that works on raw samples only
 };
 
 // Receives one machine's valid samples in read order.
@@ -21,6 +22,15 @@ class SampleSink {
   virtual ~SampleSink() = default;
   // "util_pct" is a valid utilisation in [0, 100]; "order" is the row's InputOrder.
   virtual SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) = 0;
+
+  // A server-side roll-up (--rollup): [from, to) of one GPU holds below_ms and above_ms of
+  // monitored time, where inside it is not known. A GPU's spans come in time order, do not
+  // overlap, and never mix with samples. Sinks that need raw samples refuse them (the default).
+  virtual SampleVerdict AddSpan(int /*gpu*/, TimeMs /*from*/, TimeMs /*to*/,
+                                DurationMs /*below_ms*/, DurationMs /*above_ms*/,
+                                uint64_t /*order*/) {
+    return SampleVerdict::kNeedsSamples;
+  }
 };
 
 // A sink that can tell which GPU indices it takes, so a reader that holds samples back (to sort

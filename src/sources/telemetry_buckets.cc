@@ -13,27 +13,36 @@ uint32_t TelemetryBuckets::AddFile(const std::string& path, int line_shift) {
 
 void TelemetryBuckets::Add(const std::string& machine, int gpu, TimeMs t, double util_pct,
                            uint64_t order) {
-  machines_[machine].push_back({t, order, static_cast<float>(util_pct), gpu});
+  machines_[machine].samples.push_back({t, order, static_cast<float>(util_pct), gpu});
+}
+
+void TelemetryBuckets::AddSpan(const std::string& machine, int gpu, TimeMs from, TimeMs to,
+                               DurationMs below_ms, DurationMs above_ms, uint64_t order) {
+  machines_[machine].spans.push_back({from, to, below_ms, above_ms, order, gpu});
 }
 
 std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
   std::vector<TelemetrySource> out;
   for (const auto& [machine, held] : machines_) {
-    auto sorted = std::make_shared<std::vector<Held>>(held);
+    auto sorted = std::make_shared<std::vector<Held>>(held.samples);
+    auto spans = std::make_shared<std::vector<HeldSpan>>(held.spans);
+    std::sort(spans->begin(), spans->end(), [](const HeldSpan& a, const HeldSpan& b) {
+      return a.gpu != b.gpu ? a.gpu < b.gpu : a.from < b.from;
+    });
     std::sort(sorted->begin(), sorted->end(), [](const Held& a, const Held& b) {
       return a.t != b.t ? a.t < b.t : a.order < b.order;
     });
     TelemetrySource src;
     src.machine = machine;
-    src.bytes = sorted->size() * sizeof(Held);
+    src.bytes = sorted->size() * sizeof(Held) + spans->size() * sizeof(HeldSpan);
     for (uint32_t i = 0; i < files_.size(); ++i) {
       src.files.push_back(files_[i]);
       src.file_indices.push_back(i);
     }
     const std::vector<std::string> files = files_;
     const std::vector<int> shifts = line_shifts_;
-    src.feed = [sorted, files, shifts](SampleSink* sink, SourceStats* stats,
-                                       std::atomic<uint64_t>*) -> Result<bool> {
+    src.feed = [sorted, spans, files, shifts](SampleSink* sink, SourceStats* stats,
+                                              std::atomic<uint64_t>*) -> Result<bool> {
       auto report = [&](Problems& p, std::string_view reason, const Held& h, std::string detail) {
         const uint32_t file = static_cast<uint32_t>(h.order >> 40);
         const uint64_t line = (h.order & ((uint64_t{1} << 40) - 1)) >> shifts[file];
@@ -57,7 +66,26 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
             report(stats->rejected, "unknown_machine", h, "machine not in the inventory");
             break;
           case SampleVerdict::kOutOfOrder:
+          case SampleVerdict::kNeedsSamples:
             return false;  // cannot happen: the samples are sorted
+        }
+      }
+      for (const HeldSpan& h : *spans) {
+        switch (sink->AddSpan(h.gpu, h.from, h.to, h.below_ms, h.above_ms, h.order)) {
+          case SampleVerdict::kNeedsSamples:
+            return MakeError(ErrorCode::kUsage,
+                             "server-side roll-ups carry no samples; this needs the raw path "
+                             "(drop --rollup)");
+          case SampleVerdict::kUnknownGpu:
+            report(stats->rejected, "unknown_gpu", {h.from, h.order, 0, h.gpu},
+                   "GPU index " + std::to_string(h.gpu));
+            break;
+          case SampleVerdict::kUnknownMachine:
+            report(stats->rejected, "unknown_machine", {h.from, h.order, 0, h.gpu},
+                   "machine not in the inventory");
+            break;
+          default:
+            ++stats->rows_accepted;
         }
       }
       return true;

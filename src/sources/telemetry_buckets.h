@@ -22,6 +22,10 @@ class TelemetryBuckets {
   // One valid sample (util in [0, 100]) of "machine"; order = InputOrder(file, line).
   void Add(const std::string& machine, int gpu, TimeMs t, double util_pct, uint64_t order);
 
+  // One roll-up span of "machine" (SampleSink::AddSpan). Spans are held 40 bytes each.
+  void AddSpan(const std::string& machine, int gpu, TimeMs from, TimeMs to, DurationMs below_ms,
+               DurationMs above_ms, uint64_t order);
+
   // One source per machine. Each feeds its samples by (time, input order), so rows of a GPU at
   // one instant collapse to the last read, and counts accepted rows. Rows read and rejected
   // are the readers' to count.
@@ -36,7 +40,17 @@ class TelemetryBuckets {
   };
   std::vector<std::string> files_;
   std::vector<int> line_shifts_;
-  std::map<std::string, std::vector<Held>> machines_;
+  struct HeldSpan {
+    TimeMs from, to;
+    DurationMs below_ms, above_ms;
+    uint64_t order;
+    int32_t gpu;
+  };
+  struct Machine {
+    std::vector<Held> samples;
+    std::vector<HeldSpan> spans;
+  };
+  std::map<std::string, Machine> machines_;
 };
 
 }  // namespace gpuledger
