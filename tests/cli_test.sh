@@ -155,6 +155,17 @@ if [ -d "$src/../shared/realdata/nvidia-smi" ]; then
   done
 fi
 
+# A FOCUS bill with no inventory: GPU counts come from the telemetry (node-a names GPUs 0 and 1).
+small="$src/tests/data/audit/small"
+check "focus without inventory" 0 "$bin" audit --telemetry "$small/telemetry" \
+  --billing "$small/focus.csv" --format json
+contains "focus counts GPUs from telemetry" "$tmp/out" '"gpu_count_from_telemetry": {'
+grep -m1 '"cost_total_usd"' "$tmp/out" >"$tmp/got"
+check "focus with inventory" 0 "$bin" audit --telemetry "$small/telemetry" \
+  --billing "$small/focus.csv" --inventory "$small/inventory.csv" --format json
+grep -m1 '"cost_total_usd"' "$tmp/out" >"$tmp/want"
+same "focus totals agree with and without inventory" "$tmp/want" "$tmp/got"
+
 # Server-side roll-ups: usage errors (tests/prometheus_test.sh runs them on a real server).
 check "rollup without prometheus" 2 "$bin" audit --telemetry "$tmp" --inventory x.csv --rollup 1h
 check "rollup with a flat price" 2 "$bin" audit --prometheus http://127.0.0.1:1 \

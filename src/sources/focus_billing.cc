@@ -76,11 +76,14 @@ Result<FocusColumns> FindColumns(const CsvTable& table, const FocusOptions& o,
 class ChargeReader {
  public:
   ChargeReader(const FocusColumns& columns, const FocusOptions& options, const TimeZone& zone,
-               const std::set<std::string>& telemetry_machines, Fleet* fleet, SourceStats* stats)
+               const std::set<std::string>& telemetry_machines,
+               const std::function<int(const std::string&)>& telemetry_gpus, Fleet* fleet,
+               SourceStats* stats)
       : c_(columns),
         o_(options),
         parser_(&zone),
         telemetry_machines_(telemetry_machines),
+        telemetry_gpus_(telemetry_gpus),
         fleet_(fleet),
         stats_(stats) {}
 
@@ -97,6 +100,9 @@ class ChargeReader {
     return v == "NULL" ? std::string() : v;
   }
   bool ReadPeriodAndCost(const TableRow& r, Charge* ch);
+  // The GPU count of a billed machine the inventory lacks: --gpus-per-machine, else the
+  // telemetry's (noted once per machine), else 0.
+  int GpuCount(const std::string& machine, const TableRow& r);
   void BillMachine(const std::string& name, std::vector<Charge>& charges, const BillingPeriod& base,
                    const std::string& file, uint32_t file_index);
 
@@ -104,6 +110,8 @@ class ChargeReader {
   const FocusOptions& o_;
   TimeParser parser_;
   const std::set<std::string>& telemetry_machines_;
+  const std::function<int(const std::string&)>& telemetry_gpus_;
+  std::map<std::string, int> gpu_counts_;  // GpuCount's answers
   Fleet* fleet_;
   SourceStats* stats_;
   std::map<std::string, std::vector<Charge>> by_machine_;
@@ -151,13 +159,28 @@ void ChargeReader::Row(const TableRow& r) {
     return;
   }
   const int64_t known = fleet_->Find(machine);
-  if ((known < 0 || fleet_->machines[known].gpu_count == 0) && o_.gpus_per_machine <= 0) {
+  if ((known < 0 || fleet_->machines[known].gpu_count == 0) && GpuCount(machine, r) <= 0) {
     r.Reject("no_gpu_count", "GPU machine '" + machine +
-                                 "' is in no inventory: give --inventory or --gpus-per-machine");
+                                 "' is in no inventory and its telemetry names no GPU: give "
+                                 "--inventory or --gpus-per-machine");
     return;
   }
   ch.owner = tag("owner"), ch.team = tag("team"), ch.project = tag("project");
   by_machine_[machine].push_back(std::move(ch));
+}
+
+int ChargeReader::GpuCount(const std::string& machine, const TableRow& r) {
+  if (o_.gpus_per_machine > 0) return o_.gpus_per_machine;
+  auto [it, fresh] = gpu_counts_.try_emplace(machine, 0);
+  if (!fresh) return it->second;
+  if (telemetry_gpus_ && telemetry_machines_.count(machine) > 0)
+    it->second = telemetry_gpus_(machine);
+  if (it->second > 0) {
+    r.Note("gpu_count_from_telemetry",
+           "machine '" + machine + "' billed for " + std::to_string(it->second) +
+               " GPUs: the highest GPU index its telemetry names, plus one");
+  }
+  return it->second;
 }
 
 void ChargeReader::Bill(const std::map<std::string, BillingPeriod>& defaults,
@@ -174,7 +197,12 @@ void ChargeReader::BillMachine(const std::string& name, std::vector<Charge>& cha
   std::stable_sort(charges.begin(), charges.end(), [](const Charge& a, const Charge& b) {
     return a.start != b.start ? a.start < b.start : a.end < b.end;
   });
-  if (fleet_->Find(name) < 0) fleet_->AddMachine(name).gpu_count = o_.gpus_per_machine;
+  if (fleet_->Find(name) < 0) {
+    auto count = gpu_counts_.find(name);
+    fleet_->AddMachine(name).gpu_count = o_.gpus_per_machine > 0
+                                             ? o_.gpus_per_machine
+                                             : (count != gpu_counts_.end() ? count->second : 0);
+  }
   Machine& m = fleet_->machines[fleet_->Find(name)];
   for (const Charge& ch : charges) {
     const double hourly_usd = ch.cost_usd / (static_cast<double>(ch.end - ch.start) / kMsPerHour);
@@ -214,14 +242,15 @@ std::map<std::string, BillingPeriod> TakeInventoryPrices(Fleet* fleet) {
 
 Result<void> ReadFocusBilling(std::string_view text, const std::string& file, uint32_t file_index,
                               const TimeZone& zone, const FocusOptions& o,
-                              const std::set<std::string>& telemetry_machines, Fleet* fleet,
-                              SourceStats* stats) {
+                              const std::set<std::string>& telemetry_machines,
+                              const std::function<int(const std::string&)>& telemetry_gpus,
+                              Fleet* fleet, SourceStats* stats) {
   const CsvTable table(text);
   auto columns = FindColumns(table, o, file);
   if (!columns) return std::unexpected(columns.error());
   const auto defaults = TakeInventoryPrices(fleet);
   ++stats->files;
-  ChargeReader reader(*columns, o, zone, telemetry_machines, fleet, stats);
+  ChargeReader reader(*columns, o, zone, telemetry_machines, telemetry_gpus, fleet, stats);
   ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) { reader.Row(r); });
   reader.Bill(defaults, file, file_index);
   return {};

@@ -2,6 +2,7 @@
 // machine is a billing period whose cost is spread evenly over its time and the machine's GPUs.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -29,13 +30,16 @@ struct FocusOptions {
 // Rows of one machine with the same charge period are added up. Quirks handled: a UTF-8 BOM,
 // literal NULL, "YYYY-MM-DD HH:MM:SS" times (read in "zone"), extra and x_ columns.
 // Rejected by reason with their first file:line: field_count, bad_time, bad_cost,
-// end_before_start, no_gpu_count (a GPU machine whose GPU count nobody gives),
+// end_before_start, no_gpu_count (a GPU machine whose GPU count nobody gives: not in the
+// inventory, no --gpus-per-machine, and "telemetry_gpus" — the highest GPU index its telemetry
+// names, plus one; called only for such machines — gives 0),
 // overlapping_charge (a charge period overlapping another of the machine's but not equal to it).
 // Fails (kParse) when the header lacks ChargePeriodStart, ChargePeriodEnd, the cost column or
 // the machine key column.
 Result<void> ReadFocusBilling(std::string_view text, const std::string& file, uint32_t file_index,
                               const TimeZone& zone, const FocusOptions& options,
-                              const std::set<std::string>& telemetry_machines, Fleet* fleet,
-                              SourceStats* stats);
+                              const std::set<std::string>& telemetry_machines,
+                              const std::function<int(const std::string&)>& telemetry_gpus,
+                              Fleet* fleet, SourceStats* stats);
 
 }  // namespace gpuledger

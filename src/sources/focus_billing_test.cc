@@ -13,7 +13,7 @@ TEST(FocusBilling, HeaderMustNameTheColumns) {
   Fleet fleet;
   SourceStats stats;
   auto r = ReadFocusBilling("ChargePeriodStart,ResourceId\n", "f.csv", 0, TimeZone::Utc(), {}, {},
-                            &fleet, &stats);
+                            {}, &fleet, &stats);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("EffectiveCost"), std::string::npos);
 }
@@ -27,7 +27,7 @@ TEST(FocusBilling, OverlapsAndUnknownGpuCountsAreRejected) {
       "2025-01-01 01:00:00,2025-01-01 03:00:00,g1,4\n"   // overlaps, not equal
       "2025-01-01 00:00:00,2025-01-01 01:00:00,g2,4\n"   // GPU machine, no GPU count
       "2025-01-01 02:00:00,2025-01-01 01:00:00,g1,4\n",  // ends before it starts
-      "f.csv", 0, TimeZone::Utc(), {}, {"g1", "g2"}, &fleet, &stats));
+      "f.csv", 0, TimeZone::Utc(), {}, {"g1", "g2"}, {}, &fleet, &stats));
   EXPECT_EQ(stats.rejected.entries().at("no_gpu_count").count, 3u);  // g1 has no count either
   FocusOptions o;
   o.gpus_per_machine = 4;
@@ -38,13 +38,34 @@ TEST(FocusBilling, OverlapsAndUnknownGpuCountsAreRejected) {
                        "2025-01-01 00:00:00,2025-01-01 02:00:00,g1,4\n"
                        "2025-01-01 01:00:00,2025-01-01 03:00:00,g1,4\n"
                        "2025-01-01 02:00:00,2025-01-01 01:00:00,g1,4\n",
-                       "f.csv", 0, TimeZone::Utc(), o, {"g1"}, &f2, &s2));
+                       "f.csv", 0, TimeZone::Utc(), o, {"g1"}, {}, &f2, &s2));
   EXPECT_EQ(s2.rejected.entries().at("overlapping_charge").count, 1u);
   EXPECT_EQ(s2.rejected.entries().at("overlapping_charge").Where(), "f.csv:3");
   EXPECT_EQ(s2.rejected.entries().at("end_before_start").count, 1u);
   ASSERT_EQ(f2.machines.size(), 1u);
   EXPECT_EQ(f2.machines[0].gpu_count, 4);
   EXPECT_DOUBLE_EQ(f2.machines[0].billing[0].hourly_usd, 2);
+}
+
+TEST(FocusBilling, GpuCountsComeFromTelemetryWhenNothingElseGivesThem) {
+  Fleet fleet;
+  SourceStats stats;
+  int asked = 0;
+  auto telemetry_gpus = [&](const std::string& machine) {
+    ++asked;
+    return machine == "g1" ? 8 : 0;  // g1's telemetry names GPU 7; g2's names none
+  };
+  ASSERT_TRUE(ReadFocusBilling(
+      "ChargePeriodStart,ChargePeriodEnd,ResourceId,EffectiveCost\n"
+      "2025-01-01 00:00:00,2025-01-01 02:00:00,g1,16\n"
+      "2025-01-01 02:00:00,2025-01-01 04:00:00,g1,16\n"
+      "2025-01-01 00:00:00,2025-01-01 01:00:00,g2,4\n",
+      "f.csv", 0, TimeZone::Utc(), {}, {"g1", "g2"}, telemetry_gpus, &fleet, &stats));
+  EXPECT_EQ(asked, 2);  // once per machine, not per row
+  ASSERT_EQ(fleet.machines.size(), 1u);
+  EXPECT_EQ(fleet.machines[0].gpu_count, 8);
+  EXPECT_EQ(stats.notes.entries().at("gpu_count_from_telemetry").Where(), "f.csv:2");
+  EXPECT_EQ(stats.rejected.entries().at("no_gpu_count").Where(), "f.csv:4");
 }
 
 AuditResult AuditWithBill(const std::string& cost_column) {

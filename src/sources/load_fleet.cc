@@ -34,6 +34,31 @@ Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<Tel
   return buckets.Sources();
 }
 
+// The highest GPU index a machine's telemetry names, plus one (0: none), by one pass over it.
+int GpusInTelemetry(const std::vector<TelemetrySource>& telemetry, const std::string& machine) {
+  struct Counter : GpuSampleTarget {
+    int gpus = 0;
+    SampleVerdict Add(int gpu, TimeMs, double, uint64_t) override { return Saw(gpu); }
+    SampleVerdict AddSpan(int gpu, TimeMs, TimeMs, DurationMs, DurationMs, uint64_t) override {
+      return Saw(gpu);
+    }
+    bool KnowsGpu(int) const override { return true; }
+    SampleVerdict Saw(int gpu) {
+      gpus = std::max(gpus, gpu + 1);
+      return SampleVerdict::kAccepted;
+    }
+  };
+  for (const TelemetrySource& src : telemetry) {
+    if (src.machine != machine) continue;
+    Counter counter;
+    SourceStats scratch;
+    std::atomic<uint64_t> bytes{0};
+    if (!src.feed(&counter, &scratch, &bytes)) return 0;
+    return counter.gpus;
+  }
+  return 0;
+}
+
 }  // namespace
 
 Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> price_per_gpu_hour,
@@ -84,7 +109,10 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
       if (!text) return std::unexpected(text.error());
       std::set<std::string> seen;
       for (const TelemetrySource& src : out.telemetry) seen.insert(src.machine);
-      auto ok = ReadFocusBilling(*text, paths.billing, file_index++, *zone, paths.focus, seen,
+      auto gpus = [&](const std::string& machine) {
+        return GpusInTelemetry(out.telemetry, machine);
+      };
+      auto ok = ReadFocusBilling(*text, paths.billing, file_index++, *zone, paths.focus, seen, gpus,
                                  &out.fleet, &out.inventory_stats);
       if (!ok) return std::unexpected(ok.error());
     }

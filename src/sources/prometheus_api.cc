@@ -43,8 +43,12 @@ TimeMs FloorTo(TimeMs t, DurationMs unit) {
   return t >= 0 ? t / unit * unit : -((-t + unit - 1) / unit) * unit;
 }
 
-// Per (machine, GPU): bucket end -> the number the roll-up query gave.
-using BucketNumbers = std::map<std::pair<std::string, int>, std::map<TimeMs, double>>;
+// Per (machine, GPU): bucket end -> the number the roll-up query gave, and where it was read.
+struct BucketNumber {
+  double value;
+  uint64_t order;
+};
+using BucketNumbers = std::map<std::pair<std::string, int>, std::map<TimeMs, BucketNumber>>;
 
 }  // namespace
 
@@ -97,10 +101,11 @@ Result<void> FetchPrometheusRollup(const PrometheusQuery& q, const RollupSpec& s
     auto body = GetJson(q, url, log);
     if (!body) return std::unexpected(body.error());
     const std::string label = fmt::format("prometheus-{}[{}]", what, FormatIsoUtc(first_end));
-    ReadPrometheusNumbers(*body, label, out->AddFile(label, kJsonLineShift), mapping, stats,
-                          [&](const std::string& machine, int gpu, TimeMs t, double v, uint64_t) {
-                            (*into)[{machine, gpu}][t + 1] = v;
-                          });
+    ReadPrometheusNumbers(
+        *body, label, out->AddFile(label, kJsonLineShift), mapping, stats,
+        [&](const std::string& machine, int gpu, TimeMs t, double v, uint64_t order) {
+          (*into)[{machine, gpu}][t + 1] = {v, order};
+        });
     return {};
   };
   for (TimeMs start = FloorTo(q.from, bucket); start < q.to; start += chunk) {
@@ -109,14 +114,14 @@ Result<void> FetchPrometheusRollup(const PrometheusQuery& q, const RollupSpec& s
     if (auto r = fetch(count_expr, "count", start + bucket, last_end, &counts); !r) return r;
     if (auto r = fetch(below_expr, "below", start + bucket, last_end, &below); !r) return r;
     for (const auto& [key, points] : counts) {
-      const std::map<TimeMs, double>& below_points = below[key];
+      const std::map<TimeMs, BucketNumber>& below_points = below[key];
       for (const auto& [end, count] : points) {
         auto b = below_points.find(end);
-        const double n_below = b == below_points.end() ? 0 : std::min(b->second, count);
+        const double n_below = b == below_points.end() ? 0 : std::min(b->second.value, count.value);
         const DurationMs below_ms = std::llround(n_below) * step;
-        const DurationMs monitored_ms = std::llround(count) * step;
+        const DurationMs monitored_ms = std::llround(count.value) * step;
         out->AddSpan(key.first, key.second, end - bucket, end, below_ms, monitored_ms - below_ms,
-                     0);
+                     count.order);
       }
     }
   }

@@ -45,6 +45,7 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
                                               std::atomic<uint64_t>*) -> Result<bool> {
       auto report = [&](Problems& p, std::string_view reason, const Held& h, std::string detail) {
         const uint32_t file = static_cast<uint32_t>(h.order >> 40);
+        if (file >= files.size()) return p.Add(reason, "(telemetry)", 0, h.order, detail);
         const uint64_t line = (h.order & ((uint64_t{1} << 40) - 1)) >> shifts[file];
         p.Add(reason, files[file], line, h.order, detail);
       };
