@@ -1,6 +1,8 @@
 #include "audit/machine_audit.h"
 
 #include <algorithm>
+#include <cmath>
+#include <set>
 
 namespace gpuledger {
 
@@ -14,20 +16,48 @@ MachineAudit::MachineAudit(const Machine& machine, std::vector<const Job*> jobs,
 
 GpuAccumulator* MachineAudit::Gpu(int gpu) {
   if (!KnowsGpu(gpu)) return nullptr;
-  if (static_cast<size_t>(gpu) >= gpus_.size()) gpus_.resize(gpu + 1);
-  if (!gpus_[gpu]) {
+  std::unique_ptr<GpuAccumulator>* slot = nullptr;
+  if (IsMigIndex(gpu)) {
+    slot = &migs_[gpu];
+  } else {
+    if (static_cast<size_t>(gpu) >= gpus_.size()) gpus_.resize(gpu + 1);
+    slot = &gpus_[gpu];
+  }
+  if (!*slot) {
     std::vector<Piece> pieces =
         BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from, options_.window_to);
     if (options_.breakdown) pieces = SplitAtDays(pieces);
-    gpus_[gpu] = std::make_unique<GpuAccumulator>(std::move(pieces), options_.max_gap_ms,
-                                                  options_.threshold_pct);
+    *slot = std::make_unique<GpuAccumulator>(std::move(pieces), options_.max_gap_ms,
+                                             options_.threshold_pct);
   }
-  return gpus_[gpu].get();
+  return slot->get();
 }
 
 bool MachineAudit::KnowsGpu(int gpu) const {
-  return gpu >= 0 && gpu <= kMaxGpuIndex &&
-         (machine_.billed_from_telemetry || gpu < machine_.gpu_count);
+  const int physical = PhysicalGpu(gpu);
+  return physical >= 0 && physical <= kMaxGpuIndex &&
+         (machine_.billed_from_telemetry || physical < machine_.gpu_count);
+}
+
+std::vector<std::pair<int, const GpuAccumulator*>> MachineAudit::Accumulators() const {
+  std::vector<std::pair<int, const GpuAccumulator*>> out;
+  for (size_t g = 0; g < gpus_.size(); ++g) {
+    if (gpus_[g]) out.emplace_back(static_cast<int>(g), gpus_[g].get());
+  }
+  for (const auto& [index, acc] : migs_) out.emplace_back(index, acc.get());
+  return out;
+}
+
+std::map<int, double> MachineAudit::PriceShares() const {
+  std::map<int, double> carved;  // physical GPU -> share taken by its MIG instances
+  for (const auto& [index, acc] : migs_)
+    carved[DecodeMigIndex(index).parent] += DecodeMigIndex(index).Share();
+  std::map<int, double> shares;
+  for (const auto& [index, acc] : Accumulators()) {
+    shares[index] =
+        IsMigIndex(index) ? DecodeMigIndex(index).Share() : std::max(0.0, 1.0 - carved[index]);
+  }
+  return shares;
 }
 
 SampleVerdict MachineAudit::Add(int gpu, TimeMs t, double util_pct, uint64_t /*order*/) {
@@ -48,12 +78,13 @@ void MachineAudit::FinishSamples() {
   for (auto& g : gpus_) {
     if (g) g->Finish();
   }
+  for (auto& [index, g] : migs_) g->Finish();
 }
 
 TimeMs MachineAudit::DataEnd() const {
   TimeMs end = kTimeMin;
-  for (const auto& g : gpus_) {
-    if (g && g->has_samples()) end = std::max(end, g->last_sample() + options_.max_gap_ms);
+  for (const auto& [index, g] : Accumulators()) {
+    if (g->has_samples()) end = std::max(end, g->last_sample() + options_.max_gap_ms);
   }
   return end;
 }
@@ -66,19 +97,21 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
   int gpus_billed = 0;
   if (machine_.billed_from_telemetry) {
     clip_from = kTimeMax;
-    for (const auto& g : gpus_) {
-      if (!g || !g->has_samples()) continue;
+    std::set<int> physical;  // a GPU carved into MIG instances counts once
+    for (const auto& [index, g] : Accumulators()) {
+      if (!g->has_samples()) continue;
       clip_from = std::min(clip_from, g->first_sample());
-      ++gpus_billed;
+      physical.insert(PhysicalGpu(index));
     }
+    gpus_billed = static_cast<int>(physical.size());
     clip_to = std::min(open_end, DataEnd());
   }
   out.gpu_count = machine_.billed_from_telemetry ? gpus_billed : machine_.gpu_count;
 
   // Never used: some valid sample stands for billed time, none at or above threshold, no job.
   DurationMs monitored = 0, active = 0;
-  for (const auto& g : gpus_) {
-    if (!g) continue;
+  const auto accumulators = Accumulators();
+  for (const auto& [index, g] : accumulators) {
     out.samples += g->samples();
     for (const Piece& p : g->pieces()) monitored += p.below_ms + p.above_ms, active += p.above_ms;
   }
@@ -86,15 +119,17 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
 
   int32_t last_period = -1;
   Breakdown breakdown;
-  for (const auto& g : gpus_) {
-    if (!g) continue;
+  const std::map<int, double> shares = PriceShares();
+  for (const auto& [index, g] : accumulators) {
+    const double share = shares.at(index);
     for (const Piece& p : g->pieces()) {
       const TimeMs from = std::max(p.start, clip_from), to = std::min(p.end, clip_to);
       if (from >= to) continue;
       out.billed_from = std::min(out.billed_from, from);
       out.billed_to = std::max(out.billed_to, to);
       last_period = std::max(last_period, p.period);
-      AddPiece(p, to - from, out.never_used, &out, options_.breakdown ? &breakdown : nullptr);
+      AddPiece(p, to - from, share, out.never_used, &out,
+               options_.breakdown ? &breakdown : nullptr);
     }
   }
   for (auto& [day, d] : breakdown.days) out.days.push_back(d);
@@ -107,13 +142,18 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
   return out;
 }
 
-void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, bool never_used,
+void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, bool never_used,
                             MachineResult* out, Breakdown* breakdown) const {
   const BillingPeriod& period = machine_.billing[p.period];
   const double usd_per_ms = machine_.billed_from_telemetry
                                 ? machine_.price_per_gpu_hour / kMsPerHour
                                 : period.hourly_usd / machine_.gpu_count / kMsPerHour;
-  auto spend = [&](DurationMs ms) { return Spend{static_cast<double>(ms) * usd_per_ms, ms}; };
+  // A MIG instance costs and counts its share of a GPU; a GPU carved into instances, the rest.
+  auto spend = [&](DurationMs ms) {
+    return share == 1.0 ? Spend{static_cast<double>(ms) * usd_per_ms, ms}
+                        : Spend{static_cast<double>(ms) * usd_per_ms * share,
+                                std::llround(static_cast<double>(ms) * share)};
+  };
   Totals& t = out->totals;
   DayResult* day = nullptr;
   if (breakdown != nullptr) {

@@ -9,6 +9,7 @@
 #include "audit/audit_result.h"
 #include "audit/gpu_accumulator.h"
 #include "model/fleet.h"
+#include "model/mig.h"
 #include "sources/sample_sink.h"
 
 namespace gpuledger {
@@ -49,13 +50,19 @@ class MachineAudit : public GpuSampleTarget {
   };
 
   GpuAccumulator* Gpu(int gpu);
-  void AddPiece(const Piece& piece, DurationMs length_ms, bool never_used, MachineResult* out,
-                Breakdown* breakdown) const;
+  // Every GPU's accumulator (physical GPUs by index, then MIG instances), with its index.
+  std::vector<std::pair<int, const GpuAccumulator*>> Accumulators() const;
+  // The share of a GPU's price each accumulator bears: a MIG instance its profile's, a physical
+  // GPU what its instances leave (1 without MIG).
+  std::map<int, double> PriceShares() const;
+  void AddPiece(const Piece& piece, DurationMs length_ms, double share, bool never_used,
+                MachineResult* out, Breakdown* breakdown) const;
 
   const Machine& machine_;
   std::vector<const Job*> jobs_;
   const AuditOptions& options_;
-  std::vector<std::unique_ptr<GpuAccumulator>> gpus_;  // by GPU index; null: never seen
+  std::vector<std::unique_ptr<GpuAccumulator>> gpus_;    // by GPU index; null: never seen
+  std::map<int, std::unique_ptr<GpuAccumulator>> migs_;  // MIG instances (model/mig.h)
 };
 
 }  // namespace gpuledger

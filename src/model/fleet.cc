@@ -4,10 +4,13 @@
 #include <array>
 #include <cctype>
 
+#include "model/mig.h"
+
 namespace gpuledger {
 
 bool Job::CoversGpu(int gpu) const {
-  return gpus.empty() || std::find(gpus.begin(), gpus.end(), gpu) != gpus.end();
+  const int physical = PhysicalGpu(gpu);  // a job on a GPU covers its MIG instances
+  return gpus.empty() || std::find(gpus.begin(), gpus.end(), physical) != gpus.end();
 }
 
 int64_t Fleet::Find(const std::string& name) const {

@@ -8,6 +8,7 @@
 #include "core/csv_table.h"
 #include "core/line_reader.h"
 #include "core/time_parser.h"
+#include "model/mig.h"
 #include "sources/nvidia_smi_csv.h"
 #include "sources/prom_text.h"
 #include "sources/table_rows.h"
@@ -46,6 +47,11 @@ bool MachineAndGpu(const SeriesMapping& m, LabelFn&& label, const std::string& f
   if (machine->empty()) *machine = fallback;
   if (machine->empty()) return *reason = "no_machine_label", false;
   if (!GpuOf(m, label, gpu)) return *reason = "no_gpu_label", false;
+  if (const std::string id = label("GPU_I_ID"); !id.empty()) {  // a MIG instance
+    auto mig = ParseMigInstance(*gpu, id, label("GPU_I_PROFILE"), label("modelName"));
+    if (!mig) return *reason = "bad_mig_instance", false;
+    *gpu = MigIndex(*mig);
+  }
   return true;
 }
 
