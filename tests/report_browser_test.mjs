@@ -109,7 +109,20 @@ try {
   check("no network requests", requests.length === 0, requests.join(" "));
 
   await page.screenshot({ path: screenshotPath, fullPage: true });
+  // Printed on A4 (about 718 px between the margins): every chart as its picture, nothing cut.
+  await page.setViewportSize({ width: 718, height: 1000 });
   await page.emulateMedia({ media: "print" });
+  const printed = await page.evaluate(() => ({
+    pictures: [...document.querySelectorAll(".print-image")].filter((i) =>
+      i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0).length,
+    spilled: [...document.querySelectorAll(".card")]
+      .filter((c) => c.getBoundingClientRect().width > 0 && c.scrollWidth > c.clientWidth + 1)
+      .map((c) => c.querySelector("h2")?.textContent),
+  }));
+  check("every chart prints as a picture", printed.pictures === charts.length,
+        `${printed.pictures} of ${charts.length}`);
+  check("nothing spills out of its card on paper", printed.spilled.length === 0,
+        printed.spilled.join(", "));
   await page.pdf({ path: pdfPath, format: "A4", printBackground: true });
   check("printed", readFileSync(pdfPath).length > 10000);
 } finally {
