@@ -69,6 +69,7 @@ try {
   const expected = (key) => {
     if (key.startsWith("category.")) return audit.categories[key.slice(9)];
     if (key.startsWith("machine_cost.")) return machineCost[key.slice(13)];
+    if (key.startsWith("team.")) return audit.teams[key.slice(5)];
     if (key === "unattributed_usd") return audit.lenses.unattributed_usd;
     return audit[key];
   };

@@ -65,6 +65,16 @@ void Owners(Out out, const Report& r, int top) {
   LeftOut(out, shown, r.owners.size());
 }
 
+void Teams(Out out, const Report& r) {
+  if (r.teams.empty()) return;
+  const double total = r.audit->totals.Total().usd;
+  fmt::format_to(out, "\n## Spend by team\n\n| team | USD | share |\n|---|---:|---:|\n");
+  for (const auto& [team, spend] : r.teams) {
+    fmt::format_to(out, "| {} | {} | {} |\n", Cell(team.empty() ? "(none)" : team),
+                   FormatUsd(spend.usd), Percent(total > 0 ? spend.usd / total : 0));
+  }
+}
+
 void Machines(Out out, std::string_view title, const std::vector<const MachineResult*>& list,
               int top) {
   fmt::format_to(out, "\n## {} ({})\n\n", title, list.size());
@@ -135,6 +145,7 @@ std::string ReportToMarkdown(const Report& r, int top) {
   for (const std::string& line : r.headline) fmt::format_to(out, "- {}\n", line);
   Practices(out, r);
   Owners(out, r, top);
+  Teams(out, r);
   Machines(out, "Most wasteful machines", r.top_waste, top);
   Machines(out, "Never-used machines", r.never_used, top);
   FailedJobs(out, r, top);
