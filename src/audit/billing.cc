@@ -28,18 +28,18 @@ std::vector<std::pair<TimeMs, TimeMs>> ContiguousBilledTime(const std::vector<Bi
   return runs;
 }
 
-Spend BilledSpend(const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to, int gpus) {
+Spend BilledSpend(const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to, double gpus) {
   Spend s;
   for (const BilledSpan& b : spans) {
     const DurationMs ms = std::min(b.to, to) - std::max(b.from, from);
     if (ms <= 0) continue;
-    s.gpu_ms += ms * gpus;
+    s.gpu_ms += std::llround(static_cast<double>(ms) * gpus);
     s.usd += static_cast<double>(ms) * gpus * b.usd_per_gpu_ms;
   }
   return s;
 }
 
-std::optional<TimeMs> WhenSpent(const std::vector<BilledSpan>& spans, TimeMs from, int gpus,
+std::optional<TimeMs> WhenSpent(const std::vector<BilledSpan>& spans, TimeMs from, double gpus,
                                 double usd) {
   if (usd <= 0) return from;
   double spent = 0;

@@ -23,11 +23,12 @@ std::vector<BilledSpan> BilledSpans(const Machine& machine, TimeMs from, TimeMs 
 // not interrupt billed time).
 std::vector<std::pair<TimeMs, TimeMs>> ContiguousBilledTime(const std::vector<BilledSpan>& spans);
 
-// What "gpus" GPUs cost over [from, to) of the billed spans.
-Spend BilledSpend(const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to, int gpus);
+// What "gpus" GPUs cost over [from, to) of the billed spans. "gpus" counts GPU-equivalents: a
+// MIG instance counts its share of a GPU (model/mig.h).
+Spend BilledSpend(const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to, double gpus);
 
 // The instant at which "gpus" GPUs, billed from "from" on, have cost "usd"; nullopt if never.
-std::optional<TimeMs> WhenSpent(const std::vector<BilledSpan>& spans, TimeMs from, int gpus,
+std::optional<TimeMs> WhenSpent(const std::vector<BilledSpan>& spans, TimeMs from, double gpus,
                                 double usd);
 
 // Where open-ended billing and running jobs stop: the window's end when it has one, else the

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "audit_harness.h"
+#include "policy/backtest.h"
 #include "sources/exported_telemetry.h"
 
 namespace gpuledger::testing {
@@ -74,6 +75,39 @@ TEST(Mig, AFullyCarvedGpuCostsOnlyThroughItsInstancesAndJobsCoverThem) {
   EXPECT_NEAR(Usd(r, Category::kUnmonitored), 0, 1e-9);
   EXPECT_NEAR(r.totals.Total().usd, 60, 1e-9);
   EXPECT_NEAR(r.totals.Total().GpuHours(), 1, 1e-6);  // GPU-hours count slices, not instances
+}
+
+TEST(Mig, TheBacktestJudgesInstancesAndPricesThemBySlices) {
+  Fleet fleet;
+  AddMachine(&fleet, "m", 1, 0, 60);
+  AddJob(&fleet, "m", 0, 60, "completed", {0});
+  // The 3g instance works for 20 minutes, then idles; the 4g instance idles throughout.
+  std::string text;
+  for (int minute = 0; minute < 60; minute += 5) {
+    for (const auto& [id, profile] : {std::pair{"1", "3g.40gb"}, std::pair{"2", "4g.40gb"}}) {
+      const bool busy = std::string(id) == "1" && minute < 20;
+      text += std::string("DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",GPU_I_ID=\"") + id +
+              "\",GPU_I_PROFILE=\"" + profile + "\",Hostname=\"m\"} " + (busy ? "90" : "0") + " " +
+              std::to_string(Min(minute)) + "\n";
+    }
+  }
+  SourceStats stats;
+  TelemetryBuckets buckets;
+  ReadDcgmScrape(text, "m.prom", buckets.AddFile("m.prom"), "m", SeriesMapping{}, TimeZone::Utc(),
+                 &buckets, &stats);
+  const std::vector<TelemetrySource> telemetry = buckets.Sources();
+  BacktestOptions options;
+  options.threads = 1;
+  auto r = RunBacktest(AuditInputs{&fleet, &telemetry, {}, {}, {}}, options);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->telemetry.RowsRejected(), 0u);
+  ASSERT_EQ(r->decisions.size(), 1u);
+  const KillDecision& d = r->decisions[0];
+  EXPECT_EQ(d.rule, KillRule::kIdle);
+  EXPECT_EQ(d.at, Min(50));  // idle from minute 20, idle_after 30m
+  EXPECT_EQ(d.gpus, std::vector<int>{0});
+  EXPECT_NEAR(d.saved.usd, 10, 1e-9);  // 3/7 + 4/7 of the GPU for 10 minutes
+  EXPECT_TRUE(d.false_kill);
 }
 
 TEST(Mig, MalformedInstancesAreRejectedAndEmptyIdsArePlainGpus) {

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <tuple>
 
 #include "audit/billing.h"
 #include "audit/ingest.h"
 #include "core/parallel.h"
+#include "model/mig.h"
 #include "policy/state_recorder.h"
 
 namespace gpuledger {
@@ -53,9 +55,10 @@ std::string Explain(const KillDue& due, const std::vector<int>& gpus, const Poli
 }
 
 // The earliest rule that fires for a job over its billed window [from, to), if any.
+// "gpus" counts GPU-equivalents (MIG instances by their share), for the budget rule.
 std::optional<KillDue> FirstKill(const Job& job, const std::vector<const GpuStateLog*>& logs,
-                                 const std::vector<BilledSpan>& spans, TimeMs from, TimeMs to,
-                                 const Policy& p) {
+                                 double gpus, const std::vector<BilledSpan>& spans, TimeMs from,
+                                 TimeMs to, const Policy& p) {
   std::optional<KillDue> kill;
   IdleRules idle(p.setup_grace_ms, p.idle_after_ms);
   // Unbilled time is outside the job's window: it ends a stretch.
@@ -68,7 +71,7 @@ std::optional<KillDue> FirstKill(const Job& job, const std::vector<const GpuStat
     if (!kill || at < kill->at) kill = KillDue{rule, at, at, std::nullopt};
   };
   if (p.budget_usd) {
-    if (auto at = WhenSpent(spans, from, static_cast<int>(logs.size()), *p.budget_usd)) {
+    if (auto at = WhenSpent(spans, from, gpus, *p.budget_usd)) {
       consider(KillRule::kBudget, *at);
     }
   }
@@ -78,14 +81,40 @@ std::optional<KillDue> FirstKill(const Job& job, const std::vector<const GpuStat
   return kill;
 }
 
+// A GPU the backtest judges, and the share of a GPU's price it bears.
+struct JudgedGpu {
+  int index;
+  double share;
+};
+
+// The GPUs to judge: the physical GPUs (only those seen when billed from telemetry), except one
+// carved into MIG instances, which its instances stand for (model/mig.h); and those instances.
+std::vector<JudgedGpu> JudgedGpus(const MachineTask& t, const GpuStateRecorder& rec) {
+  std::map<int, double> carved;
+  for (int g : rec.MigGpus()) carved[PhysicalGpu(g)] += DecodeMigIndex(g).Share();
+  std::vector<JudgedGpu> out;
+  for (int g = 0; g < rec.gpus(); ++g) {
+    if (t.machine->billed_from_telemetry && !rec.Seen(g)) continue;
+    const double share = 1.0 - (carved.contains(g) ? carved[g] : 0.0);
+    if (share > 1e-9) out.push_back({g, share});
+  }
+  for (int g : rec.MigGpus()) out.push_back({g, DecodeMigIndex(g).Share()});
+  return out;
+}
+
+double Shares(const std::vector<JudgedGpu>& gpus) {
+  double sum = 0;
+  for (const JudgedGpu& g : gpus) sum += g.share;
+  return sum;
+}
+
 // The machine's stretches with no job running and every GPU idle, each long enough to release.
 void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
                   const std::vector<BilledSpan>& spans, TimeMs clip_to, const Policy& p,
                   std::vector<MachineRelease>* out) {
+  const std::vector<JudgedGpu> judged = JudgedGpus(t, rec);
   std::vector<const GpuStateLog*> logs;
-  for (int g = 0; g < rec.gpus(); ++g) {
-    if (!t.machine->billed_from_telemetry || rec.Seen(g)) logs.push_back(&rec.Log(g));
-  }
+  for (const JudgedGpu& g : judged) logs.push_back(&rec.Log(g.index));
   auto running = [&](TimeMs a, TimeMs b) {  // some job runs somewhere in [a, b)
     return std::any_of(t.jobs.begin(), t.jobs.end(),
                        [&](const Job* j) { return j->start < b && std::min(j->end, clip_to) > a; });
@@ -97,8 +126,8 @@ void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
     auto close = [&](TimeMs end) {
       if (stretch && end - *stretch > p.release_after_ms) {
         const TimeMs at = *stretch + p.release_after_ms;
-        out->push_back({t.machine->name, *stretch, at, end,
-                        BilledSpend(spans, at, end, static_cast<int>(logs.size()))});
+        out->push_back(
+            {t.machine->name, *stretch, at, end, BilledSpend(spans, at, end, Shares(judged))});
       }
       stretch.reset();
     };
@@ -132,20 +161,25 @@ void Evaluate(const MachineTask& t, TimeMs open_end, const BacktestOptions& o,
   if (spans.empty()) return;
   const TimeMs billed_from = spans.front().from, billed_to = spans.back().to;
   const Policy& p = o.policy;
+  const std::vector<JudgedGpu> judged = JudgedGpus(t, rec);
   for (const Job* job : t.jobs) {
     const TimeMs from = std::max(job->start, billed_from);
     const TimeMs to = std::min(job->end == kTimeMax ? clip_to : job->end, billed_to);
     if (from >= to) continue;
     ++out->jobs;
-    std::vector<int> gpus;
+    std::vector<JudgedGpu> covered;
+    std::vector<int> gpus;  // physical GPU indices, for the report
     std::vector<const GpuStateLog*> logs;
-    for (int g = 0; g < rec.gpus(); ++g) {
-      if (!job->CoversGpu(g) || (t.machine->billed_from_telemetry && !rec.Seen(g))) continue;
-      gpus.push_back(g);
-      logs.push_back(&rec.Log(g));
+    for (const JudgedGpu& g : judged) {
+      if (!job->CoversGpu(g.index)) continue;
+      covered.push_back(g);
+      logs.push_back(&rec.Log(g.index));
+      if (gpus.empty() || gpus.back() != PhysicalGpu(g.index)) gpus.push_back(PhysicalGpu(g.index));
     }
-    if (gpus.empty()) continue;
-    auto due = FirstKill(*job, logs, spans, from, to, p);
+    if (covered.empty()) continue;
+    std::sort(gpus.begin(), gpus.end());
+    gpus.erase(std::unique(gpus.begin(), gpus.end()), gpus.end());
+    auto due = FirstKill(*job, logs, Shares(covered), spans, from, to, p);
     if (!due) continue;
     KillDecision d;
     d.job_id = job->id, d.machine = job->machine, d.owner = job->owner, d.status = job->status;
@@ -155,7 +189,7 @@ void Evaluate(const MachineTask& t, TimeMs open_end, const BacktestOptions& o,
     d.job_end = to;
     d.gpus = gpus;
     d.false_kill = IsCompletedStatus(job->status);
-    d.saved = BilledSpend(spans, due->at, to, static_cast<int>(gpus.size()));
+    d.saved = BilledSpend(spans, due->at, to, Shares(covered));
     d.explanation = Explain(*due, gpus, p);
     (IsExempt(p, job->id, job->owner, {}) ? out->exempted : out->decisions).push_back(std::move(d));
   }

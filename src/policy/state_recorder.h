@@ -1,6 +1,7 @@
 // Records one machine's GPU states from its telemetry, for the backtest.
 #pragma once
 
+#include <map>
 #include <vector>
 
 #include "audit/sample_stream.h"
@@ -22,9 +23,10 @@ class GpuStateRecorder : public GpuSampleTarget {
   // Flushes every GPU's last sample. Call once, after the last Add.
   void Finish();
 
-  int gpus() const { return static_cast<int>(logs_.size()); }
+  int gpus() const { return static_cast<int>(logs_.size()); }  // physical GPU indices
+  std::vector<int> MigGpus() const;  // MIG instances seen (model/mig.h), by index
   bool Seen(int gpu) const;
-  const GpuStateLog& Log(int gpu) const { return logs_[gpu]; }
+  const GpuStateLog& Log(int gpu) const;
   TimeMs FirstSample() const;  // kTimeMax when none
   TimeMs DataEnd() const;      // last sample + max_gap; kTimeMin when none
 
@@ -34,6 +36,11 @@ class GpuStateRecorder : public GpuSampleTarget {
   double threshold_pct_;
   std::vector<SampleStream> streams_;
   std::vector<GpuStateLog> logs_;
+  struct Mig {
+    SampleStream stream;
+    GpuStateLog log;
+  };
+  std::map<int, Mig> migs_;
 };
 
 }  // namespace gpuledger
