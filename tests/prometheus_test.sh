@@ -51,6 +51,34 @@ else
   echo "FAIL: the audit through Prometheus differs from the CSV audit:"; head -40 "$tmp/diff"
 fi
 
+# The backtest and the report read the same server: the backtest's decisions and releases equal
+# those replayed from the CSV files, the report's figures equal the audit's.
+server=(--prometheus "http://127.0.0.1:$port" --prometheus-chunk 20m
+        --from 2025-03-01T00:00:00Z --to 2025-03-01T01:00:00Z
+        --inventory "$small/inventory.csv" --jobs "$small/jobs.csv" --format json)
+decisions() { sed -n '/"jobs": [0-9]/,/"input"/p' "$1"; }
+if "$bin" backtest "${server[@]}" >"$tmp/backtest.json" 2>"$tmp/backtest.err" &&
+   diff <(decisions "$small/expected-backtest.json") <(decisions "$tmp/backtest.json") >"$tmp/diff"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAIL: the backtest through Prometheus differs from the CSV backtest:"
+  cat "$tmp/backtest.err"; head -40 "$tmp/diff"
+fi
+totals() {  # the first of each headline figure, in a fixed order
+  for key in cost_total_usd cost_below_threshold_usd machines_total machines_never_used; do
+    grep -m1 "\"$key\"" "$1" | tr -d ' ,'
+  done
+}
+if "$bin" report "${server[@]}" >"$tmp/report.json" 2>"$tmp/report.err" &&
+   diff <(totals "$tmp/csv.json") <(totals "$tmp/report.json") >"$tmp/diff"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAIL: the report through Prometheus differs from the CSV audit:"
+  cat "$tmp/report.err"; head -20 "$tmp/diff"
+fi
+
 # Server-side roll-ups (the samples are a minute apart): each figure within a minute of GPU
 # time per bucket of the raw path's (docs/sources/prometheus-and-dcgm.md says why they differ).
 # With 10-minute buckets the jobs' edges fall on bucket edges: only a step's lookback can differ.
