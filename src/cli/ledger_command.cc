@@ -64,7 +64,7 @@ int PrintJobs(const std::vector<LedgerJob>& jobs, const std::string& format) {
       else
         w.Null();
       w.Key("killed_by").String(j.killed_by).Key("gpu_hours").Number(j.gpu_hours);
-      w.Key("cost_usd").Number(j.cost_usd, 4).Key("repo").String(j.repo);
+      w.Key("cost_usd").Number(j.cost_usd, kUsdDecimals).Key("repo").String(j.repo);
       w.Key("commit").String(j.commit).Key("dirty").Bool(j.dirty).Key("pr").String(j.pr);
       w.Key("output_tail").String(j.output_tail);
     });
@@ -117,7 +117,7 @@ int PrintOwners(const std::vector<OwnerTotals>& owners, const std::string& forma
     PrintJsonArray(owners, [](JsonWriter& w, const OwnerTotals& o) {
       w.Key("owner").String(o.owner).Key("jobs").Int(o.jobs).Key("failed").Int(o.failed);
       w.Key("killed").Int(o.killed).Key("gpu_hours").Number(o.gpu_hours);
-      w.Key("cost_usd").Number(o.cost_usd, 4);
+      w.Key("cost_usd").Number(o.cost_usd, kUsdDecimals);
     });
     return kExitOk;
   }

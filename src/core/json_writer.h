@@ -41,6 +41,11 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
+// Decimals of gpuledger's documented JSON outputs: money to a hundredth of a cent, GPU-hours to
+// the millisecond's order.
+inline constexpr int kUsdDecimals = 4;
+inline constexpr int kGpuHourDecimals = 6;
+
 // "s" as a JSON string literal, quotes included.
 std::string JsonQuote(std::string_view s);
 

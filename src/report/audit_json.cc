@@ -6,16 +6,13 @@
 namespace gpuledger {
 namespace {
 
-constexpr int kUsdDecimals = 4;
-constexpr int kHourDecimals = 6;
-
 void WriteCategories(JsonWriter& w, const Totals& t, bool hours) {
   w.BeginObject();
   for (Category c : kAllCategories) {
     const Spend& s = t.categories[static_cast<int>(c)];
     w.Key(CategoryId(c));
     if (hours)
-      w.Number(s.GpuHours(), kHourDecimals);
+      w.Number(s.GpuHours(), kGpuHourDecimals);
     else
       w.Number(s.usd, kUsdDecimals);
   }
@@ -44,7 +41,7 @@ void WriteMachine(JsonWriter& w, const MachineResult& m) {
   WriteTime(w, m.billed_from);
   w.Key("billed_to");
   WriteTime(w, m.billed_to);
-  w.Key("gpu_hours").Number(total.GpuHours(), kHourDecimals);
+  w.Key("gpu_hours").Number(total.GpuHours(), kGpuHourDecimals);
   w.Key("cost_usd").Number(total.usd, kUsdDecimals);
   w.Key("cost_below_threshold_usd").Number(m.totals.below_threshold.usd, kUsdDecimals);
   w.Key("waste_usd").Number(m.totals.Waste().usd, kUsdDecimals);
@@ -88,8 +85,8 @@ std::string AuditToJson(const AuditResult& r) {
   w.Key("cost_below_threshold_usd").Number(r.totals.below_threshold.usd, kUsdDecimals);
   w.Key("share_below_threshold")
       .Number(total.usd > 0 ? r.totals.below_threshold.usd / total.usd : 0);
-  w.Key("gpu_hours_total").Number(total.GpuHours(), kHourDecimals);
-  w.Key("gpu_hours_below_threshold").Number(r.totals.below_threshold.GpuHours(), kHourDecimals);
+  w.Key("gpu_hours_total").Number(total.GpuHours(), kGpuHourDecimals);
+  w.Key("gpu_hours_below_threshold").Number(r.totals.below_threshold.GpuHours(), kGpuHourDecimals);
   w.Key("categories");
   WriteCategories(w, r.totals, false);
   w.Key("category_gpu_hours");

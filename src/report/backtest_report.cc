@@ -11,8 +11,6 @@
 namespace gpuledger {
 namespace {
 
-constexpr int kUsd = 4, kHours = 6;
-
 std::string Gpus(const std::vector<int>& gpus) {
   std::string out;
   for (int g : gpus) out += (out.empty() ? "" : ";") + std::to_string(g);
@@ -58,8 +56,8 @@ void WriteDecision(JsonWriter& w, const KillDecision& d, const std::string* gran
   w.Key("gpus").BeginArray();
   for (int g : d.gpus) w.Int(g);
   w.EndArray();
-  w.Key("gpu_hours_saved").Number(d.saved.GpuHours(), kHours);
-  w.Key("usd_saved").Number(d.saved.usd, kUsd);
+  w.Key("gpu_hours_saved").Number(d.saved.GpuHours(), kGpuHourDecimals);
+  w.Key("usd_saved").Number(d.saved.usd, kUsdDecimals);
   w.Key("explanation").String(d.explanation);
   if (granted_by) w.Key("granted_by").String(*granted_by);
   w.EndObject();
@@ -70,11 +68,11 @@ void WriteTotals(JsonWriter& w, const BacktestResult& r) {
   w.Key("jobs").Int(r.jobs);
   w.Key("kills").Int(static_cast<int64_t>(r.decisions.size()));
   w.Key("false_kills").Int(r.FalseKills());
-  w.Key("gpu_hours_saved").Number(saved.GpuHours(), kHours);
-  w.Key("usd_saved").Number(saved.usd, kUsd);
+  w.Key("gpu_hours_saved").Number(saved.GpuHours(), kGpuHourDecimals);
+  w.Key("usd_saved").Number(saved.usd, kUsdDecimals);
   w.Key("machine_releases").Int(static_cast<int64_t>(r.releases.size()));
-  w.Key("machine_gpu_hours_saved").Number(released.GpuHours(), kHours);
-  w.Key("machine_usd_saved").Number(released.usd, kUsd);
+  w.Key("machine_gpu_hours_saved").Number(released.GpuHours(), kGpuHourDecimals);
+  w.Key("machine_usd_saved").Number(released.usd, kUsdDecimals);
 }
 
 }  // namespace
@@ -102,8 +100,8 @@ std::string BacktestToJson(const BacktestResult& r) {
     WriteTime(w, m.at);
     w.Key("idle_to");
     WriteTime(w, m.idle_to);
-    w.Key("gpu_hours_saved").Number(m.saved.GpuHours(), kHours);
-    w.Key("usd_saved").Number(m.saved.usd, kUsd);
+    w.Key("gpu_hours_saved").Number(m.saved.GpuHours(), kGpuHourDecimals);
+    w.Key("usd_saved").Number(m.saved.usd, kUsdDecimals);
     w.EndObject();
   }
   w.EndArray();

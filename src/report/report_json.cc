@@ -6,26 +6,24 @@
 namespace gpuledger {
 namespace {
 
-constexpr int kUsd = 4;    // decimals of money, as in gpuledger.audit/1
-constexpr int kHours = 6;  // decimals of GPU-hours
 constexpr int kShare = 6;  // decimals of shares (0-1)
 
 void WriteTotals(JsonWriter& w, const Report& r) {
   const AuditResult& a = *r.audit;
   const Spend total = a.totals.Total();
   w.Key("totals").BeginObject();
-  w.Key("cost_total_usd").Number(total.usd, kUsd);
-  w.Key("gpu_hours_total").Number(total.GpuHours(), kHours);
-  w.Key("cost_below_threshold_usd").Number(a.totals.below_threshold.usd, kUsd);
+  w.Key("cost_total_usd").Number(total.usd, kUsdDecimals);
+  w.Key("gpu_hours_total").Number(total.GpuHours(), kGpuHourDecimals);
+  w.Key("cost_below_threshold_usd").Number(a.totals.below_threshold.usd, kUsdDecimals);
   w.Key("share_below_threshold")
       .Number(total.usd > 0 ? a.totals.below_threshold.usd / total.usd : 0);
   w.Key("machines_total").Int(static_cast<int64_t>(a.machines.size()));
   w.Key("machines_never_used").Int(a.MachinesNeverUsed());
-  w.Key("unattributed_usd").Number(a.totals.unattributed.usd, kUsd);
-  w.Key("jobs_without_commit_usd").Number(a.totals.no_commit.usd, kUsd);
-  w.Key("waste_usd").Number(a.totals.Waste().usd, kUsd);
+  w.Key("unattributed_usd").Number(a.totals.unattributed.usd, kUsdDecimals);
+  w.Key("jobs_without_commit_usd").Number(a.totals.no_commit.usd, kUsdDecimals);
+  w.Key("waste_usd").Number(a.totals.Waste().usd, kUsdDecimals);
   w.Key("other_charges_usd").BeginObject();
-  for (const auto& [category, usd] : a.other_charges_usd) w.Key(category).Number(usd, kUsd);
+  for (const auto& [category, usd] : a.other_charges_usd) w.Key(category).Number(usd, kUsdDecimals);
   w.EndObject();
   w.EndObject();
 }
@@ -35,10 +33,10 @@ void WritePractices(JsonWriter& w, const Report& r) {
   for (const PracticeRow& p : r.practices) {
     w.BeginObject();
     w.Key("category").String(CategoryId(p.category));
-    w.Key("cost_usd").Number(p.spend.usd, kUsd);
-    w.Key("gpu_hours").Number(p.spend.GpuHours(), kHours);
+    w.Key("cost_usd").Number(p.spend.usd, kUsdDecimals);
+    w.Key("gpu_hours").Number(p.spend.GpuHours(), kGpuHourDecimals);
     w.Key("share").Number(p.share, kShare);
-    w.Key("per_budget_usd").Number(p.per_budget_usd, kUsd);
+    w.Key("per_budget_usd").Number(p.per_budget_usd, kUsdDecimals);
     w.Key("waste").Bool(IsWaste(p.category));
     w.Key("practice").String(p.practice);
     w.Key("gpuledger").String(p.offer);
@@ -47,8 +45,8 @@ void WritePractices(JsonWriter& w, const Report& r) {
       w.BeginObject();
       w.Key("what").String(p.saving->what);
       w.Key("actions").Int(p.saving->actions);
-      w.Key("saved_usd").Number(p.saving->usd, kUsd);
-      w.Key("saved_per_budget_usd").Number(p.saving->usd * r.Scale(), kUsd);
+      w.Key("saved_usd").Number(p.saving->usd, kUsdDecimals);
+      w.Key("saved_per_budget_usd").Number(p.saving->usd * r.Scale(), kUsdDecimals);
       w.EndObject();
     } else {
       w.Null();
@@ -65,7 +63,7 @@ void WriteWeeks(JsonWriter& w, const Report& r) {
     w.Key("week").String(FormatDay(week.first_day));
     w.Key("usd").BeginObject();
     for (Category c : kAllCategories)
-      w.Key(CategoryId(c)).Number(week.usd[static_cast<int>(c)], kUsd);
+      w.Key(CategoryId(c)).Number(week.usd[static_cast<int>(c)], kUsdDecimals);
     w.EndObject();
     w.EndObject();
   }
@@ -107,8 +105,8 @@ void WriteSpendList(JsonWriter& w, std::string_view key, std::string_view name,
   for (const auto& [who, spend] : list) {
     w.BeginObject();
     w.Key(name).String(who);
-    w.Key("cost_usd").Number(spend.usd, kUsd);
-    w.Key("gpu_hours").Number(spend.GpuHours(), kHours);
+    w.Key("cost_usd").Number(spend.usd, kUsdDecimals);
+    w.Key("gpu_hours").Number(spend.GpuHours(), kGpuHourDecimals);
     w.Key("share").Number(total > 0 ? spend.usd / total : 0, kShare);
     w.EndObject();
   }
@@ -130,8 +128,8 @@ void WriteMachineList(JsonWriter& w, std::string_view key,
     WriteTime(w, m->billed_from);
     w.Key("billed_to");
     WriteTime(w, m->billed_to);
-    w.Key("cost_usd").Number(m->totals.Total().usd, kUsd);
-    w.Key("waste_usd").Number(m->totals.Waste().usd, kUsd);
+    w.Key("cost_usd").Number(m->totals.Total().usd, kUsdDecimals);
+    w.Key("waste_usd").Number(m->totals.Waste().usd, kUsdDecimals);
     w.EndObject();
   }
   w.EndArray();
@@ -149,8 +147,8 @@ void WriteFailedJobs(JsonWriter& w, const Report& r) {
     WriteTime(w, f.job->start);
     w.Key("end");
     WriteTime(w, f.job->end);
-    w.Key("cost_usd").Number(f.spend.usd, kUsd);
-    w.Key("gpu_hours").Number(f.spend.GpuHours(), kHours);
+    w.Key("cost_usd").Number(f.spend.usd, kUsdDecimals);
+    w.Key("gpu_hours").Number(f.spend.GpuHours(), kGpuHourDecimals);
     w.EndObject();
   }
   w.EndArray();
@@ -169,14 +167,14 @@ void WriteBacktest(JsonWriter& w, const Report& r) {
     w.BeginObject();
     w.Key("rule").String(KillRuleId(row.rule));
     w.Key("kills").Int(row.kills);
-    w.Key("saved_usd").Number(row.saved_usd, kUsd);
+    w.Key("saved_usd").Number(row.saved_usd, kUsdDecimals);
     w.Key("false_kills").Int(row.false_kills);
-    w.Key("false_kill_usd").Number(row.false_kill_usd, kUsd);
+    w.Key("false_kill_usd").Number(row.false_kill_usd, kUsdDecimals);
     w.EndObject();
   }
   w.EndArray();
   w.Key("releases").Int(b.releases);
-  w.Key("releases_usd").Number(b.releases_usd, kUsd);
+  w.Key("releases_usd").Number(b.releases_usd, kUsdDecimals);
   w.Key("exempted").Int(b.exempted);
   w.EndObject();
 }
@@ -200,10 +198,10 @@ void WriteReviews(JsonWriter& w, const Report& r) {
     w.Key("class").String(ReviewClassId(c.review_class));
     w.Key("merged_prs").Int(c.merged_prs);
     w.Key("jobs").Int(c.spend.jobs);
-    w.Key("gpu_hours").Number(c.spend.gpu_hours, kHours);
+    w.Key("gpu_hours").Number(c.spend.gpu_hours, kGpuHourDecimals);
     w.Key("usd");
     if (s.have_prices)
-      w.Number(c.spend.usd, kUsd);
+      w.Number(c.spend.usd, kUsdDecimals);
     else
       w.Null();
     w.EndObject();
@@ -219,7 +217,7 @@ std::string ReportToJson(const Report& r, bool pretty) {
   JsonWriter w(pretty);
   w.BeginObject();
   w.Key("schema").String("gpuledger.report/1");
-  w.Key("budget_usd").Number(r.budget_usd, kUsd);
+  w.Key("budget_usd").Number(r.budget_usd, kUsdDecimals);
   w.Key("window").BeginObject();
   w.Key("from");
   WriteTime(w, a.window_from);

@@ -89,7 +89,7 @@ void WriteLongOpen(JsonWriter& w, const ReviewAudit& a) {
     w.Key("pr").String(a.prs[i].Ref()).Key("days_open").Number(a.facts[i].days_open, 2);
     w.Key("state").String(a.prs[i].merged() ? "merged" : a.prs[i].closed_at ? "closed" : "open");
     w.Key("jobs").Int(a.spend[i].jobs).Key("gpu_hours").Number(a.spend[i].gpu_hours);
-    w.Key("usd").Number(a.spend[i].usd, 4);
+    w.Key("usd").Number(a.spend[i].usd, kUsdDecimals);
     w.EndObject();
   }
   w.EndArray();
@@ -105,7 +105,7 @@ void WriteByRepo(JsonWriter& w, const ReviewAudit& a) {
     w.Key("substantive_reviews").Int(r.substantive_reviews);
     w.Key("bot_warnings_ignored").Int(r.warnings_ignored);
     w.Key("jobs").Int(r.spend.jobs).Key("gpu_hours").Number(r.spend.gpu_hours);
-    if (a.have_prices) w.Key("usd").Number(r.spend.usd, 4);
+    if (a.have_prices) w.Key("usd").Number(r.spend.usd, kUsdDecimals);
     w.EndObject();
   }
   w.EndArray();
@@ -121,7 +121,7 @@ void WriteJobJoin(JsonWriter& w, const ReviewAudit& a) {
   WriteByClass(w, [&](ReviewClass c) { w.Number(a.SpendByClass(c).gpu_hours); });
   if (a.have_prices) {
     w.Key("spend_by_class");
-    WriteByClass(w, [&](ReviewClass c) { w.Number(a.SpendByClass(c).usd, 4); });
+    WriteByClass(w, [&](ReviewClass c) { w.Number(a.SpendByClass(c).usd, kUsdDecimals); });
   }
 }
 
@@ -151,7 +151,7 @@ void WritePullRequest(JsonWriter& w, const ReviewAudit& a, size_t i) {
   WriteOptionalHours(w, f.to_merge);
   w.Key("days_open").Number(f.days_open, 2).Key("long_open").Bool(f.long_open);
   w.Key("jobs").Int(a.spend[i].jobs).Key("gpu_hours").Number(a.spend[i].gpu_hours);
-  w.Key("usd").Number(a.spend[i].usd, 4);
+  w.Key("usd").Number(a.spend[i].usd, kUsdDecimals);
   w.EndObject();
 }
 
