@@ -48,18 +48,6 @@ std::vector<std::pair<int, const GpuAccumulator*>> MachineAudit::Accumulators() 
   return out;
 }
 
-std::map<int, double> MachineAudit::PriceShares() const {
-  std::map<int, double> carved;  // physical GPU -> share taken by its MIG instances
-  for (const auto& [index, acc] : migs_)
-    carved[DecodeMigIndex(index).parent] += DecodeMigIndex(index).Share();
-  std::map<int, double> shares;
-  for (const auto& [index, acc] : Accumulators()) {
-    shares[index] =
-        IsMigIndex(index) ? DecodeMigIndex(index).Share() : std::max(0.0, 1.0 - carved[index]);
-  }
-  return shares;
-}
-
 SampleVerdict MachineAudit::Add(int gpu, TimeMs t, double util_pct, uint64_t /*order*/) {
   GpuAccumulator* acc = Gpu(gpu);
   if (acc == nullptr) return SampleVerdict::kUnknownGpu;
@@ -119,7 +107,9 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
 
   int32_t last_period = -1;
   Breakdown breakdown;
-  const std::map<int, double> shares = PriceShares();
+  std::vector<int> indices;
+  for (const auto& [index, g] : accumulators) indices.push_back(index);
+  const std::map<int, double> shares = PriceShares(indices);
   for (const auto& [index, g] : accumulators) {
     const double share = shares.at(index);
     for (const Piece& p : g->pieces()) {

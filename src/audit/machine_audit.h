@@ -52,9 +52,6 @@ class MachineAudit : public GpuSampleTarget {
   GpuAccumulator* Gpu(int gpu);
   // Every GPU's accumulator (physical GPUs by index, then MIG instances), with its index.
   std::vector<std::pair<int, const GpuAccumulator*>> Accumulators() const;
-  // The share of a GPU's price each accumulator bears: a MIG instance its profile's, a physical
-  // GPU what its instances leave (1 without MIG).
-  std::map<int, double> PriceShares() const;
   void AddPiece(const Piece& piece, DurationMs length_ms, double share, bool never_used,
                 MachineResult* out, Breakdown* breakdown) const;
 

@@ -1,8 +1,23 @@
 #include "model/mig.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace gpuledger {
+
+std::map<int, double> PriceShares(const std::vector<int>& gpus) {
+  std::map<int, double> carved;  // physical GPU -> the share its instances take
+  for (int g : gpus) {
+    if (IsMigIndex(g)) carved[DecodeMigIndex(g).parent] += DecodeMigIndex(g).Share();
+  }
+  std::map<int, double> shares;
+  for (int g : gpus) {
+    auto c = carved.find(g);
+    shares[g] = IsMigIndex(g) ? DecodeMigIndex(g).Share()
+                              : std::max(0.0, 1.0 - (c == carved.end() ? 0.0 : c->second));
+  }
+  return shares;
+}
 
 std::optional<MigInstance> ParseMigInstance(int parent, std::string_view instance,
                                             std::string_view profile, std::string_view model) {

@@ -5,8 +5,10 @@
 // carry it through every reader and sink unchanged.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace gpuledger {
 
@@ -34,6 +36,11 @@ inline MigInstance DecodeMigIndex(int gpu) {
 
 // The physical GPU a GPU index belongs to (itself when it is not a MIG instance).
 inline int PhysicalGpu(int gpu) { return IsMigIndex(gpu) ? DecodeMigIndex(gpu).parent : gpu; }
+
+// The share of a GPU's price each of "gpus" (physical indices and MIG instances of one machine)
+// bears: a MIG instance its profile's, a physical GPU what its instances among "gpus" leave (1
+// without MIG, never below 0).
+std::map<int, double> PriceShares(const std::vector<int>& gpus);
 
 // The instance of a series' labels: GPU_I_ID "instance", GPU_I_PROFILE "profile" (e.g.
 // "1g.10gb"), modelName "model". nullopt when the profile or id is malformed or out of range.

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <tuple>
 
@@ -90,15 +89,15 @@ struct JudgedGpu {
 // The GPUs to judge: the physical GPUs (only those seen when billed from telemetry), except one
 // carved into MIG instances, which its instances stand for (model/mig.h); and those instances.
 std::vector<JudgedGpu> JudgedGpus(const MachineTask& t, const GpuStateRecorder& rec) {
-  std::map<int, double> carved;
-  for (int g : rec.MigGpus()) carved[PhysicalGpu(g)] += DecodeMigIndex(g).Share();
-  std::vector<JudgedGpu> out;
+  std::vector<int> indices;
   for (int g = 0; g < rec.gpus(); ++g) {
-    if (t.machine->billed_from_telemetry && !rec.Seen(g)) continue;
-    const double share = 1.0 - (carved.contains(g) ? carved[g] : 0.0);
-    if (share > 1e-9) out.push_back({g, share});
+    if (!t.machine->billed_from_telemetry || rec.Seen(g)) indices.push_back(g);
   }
-  for (int g : rec.MigGpus()) out.push_back({g, DecodeMigIndex(g).Share()});
+  for (int g : rec.MigGpus()) indices.push_back(g);
+  std::vector<JudgedGpu> out;
+  for (const auto& [index, share] : PriceShares(indices)) {
+    if (share > 1e-9) out.push_back({index, share});
+  }
   return out;
 }
 
