@@ -15,11 +15,11 @@ struct AuditCommandFlags {
 };
 
 int RunAuditCommand(const AuditCommandFlags& flags) {
-  if (auto o = MakeAuditOptions(flags.audit, nullptr, 0); !o)
-    return ReportError("audit", o.error());
+  auto options = MakeAuditOptions(flags.audit, flags.fleet.threads);
+  if (!options) return ReportError("audit", options.error());
   auto in = LoadFleetFlags(flags.fleet, flags.audit.threshold_pct);
   if (!in) return ReportError("audit", in.error());
-  auto options = MakeAuditOptions(flags.audit, in->get(), flags.fleet.threads);
+  UseInputWindow(**in, &*options);
   const LoadedFleet& loaded = (*in)->loaded;
   AuditInputs inputs{&loaded.fleet, &loaded.telemetry, loaded.inventory_stats, loaded.jobs_stats,
                      loaded.telemetry_stats};

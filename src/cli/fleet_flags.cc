@@ -90,7 +90,7 @@ void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags) {
       ->capture_default_str();
 }
 
-Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, const FleetInput* in, int threads) {
+Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, int threads) {
   auto gap = ParseDuration(flags.max_gap);
   if (!gap || *gap <= 0) {
     return MakeError(ErrorCode::kUsage, "must be a positive duration like 5m", "--max-gap");
@@ -99,12 +99,13 @@ Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, const FleetInput*
   options.threshold_pct = flags.threshold_pct;
   options.max_gap_ms = *gap;
   options.threads = threads;
-  if (in != nullptr) {
-    options.window_from = in->from;
-    options.window_to = in->to;
-    options.price_per_gpu_hour = in->price_per_gpu_hour;
-  }
   return options;
+}
+
+void UseInputWindow(const FleetInput& in, AuditOptions* options) {
+  options->window_from = in.from;
+  options->window_to = in.to;
+  options->price_per_gpu_hour = in.price_per_gpu_hour;
 }
 
 namespace {

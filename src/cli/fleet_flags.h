@@ -52,7 +52,10 @@ struct AuditFlags {
 // Declares --threshold and --max-gap on "cmd".
 void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags);
 
-// The audit options the knobs and the loaded input ("in" may be null: the built-in demo) say.
-Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, const FleetInput* in, int threads);
+// The audit options the knobs say (usage errors name their flag); check them before loading.
+Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, int threads);
+
+// Sets the window and the flat price the loaded input names.
+void UseInputWindow(const FleetInput& in, AuditOptions* options);
 
 }  // namespace gpuledger::cli

@@ -110,11 +110,12 @@ int RunReportCommand(const ReportFlags& f) {
     return ReportError(kName,
                        Error{ErrorCode::kUsage, "give --demo or telemetry, not both", "--demo"});
   }
-  if (auto o = MakeAuditOptions(f.audit, nullptr, 0); !o) return ReportError(kName, o.error());
+  auto options = MakeAuditOptions(f.audit, f.fleet.threads);
+  if (!options) return ReportError(kName, options.error());
+  options->breakdown = true;
   auto in = LoadInput(f);
   if (!in) return ReportError(kName, in.error());
-  auto options = MakeAuditOptions(f.audit, (*in)->files.get(), f.fleet.threads);
-  options->breakdown = true;
+  if ((*in)->files) UseInputWindow(*(*in)->files, &*options);
   auto audit = RunAuditWithProgress((*in)->inputs, *options);
   if (!audit) return ReportError(kName, audit.error());
   auto backtest = MaybeBacktest(f, **in, *options);
