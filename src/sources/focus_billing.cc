@@ -111,7 +111,7 @@ class ChargeReader {
   TimeParser parser_;
   const std::set<std::string>& telemetry_machines_;
   const std::function<int(const std::string&)>& telemetry_gpus_;
-  std::map<std::string, int> gpu_counts_;  // GpuCount's answers
+  std::map<std::string, int> gpu_counts_;  // GpuCount's answers, by machine
   Fleet* fleet_;
   SourceStats* stats_;
   std::map<std::string, std::vector<Charge>> by_machine_;
@@ -170,9 +170,8 @@ void ChargeReader::Row(const TableRow& r) {
 }
 
 int ChargeReader::GpuCount(const std::string& machine, const TableRow& r) {
-  if (o_.gpus_per_machine > 0) return o_.gpus_per_machine;
-  auto [it, fresh] = gpu_counts_.try_emplace(machine, 0);
-  if (!fresh) return it->second;
+  auto [it, fresh] = gpu_counts_.try_emplace(machine, o_.gpus_per_machine);
+  if (!fresh || it->second > 0) return it->second;
   if (telemetry_gpus_ && telemetry_machines_.count(machine) > 0)
     it->second = telemetry_gpus_(machine);
   if (it->second > 0) {
@@ -197,12 +196,8 @@ void ChargeReader::BillMachine(const std::string& name, std::vector<Charge>& cha
   std::stable_sort(charges.begin(), charges.end(), [](const Charge& a, const Charge& b) {
     return a.start != b.start ? a.start < b.start : a.end < b.end;
   });
-  if (fleet_->Find(name) < 0) {
-    auto count = gpu_counts_.find(name);
-    fleet_->AddMachine(name).gpu_count = o_.gpus_per_machine > 0
-                                             ? o_.gpus_per_machine
-                                             : (count != gpu_counts_.end() ? count->second : 0);
-  }
+  // A machine the inventory lacks had its count found by GpuCount when its rows were read.
+  if (fleet_->Find(name) < 0) fleet_->AddMachine(name).gpu_count = gpu_counts_.at(name);
   Machine& m = fleet_->machines[fleet_->Find(name)];
   for (const Charge& ch : charges) {
     const double hourly_usd = ch.cost_usd / (static_cast<double>(ch.end - ch.start) / kMsPerHour);
