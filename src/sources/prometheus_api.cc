@@ -101,10 +101,18 @@ Result<void> FetchPrometheusRollup(const PrometheusQuery& q, const RollupSpec& s
     auto body = GetJson(q, url, log);
     if (!body) return std::unexpected(body.error());
     const std::string label = fmt::format("prometheus-{}[{}]", what, FormatIsoUtc(first_end));
+    // A series' points come together: look its GPU up once, not once a point. Two series of one
+    // GPU at one instant collapse to the last read, as samples do on the raw path.
+    std::map<TimeMs, BucketNumber>* series = nullptr;
+    std::pair<std::string, int> key;
     ReadPrometheusNumbers(
         *body, label, out->AddFile(label, kJsonLineShift), mapping, stats,
         [&](const std::string& machine, int gpu, TimeMs t, double v, uint64_t order) {
-          (*into)[{machine, gpu}][t + 1] = {v, order};
+          if (series == nullptr || gpu != key.second || machine != key.first) {
+            key = {machine, gpu};
+            series = &(*into)[key];
+          }
+          (*series)[t + 1] = {v, order};
         });
     return {};
   };
