@@ -43,11 +43,11 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
     const std::vector<int> shifts = line_shifts_;
     src.feed = [sorted, spans, files, shifts](SampleSink* sink, SourceStats* stats,
                                               std::atomic<uint64_t>*) -> Result<bool> {
-      auto report = [&](Problems& p, std::string_view reason, const Held& h, std::string detail) {
-        const uint32_t file = static_cast<uint32_t>(h.order >> 40);
-        if (file >= files.size()) return p.Add(reason, "(telemetry)", 0, h.order, detail);
-        const uint64_t line = (h.order & ((uint64_t{1} << 40) - 1)) >> shifts[file];
-        p.Add(reason, files[file], line, h.order, detail);
+      auto report = [&](Problems& p, std::string_view reason, uint64_t order, std::string detail) {
+        const uint32_t file = static_cast<uint32_t>(order >> 40);
+        if (file >= files.size()) return p.Add(reason, "(telemetry)", 0, order, detail);
+        const uint64_t line = (order & ((uint64_t{1} << 40) - 1)) >> shifts[file];
+        p.Add(reason, files[file], line, order, detail);
       };
       for (const Held& h : *sorted) {
         switch (sink->Add(h.gpu, h.t, h.util_pct, h.order)) {
@@ -56,15 +56,15 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
             break;
           case SampleVerdict::kDuplicate:
             ++stats->rows_accepted;
-            report(stats->notes, "duplicate_time", h,
+            report(stats->notes, "duplicate_time", h.order,
                    "GPU " + std::to_string(h.gpu) +
                        " already had a sample at this instant; the later row wins");
             break;
           case SampleVerdict::kUnknownGpu:
-            report(stats->rejected, "unknown_gpu", h, "GPU index " + std::to_string(h.gpu));
+            report(stats->rejected, "unknown_gpu", h.order, "GPU index " + std::to_string(h.gpu));
             break;
           case SampleVerdict::kUnknownMachine:
-            report(stats->rejected, "unknown_machine", h, "machine not in the inventory");
+            report(stats->rejected, "unknown_machine", h.order, "machine not in the inventory");
             break;
           case SampleVerdict::kOutOfOrder:
           case SampleVerdict::kNeedsSamples:
@@ -78,12 +78,10 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
                              "server-side roll-ups carry no samples; this needs the raw path "
                              "(drop --rollup)");
           case SampleVerdict::kUnknownGpu:
-            report(stats->rejected, "unknown_gpu", {h.from, h.order, 0, h.gpu},
-                   "GPU index " + std::to_string(h.gpu));
+            report(stats->rejected, "unknown_gpu", h.order, "GPU index " + std::to_string(h.gpu));
             break;
           case SampleVerdict::kUnknownMachine:
-            report(stats->rejected, "unknown_machine", {h.from, h.order, 0, h.gpu},
-                   "machine not in the inventory");
+            report(stats->rejected, "unknown_machine", h.order, "machine not in the inventory");
             break;
           default:
             ++stats->rows_accepted;
