@@ -23,11 +23,11 @@ prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
   >"$tmp/prometheus.log" 2>&1 &
 pid=$!
 
-audit() {  # audit [FLAG…]: the small fleet's hour through the server
-  "$bin" audit --prometheus "http://127.0.0.1:$port" --prometheus-chunk 20m \
-    --from 2025-03-01T00:00:00Z --to 2025-03-01T01:00:00Z \
-    --inventory "$small/inventory.csv" --jobs "$small/jobs.csv" --format json "$@"
-}
+# The small fleet's hour through the server, as `gpuledger COMMAND "${server[@]}" [FLAG…]`.
+server=(--prometheus "http://127.0.0.1:$port" --prometheus-chunk 20m
+        --from 2025-03-01T00:00:00Z --to 2025-03-01T01:00:00Z
+        --inventory "$small/inventory.csv" --jobs "$small/jobs.csv" --format json)
+audit() { "$bin" audit "${server[@]}" "$@"; }
 ok=""
 for _ in $(seq 150); do  # Prometheus loads its blocks, then answers
   if audit >"$tmp/prom.json" 2>"$tmp/prom.err"; then ok=1; break; fi
@@ -39,48 +39,32 @@ fi
 (cd "$small" && "$bin" audit --telemetry telemetry --inventory inventory.csv --jobs jobs.csv \
   --format json) >"$tmp/csv.json"
 
-figures() {  # the money and time figures, without the input section
-  sed -n '/"machines_total"/,/"input"/p' "$1"
-}
 passed=0
 failed=0
-if diff <(figures "$tmp/csv.json") <(figures "$tmp/prom.json") >"$tmp/diff"; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-  echo "FAIL: the audit through Prometheus differs from the CSV audit:"; head -40 "$tmp/diff"
-fi
-
-# The backtest and the report read the same server: the backtest's decisions and releases equal
-# those replayed from the CSV files, the report's figures equal the audit's.
-server=(--prometheus "http://127.0.0.1:$port" --prometheus-chunk 20m
-        --from 2025-03-01T00:00:00Z --to 2025-03-01T01:00:00Z
-        --inventory "$small/inventory.csv" --jobs "$small/jobs.csv" --format json)
-decisions() { sed -n '/"jobs": [0-9]/,/"input"/p' "$1"; }
-if "$bin" backtest "${server[@]}" >"$tmp/backtest.json" 2>"$tmp/backtest.err" &&
-   diff <(decisions "$small/expected-backtest.json") <(decisions "$tmp/backtest.json") >"$tmp/diff"; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-  echo "FAIL: the backtest through Prometheus differs from the CSV backtest:"
-  cat "$tmp/backtest.err"; head -40 "$tmp/diff"
-fi
+agree() {  # agree WHAT FILTER WANT GOT: FILTER's view of the two JSON files is the same
+  if diff <("$2" "$3") <("$2" "$4") >"$tmp/diff"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $1 through Prometheus differs from the CSV figures:"; head -40 "$tmp/diff"
+  fi
+}
+figures() { sed -n '/"machines_total"/,/"input"/p' "$1"; }  # all but the input section
+decisions() { sed -n '/"jobs": [0-9]/,/"input"/p' "$1"; }  # kills and releases
 totals() {  # the first of each headline figure, in a fixed order
   for key in cost_total_usd cost_below_threshold_usd machines_total machines_never_used; do
     grep -m1 "\"$key\"" "$1" | tr -d ' ,'
   done
 }
-if "$bin" report "${server[@]}" >"$tmp/report.json" 2>"$tmp/report.err" &&
-   diff <(totals "$tmp/csv.json") <(totals "$tmp/report.json") >"$tmp/diff"; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-  echo "FAIL: the report through Prometheus differs from the CSV audit:"
-  cat "$tmp/report.err"; head -20 "$tmp/diff"
-fi
+agree "the audit" figures "$tmp/csv.json" "$tmp/prom.json"
+# The backtest and the report read the same server.
+"$bin" backtest "${server[@]}" >"$tmp/backtest.json" 2>"$tmp/backtest.err" || cat "$tmp/backtest.err"
+agree "the backtest" decisions "$small/expected-backtest.json" "$tmp/backtest.json"
+"$bin" report "${server[@]}" >"$tmp/report.json" 2>"$tmp/report.err" || cat "$tmp/report.err"
+agree "the report" totals "$tmp/csv.json" "$tmp/report.json"
 
-# Server-side roll-ups (the samples are a minute apart): each figure within a minute of GPU
-# time per bucket of the raw path's (docs/sources/prometheus-and-dcgm.md says why they differ).
+# Server-side roll-ups (the samples are a minute apart): each category within the given
+# GPU-hours of the raw path's (docs/sources/prometheus-and-dcgm.md says why they differ).
 # With 10-minute buckets the jobs' edges fall on bucket edges: only a step's lookback can differ.
 # With 1-hour buckets time inside a bucket is spread evenly, so it moves across job edges.
 for case in 10m:0.05 1h:0.3; do
