@@ -22,7 +22,7 @@ class TelemetryBuckets {
   // One valid sample (util in [0, 100]) of "machine"; order = InputOrder(file, line).
   void Add(const std::string& machine, int gpu, TimeMs t, double util_pct, uint64_t order);
 
-  // One roll-up span of "machine" (SampleSink::AddSpan). Spans are held 40 bytes each.
+  // One roll-up span of "machine" (SampleSink::AddSpan). Spans are held 48 bytes each.
   void AddSpan(const std::string& machine, int gpu, TimeMs from, TimeMs to, DurationMs below_ms,
                DurationMs above_ms, uint64_t order);
 
