@@ -114,4 +114,16 @@ inline std::vector<RefSample> Sorted(std::vector<RefSample> v) {
   return out;
 }
 
+// Where sample i of a sorted GPU stops standing (DESIGN.md, "Samples"), in seconds: the next
+// sample or i + gap, and for the last sample min(gap, the lower median of all its intervals).
+// Written naively on purpose: the engine computes the same with a streaming histogram.
+inline int64_t StandsUntil(const std::vector<RefSample>& v, size_t i, int64_t gap_s) {
+  if (i + 1 < v.size()) return std::min(v[i + 1].s, v[i].s + gap_s);
+  std::vector<int64_t> intervals;
+  for (size_t k = 1; k < v.size(); ++k) intervals.push_back(v[k].s - v[k - 1].s);
+  if (intervals.empty()) return v[i].s + gap_s;
+  std::sort(intervals.begin(), intervals.end());
+  return v[i].s + std::min(gap_s, intervals[(intervals.size() - 1) / 2]);
+}
+
 }  // namespace gpuledger::testing

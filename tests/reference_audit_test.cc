@@ -30,7 +30,10 @@ std::map<std::string, RefMachine> Reference(const RefFleet& r) {
   int64_t open_end = -100000;
   for (auto& [name, gpus] : r.samples)
     for (auto& g : gpus)
-      for (auto& x : g) open_end = std::max(open_end, x.s + gap_s);
+      if (!g.empty()) {
+        const auto sorted = Sorted(g);
+        open_end = std::max(open_end, StandsUntil(sorted, sorted.size() - 1, gap_s));
+      }
   for (auto& m : r.fleet.machines)
     for (auto& b : m.billing) {
       if (b.start != kTimeMin) open_end = std::max(open_end, (b.start - kT0) / 1000);
@@ -59,7 +62,7 @@ std::map<std::string, RefMachine> Reference(const RefFleet& r) {
         if (g.empty()) continue;
         ++gpu_count;
         bill_lo = std::min(bill_lo, g.front().s);
-        bill_hi = std::max(bill_hi, g.back().s + gap_s);
+        bill_hi = std::max(bill_hi, StandsUntil(g, g.size() - 1, gap_s));
       }
       bill_hi = std::min(bill_hi, open_end);
     }
@@ -83,8 +86,7 @@ std::map<std::string, RefMachine> Reference(const RefFleet& r) {
         const RefSample* standing = nullptr;
         for (size_t i = 0; i < gpus[g].size(); ++i) {
           const auto& x = gpus[g][i];
-          const int64_t until =
-              std::min(i + 1 < gpus[g].size() ? gpus[g][i + 1].s : INT64_MAX, x.s + gap_s);
+          const int64_t until = StandsUntil(gpus[g], i, gap_s);
           if (x.s <= s && s < until) standing = &x;
         }
         const Job* live = nullptr;

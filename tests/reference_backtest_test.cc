@@ -38,7 +38,7 @@ struct MachineSeconds {
   int GpuState(int g, int64_t s, double threshold) const {
     const auto& v = sorted[g];
     for (size_t i = 0; i < v.size(); ++i) {
-      const int64_t until = std::min(i + 1 < v.size() ? v[i + 1].s : INT64_MAX, v[i].s + gap_s);
+      const int64_t until = StandsUntil(v, i, gap_s);
       if (v[i].s <= s && s < until) return v[i].util < threshold ? 0 : 1;
     }
     return -1;
@@ -71,7 +71,10 @@ void ReferenceBacktest(const RefFleet& r, const Policy& p, std::vector<RefKill>*
   int64_t data_end = INT64_MIN / 4;
   for (auto& [name, gpus] : r.samples)
     for (auto& g : gpus)
-      for (auto& x : g) data_end = std::max(data_end, x.s + gap_s);
+      if (!g.empty()) {
+        const auto sorted = Sorted(g);
+        data_end = std::max(data_end, StandsUntil(sorted, sorted.size() - 1, gap_s));
+      }
   int64_t open_end = data_end;  // the latest instant any input speaks of, unless --to
   for (const Machine& m : r.fleet.machines) {
     for (const BillingPeriod& b : m.billing) {
@@ -98,7 +101,7 @@ void ReferenceBacktest(const RefFleet& r, const Policy& p, std::vector<RefKill>*
       int64_t first = INT64_MAX, last = INT64_MIN;
       for (int g : ms.gpus)
         first = std::min(first, ms.sorted[g].front().s),
-        last = std::max(last, ms.sorted[g].back().s + gap_s);
+        last = std::max(last, StandsUntil(ms.sorted[g], ms.sorted[g].size() - 1, gap_s));
       lo = std::max(lo, first), hi = std::min(hi, last);
     }
     for (int64_t s = lo; s < hi; ++s) {

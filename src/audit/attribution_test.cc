@@ -112,7 +112,9 @@ TEST(AuditAttribution, NeverUsedTakesAllBilledTimeMonitoredOrNot) {
   EXPECT_TRUE(r.machines[0].never_used);
   EXPECT_NEAR(Usd(r, Category::kNeverUsed), 20, kEps);
   EXPECT_NEAR(Usd(r, Category::kUnmonitored), 0, kEps);
-  EXPECT_NEAR(r.totals.below_threshold.usd, 9, kEps);  // only monitored time is below threshold
+  // Only monitored time is below threshold: [0, 4) and the last sample's [4, 8) (it stands for
+  // the median interval, 4 minutes).
+  EXPECT_NEAR(r.totals.below_threshold.usd, 8, kEps);
   EXPECT_EQ(r.MachinesNeverUsed(), 1);
 }
 
@@ -186,8 +188,9 @@ TEST(AuditAttribution, JobIdleAndJobActiveSplitAtThreshold) {
   AddMachine(&f, "m", 1, 0, 10);
   AddJob(&f, "m", 0, 10, "completed");
   auto r = RunOn(f, {SourceFromText("m", SmiText({{0, 0, "4.99"}, {0, 3, "5"}, {0, 6, "0"}}))});
-  EXPECT_NEAR(Usd(r, Category::kJobIdle), 3 + 4, kEps);
+  EXPECT_NEAR(Usd(r, Category::kJobIdle), 3 + 3, kEps);  // the last sample stands 3 minutes
   EXPECT_NEAR(Usd(r, Category::kJobActive), 3, kEps);
+  EXPECT_NEAR(Usd(r, Category::kUnmonitored), 1, kEps);
 }
 
 TEST(AuditAttribution, ThresholdIsConfigurable) {
@@ -235,12 +238,12 @@ TEST(AuditAttribution, OpenEndedBillingStopsAtTheDataOrTheWindow) {
   Fleet f;
   AddMachine(&f, "m", 1, 0, -1);
   auto r = RunOn(f, {SourceFromText("m", SmiText({{0, 0, "50"}, {0, 3, "50"}}))});
-  EXPECT_NEAR(r.totals.Total().usd, 8, kEps);  // last sample + max gap
+  EXPECT_NEAR(r.totals.Total().usd, 6, kEps);  // last sample + its median interval
   AuditOptions o;
   o.window_to = Min(20);
   r = RunOn(f, {SourceFromText("m", SmiText({{0, 0, "50"}, {0, 3, "50"}}))}, o);
   EXPECT_NEAR(r.totals.Total().usd, 20, kEps);
-  EXPECT_NEAR(Usd(r, Category::kUnmonitored), 12, kEps);
+  EXPECT_NEAR(Usd(r, Category::kUnmonitored), 14, kEps);
 }
 
 TEST(AuditAttribution, BelowThresholdCountsMonitoredTimeOfEveryCategory) {
@@ -251,9 +254,10 @@ TEST(AuditAttribution, BelowThresholdCountsMonitoredTimeOfEveryCategory) {
   std::vector<Row> rows;
   for (int i = 0; i < 30; ++i) rows.push_back({0, double(i), "1"});
   auto r = RunOn(f, {SourceFromText("m", SmiText(rows))});
-  // Monitored [0, 34): failed 10 + job_idle 10 + idle outside 14; [34, 40) unmonitored.
-  EXPECT_NEAR(r.totals.below_threshold.usd, 34, kEps);
-  EXPECT_NEAR(Usd(r, Category::kUnmonitored), 6, kEps);
+  // Monitored [0, 30) (the last sample stands one minute, the poll interval): failed 10 +
+  // job_idle 10 + idle outside 10; [30, 40) unmonitored.
+  EXPECT_NEAR(r.totals.below_threshold.usd, 30, kEps);
+  EXPECT_NEAR(Usd(r, Category::kUnmonitored), 10, kEps);
   EXPECT_NEAR(r.totals.Total().usd, 40, kEps);
 }
 
@@ -303,6 +307,36 @@ TEST(AuditAttribution, PricePerGpuHourBillsFromFirstToLastSamplePlusMaxGap) {
   EXPECT_EQ(r.machines[0].gpu_count, 2);
 }
 
+TEST(AuditAttribution, LastSampleStandsForTheLowerMedianIntervalNotMaxGap) {
+  // A busy GPU polled every second whose final sample is idle: the old rule gave that sample
+  // five idle minutes, more than the whole busy log.
+  Fleet f;
+  Machine& m = f.AddMachine("m");
+  m.billed_from_telemetry = true;
+  m.price_per_gpu_hour = 60;
+  m.billing.push_back(BillingPeriod{});
+  AuditOptions o;
+  o.price_per_gpu_hour = 60;
+  std::vector<Row> rows;
+  for (int s = 0; s < 120; ++s) rows.push_back({0, s / 60.0, s < 119 ? "98" : "0"});
+  rows.push_back({0, 122 / 60.0, "0"});  // one 3 s interval: the lower median stays 1 s
+  auto r = RunOn(f, {SourceFromText("m", SmiText(rows))}, o);
+  EXPECT_NEAR(r.totals.Total().GpuHours() * 3600, 123, 1e-6);        // [0 s, 122 s + 1 s)
+  EXPECT_NEAR(r.totals.below_threshold.GpuHours() * 3600, 4, 1e-6);  // [119, 123)
+  EXPECT_TRUE(r.telemetry.notes.entries().find("sparse_polling") ==
+              r.telemetry.notes.entries().end());
+}
+
+TEST(AuditAttribution, PollsSlowerThanMaxGapAreNotedWithTheFlagToRaise) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 60);
+  auto r = RunOn(f, {SourceFromText("m", SmiText({{0, 0, "50"}, {0, 10, "50"}, {0, 20, "0"}}))});
+  EXPECT_NEAR(Usd(r, Category::kUnmonitored), 60 - 15, kEps);  // each sample stands 5 min
+  const auto& notes = r.telemetry.notes.entries();
+  ASSERT_TRUE(notes.contains("sparse_polling"));
+  EXPECT_NE(notes.at("sparse_polling").detail.find("--max-gap"), std::string::npos);
+}
+
 TEST(AuditAttribution, OutOfOrderRowsAreSortedFirst) {
   Fleet f;
   AddMachine(&f, "m", 1, 0, 12);
@@ -310,7 +344,8 @@ TEST(AuditAttribution, OutOfOrderRowsAreSortedFirst) {
   auto shuffled =
       RunOn(f, {SourceFromText("m", SmiText({{0, 6, "50"}, {0, 0, "50"}, {0, 4, "0"}}))});
   for (Category c : kAllCategories) EXPECT_NEAR(Usd(sorted, c), Usd(shuffled, c), kEps);
-  EXPECT_NEAR(Usd(shuffled, Category::kActiveOutsideJobs), 4 + 5, kEps);
+  // Intervals 4 and 2 minutes: the last sample stands the lower median, 2.
+  EXPECT_NEAR(Usd(shuffled, Category::kActiveOutsideJobs), 4 + 2, kEps);
   // Both the row at 0 and the one at 4 came after the row at 6.
   EXPECT_EQ(shuffled.telemetry.notes.entries().at("out_of_order").count, 2u);
   EXPECT_EQ(shuffled.telemetry.notes.entries().at("out_of_order").Where(), "m.csv:3");

@@ -35,6 +35,19 @@ struct Task {
   std::optional<Error> error;
 };
 
+// A machine whose typical poll interval exceeds max_gap is mostly unmonitored; say so, and
+// which --max-gap would cover it.
+void NoteSparsePolling(Task* task, const AuditOptions& options) {
+  if (task->source == nullptr || task->audit->TypicalIntervalMs() <= options.max_gap_ms) return;
+  const std::string file =
+      task->source->files.empty() ? task->machine->name : task->source->files.front();
+  task->stats.notes.Add("sparse_polling", file, 0, InputOrder(0, 0),
+                        "machine " + task->machine->name + ": samples are typically more than " +
+                            FormatDuration(options.max_gap_ms) +
+                            " apart, so most of its time is unmonitored; if that is its poll "
+                            "interval, raise --max-gap above it");
+}
+
 // Streams the machine's telemetry (sorted if it goes backwards) into a fresh MachineAudit.
 Result<void> IngestMachine(Task* task, const AuditOptions& options, AuditProgress* progress) {
   std::atomic<uint64_t> scratch{0};
@@ -54,6 +67,7 @@ Result<void> IngestMachine(Task* task, const AuditOptions& options, AuditProgres
     return r;
   }
   task->audit->FinishSamples();
+  NoteSparsePolling(task, options);
   return {};
 }
 

@@ -1,26 +1,40 @@
 // The per-day and per-job breakdown (AuditOptions::breakdown) the report draws from.
 #include <gtest/gtest.h>
 
-#include "audit/gpu_timeline.h"
+#include "audit/gpu_accumulator.h"
 #include "audit_harness.h"
 #include "demo/demo_fleet.h"
 
 namespace gpuledger::testing {
 namespace {
 
-TEST(Breakdown, SplitAtDaysCutsAtEveryUtcMidnight) {
+TEST(Breakdown, ClippedPiecesCutAtEveryUtcMidnightWithTheirDaysCredits) {
   const std::vector<Piece> in = {{Min(-90), Min(30), 0, 3, JobCover::kLive},
                                  {Min(30), Min(60), 0, -1, JobCover::kNone}};
-  const std::vector<Piece> out = SplitAtDays(in);
+  GpuAccumulator acc(in, 5 * kMsPerMinute, 5, /*split_days=*/true);
+  acc.Add(Min(-10), 0);  // stands for [-10, -5): below, before midnight
+  acc.Add(Min(-5), 50);  // [-5, 0): above
+  acc.Add(Min(0), 50);   // [0, 5): above, after midnight
+  acc.Add(Min(5), 0);    // last: stands the median interval, 5 min: [5, 10) below
+  acc.Finish();
+  const std::vector<Piece> out = acc.ClippedPieces(Min(-90), Min(60));
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].start, Min(-90));
   EXPECT_EQ(out[0].end, kT0);
+  EXPECT_EQ(out[0].below_ms, Min(5) - kT0);
+  EXPECT_EQ(out[0].above_ms, Min(5) - kT0);
   EXPECT_EQ(out[1].start, kT0);
   EXPECT_EQ(out[1].end, Min(30));
   EXPECT_EQ(out[1].job, 3);
+  EXPECT_EQ(out[1].below_ms, Min(5) - kT0);
+  EXPECT_EQ(out[1].above_ms, Min(5) - kT0);
   EXPECT_EQ(out[2].start, Min(30));
-  const std::vector<Piece> long_piece = SplitAtDays({{Min(-10), Min(3 * 1440 + 10)}});
-  EXPECT_EQ(long_piece.size(), 5u);  // 10 minutes, three whole days, 10 minutes
+  EXPECT_EQ(out[2].below_ms + out[2].above_ms, 0);
+  GpuAccumulator long_piece({{Min(-10), Min(3 * 1440 + 10)}}, kMsPerMinute, 5, true);
+  EXPECT_EQ(long_piece.ClippedPieces(Min(-10), Min(3 * 1440 + 10)).size(), 5u);
+  // Unbounded billing (no window, billed from telemetry) is only cut inside the clip.
+  GpuAccumulator open({{kTimeMin, kTimeMax}}, kMsPerMinute, 5, true);
+  EXPECT_EQ(open.ClippedPieces(Min(-10), Min(10)).size(), 2u);
 }
 
 TEST(Breakdown, DaysAndJobsWorkedOutByHand) {

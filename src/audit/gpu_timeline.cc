@@ -88,20 +88,4 @@ std::vector<Piece> BuildGpuTimeline(const Machine& machine, int gpu,
   return pieces;
 }
 
-std::vector<Piece> SplitAtDays(const std::vector<Piece>& pieces) {
-  std::vector<Piece> out;
-  out.reserve(pieces.size());
-  for (Piece p : pieces) {
-    for (TimeMs midnight = (DayOf(p.start) + 1) * kMsPerDay; midnight < p.end;
-         midnight += kMsPerDay) {
-      Piece head = p;
-      head.end = midnight;
-      out.push_back(head);
-      p.start = midnight;
-    }
-    out.push_back(p);
-  }
-  return out;
-}
-
 }  // namespace gpuledger

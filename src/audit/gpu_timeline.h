@@ -35,8 +35,4 @@ std::vector<Piece> BuildGpuTimeline(const Machine& machine, int gpu,
                                     std::span<const Job* const> jobs, TimeMs window_from,
                                     TimeMs window_to);
 
-// Cuts every piece at each UTC midnight inside it, so each lies within one day (the report's
-// per-day figures). Order and attribution are kept.
-std::vector<Piece> SplitAtDays(const std::vector<Piece>& pieces);
-
 }  // namespace gpuledger

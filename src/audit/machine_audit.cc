@@ -26,9 +26,8 @@ GpuAccumulator* MachineAudit::Gpu(int gpu) {
   if (!*slot) {
     std::vector<Piece> pieces =
         BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from, options_.window_to);
-    if (options_.breakdown) pieces = SplitAtDays(pieces);
     *slot = std::make_unique<GpuAccumulator>(std::move(pieces), options_.max_gap_ms,
-                                             options_.threshold_pct);
+                                             options_.threshold_pct, options_.breakdown);
   }
   return slot->get();
 }
@@ -72,9 +71,16 @@ void MachineAudit::FinishSamples() {
 TimeMs MachineAudit::DataEnd() const {
   TimeMs end = kTimeMin;
   for (const auto& [index, g] : Accumulators()) {
-    if (g->has_samples()) end = std::max(end, g->last_sample() + options_.max_gap_ms);
+    if (g->has_samples()) end = std::max(end, g->stood_end());
   }
   return end;
+}
+
+DurationMs MachineAudit::TypicalIntervalMs() const {
+  DurationMs typical = 0;
+  for (const auto& [index, g] : Accumulators())
+    typical = std::max(typical, g->typical_interval_ms());
+  return typical;
 }
 
 MachineResult MachineAudit::Result(TimeMs open_end) const {
@@ -112,13 +118,11 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
   const std::map<int, double> shares = PriceShares(indices);
   for (const auto& [index, g] : accumulators) {
     const double share = shares.at(index);
-    for (const Piece& p : g->pieces()) {
-      const TimeMs from = std::max(p.start, clip_from), to = std::min(p.end, clip_to);
-      if (from >= to) continue;
-      out.billed_from = std::min(out.billed_from, from);
-      out.billed_to = std::max(out.billed_to, to);
+    for (const Piece& p : g->ClippedPieces(clip_from, clip_to)) {
+      out.billed_from = std::min(out.billed_from, p.start);
+      out.billed_to = std::max(out.billed_to, p.end);
       last_period = std::max(last_period, p.period);
-      AddPiece(p, to - from, share, out.never_used, &out,
+      AddPiece(p, p.end - p.start, share, out.never_used, &out,
                options_.breakdown ? &breakdown : nullptr);
     }
   }

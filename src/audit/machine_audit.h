@@ -35,8 +35,12 @@ class MachineAudit : public GpuSampleTarget {
   // Flushes the last sample of every GPU. Call once, after the last Add.
   void FinishSamples();
 
-  // The end of the time its samples stand for (last sample + max_gap), or kTimeMin if none.
+  // The end of the time its samples stand for (the latest GPU's last sample + what it stands
+  // for, SampleStream::StoodEnd), or kTimeMin if none.
   TimeMs DataEnd() const;
+
+  // The slowest GPU's typical interval between samples (SampleStream::TypicalIntervalMs).
+  DurationMs TypicalIntervalMs() const;
 
   // The category partition. "open_end" is where open-ended billing and running jobs stop:
   // the audit window's end, or the end of the data when the window has none.

@@ -1,6 +1,7 @@
 #include "audit/sample_stream.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace gpuledger {
 
@@ -15,6 +16,7 @@ SampleVerdict SampleStream::Add(TimeMs t, double util_pct, std::optional<StoodIn
     return SampleVerdict::kOutOfOrder;
   } else {
     *done = StoodInterval{last_t_, std::min(t, last_t_ + max_gap_ms_), last_above_};
+    CountInterval(std::min(t - last_t_, max_gap_ms_ + 1));
   }
   ++samples_;
   last_t_ = t;
@@ -22,9 +24,41 @@ SampleVerdict SampleStream::Add(TimeMs t, double util_pct, std::optional<StoodIn
   return SampleVerdict::kAccepted;
 }
 
+void SampleStream::CountInterval(DurationMs interval) {
+  if (interval != run_interval_) {
+    if (run_ > 0) intervals_[run_interval_] += run_;
+    run_interval_ = interval, run_ = 0;
+  }
+  ++run_;
+}
+
+DurationMs SampleStream::TypicalIntervalMs() const {
+  if (run_ == 0) return 0;
+  std::unordered_map<DurationMs, uint64_t> all = intervals_;
+  all[run_interval_] += run_;
+  std::vector<std::pair<DurationMs, uint64_t>> sorted(all.begin(), all.end());
+  std::sort(sorted.begin(), sorted.end());
+  uint64_t n = 0;
+  for (const auto& [interval, count] : sorted) n += count;
+  const uint64_t lower_median = (n - 1) / 2;  // 0-based rank
+  uint64_t seen = 0;
+  for (const auto& [interval, count] : sorted) {
+    seen += count;
+    if (seen > lower_median) return interval;
+  }
+  return sorted.back().first;
+}
+
+DurationMs SampleStream::LastStandMs() const {
+  if (samples_ < 2) return max_gap_ms_;
+  return std::min(max_gap_ms_, TypicalIntervalMs());
+}
+
+TimeMs SampleStream::StoodEnd() const { return samples_ == 0 ? kTimeMin : last_t_ + LastStandMs(); }
+
 std::optional<StoodInterval> SampleStream::Finish() const {
   if (samples_ == 0) return std::nullopt;
-  return StoodInterval{last_t_, last_t_ + max_gap_ms_, last_above_};
+  return StoodInterval{last_t_, last_t_ + LastStandMs(), last_above_};
 }
 
 std::optional<StoodInterval> SampleStream::KnownBy(TimeMs now) const {

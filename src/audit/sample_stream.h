@@ -1,10 +1,12 @@
 // How long a sample stands (DESIGN.md, "Samples"): a valid sample at t stands for
-// [t, min(t_next, t + max_gap)), where t_next is the GPU's next sample. The audit and the
-// autokill policy both read GPU time through this one definition.
+// [t, min(t_next, t + max_gap)), where t_next is the GPU's next sample; the last sample stands
+// for min(max_gap, the lower median of the GPU's intervals between samples), max_gap when it is
+// the only one. The audit and the autokill policy both read GPU time through this definition.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <unordered_map>
 
 #include "core/time.h"
 #include "sources/sample_sink.h"
@@ -29,8 +31,21 @@ class SampleStream {
   // On kAccepted, *done receives the previous sample's interval, if there was one.
   SampleVerdict Add(TimeMs t, double util_pct, std::optional<StoodInterval>* done);
 
-  // The last sample's interval, in full; nullopt when there was no sample.
+  // The last sample's interval, in full (it stands for LastStandMs()); nullopt when there was
+  // no sample.
   std::optional<StoodInterval> Finish() const;
+
+  // How long the last sample stands: min(max_gap, TypicalIntervalMs()), max_gap with fewer
+  // than two samples.
+  DurationMs LastStandMs() const;
+
+  // The lower median of the intervals between consecutive samples, where an interval longer
+  // than max_gap counts as max_gap + 1 ms (so "typical poll slower than max_gap" shows as a
+  // value above max_gap); 0 with fewer than two samples.
+  DurationMs TypicalIntervalMs() const;
+
+  // The end of what the samples stand for: last sample + LastStandMs(); kTimeMin when none.
+  TimeMs StoodEnd() const;
 
   // What the last sample is known to stand for by "now" (no sample came after it):
   // [t, min(now, t + max_gap)). nullopt when there is none or it is empty.
@@ -47,6 +62,14 @@ class SampleStream {
   TimeMs first_ = 0;
   TimeMs last_t_ = 0;
   bool last_above_ = false;
+  // Intervals between consecutive samples, clipped to max_gap + 1, by length → count. Real
+  // logs poll at a few distinct intervals, so this stays small; memory never grows with a
+  // steady poll. A run of equal intervals is counted in run_ and flushed when it ends, so a
+  // steady poll costs no hashing (and the class stays plainly copyable).
+  void CountInterval(DurationMs interval);
+  std::unordered_map<DurationMs, uint64_t> intervals_;
+  DurationMs run_interval_ = -1;
+  uint64_t run_ = 0;
 };
 
 }  // namespace gpuledger

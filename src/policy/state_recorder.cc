@@ -74,7 +74,7 @@ TimeMs GpuStateRecorder::FirstSample() const {
 TimeMs GpuStateRecorder::DataEnd() const {
   TimeMs end = kTimeMin;
   auto see = [&](const SampleStream& s) {
-    if (s.samples() > 0) end = std::max(end, s.last_sample() + max_gap_ms_);
+    if (s.samples() > 0) end = std::max(end, s.StoodEnd());
   };
   for (const SampleStream& s : streams_) see(s);
   for (const auto& [index, m] : migs_) see(m.stream);

@@ -28,7 +28,7 @@ class GpuStateRecorder : public GpuSampleTarget {
   bool Seen(int gpu) const;
   const GpuStateLog& Log(int gpu) const;
   TimeMs FirstSample() const;  // kTimeMax when none
-  TimeMs DataEnd() const;      // last sample + max_gap; kTimeMin when none
+  TimeMs DataEnd() const;      // the end of what the samples stand for; kTimeMin when none
 
  private:
   int fixed_count_;
