@@ -91,7 +91,9 @@ inline Job& AddJob(Fleet* fleet, const std::string& machine, double from, double
 inline AuditResult RunOn(const Fleet& fleet, const std::vector<TelemetrySource>& telemetry,
                          AuditOptions options = {}) {
   options.threads = 1;
-  AuditInputs inputs{&fleet, &telemetry, {}, {}, {}};
+  AuditInputs inputs;
+  inputs.fleet = &fleet;
+  inputs.telemetry = &telemetry;
   auto result = RunAudit(inputs, options);
   EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().ToString());
   return result ? *result : AuditResult{};

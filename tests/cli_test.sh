@@ -50,7 +50,11 @@ check "audit help" 0 "$bin" audit --help
 check "demo help" 0 "$bin" demo --help
 check "no subcommand" 2 "$bin"
 check "unknown flag" 2 "$bin" audit --telemetry x --bogus
-check "no telemetry" 2 "$bin" audit --inventory x.csv
+check "flat price without telemetry" 2 "$bin" audit --price-per-gpu-hour 1
+contains "flat price without telemetry says why" "$tmp/err" "bills machines from their telemetry"
+check "inventory alone" 0 "$bin" audit --inventory "$src/tests/data/audit/small/inventory.csv" \
+  --format json
+contains "inventory alone is unmonitored" "$tmp/out" '"unmonitored": 8.1,'
 check "neither inventory nor price" 2 "$bin" audit --telemetry "$src/tests/data/audit/small/telemetry"
 check "bad format" 2 "$bin" audit --telemetry x --price-per-gpu-hour 1 --format yaml
 check "bad max gap" 2 "$bin" audit --telemetry x --price-per-gpu-hour 1 --max-gap soon
@@ -206,8 +210,7 @@ check "report html to a file" 0 "$bin" report --demo --out "$tmp/report.html"
 contains "report html is offline" "$tmp/report.html" "Apache ECharts (Apache License 2.0), inlined"
 grep -q '<script src=\|<link ' "$tmp/report.html" && { failed=$((failed + 1)); echo "FAIL report html loads something"; } || passed=$((passed + 1))
 rv="$src/tests/data/reviews"
-printf 'timestamp, index, utilization.gpu [%%]\n' >"$tmp/no-samples.csv"
-check "report reviews dollars" 0 "$bin" report --telemetry "$tmp/no-samples.csv" \
+check "report reviews dollars" 0 "$bin" report \
   --inventory "$rv/inventory.csv" --jobs "$rv/jobs.csv" --reviews "$rv/fixture" --format md
 contains "report reviews joined" "$tmp/out" "| no_review | 2 | 3 | 3.0 | \$10.80 |"
 

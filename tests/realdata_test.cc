@@ -25,7 +25,9 @@ TEST(RealData, EveryNvidiaSmiCaptureParsesCleanly) {
     ASSERT_TRUE(loaded) << loaded.error().ToString();
     AuditOptions options;
     options.price_per_gpu_hour = 1.0;
-    AuditInputs in{&loaded->fleet, &loaded->telemetry, {}, {}, {}};
+    AuditInputs in;
+    in.fleet = &loaded->fleet;
+    in.telemetry = &loaded->telemetry;
     auto result = RunAudit(in, options);
     ASSERT_TRUE(result) << result.error().ToString();
     EXPECT_GT(result->telemetry.rows_read, 0u) << entry.path();

@@ -136,7 +136,9 @@ void CheckAgainstReference(bool price_mode, uint32_t seed) {
   std::vector<TelemetrySource> sources;
   uint32_t index = 0;
   for (auto& [name, text] : r.text) sources.push_back(SourceFromText(name, text, index++));
-  AuditInputs in{&r.fleet, &sources, {}, {}, {}};
+  AuditInputs in;
+  in.fleet = &r.fleet;
+  in.telemetry = &sources;
   auto got = RunAudit(in, r.options);
   ASSERT_TRUE(got);
   const auto want = Reference(r);

@@ -213,7 +213,9 @@ void CheckBacktest(bool price_mode, uint32_t seed) {
   std::vector<TelemetrySource> sources;
   uint32_t index = 0;
   for (auto& [name, text] : r.text) sources.push_back(SourceFromText(name, text, index++));
-  AuditInputs in{&r.fleet, &sources, {}, {}, {}};
+  AuditInputs in;
+  in.fleet = &r.fleet;
+  in.telemetry = &sources;
   BacktestOptions o;
   o.policy = p;
   o.window_from = r.options.window_from;

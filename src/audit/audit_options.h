@@ -15,6 +15,8 @@ struct AuditOptions {
   // Set: no inventory; every machine seen in telemetry is billed from its first to its last
   // sample (+ max_gap) at this price per GPU-hour for each GPU seen.
   std::optional<double> price_per_gpu_hour;
+  // A sample below threshold with at least this much GPU memory in use is held idle.
+  double held_memory_mib = 1024;
   int threads = 0;  // 0: one per core
   // Also per-UTC-day figures of each machine and the spend of each job (MachineResult::days,
   // ::jobs), for the report. Costs memory: one timeline piece per GPU per day at least.

@@ -22,6 +22,8 @@ void Totals::Add(const Totals& o) {
   unattributed.Add(o.unattributed);
   no_commit.Add(o.no_commit);
   in_jobs.Add(o.in_jobs);
+  held_idle.Add(o.held_idle);
+  for (int i = 0; i < kCategoryCount; ++i) held_idle_by_category[i].Add(o.held_idle_by_category[i]);
 }
 
 int64_t AuditResult::MachinesNeverUsed() const {

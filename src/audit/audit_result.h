@@ -34,6 +34,10 @@ struct Totals {
   Spend unattributed;     // time with no job owner and no machine owner
   Spend no_commit;        // time attributed to a job that recorded no commit
   Spend in_jobs;          // time attributed to any job
+  // Held idle (DESIGN.md, lenses): monitored time below threshold whose sample showed GPU
+  // memory in use >= AuditOptions::held_memory_mib; meaningful only where memory is known.
+  Spend held_idle;
+  std::array<Spend, kCategoryCount> held_idle_by_category{};  // where the held idle time fell
 
   Spend Total() const;
   Spend Waste() const;  // never_used + failed_job + job_idle + idle_outside_jobs
@@ -63,10 +67,12 @@ struct MachineResult {
   bool never_used = false;
   bool has_jobs = false;
   uint64_t samples = 0;           // distinct valid sample instants over all its GPUs
+  bool memory_known = false;      // some sample carried a memory reading (held idle is known)
   TimeMs billed_from = kTimeMax;  // first and last billed instant inside the window
   TimeMs billed_to = kTimeMin;
   Totals totals;
   SpendByKey owners;
+  SpendByKey owners_held_idle;  // held idle time by owner of the GPU-second
   std::vector<DayResult> days;  // sorted by day; only with AuditOptions::breakdown
   std::vector<JobResult> jobs;  // jobs with attributed time, by start; only with breakdown
 };
@@ -78,6 +84,8 @@ struct AuditResult {
   std::vector<MachineResult> machines;  // sorted by name
   Totals totals;
   SpendByKey owners, teams, projects;
+  SpendByKey owners_held_idle;  // held idle by owner, over machines whose memory is known
+  bool memory_known = false;    // some machine's telemetry carried memory readings
   SourceStats telemetry, inventory, jobs;
   std::map<std::string, double> other_charges_usd;  // the bill's non-GPU charges (FOCUS)
 

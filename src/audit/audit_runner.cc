@@ -17,7 +17,7 @@ namespace {
 // Refuses every sample: telemetry of a machine that is not in the audit.
 class UnknownMachineSink : public SampleSink {
  public:
-  SampleVerdict Add(int, TimeMs, double, uint64_t) override {
+  SampleVerdict Add(int, TimeMs, double, uint64_t, double) override {
     return SampleVerdict::kUnknownMachine;
   }
   SampleVerdict AddSpan(int, TimeMs, TimeMs, DurationMs, DurationMs, uint64_t) override {
@@ -99,6 +99,8 @@ std::vector<Task> PlanTasks(const AuditInputs& in) {
 void RollUp(const MachineResult& m, AuditResult* out) {
   out->totals.Add(m.totals);
   for (const auto& [owner, spend] : m.owners) out->owners[owner].Add(spend);
+  for (const auto& [owner, spend] : m.owners_held_idle) out->owners_held_idle[owner].Add(spend);
+  out->memory_known = out->memory_known || m.memory_known;
   const Spend total = m.totals.Total();
   out->teams[m.team.empty() ? "(none)" : m.team].Add(total);
   out->projects[m.project.empty() ? "(none)" : m.project].Add(total);
@@ -156,6 +158,10 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
             [](const MachineResult& a, const MachineResult& b) { return a.name < b.name; });
   for (const MachineResult& m : result.machines) RollUp(m, &result);
   result.telemetry.Merge(in.telemetry_stats);
+  if (auto ok = RequireAcceptedSamples(in.telemetry_given, in.telemetry_files, result.telemetry);
+      !ok) {
+    return std::unexpected(ok.error());
+  }
   result.other_charges_usd = in.fleet->other_charges_usd;
   std::set<std::string> files;
   for (const TelemetrySource& src : *in.telemetry) files.insert(src.files.begin(), src.files.end());

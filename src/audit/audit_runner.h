@@ -27,6 +27,10 @@ struct AuditInputs {
   SourceStats inventory_stats;  // carried into the result
   SourceStats jobs_stats;
   SourceStats telemetry_stats;  // what reading exported telemetry found (before the audit)
+  // True when telemetry was asked for (files or a server): then an audit that accepts no
+  // sample fails (RequireAcceptedSamples) instead of printing an empty partition.
+  bool telemetry_given = false;
+  std::vector<std::string> telemetry_files;  // the telemetry inputs listed, for that message
 };
 
 // Audits "inputs" under "options". Telemetry of a machine the fleet does not have is read and

@@ -5,9 +5,9 @@
 
 namespace gpuledger {
 
-SampleVerdict GpuAccumulator::Add(TimeMs t, double util_pct) {
+SampleVerdict GpuAccumulator::Add(TimeMs t, double util_pct, double memory_mib) {
   std::optional<StoodInterval> done;
-  const SampleVerdict v = stream_.Add(t, util_pct, &done);
+  const SampleVerdict v = stream_.Add(t, util_pct, memory_mib, &done);
   if (done) Credit(*done);
   return v;
 }
@@ -32,15 +32,18 @@ void GpuAccumulator::ForEachSegment(TimeMs from, TimeMs to, Fn&& fn) {
   }
 }
 
-void GpuAccumulator::CreditSegment(int32_t piece, int64_t day, DurationMs below, DurationMs above) {
+void GpuAccumulator::CreditSegment(int32_t piece, int64_t day, DurationMs below, DurationMs above,
+                                   DurationMs held) {
   pieces_[piece].below_ms += below;
   pieces_[piece].above_ms += above;
+  pieces_[piece].held_ms += held;
   if (!split_days_ || (below == 0 && above == 0)) return;
   if (days_.empty() || days_.back().piece != piece || days_.back().day != day) {
-    days_.push_back(DayCredit{piece, day, 0, 0});
+    days_.push_back(DayCredit{piece, day, 0, 0, 0});
   }
   days_.back().below_ms += below;
   days_.back().above_ms += above;
+  days_.back().held_ms += held;
 }
 
 void GpuAccumulator::AddSpan(TimeMs from, TimeMs to, DurationMs below_ms, DurationMs above_ms) {
@@ -54,7 +57,7 @@ void GpuAccumulator::AddSpan(TimeMs from, TimeMs to, DurationMs below_ms, Durati
     const DurationMs below = std::llround(below_ms * share) - below_given;
     const DurationMs above = std::llround(above_ms * share) - above_given;
     below_given += below, above_given += above;
-    CreditSegment(piece, day, below, above);
+    CreditSegment(piece, day, below, above, 0);  // roll-ups carry no memory
   });
 }
 
@@ -64,7 +67,8 @@ void GpuAccumulator::Finish() {
 
 void GpuAccumulator::Credit(const StoodInterval& in) {
   ForEachSegment(in.from, in.to, [&](int32_t piece, int64_t day, DurationMs overlap) {
-    CreditSegment(piece, day, in.above ? 0 : overlap, in.above ? overlap : 0);
+    CreditSegment(piece, day, in.above ? 0 : overlap, in.above ? overlap : 0,
+                  in.held ? overlap : 0);
   });
 }
 
@@ -84,7 +88,7 @@ std::vector<Piece> GpuAccumulator::ClippedPieces(TimeMs from, TimeMs to) const {
       const int64_t day = DayOf(s);
       Piece d = p;
       d.start = s, d.end = std::min(p.end, (day + 1) * kMsPerDay);
-      d.below_ms = d.above_ms = 0;
+      d.below_ms = d.above_ms = d.held_ms = 0;
       while (credit < days_.size() && days_[credit].piece == static_cast<int32_t>(i) &&
              days_[credit].day < day) {
         ++credit;
@@ -92,6 +96,7 @@ std::vector<Piece> GpuAccumulator::ClippedPieces(TimeMs from, TimeMs to) const {
       if (credit < days_.size() && days_[credit].piece == static_cast<int32_t>(i) &&
           days_[credit].day == day) {
         d.below_ms = days_[credit].below_ms, d.above_ms = days_[credit].above_ms;
+        d.held_ms = days_[credit].held_ms;
       }
       out.push_back(d);
       s = d.end;

@@ -16,11 +16,13 @@ namespace gpuledger {
 class GpuAccumulator {
  public:
   GpuAccumulator(std::vector<Piece> pieces, DurationMs max_gap_ms, double threshold_pct,
-                 bool split_days = false)
-      : pieces_(std::move(pieces)), stream_(max_gap_ms, threshold_pct), split_days_(split_days) {}
+                 bool split_days = false, double held_memory_mib = 1024)
+      : pieces_(std::move(pieces)),
+        stream_(max_gap_ms, threshold_pct, held_memory_mib),
+        split_days_(split_days) {}
 
   // See SampleStream::Add for the order samples must come in.
-  SampleVerdict Add(TimeMs t, double util_pct);
+  SampleVerdict Add(TimeMs t, double util_pct, double memory_mib = kNoMemory);
 
   // Credits a roll-up span (SampleSink::AddSpan): its below and above time spread evenly over
   // [from, to), each piece (each piece-day with split_days) taking its share of the overlap
@@ -38,6 +40,7 @@ class GpuAccumulator {
 
   uint64_t samples() const { return stream_.samples() + spans_; }  // spans count as one each
   bool has_samples() const { return stream_.samples() > 0; }
+  bool has_memory() const { return stream_.memory_samples() > 0; }
   TimeMs first_sample() const { return stream_.first_sample(); }
   TimeMs last_sample() const { return stream_.last_sample(); }
   TimeMs stood_end() const { return stream_.StoodEnd(); }  // see SampleStream::StoodEnd
@@ -48,14 +51,15 @@ class GpuAccumulator {
   struct DayCredit {
     int32_t piece = 0;
     int64_t day = 0;
-    DurationMs below_ms = 0, above_ms = 0;
+    DurationMs below_ms = 0, above_ms = 0, held_ms = 0;
   };
 
   // Calls fn(piece index, day, overlap) for each piece (piece-day with split_days) overlapping
   // [from, to), in time order. "from" must not go back between calls.
   template <typename Fn>
   void ForEachSegment(TimeMs from, TimeMs to, Fn&& fn);
-  void CreditSegment(int32_t piece, int64_t day, DurationMs below, DurationMs above);
+  void CreditSegment(int32_t piece, int64_t day, DurationMs below, DurationMs above,
+                     DurationMs held);
   void Credit(const StoodInterval& interval);
 
   std::vector<Piece> pieces_;

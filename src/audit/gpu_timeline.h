@@ -25,6 +25,7 @@ struct Piece {
   // Monitored time inside the piece, filled by GpuAccumulator.
   DurationMs below_ms = 0;  // a sample below threshold stands for it
   DurationMs above_ms = 0;  // a sample at or above threshold stands for it
+  DurationMs held_ms = 0;   // of below_ms, time whose sample showed memory held (held idle)
 };
 
 // Cuts GPU "gpu" of "machine" into pieces: billed time inside [window_from, window_to), split

@@ -41,4 +41,29 @@ Result<void> IngestTelemetry(const TelemetrySource& src,
   return {};
 }
 
+Result<void> RequireAcceptedSamples(bool given, const std::vector<std::string>& files,
+                                    const SourceStats& stats) {
+  if (!given || stats.rows_accepted > 0) return {};
+  std::string names;
+  for (size_t i = 0; i < files.size() && i < 5; ++i) names += (i ? ", " : "") + files[i];
+  if (files.size() > 5) names += ", … (" + std::to_string(files.size()) + " files)";
+  if (files.empty()) names = "the server";
+  const ProblemEntry* main = nullptr;
+  std::string reason;
+  for (const auto& [r, e] : stats.rejected.entries()) {
+    if (main == nullptr || e.count > main->count) main = &e, reason = r;
+  }
+  if (main == nullptr) {
+    return MakeError(ErrorCode::kParse,
+                     "no GPU sample in the telemetry: " + std::to_string(stats.rows_read) +
+                         " data rows read from " + names +
+                         " (empty, header only, or no utilisation series)");
+  }
+  return MakeError(ErrorCode::kParse, "no GPU sample accepted from " + names + ": all " +
+                                          std::to_string(stats.rows_read) + " rows rejected, " +
+                                          std::to_string(main->count) + " as " + reason +
+                                          " (first at " + main->Where() +
+                                          (main->detail.empty() ? "" : ": " + main->detail) + ")");
+}
+
 }  // namespace gpuledger

@@ -18,4 +18,10 @@ Result<void> IngestTelemetry(const TelemetrySource& source,
                              const std::function<GpuSampleTarget*()>& make_target,
                              SourceStats* stats, std::atomic<uint64_t>* bytes_read);
 
+// Fails (kParse) when telemetry was given ("files": what was listed, empty for a server) but
+// "stats" accepted no sample: the message names the files and the main rejection reason, or
+// says the inputs hold no data rows. "given" false (no telemetry flag, e.g. a bill alone) passes.
+Result<void> RequireAcceptedSamples(bool given, const std::vector<std::string>& files,
+                                    const SourceStats& stats);
+
 }  // namespace gpuledger

@@ -27,7 +27,8 @@ GpuAccumulator* MachineAudit::Gpu(int gpu) {
     std::vector<Piece> pieces =
         BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from, options_.window_to);
     *slot = std::make_unique<GpuAccumulator>(std::move(pieces), options_.max_gap_ms,
-                                             options_.threshold_pct, options_.breakdown);
+                                             options_.threshold_pct, options_.breakdown,
+                                             options_.held_memory_mib);
   }
   return slot->get();
 }
@@ -47,10 +48,11 @@ std::vector<std::pair<int, const GpuAccumulator*>> MachineAudit::Accumulators() 
   return out;
 }
 
-SampleVerdict MachineAudit::Add(int gpu, TimeMs t, double util_pct, uint64_t /*order*/) {
+SampleVerdict MachineAudit::Add(int gpu, TimeMs t, double util_pct, uint64_t /*order*/,
+                                double memory_mib) {
   GpuAccumulator* acc = Gpu(gpu);
   if (acc == nullptr) return SampleVerdict::kUnknownGpu;
-  return acc->Add(t, util_pct);
+  return acc->Add(t, util_pct, memory_mib);
 }
 
 SampleVerdict MachineAudit::AddSpan(int gpu, TimeMs from, TimeMs to, DurationMs below_ms,
@@ -107,6 +109,7 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
   const auto accumulators = Accumulators();
   for (const auto& [index, g] : accumulators) {
     out.samples += g->samples();
+    out.memory_known = out.memory_known || g->has_memory();
     for (const Piece& p : g->pieces()) monitored += p.below_ms + p.above_ms, active += p.above_ms;
   }
   out.never_used = monitored > 0 && active == 0 && !out.has_jobs;
@@ -175,6 +178,15 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
     add(in_job ? Category::kJobActive : Category::kActiveOutsideJobs, p.above_ms);
   }
   if (p.below_ms > 0) t.below_threshold.Add(spend(p.below_ms));
+  const DurationMs held_ms = std::min(p.held_ms, length_ms);
+  if (held_ms > 0) {
+    const Category where = never_used                         ? Category::kNeverUsed
+                           : p.cover == JobCover::kFailedOnly ? Category::kFailedJob
+                           : in_job                           ? Category::kJobIdle
+                                                              : Category::kIdleOutsideJobs;
+    t.held_idle.Add(spend(held_ms));
+    t.held_idle_by_category[static_cast<int>(where)].Add(spend(held_ms));
+  }
 
   const Job* job = p.job >= 0 ? jobs_[p.job] : nullptr;
   const Spend whole = spend(length_ms);
@@ -189,6 +201,7 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
     t.unattributed.Add(whole);
   }
   out->owners[owner].Add(whole);
+  if (held_ms > 0) out->owners_held_idle[owner].Add(spend(held_ms));
 }
 
 }  // namespace gpuledger

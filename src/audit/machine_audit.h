@@ -23,7 +23,7 @@ class MachineAudit : public GpuSampleTarget {
   MachineAudit(const Machine& machine, std::vector<const Job*> jobs, const AuditOptions& options);
 
   // Samples of each GPU must come in time order (kOutOfOrder otherwise; see GpuAccumulator).
-  SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) override;
+  SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order, double memory_mib) override;
 
   // Roll-up spans (SampleSink::AddSpan), credited by GpuAccumulator::AddSpan.
   SampleVerdict AddSpan(int gpu, TimeMs from, TimeMs to, DurationMs below_ms, DurationMs above_ms,

@@ -44,7 +44,7 @@ TelemetrySource Scrape(const std::vector<Instance>& instances, SourceStats* stat
     }
   }
   TelemetryBuckets buckets;  // its sources own copies of what it holds
-  ReadDcgmScrape(text, "m.prom", buckets.AddFile("m.prom"), "m", SeriesMapping{}, TimeZone::Utc(),
+  ReadDcgmScrape(text, "m.prom", buckets.AddFile("m.prom"), "m", SeriesMapping{}, std::nullopt,
                  &buckets, stats);
   return buckets.Sources().at(0);
 }
@@ -93,12 +93,15 @@ TEST(Mig, TheBacktestJudgesInstancesAndPricesThemBySlices) {
   }
   SourceStats stats;
   TelemetryBuckets buckets;
-  ReadDcgmScrape(text, "m.prom", buckets.AddFile("m.prom"), "m", SeriesMapping{}, TimeZone::Utc(),
+  ReadDcgmScrape(text, "m.prom", buckets.AddFile("m.prom"), "m", SeriesMapping{}, std::nullopt,
                  &buckets, &stats);
   const std::vector<TelemetrySource> telemetry = buckets.Sources();
   BacktestOptions options;
   options.threads = 1;
-  auto r = RunBacktest(AuditInputs{&fleet, &telemetry, {}, {}, {}}, options);
+  AuditInputs inputs;
+  inputs.fleet = &fleet;
+  inputs.telemetry = &telemetry;
+  auto r = RunBacktest(inputs, options);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->telemetry.RowsRejected(), 0u);
   ASSERT_EQ(r->decisions.size(), 1u);
@@ -116,7 +119,7 @@ TEST(Mig, MalformedInstancesAreRejectedAndEmptyIdsArePlainGpus) {
   ReadDcgmScrape(
       "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",GPU_I_ID=\"1\",GPU_I_PROFILE=\"big\",Hostname=\"m\"} 5 1\n"
       "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",GPU_I_ID=\"\",GPU_I_PROFILE=\"\",Hostname=\"m\"} 5 1\n",
-      "m.prom", buckets.AddFile("m.prom"), "m", SeriesMapping{}, TimeZone::Utc(), &buckets, &stats);
+      "m.prom", buckets.AddFile("m.prom"), "m", SeriesMapping{}, std::nullopt, &buckets, &stats);
   EXPECT_EQ(stats.rejected.entries().at("bad_mig_instance").Where(), "m.prom:1");
   EXPECT_EQ(stats.rejected.Total(), 1u);
 }

@@ -53,7 +53,9 @@ TEST(RollupSpans, SinksThatNeedSamplesRefuseThem) {
   TelemetryBuckets buckets;
   buckets.AddSpan("m", 0, Min(0), Min(60), 1, 1, 0);
   struct SamplesOnly : SampleSink {
-    SampleVerdict Add(int, TimeMs, double, uint64_t) override { return SampleVerdict::kAccepted; }
+    SampleVerdict Add(int, TimeMs, double, uint64_t, double) override {
+      return SampleVerdict::kAccepted;
+    }
   } sink;
   SourceStats stats;
   std::atomic<uint64_t> bytes{0};

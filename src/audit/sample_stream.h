@@ -17,19 +17,24 @@ namespace gpuledger {
 struct StoodInterval {
   TimeMs from = 0, to = 0;
   bool above = false;  // the sample was at or above the threshold
+  bool held = false;   // below the threshold with memory_mib >= the held-memory floor
 };
 
 // Turns one GPU's samples, in time order, into the intervals they stand for. It holds back the
 // latest sample until the next one (or Finish) tells how long it stands.
 class SampleStream {
  public:
-  SampleStream(DurationMs max_gap_ms, double threshold_pct)
-      : max_gap_ms_(max_gap_ms), threshold_pct_(threshold_pct) {}
+  // A sample below "threshold_pct" whose memory in use is at least "held_memory_mib" is held
+  // idle (DESIGN.md, lenses).
+  SampleStream(DurationMs max_gap_ms, double threshold_pct, double held_memory_mib = 1024)
+      : max_gap_ms_(max_gap_ms), threshold_pct_(threshold_pct), held_mib_(held_memory_mib) {}
 
   // Samples come in non-decreasing time order. A sample at the instant of the previous one
   // replaces it (kDuplicate); an earlier one is refused (kOutOfOrder) and changes nothing.
   // On kAccepted, *done receives the previous sample's interval, if there was one.
-  SampleVerdict Add(TimeMs t, double util_pct, std::optional<StoodInterval>* done);
+  // "memory_mib" is kNoMemory (NaN) when the source has no memory reading.
+  SampleVerdict Add(TimeMs t, double util_pct, double memory_mib,
+                    std::optional<StoodInterval>* done);
 
   // The last sample's interval, in full (it stands for LastStandMs()); nullopt when there was
   // no sample.
@@ -52,16 +57,21 @@ class SampleStream {
   std::optional<StoodInterval> KnownBy(TimeMs now) const;
 
   uint64_t samples() const { return samples_; }
+  uint64_t memory_samples() const { return memory_samples_; }  // samples with a memory reading
   TimeMs first_sample() const { return first_; }
   TimeMs last_sample() const { return last_t_; }
 
  private:
   DurationMs max_gap_ms_;
   double threshold_pct_;
+  double held_mib_;
   uint64_t samples_ = 0;  // distinct instants
+  uint64_t memory_samples_ = 0;
   TimeMs first_ = 0;
   TimeMs last_t_ = 0;
   bool last_above_ = false;
+  bool last_held_ = false;
+  bool last_has_memory_ = false;
   // Intervals between consecutive samples, clipped to max_gap + 1, by length → count. Real
   // logs poll at a few distinct intervals, so this stays small; memory never grows with a
   // steady poll. A run of equal intervals is counted in run_ and flushed when it ends, so a

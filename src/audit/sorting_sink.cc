@@ -4,7 +4,8 @@
 
 namespace gpuledger {
 
-SampleVerdict SortingSink::Add(int gpu, TimeMs t, double util_pct, uint64_t order) {
+SampleVerdict SortingSink::Add(int gpu, TimeMs t, double util_pct, uint64_t order,
+                               double memory_mib) {
   if (!target_->KnowsGpu(gpu)) return SampleVerdict::kUnknownGpu;
   if (static_cast<size_t>(gpu) >= last_t_.size()) last_t_.resize(gpu + 1, kTimeMin);
   if (t < last_t_[gpu]) {
@@ -12,7 +13,7 @@ SampleVerdict SortingSink::Add(int gpu, TimeMs t, double util_pct, uint64_t orde
     reordered_.first_order = std::min(reordered_.first_order, order);
   }
   last_t_[gpu] = std::max(last_t_[gpu], t);
-  held_.push_back({t, order, util_pct, gpu});
+  held_.push_back({t, order, static_cast<float>(util_pct), static_cast<float>(memory_mib), gpu});
   return SampleVerdict::kAccepted;
 }
 
@@ -24,7 +25,7 @@ SortingSink::Reordered SortingSink::Replay(GpuSampleTarget* target,
     return a.order < b.order;
   });
   for (const Held& h : held_) {
-    if (target->Add(h.gpu, h.t, h.util_pct, h.order) == SampleVerdict::kDuplicate) {
+    if (target->Add(h.gpu, h.t, h.util_pct, h.order, h.memory_mib) == SampleVerdict::kDuplicate) {
       on_duplicate(h.order);
     }
   }

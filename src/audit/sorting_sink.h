@@ -17,7 +17,7 @@ class SortingSink : public SampleSink {
   // "target" decides which GPUs exist; it must outlive this object.
   explicit SortingSink(const GpuSampleTarget* target) : target_(target) {}
 
-  SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) override;
+  SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order, double memory_mib) override;
 
   // Sorts by (GPU, time, input order) and feeds "target". Rows at the same instant keep their
   // input order, so the last one read wins. on_duplicate(order) is called for each row that
@@ -33,7 +33,8 @@ class SortingSink : public SampleSink {
   struct Held {
     TimeMs t;
     uint64_t order;
-    double util_pct;
+    float util_pct;
+    float memory_mib;
     int gpu;
   };
   const GpuSampleTarget* target_;

@@ -21,8 +21,7 @@ int RunAuditCommand(const AuditCommandFlags& flags) {
   if (!in) return ReportError("audit", in.error());
   UseInputWindow(**in, &*options);
   const LoadedFleet& loaded = (*in)->loaded;
-  AuditInputs inputs{&loaded.fleet, &loaded.telemetry, loaded.inventory_stats, loaded.jobs_stats,
-                     loaded.telemetry_stats};
+  const AuditInputs inputs = InputsOf(loaded);
   return AuditAndPrint("audit", inputs, *options, flags.format, flags.top);
 }
 

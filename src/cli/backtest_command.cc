@@ -61,8 +61,7 @@ int RunBacktestCommand(const BacktestFlags& flags) {
   auto in = LoadFleetFlags(flags.fleet);
   if (!in) return ReportError("backtest", in.error());
   const LoadedFleet& loaded = (*in)->loaded;
-  AuditInputs inputs{&loaded.fleet, &loaded.telemetry, loaded.inventory_stats, loaded.jobs_stats,
-                     loaded.telemetry_stats};
+  const AuditInputs inputs = InputsOf(loaded);
   BacktestOptions options;
   options.policy = *policy;
   options.window_from = (*in)->from;

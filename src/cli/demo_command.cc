@@ -34,7 +34,9 @@ int RunDemoCommand(const DemoFlags& flags) {
   if (!flags.write_dir.empty()) return WriteFiles(*demo, flags.write_dir);
 
   const std::vector<TelemetrySource> telemetry = DemoTelemetry(*demo);
-  AuditInputs inputs{&demo->fleet, &telemetry, {}, {}, {}};
+  AuditInputs inputs;
+  inputs.fleet = &demo->fleet;
+  inputs.telemetry = &telemetry;
   return AuditAndPrint("demo", inputs, AuditOptions{}, flags.format, flags.top);
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "core/memory_size.h"
+
 namespace gpuledger::cli {
 
 void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
@@ -68,6 +70,25 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
   cmd->add_option("--value-col", m.value_col, "long tables: the value column")
       ->capture_default_str();
   cmd->add_option("--machine-col", m.machine_col, "long tables: a machine column");
+  cmd->add_option("--memory-col", m.memory_col,
+                  "long tables: a column of GPU memory in use (in --memory-unit), for the "
+                  "held-idle lens");
+  cmd->add_option("--memory-telemetry", f->paths.memory_telemetry,
+                  "long tables of GPU memory in use (same --time-col/--series-col), joined to the "
+                  "utilisation sample of the same series at the same instant")
+      ->expected(1, -1);
+  cmd->add_option("--memory-value-col", f->paths.memory_value_col,
+                  "the value column of --memory-telemetry tables")
+      ->capture_default_str();
+  cmd->add_option("--memory-unit", m.memory_unit, "unit of memory columns: bytes, KiB, MiB, GiB")
+      ->check(CLI::IsMember({"bytes", "KiB", "MiB", "GiB"}))
+      ->capture_default_str();
+  cmd->add_option("--metric-memory", m.memory_metric,
+                  "GPU memory metric of DCGM scrapes and Prometheus (MiB)")
+      ->capture_default_str();
+  cmd->add_option("--scrape-time", f->scrape_time,
+                  "DCGM scrapes saved without timestamps (curl node:9400/metrics) stand at this "
+                  "time; default: each file's modification time");
   cmd->add_option("--gpu-col", m.gpu_col, "long tables: a GPU index column");
   cmd->add_option("--jobs-format", f->paths.jobs_format,
                   "csv (the jobs CSV) or sacct (sacct -a -X -P -o JobID,User,Account,Partition,"
@@ -88,6 +109,10 @@ void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags) {
       ->capture_default_str();
   cmd->add_option("--max-gap", flags->max_gap, "how long one sample stands at most, e.g. 5m")
       ->capture_default_str();
+  cmd->add_option("--held-memory", flags->held_memory,
+                  "idle time with at least this much GPU memory in use is held idle (the "
+                  "held_idle_usd lens), e.g. 1GiB, 500MiB")
+      ->capture_default_str();
 }
 
 Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, int threads) {
@@ -95,7 +120,13 @@ Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, int threads) {
   if (!gap || *gap <= 0) {
     return MakeError(ErrorCode::kUsage, "must be a positive duration like 5m", "--max-gap");
   }
+  auto held = ParseMemorySize(flags.held_memory);
+  if (!held) {
+    return MakeError(ErrorCode::kUsage, "must be a size like 1GiB, 512MiB or 1073741824 (bytes)",
+                     "--held-memory");
+  }
   AuditOptions options;
+  options.held_memory_mib = *held;
   options.threshold_pct = flags.threshold_pct;
   options.max_gap_ms = *gap;
   options.threads = threads;
@@ -156,8 +187,20 @@ Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f, double t
   in->to = *to;
   if (f.price_per_gpu_hour >= 0) in->price_per_gpu_hour = f.price_per_gpu_hour;
   FleetPaths paths = f.paths;
-  if (f.paths.telemetry.empty() == f.prometheus_url.empty()) {
+  if (!f.scrape_time.empty()) {
+    auto t = ParseTimeFlag("--scrape-time", f.scrape_time, in->zone, kTimeMin);
+    if (!t) return std::unexpected(t.error());
+    paths.scrape_time = *t;
+  }
+  if (!f.paths.telemetry.empty() && !f.prometheus_url.empty()) {
     return MakeError(ErrorCode::kUsage, "give either --telemetry PATH… or --prometheus URL");
+  }
+  // Without telemetry an inventory or a bill still says what was paid and who owns it: all of
+  // it is unmonitored. A flat price has nothing to bill from.
+  if (f.paths.telemetry.empty() && f.prometheus_url.empty() && f.price_per_gpu_hour >= 0) {
+    return MakeError(ErrorCode::kUsage,
+                     "--price-per-gpu-hour bills machines from their telemetry: give --telemetry "
+                     "PATH… or --prometheus URL");
   }
   auto rollup = RollupOf(f, threshold_pct);
   if (!rollup) return std::unexpected(rollup.error());

@@ -21,6 +21,7 @@ struct FleetFlags {
   std::string rollup;            // --rollup DURATION: server-side roll-ups
   std::string step = "30s";      // --step: the roll-up subqueries' resolution
   std::string prometheus_user;
+  std::string scrape_time;  // --scrape-time: the instant of DCGM scrapes without timestamps
 };
 
 // Declares --telemetry, --machine, --inventory, --price-per-gpu-hour, --jobs, --from, --to,
@@ -47,9 +48,10 @@ Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& flags,
 struct AuditFlags {
   double threshold_pct = 5;
   std::string max_gap = "5m";
+  std::string held_memory = "1GiB";
 };
 
-// Declares --threshold and --max-gap on "cmd".
+// Declares --threshold, --max-gap and --held-memory on "cmd".
 void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags);
 
 // The audit options the knobs say (usage errors name their flag); check them before loading.

@@ -46,15 +46,15 @@ Result<std::unique_ptr<ReportInput>> LoadInput(const ReportFlags& f) {
     if (!demo) return std::unexpected(demo.error());
     in->demo = std::move(*demo);
     in->demo_telemetry = DemoTelemetry(*in->demo);
-    in->inputs = AuditInputs{&in->demo->fleet, &in->demo_telemetry, {}, {}, {}};
+    in->inputs.fleet = &in->demo->fleet;
+    in->inputs.telemetry = &in->demo_telemetry;
     return in;
   }
   auto files = LoadFleetFlags(f.fleet, f.audit.threshold_pct);
   if (!files) return std::unexpected(files.error());
   in->files = std::move(*files);
   const LoadedFleet& loaded = in->files->loaded;
-  in->inputs = AuditInputs{&loaded.fleet, &loaded.telemetry, loaded.inventory_stats,
-                           loaded.jobs_stats, loaded.telemetry_stats};
+  in->inputs = InputsOf(loaded);
   return in;
 }
 

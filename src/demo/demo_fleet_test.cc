@@ -12,7 +12,9 @@ namespace {
 
 AuditResult AuditInMemory(const DemoFleet& demo) {
   const auto telemetry = DemoTelemetry(demo);
-  AuditInputs in{&demo.fleet, &telemetry, {}, {}, {}};
+  AuditInputs in;
+  in.fleet = &demo.fleet;
+  in.telemetry = &telemetry;
   auto r = RunAudit(in, AuditOptions{});
   EXPECT_TRUE(r);
   return *r;
@@ -68,8 +70,7 @@ TEST(DemoFleet, WrittenFilesAuditToTheSameFigures) {
   paths.jobs = (dir / "jobs.csv").string();
   auto loaded = LoadFleet(paths, std::nullopt, &utc);
   ASSERT_TRUE(loaded) << loaded.error().ToString();
-  AuditInputs in{&loaded->fleet, &loaded->telemetry, loaded->inventory_stats, loaded->jobs_stats,
-                 loaded->telemetry_stats};
+  const AuditInputs in = InputsOf(*loaded);
   auto from_files = RunAudit(in, AuditOptions{});
   ASSERT_TRUE(from_files);
   auto in_memory = AuditInMemory(*demo);

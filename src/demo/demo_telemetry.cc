@@ -158,7 +158,8 @@ std::vector<TelemetrySource> DemoTelemetry(const DemoFleet& demo) {
       ForEachRow(demo, m, [&](TimeMs t, int g, int util) {
         if (!in_order) return;
         ++stats->rows_read;
-        const SampleVerdict v = sink->Add(g, t, util, InputOrder(static_cast<uint32_t>(m), ++line));
+        const SampleVerdict v =
+            sink->Add(g, t, util, InputOrder(static_cast<uint32_t>(m), ++line), kNoMemory);
         if (v == SampleVerdict::kOutOfOrder)
           in_order = false;
         else if (v == SampleVerdict::kAccepted || v == SampleVerdict::kDuplicate)

@@ -19,7 +19,7 @@ struct Row {
 
 class Collect : public SampleSink {
  public:
-  SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t) override {
+  SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t, double) override {
     rows.push_back({t, gpu, util});
     return SampleVerdict::kAccepted;
   }

@@ -253,6 +253,10 @@ Result<BacktestResult> RunBacktest(const AuditInputs& in, const BacktestOptions&
     out.telemetry.Merge(t.stats);
     data_end = std::max(data_end, t.recorder->DataEnd());
   }
+  if (auto ok = RequireAcceptedSamples(in.telemetry_given, in.telemetry_files, out.telemetry);
+      !ok) {
+    return std::unexpected(ok.error());
+  }
   const TimeMs open_end = OpenEnd(fleet, o.window_to, data_end);
   for (const MachineTask& t : tasks) Evaluate(t, open_end, o, &out);
   // Canonical orders, so results (and their sums) do not depend on the order of the inputs.

@@ -28,7 +28,9 @@ std::vector<Row> Join(std::vector<std::vector<Row>> parts) {
 
 BacktestResult Backtest(const Fleet& f, const std::vector<Row>& rows, Policy policy = {}) {
   std::vector<TelemetrySource> telemetry = {SourceFromText("m", SmiText(rows))};
-  AuditInputs in{&f, &telemetry, {}, {}, {}};
+  AuditInputs in;
+  in.fleet = &f;
+  in.telemetry = &telemetry;
   BacktestOptions o;
   o.policy = policy;
   o.threads = 1;

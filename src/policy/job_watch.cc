@@ -31,7 +31,7 @@ void JobWatch::OnReadings(TimeMs t, const std::vector<GpuReading>& readings) {
     Gpu* g = GpuFor(r.index);
     if (g == nullptr) continue;
     std::optional<StoodInterval> done;
-    g->stream.Add(t, r.util_pct, &done);
+    g->stream.Add(t, r.util_pct, r.memory_used_mib.value_or(kNoMemory), &done);
     if (done) g->log.Append(*done);
   }
 }

@@ -17,13 +17,14 @@ bool GpuStateRecorder::KnowsGpu(int gpu) const {
   return physical >= 0 && (fixed_count_ > 0 ? physical < fixed_count_ : physical <= 1023);
 }
 
-SampleVerdict GpuStateRecorder::Add(int gpu, TimeMs t, double util_pct, uint64_t) {
+SampleVerdict GpuStateRecorder::Add(int gpu, TimeMs t, double util_pct, uint64_t,
+                                    double memory_mib) {
   if (!KnowsGpu(gpu)) return SampleVerdict::kUnknownGpu;
   if (IsMigIndex(gpu)) {
     Mig& m =
         migs_.try_emplace(gpu, Mig{SampleStream(max_gap_ms_, threshold_pct_), {}}).first->second;
     std::optional<StoodInterval> done;
-    const SampleVerdict v = m.stream.Add(t, util_pct, &done);
+    const SampleVerdict v = m.stream.Add(t, util_pct, memory_mib, &done);
     if (done) m.log.Append(*done);
     return v;
   }
@@ -32,7 +33,7 @@ SampleVerdict GpuStateRecorder::Add(int gpu, TimeMs t, double util_pct, uint64_t
     logs_.resize(gpu + 1);
   }
   std::optional<StoodInterval> done;
-  const SampleVerdict v = streams_[gpu].Add(t, util_pct, &done);
+  const SampleVerdict v = streams_[gpu].Add(t, util_pct, memory_mib, &done);
   if (done) logs_[gpu].Append(*done);
   return v;
 }

@@ -17,7 +17,7 @@ class GpuStateRecorder : public GpuSampleTarget {
   // gpu_count > 0: GPUs 0…gpu_count-1 exist; 0: any index seen (up to 1023) is taken.
   GpuStateRecorder(int gpu_count, DurationMs max_gap_ms, double threshold_pct);
 
-  SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) override;
+  SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order, double memory_mib) override;
   bool KnowsGpu(int gpu) const override;
 
   // Flushes every GPU's last sample. Call once, after the last Add.

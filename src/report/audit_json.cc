@@ -25,6 +25,14 @@ void WriteSpendMap(JsonWriter& w, const SpendByKey& map) {
   w.EndObject();
 }
 
+// Held idle dollars, or null ("unknown") when no sample carried a memory reading.
+void WriteHeldIdle(JsonWriter& w, bool known, const Spend& held) {
+  if (known)
+    w.Number(held.usd, kUsdDecimals);
+  else
+    w.Null();
+}
+
 void WriteMachine(JsonWriter& w, const MachineResult& m) {
   const Spend total = m.totals.Total();
   w.BeginObject();
@@ -45,6 +53,8 @@ void WriteMachine(JsonWriter& w, const MachineResult& m) {
   w.Key("cost_usd").Number(total.usd, kUsdDecimals);
   w.Key("cost_below_threshold_usd").Number(m.totals.below_threshold.usd, kUsdDecimals);
   w.Key("waste_usd").Number(m.totals.Waste().usd, kUsdDecimals);
+  w.Key("held_idle_usd");
+  WriteHeldIdle(w, m.memory_known, m.totals.held_idle);
   w.Key("categories");
   WriteCategories(w, m.totals, false);
   w.EndObject();
@@ -105,7 +115,26 @@ std::string AuditToJson(const AuditResult& r) {
   w.Key("in_jobs_usd").Number(r.totals.in_jobs.usd, kUsdDecimals);
   w.Key("jobs_without_commit_usd").Number(r.totals.no_commit.usd, kUsdDecimals);
   w.Key("waste_usd").Number(r.totals.Waste().usd, kUsdDecimals);
+  w.Key("held_idle_usd");
+  WriteHeldIdle(w, r.memory_known, r.totals.held_idle);
+  w.Key("held_idle_by_category");
+  if (r.memory_known) {
+    w.BeginObject();
+    for (Category c : kAllCategories) {
+      w.Key(CategoryId(c))
+          .Number(r.totals.held_idle_by_category[static_cast<int>(c)].usd, kUsdDecimals);
+    }
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  w.Key("held_memory_mib").Number(r.options.held_memory_mib);
   w.EndObject();
+  w.Key("owners_held_idle");
+  if (r.memory_known)
+    WriteSpendMap(w, r.owners_held_idle);
+  else
+    w.Null();
   w.Key("other_charges_usd").BeginObject();
   for (const auto& [category, usd] : r.other_charges_usd) w.Key(category).Number(usd, kUsdDecimals);
   w.EndObject();

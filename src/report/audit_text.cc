@@ -11,6 +11,12 @@
 namespace gpuledger {
 namespace {
 
+// "1 GiB", "512 MiB".
+std::string FormatMib(double mib) {
+  if (mib >= 1024 && std::fmod(mib, 1024) == 0) return fmt::format("{} GiB", mib / 1024);
+  return fmt::format("{} MiB", mib);
+}
+
 std::string Share(double part, double whole) {
   return whole > 0 ? fmt::format("{:5.1f} %", 100 * part / whole) : "    - ";
 }
@@ -37,9 +43,18 @@ void Owners(const AuditResult& r, int top, std::string* out) {
             [](const auto& a, const auto& b) { return a.second.usd > b.second.usd; });
   Section(out, fmt::format("Top owners ({} in all)", owners.size()));
   const double total = r.totals.Total().usd;
+  if (r.memory_known) {
+    fmt::format_to(std::back_inserter(*out), "  {:<24} {:>16} {:>8} {:>16}\n", "owner", "cost",
+                   "share", "held idle");
+  }
   for (int i = 0; i < std::min<int>(top, owners.size()); ++i) {
-    fmt::format_to(std::back_inserter(*out), "  {:<24} {:>16} {:>8}\n", owners[i].first,
-                   FormatUsd(owners[i].second.usd), Share(owners[i].second.usd, total));
+    std::string held;
+    if (r.memory_known) {
+      auto it = r.owners_held_idle.find(owners[i].first);
+      held = fmt::format(" {:>16}", FormatUsd(it == r.owners_held_idle.end() ? 0 : it->second.usd));
+    }
+    fmt::format_to(std::back_inserter(*out), "  {:<24} {:>16} {:>8}{}\n", owners[i].first,
+                   FormatUsd(owners[i].second.usd), Share(owners[i].second.usd, total), held);
   }
 }
 
@@ -52,13 +67,14 @@ void Machines(const AuditResult& r, int top, std::string* out) {
                : a->name < b->name;
   });
   Section(out, "Top wasteful machines (never used + failed jobs + idle in and outside jobs)");
-  fmt::format_to(std::back_inserter(*out), "  {:<24} {:>4} {:<14} {:>14} {:>14}  {}\n", "machine",
-                 "GPUs", "owner", "cost", "waste", "never used");
+  fmt::format_to(std::back_inserter(*out), "  {:<24} {:>4} {:<14} {:>14} {:>14} {:>14}  {}\n",
+                 "machine", "GPUs", "owner", "cost", "waste", "held idle", "never used");
   for (int i = 0; i < std::min<int>(top, ms.size()); ++i) {
     const MachineResult& m = *ms[i];
-    fmt::format_to(std::back_inserter(*out), "  {:<24} {:>4} {:<14} {:>14} {:>14}  {}\n", m.name,
-                   m.gpu_count, m.owner.empty() ? kUnattributed : m.owner,
+    fmt::format_to(std::back_inserter(*out), "  {:<24} {:>4} {:<14} {:>14} {:>14} {:>14}  {}\n",
+                   m.name, m.gpu_count, m.owner.empty() ? kUnattributed : m.owner,
                    FormatUsd(m.totals.Total().usd), FormatUsd(m.totals.Waste().usd),
+                   m.memory_known ? FormatUsd(m.totals.held_idle.usd) : "unknown",
                    m.never_used ? "yes" : "");
   }
 }
@@ -134,6 +150,22 @@ std::string AuditToTable(const AuditResult& r, int top) {
        hours(r.totals.categories[0]), r.totals.categories[0]);
   line("no owner (unattributed)", hours(r.totals.unattributed), r.totals.unattributed);
   line("jobs without a commit", hours(r.totals.no_commit), r.totals.no_commit);
+  if (r.memory_known) {
+    line(fmt::format("held idle (memory >= {})", FormatMib(r.options.held_memory_mib)),
+         hours(r.totals.held_idle), r.totals.held_idle);
+    const Spend& outside =
+        r.totals.held_idle_by_category[static_cast<int>(Category::kIdleOutsideJobs)];
+    if (outside.usd > 0) {
+      fmt::format_to(std::back_inserter(out),
+                     "    of idle_outside_jobs, {} had GPU memory held: stop idle sessions and "
+                     "notebooks that hold a GPU\n",
+                     FormatUsd(outside.usd));
+    }
+  } else {
+    fmt::format_to(std::back_inserter(out),
+                   "  {:<32} {:>20}  (the telemetry has no memory readings)\n", "held idle",
+                   "unknown");
+  }
   if (!r.other_charges_usd.empty()) {
     double other = 0;
     for (const auto& [category, usd] : r.other_charges_usd) other += usd;
@@ -155,13 +187,19 @@ std::string AuditToTable(const AuditResult& r, int top) {
 }
 
 std::string AuditToCsv(const AuditResult& r) {
-  std::string out = "machine,owner,team,project,category,gpu_hours,cost_usd\n";
+  // held_idle_usd: the held idle dollars inside the row's category; empty when the machine's
+  // telemetry has no memory readings (unknown, not zero).
+  std::string out = "machine,owner,team,project,category,gpu_hours,cost_usd,held_idle_usd\n";
   for (const MachineResult& m : r.machines) {
     for (Category c : kAllCategories) {
       const Spend& s = m.totals.categories[static_cast<int>(c)];
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{:.6f},{:.4f}\n", CsvQuote(m.name),
+      const std::string held =
+          m.memory_known
+              ? fmt::format("{:.4f}", m.totals.held_idle_by_category[static_cast<int>(c)].usd)
+              : "";
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{:.6f},{:.4f},{}\n", CsvQuote(m.name),
                      CsvQuote(m.owner), CsvQuote(m.team), CsvQuote(m.project), CategoryId(c),
-                     s.GpuHours(), s.usd);
+                     s.GpuHours(), s.usd, held);
     }
   }
   return out;

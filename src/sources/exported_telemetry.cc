@@ -7,6 +7,7 @@
 
 #include "core/csv_table.h"
 #include "core/line_reader.h"
+#include "core/memory_size.h"
 #include "core/time_parser.h"
 #include "model/mig.h"
 #include "sources/nvidia_smi_csv.h"
@@ -68,7 +69,8 @@ const char* CheckValue(double v, bool ratio, double* pct) {
 namespace {
 
 // Walks a query_range matrix: each point of each series whose labels name a machine and a GPU
-// goes to on_point(machine, gpu, seconds, value_text, ratio, order); the rest is rejected.
+// goes to on_point(machine, gpu, t, value_text, ratio, memory, series, order), "memory" true
+// for the memory metric's series; the rest is rejected.
 template <typename OnPoint>
 void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t file_index,
                         const SeriesMapping& mapping, SourceStats* stats, OnPoint&& on_point) {
@@ -115,6 +117,7 @@ void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t
       continue;
     }
     const bool ratio = IsRatio(mapping, label("__name__"));
+    const bool memory = label("__name__") == mapping.memory_metric;
     uint64_t k = 0;
     for (dom::element pair : values) {
       ++k;
@@ -127,8 +130,8 @@ void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t
                             "a value is not [time, \"value\"]");
         continue;
       }
-      on_point(machine, gpu, static_cast<TimeMs>(std::llround(ts * 1000)), text, ratio, series,
-               order + k);
+      on_point(machine, gpu, static_cast<TimeMs>(std::llround(ts * 1000)), text, ratio, memory,
+               series, order + k);
     }
   }
 }
@@ -149,7 +152,18 @@ void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32
                           const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats) {
   ForEachMatrixPoint(json, file, file_index, mapping, stats,
                      [&](const std::string& machine, int gpu, TimeMs t, std::string_view text,
-                         bool ratio, uint64_t series, uint64_t order) {
+                         bool ratio, bool memory, uint64_t series, uint64_t order) {
+                       if (memory) {
+                         const double mib = ParseValue(text);
+                         if (!std::isfinite(mib) || mib < 0 || IsDcgmNoValue(mib)) {
+                           stats->rejected.Add("memory_not_a_number", file, series, order,
+                                               "value '" + std::string(text) + "'");
+                           return;
+                         }
+                         ++stats->rows_accepted;
+                         out->AddMemory(machine, gpu, t, mib, order);
+                         return;
+                       }
                        double pct = 0;
                        if (const char* bad = CheckValue(ParseValue(text), ratio, &pct)) {
                          stats->rejected.Add(bad, file, series, order,
@@ -166,7 +180,7 @@ void ReadPrometheusNumbers(
     const std::function<void(const std::string&, int, TimeMs, double, uint64_t)>& on_point) {
   ForEachMatrixPoint(json, file, file_index, mapping, stats,
                      [&](const std::string& machine, int gpu, TimeMs t, std::string_view text, bool,
-                         uint64_t series, uint64_t order) {
+                         bool, uint64_t series, uint64_t order) {
                        const double v = ParseValue(text);
                        if (!std::isfinite(v) || v < 0) {
                          stats->rejected.Add("bad_number", file, series, order,
@@ -178,10 +192,12 @@ void ReadPrometheusNumbers(
 }
 
 void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t file_index,
-                    const std::string& file_machine, const SeriesMapping& mapping, const TimeZone&,
-                    TelemetryBuckets* out, SourceStats* stats) {
+                    const std::string& file_machine, const SeriesMapping& mapping,
+                    const std::optional<ScrapeTime>& scrape_time, TelemetryBuckets* out,
+                    SourceStats* stats) {
   ++stats->files;
   const bool ratio = IsRatio(mapping, mapping.metric);
+  uint64_t untimed = 0, first_untimed = 0;
   ForEachLineIn(text, [&](std::string_view line, uint64_t no) {
     const uint64_t order = InputOrder(file_index, no);
     auto parsed = ParsePromLine(line);
@@ -190,8 +206,10 @@ void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t fil
       stats->rejected.Add("bad_line", file, no, order, parsed.error().message);
       return true;
     }
-    if (!*parsed || (*parsed)->name != mapping.metric) return true;  // comments, other metrics
+    if (!*parsed) return true;  // comments, blank lines
     const PromSample& s = **parsed;
+    const bool memory = s.name == mapping.memory_metric;
+    if (s.name != mapping.metric && !memory) return true;  // other metrics
     ++stats->rows_read;
     auto label = [&](const std::string& k) { return std::string(s.Label(k)); };
     std::string machine;
@@ -201,9 +219,21 @@ void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t fil
       stats->rejected.Add(reason, file, no, order, std::string(line.substr(0, 80)));
       return true;
     }
-    if (!s.timestamp_ms) {
+    if (!s.timestamp_ms && !scrape_time) {
       stats->rejected.Add("no_timestamp", file, no, order,
-                          "a scrape line carries no timestamp: its time is unknown");
+                          "a scrape line carries no timestamp: give --scrape-time");
+      return true;
+    }
+    if (!s.timestamp_ms && untimed++ == 0) first_untimed = no;
+    const TimeMs t = s.timestamp_ms ? *s.timestamp_ms : scrape_time->t;
+    if (memory) {
+      if (std::isnan(s.value) || IsDcgmNoValue(s.value) || s.value < 0) {
+        stats->rejected.Add("memory_not_a_number", file, no, order,
+                            std::string(line.substr(0, 80)));
+        return true;
+      }
+      out->AddMemory(machine, gpu, t, s.value, order);
+      ++stats->rows_accepted;
       return true;
     }
     double pct = 0;
@@ -211,69 +241,135 @@ void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t fil
       stats->rejected.Add(bad, file, no, order, std::string(line.substr(0, 80)));
       return true;
     }
-    out->Add(machine, gpu, *s.timestamp_ms, pct, order);
+    out->Add(machine, gpu, t, pct, order);
     return true;
   });
+  if (untimed > 0) {
+    stats->notes.Add("scrape_time", file, first_untimed, InputOrder(file_index, first_untimed),
+                     "lines without a timestamp read as one scrape at " +
+                         FormatIsoUtc(scrape_time->t) + " (" + scrape_time->origin + ")",
+                     untimed);
+  }
 }
 
+namespace {
+
+// A long table's machine and GPU of a row; false (after rejecting it) when they are missing.
+bool RowMachineAndGpu(const TableRow& r, const SeriesMapping& m, std::optional<size_t> c_series,
+                      std::optional<size_t> c_machine, std::optional<size_t> c_gpu,
+                      std::string* machine, int* gpu) {
+  const std::string series = r.Get(c_series);
+  *gpu = 0;
+  if (series.find('{') != std::string::npos) {  // a Prometheus selector: read its labels
+    auto sample = ParsePromLine(series.front() == '{' ? "m" + series + " 0" : series + " 0");
+    const char* reason = nullptr;
+    if (!sample || !*sample ||
+        !MachineAndGpu(
+            m, [&](const std::string& k) { return std::string((*sample)->Label(k)); }, "", machine,
+            gpu, &reason)) {
+      r.Reject(reason ? reason : "no_machine_label", "series '" + series + "'");
+      return false;
+    }
+    return true;
+  }
+  *machine = c_machine ? r.Get(c_machine) : series;
+  if (!c_gpu) return true;
+  const std::string g = r.Get(c_gpu);
+  auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), *gpu);
+  if (g.empty() || ec != std::errc() || end != g.data() + g.size() || *gpu < 0 || *gpu > 1023) {
+    r.Reject("bad_gpu_index", "gpu '" + g + "'");
+    return false;
+  }
+  return true;
+}
+
+// A memory field in "mib_per_unit" units → MiB; kNoMemory when it is not a non-negative number.
+double MemoryField(const std::string& text, double mib_per_unit) {
+  double v = NAN;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v) ||
+      v < 0) {
+    return kNoMemory;
+  }
+  return v * mib_per_unit;
+}
+
+}  // namespace
+
 Result<void> ReadLongTable(std::string_view text, const std::string& file, uint32_t file_index,
-                           const SeriesMapping& m, const TimeZone& zone, TelemetryBuckets* out,
-                           SourceStats* stats) {
+                           const SeriesMapping& m, const TimeZone& zone, LongTableRole role,
+                           TelemetryBuckets* out, SourceStats* stats) {
   CsvTable table(text);
   const auto c_time = table.Column({m.time_col});
   const auto c_series = table.Column({m.series_col});
   const auto c_value = table.Column({m.value_col});
-  std::optional<size_t> c_machine, c_gpu;
+  std::optional<size_t> c_machine, c_gpu, c_memory;
   if (!m.machine_col.empty()) c_machine = table.Column({m.machine_col});
   if (!m.gpu_col.empty()) c_gpu = table.Column({m.gpu_col});
+  if (!m.memory_col.empty()) c_memory = table.Column({m.memory_col});
+  const std::string where = file + ":" + std::to_string(std::max<uint64_t>(table.header_line(), 1));
   if (!c_time || !c_series || !c_value || (!m.machine_col.empty() && !c_machine) ||
       (!m.gpu_col.empty() && !c_gpu)) {
     return MakeError(ErrorCode::kParse,
                      "the header lacks a column named by --time-col, --series-col, --value-col, "
                      "--machine-col or --gpu-col",
-                     file + ":" + std::to_string(std::max<uint64_t>(table.header_line(), 1)));
+                     where);
+  }
+  if (!m.memory_col.empty() && !c_memory) {
+    return MakeError(ErrorCode::kParse, "the header lacks the --memory-col column", where);
+  }
+  const std::optional<double> mib_per_unit = MibPerUnit(m.memory_unit);
+  if (!mib_per_unit) {
+    return MakeError(ErrorCode::kUsage, "must be bytes, KiB, MiB or GiB", "--memory-unit");
   }
   ++stats->files;
   TimeParser parser(&zone);
   const bool ratio = m.value_scale == "ratio";
+  uint64_t numeric = 0, above_100 = 0, first_above = 0;
+  std::string first_above_value;
   ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
     TimeMs t = 0;
     if (!parser.Parse(r[*c_time], &t)) {
       r.Reject("bad_time", "time '" + r[*c_time] + "'");
       return;
     }
-    const std::string series = r.Get(c_series);
     std::string machine;
     int gpu = 0;
-    if (series.find('{') != std::string::npos) {  // a Prometheus selector: read its labels
-      auto sample = ParsePromLine(series.front() == '{' ? "m" + series + " 0" : series + " 0");
-      const char* reason = nullptr;
-      if (!sample || !*sample ||
-          !MachineAndGpu(
-              m, [&](const std::string& k) { return std::string((*sample)->Label(k)); }, "",
-              &machine, &gpu, &reason)) {
-        r.Reject(reason ? reason : "no_machine_label", "series '" + series + "'");
+    if (!RowMachineAndGpu(r, m, c_series, c_machine, c_gpu, &machine, &gpu)) return;
+    if (role == LongTableRole::kMemory) {
+      const double mib = MemoryField(r[*c_value], *mib_per_unit);
+      if (std::isnan(mib)) {
+        r.Reject("memory_not_a_number", "value '" + r[*c_value] + "'");
         return;
       }
-    } else {
-      machine = c_machine ? r.Get(c_machine) : series;
-      if (c_gpu) {
-        const std::string g = r.Get(c_gpu);
-        auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), gpu);
-        if (g.empty() || ec != std::errc() || end != g.data() + g.size() || gpu < 0 || gpu > 1023) {
-          r.Reject("bad_gpu_index", "gpu '" + g + "'");
-          return;
-        }
-      }
+      out->AddMemory(machine, gpu, t, mib, r.order());
+      ++stats->rows_accepted;
+      return;
     }
     double v = NAN, pct = 0;
     if (ParseUtilization(r[*c_value], &v) == 0) v = NAN;  // -1 (out of range) keeps v
+    if (!std::isnan(v)) ++numeric;
+    if (v > (ratio ? 1 : 100) && above_100++ == 0) {
+      first_above = r.line(), first_above_value = r[*c_value];
+    }
     if (const char* bad = CheckValue(v, ratio, &pct)) {
       r.Reject(bad, "value '" + r[*c_value] + "'");
       return;
     }
-    out->Add(machine, gpu, t, pct, r.order());
+    out->Add(machine, gpu, t, pct, r.order(),
+             c_memory ? MemoryField(r[*c_memory], *mib_per_unit) : kNoMemory);
   });
+  // One stray 101 is a bad row; many are another metric (memory in MiB, a clock, a count).
+  if (above_100 > 1 && above_100 * 20 >= numeric) {
+    return MakeError(ErrorCode::kParse,
+                     std::to_string(above_100) + " of " + std::to_string(numeric) +
+                         " values of --value-col '" + m.value_col + "' are above " +
+                         (ratio ? "1" : "100") + " (first '" + first_above_value +
+                         "'): this is not a utilisation. A table of GPU memory goes in "
+                         "--memory-telemetry FILE (with --memory-value-col and --memory-unit); "
+                         "otherwise name the utilisation column with --value-col",
+                     file + ":" + std::to_string(first_above));
+  }
   return {};
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,10 +19,27 @@ struct SeriesMapping {
   std::vector<std::string> machine_labels = {"Hostname", "hostname", "instance"};  // first found
   std::string gpu_label = "gpu";
   std::string metric = "DCGM_FI_DEV_GPU_UTIL";  // for DCGM scrapes
+  // GPU memory in use, in MiB (DCGM scrapes and query_range exports): the held-idle lens.
+  std::string memory_metric = "DCGM_FI_DEV_FB_USED";
   std::string value_scale = "auto";  // auto (ratio for DCGM_FI_PROF_* and *_RATIO), percent, ratio
   // Long tables: column names.
   std::string time_col = "time", series_col = "series", value_col = "value";
   std::string machine_col, gpu_col;  // optional
+  std::string memory_col;            // optional: GPU memory in use, in memory_unit
+  std::string memory_unit = "MiB";   // bytes, KiB, MiB or GiB
+};
+
+// A long table read for its utilisation (values must be percentages, or ratios with
+// value_scale "ratio") or for GPU memory in use (values in the mapping's memory_unit), the
+// second joined to the first by machine, GPU and instant.
+enum class LongTableRole { kUtilisation, kMemory };
+
+// When lines of a DCGM scrape carry no timestamp (as `curl node:9400/metrics` saves them): the
+// instant the whole file stands for, and where it came from ("--scrape-time", "the file's
+// modification time"), said in a note.
+struct ScrapeTime {
+  TimeMs t = 0;
+  std::string origin;
 };
 
 // JSON rows are keyed series << kJsonLineShift | point; their reported position is the series.
@@ -45,22 +63,28 @@ void ReadPrometheusNumbers(
     const SeriesMapping& mapping, SourceStats* stats,
     const std::function<void(const std::string&, int, TimeMs, double, uint64_t)>& on_point);
 
-// DCGM exporter /metrics text saved with a timestamp on each sample (as `promtool` backfill and
-// Prometheus federation write it). Lines of other metrics are skipped; a utilisation line without
-// a timestamp is rejected (no_timestamp), as are malformed lines (bad_line), blanks (no_value),
-// out-of-range values and lines without a gpu label. The machine is the Hostname label, else
-// "file_machine".
+// DCGM exporter /metrics text: lines with a timestamp (as `promtool` backfill and Prometheus
+// federation write it) or without (a plain scrape, read at "scrape_time" and noted as
+// scrape_time; with no scrape_time such lines are rejected as no_timestamp). Utilisation comes
+// from mapping.metric, memory in use from mapping.memory_metric (MiB); lines of other metrics are
+// skipped. Rejected: malformed lines (bad_line, with the reason), blanks and sentinels
+// (no_value), out-of-range values and lines without a gpu label. The machine is the Hostname
+// label, else "file_machine".
 void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t file_index,
                     const std::string& file_machine, const SeriesMapping& mapping,
-                    const TimeZone& zone, TelemetryBuckets* out, SourceStats* stats);
+                    const std::optional<ScrapeTime>& scrape_time, TelemetryBuckets* out,
+                    SourceStats* stats);
 
 // A long table: time, series, value (column names from the mapping). A series written as a
 // Prometheus selector (`DCGM_FI_DEV_GPU_UTIL{gpu="0",Hostname="h1"}`) is read through the
 // labels; otherwise the machine is machine_col (else the series) and the GPU gpu_col (else 0).
 // Rejected: field_count, bad_time, bad_gpu_index, no_machine_label, util_not_a_number,
-// util_out_of_range. Fails only when the header lacks a named column.
+// util_out_of_range (memory: memory_not_a_number). Fails when the header lacks a named column,
+// and (kParse) when a utilisation table's values are clearly not percentages — above 100 in
+// more than one row and at least 5 % of its numeric rows — naming the file and the flag for
+// memory tables.
 Result<void> ReadLongTable(std::string_view text, const std::string& file, uint32_t file_index,
-                           const SeriesMapping& mapping, const TimeZone& zone,
+                           const SeriesMapping& mapping, const TimeZone& zone, LongTableRole role,
                            TelemetryBuckets* out, SourceStats* stats);
 
 }  // namespace gpuledger

@@ -57,7 +57,7 @@ TEST(DcgmScrape, LinesWithoutTimeOrGpuAreRejected) {
       "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 2147483647 1000\n"
       "DCGM_FI_DEV_SM_CLOCK{gpu=\"0\"} 1410 1000\n"
       "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 42 2000\n",
-      "h.prom", 0, "h", {}, TimeZone::Utc(), &b, &s);
+      "h.prom", 0, "h", {}, std::nullopt, &b, &s);
   EXPECT_EQ(Count(s.rejected, "no_timestamp"), 1u);
   EXPECT_EQ(Count(s.rejected, "no_gpu_label"), 1u);
   EXPECT_EQ(Count(s.rejected, "bad_line"), 1u);
@@ -69,7 +69,8 @@ TEST(DcgmScrape, LinesWithoutTimeOrGpuAreRejected) {
 TEST(LongTable, HeaderAndRows) {
   TelemetryBuckets b;
   SourceStats s;
-  EXPECT_FALSE(ReadLongTable("when,what\n", "l.csv", 0, {}, TimeZone::Utc(), &b, &s));
+  EXPECT_FALSE(ReadLongTable("when,what\n", "l.csv", 0, {}, TimeZone::Utc(),
+                             LongTableRole::kUtilisation, &b, &s));
   SeriesMapping m;
   m.machine_col = "host", m.gpu_col = "gpu", m.value_scale = "ratio";
   ASSERT_TRUE(
@@ -80,7 +81,7 @@ TEST(LongTable, HeaderAndRows) {
                     "2025-01-01T00:00:00Z,util,[N/A],h1,0\n"
                     "2025-01-01T00:00:00Z,util,2,h1,0\n"
                     "2025-01-01T00:00:00Z,util,0.5\n",
-                    "l.csv", 0, m, TimeZone::Utc(), &b, &s));
+                    "l.csv", 0, m, TimeZone::Utc(), LongTableRole::kUtilisation, &b, &s));
   for (const char* reason :
        {"bad_time", "bad_gpu_index", "util_not_a_number", "util_out_of_range", "field_count"}) {
     EXPECT_EQ(Count(s.rejected, reason), 1u) << reason;
@@ -98,8 +99,7 @@ AuditResult AuditSmall(const std::string& telemetry, const std::string& format) 
   paths.jobs = dir + "small/jobs.csv";
   auto loaded = LoadFleet(paths, std::nullopt, &utc);
   EXPECT_TRUE(loaded) << loaded.error().ToString();
-  AuditInputs in{&loaded->fleet, &loaded->telemetry, loaded->inventory_stats, loaded->jobs_stats,
-                 loaded->telemetry_stats};
+  const AuditInputs in = InputsOf(*loaded);
   auto r = RunAudit(in, AuditOptions{});
   EXPECT_TRUE(r);
   return *r;

@@ -79,8 +79,7 @@ AuditResult AuditWithBill(const std::string& cost_column) {
   paths.jobs = dir + "jobs.csv";
   auto loaded = LoadFleet(paths, std::nullopt, &utc);
   EXPECT_TRUE(loaded) << loaded.error().ToString();
-  AuditInputs in{&loaded->fleet, &loaded->telemetry, loaded->inventory_stats, loaded->jobs_stats,
-                 loaded->telemetry_stats};
+  const AuditInputs in = InputsOf(*loaded);
   return *RunAudit(in, AuditOptions{});
 }
 

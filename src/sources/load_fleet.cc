@@ -1,5 +1,7 @@
 #include "sources/load_fleet.h"
 
+#include <chrono>
+#include <filesystem>
 #include <set>
 
 #include "core/line_reader.h"
@@ -12,12 +14,25 @@ namespace gpuledger {
 
 namespace {
 
-// Reads every exported telemetry file into per-machine buckets.
+// The instant a scrape without timestamps stands for: --scrape-time, else the file's mtime.
+ScrapeTime ScrapeTimeOf(const std::string& path, const std::optional<TimeMs>& given) {
+  if (given) return ScrapeTime{*given, "--scrape-time"};
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(path, ec);
+  if (ec) return ScrapeTime{0, "unknown modification time: give --scrape-time"};
+  const auto sys = std::chrono::file_clock::to_sys(mtime);
+  const TimeMs t =
+      std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+  return ScrapeTime{t, "the file's modification time; --scrape-time sets it"};
+}
+
+// Reads every exported telemetry file, then the memory tables, into per-machine buckets.
 Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<TelemetryFile>& files,
-                                                           const std::string& format,
-                                                           const SeriesMapping& mapping,
+                                                           const FleetPaths& paths,
                                                            const TimeZone& zone,
                                                            SourceStats* stats) {
+  const std::string& format = paths.telemetry_format;
+  const SeriesMapping& mapping = paths.mapping;
   TelemetryBuckets buckets;
   for (const TelemetryFile& f : files) {
     const uint32_t index = buckets.AddFile(f.path, format == "prometheus" ? kJsonLineShift : 0);
@@ -26,10 +41,28 @@ Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<Tel
     if (format == "prometheus") {
       ReadPrometheusMatrix(*text, f.path, index, mapping, &buckets, stats);
     } else if (format == "dcgm") {
-      ReadDcgmScrape(*text, f.path, index, f.machine, mapping, zone, &buckets, stats);
-    } else if (auto r = ReadLongTable(*text, f.path, index, mapping, zone, &buckets, stats); !r) {
+      ReadDcgmScrape(*text, f.path, index, f.machine, mapping,
+                     ScrapeTimeOf(f.path, paths.scrape_time), &buckets, stats);
+    } else if (auto r = ReadLongTable(*text, f.path, index, mapping, zone,
+                                      LongTableRole::kUtilisation, &buckets, stats);
+               !r) {
       return std::unexpected(r.error());
     }
+  }
+  SeriesMapping memory = mapping;
+  memory.value_col = paths.memory_value_col;
+  for (const std::string& path : paths.memory_telemetry) {
+    const uint32_t index = buckets.AddFile(path);
+    auto text = ReadWholeFile(path);
+    if (!text) return std::unexpected(text.error());
+    SourceStats memory_stats;  // memory rows are not utilisation samples: counted as notes
+    auto r = ReadLongTable(*text, path, index, memory, zone, LongTableRole::kMemory, &buckets,
+                           &memory_stats);
+    if (!r) return std::unexpected(r.error());
+    stats->rejected.Merge(memory_stats.rejected);
+    stats->notes.Add("memory_rows", path, 0, InputOrder(index, 0),
+                     "GPU memory readings joined to utilisation samples of the same instant",
+                     memory_stats.rows_accepted);
   }
   return buckets.Sources();
 }
@@ -38,7 +71,7 @@ Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<Tel
 int GpusInTelemetry(const std::vector<TelemetrySource>& telemetry, const std::string& machine) {
   struct Counter : GpuSampleTarget {
     int gpus = 0;
-    SampleVerdict Add(int gpu, TimeMs, double, uint64_t) override { return Saw(gpu); }
+    SampleVerdict Add(int gpu, TimeMs, double, uint64_t, double) override { return Saw(gpu); }
     SampleVerdict AddSpan(int gpu, TimeMs, TimeMs, DurationMs, DurationMs, uint64_t) override {
       return Saw(gpu);
     }
@@ -61,6 +94,18 @@ int GpusInTelemetry(const std::vector<TelemetrySource>& telemetry, const std::st
 
 }  // namespace
 
+AuditInputs InputsOf(const LoadedFleet& loaded) {
+  AuditInputs in;
+  in.fleet = &loaded.fleet;
+  in.telemetry = &loaded.telemetry;
+  in.inventory_stats = loaded.inventory_stats;
+  in.jobs_stats = loaded.jobs_stats;
+  in.telemetry_stats = loaded.telemetry_stats;
+  in.telemetry_given = loaded.telemetry_given;
+  in.telemetry_files = loaded.telemetry_files;
+  return in;
+}
+
 Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> price_per_gpu_hour,
                               const TimeZone* zone) {
   LoadedFleet out;
@@ -69,8 +114,31 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
       format == "prometheus" ? std::vector<std::string>{".json"}
       : format == "dcgm"     ? std::vector<std::string>{".prom", ".txt", ".metrics"}
                              : std::vector<std::string>{".csv"};
-  auto files = ListTelemetryFiles(paths.telemetry, paths.machine, extensions);
+  std::vector<std::string> skipped;
+  auto files = ListTelemetryFiles(paths.telemetry, paths.machine, extensions, &skipped);
   if (!files) return std::unexpected(files.error());
+  out.telemetry_given = !paths.telemetry.empty() || paths.prometheus.has_value();
+  for (const TelemetryFile& f : *files) out.telemetry_files.push_back(f.path);
+  if (!skipped.empty()) {
+    std::string names;
+    for (const std::string& s : skipped) names += (names.empty() ? "" : "; ") + s;
+    out.telemetry_stats.notes.Add("skipped_file", skipped.front(), 0, 0, names, skipped.size());
+  }
+  if (!paths.telemetry.empty() && files->empty()) {
+    return MakeError(ErrorCode::kParse,
+                     "no telemetry file found (looked for " + extensions.front() +
+                         " files for --telemetry-format " + format + ")" +
+                         (skipped.empty() ? ""
+                                          : "; skipped: " + skipped.front() +
+                                                (skipped.size() > 1 ? " and more" : "")),
+                     paths.telemetry.front());
+  }
+  if (!paths.memory_telemetry.empty() && (format == "nvidia-smi" || paths.prometheus)) {
+    return MakeError(ErrorCode::kUsage,
+                     "joins long tables, DCGM scrapes or query_range exports (--telemetry-format "
+                     "long|dcgm|prometheus); nvidia-smi logs carry memory.used themselves",
+                     "--memory-telemetry");
+  }
   if (paths.prometheus) {
     TelemetryBuckets buckets;
     auto r = paths.rollup ? FetchPrometheusRollup(*paths.prometheus, *paths.rollup, paths.mapping,
@@ -82,7 +150,7 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
   } else if (format == "nvidia-smi") {
     out.telemetry = NvidiaSmiSources(*files, zone);
   } else {
-    auto read = ReadExportedTelemetry(*files, format, paths.mapping, *zone, &out.telemetry_stats);
+    auto read = ReadExportedTelemetry(*files, paths, *zone, &out.telemetry_stats);
     if (!read) return std::unexpected(read.error());
     out.telemetry = std::move(*read);
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_runner.h"
 #include "audit/telemetry_source.h"
 #include "core/error.h"
 #include "core/problems.h"
@@ -32,15 +33,27 @@ struct FleetPaths {
   // Set: telemetry comes from this Prometheus-compatible server instead of files.
   std::optional<PrometheusQuery> prometheus;
   std::optional<RollupSpec> rollup;  // with prometheus: server-side roll-ups, not raw samples
+  // Long tables of GPU memory in use, joined to the utilisation samples (--memory-telemetry);
+  // their value column is memory_value_col, in mapping.memory_unit.
+  std::vector<std::string> memory_telemetry;
+  std::string memory_value_col = "value";
+  // DCGM scrapes without timestamps stand at this instant (--scrape-time); unset: each file's
+  // modification time.
+  std::optional<TimeMs> scrape_time;
 };
 
 struct LoadedFleet {
   Fleet fleet;
   std::vector<TelemetrySource> telemetry;
-  SourceStats telemetry_stats;  // what reading exported telemetry found (rows, rejections)
+  SourceStats telemetry_stats;   // what reading exported telemetry found (rows, rejections)
+  bool telemetry_given = false;  // telemetry paths or a server were named
+  std::vector<std::string> telemetry_files;  // the telemetry files listed
   SourceStats inventory_stats;
   SourceStats jobs_stats;
 };
+
+// The audit's inputs as loaded (they point into "loaded", which must outlive them).
+AuditInputs InputsOf(const LoadedFleet& loaded);
 
 // Lists telemetry, reads the inventory and the jobs. With "price_per_gpu_hour", every machine
 // seen in telemetry is billed from telemetry at that price and no inventory is read.

@@ -104,6 +104,18 @@ int ParseUtilization(std::string_view field, double* out) {
   return v >= 0 && v <= 100 ? 1 : -1;
 }
 
+double ParseMemoryMib(std::string_view field) {
+  field = TrimSpaces(field);
+  if (field.ends_with("MiB")) field = TrimSpaces(field.substr(0, field.size() - 3));
+  double v = 0;
+  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  if (field.empty() || ec != std::errc() || end != field.data() + field.size() ||
+      !std::isfinite(v) || v < 0) {
+    return kNoMemory;
+  }
+  return v;
+}
+
 void NvidiaSmiReader::Reject(std::string_view reason, uint64_t line_no, std::string_view detail) {
   stats_->rejected.Add(reason, file_, line_no, InputOrder(file_index_, line_no), detail);
 }
@@ -155,7 +167,9 @@ bool NvidiaSmiReader::Line(std::string_view line, uint64_t line_no) {
            "utilization '" + value + "'");
     return true;
   }
-  switch (sink_->Add(gpu, t, util, InputOrder(file_index_, line_no))) {
+  const double memory_mib =
+      columns_.memory_used >= 0 ? ParseMemoryMib(f[columns_.memory_used]) : kNoMemory;
+  switch (sink_->Add(gpu, t, util, InputOrder(file_index_, line_no), memory_mib)) {
     case SampleVerdict::kAccepted:
       ++stats_->rows_accepted;
       return true;

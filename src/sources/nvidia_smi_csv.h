@@ -17,7 +17,7 @@ struct NvidiaSmiColumns {
   int timestamp = -1;
   int index = -1;        // absent: a single-GPU machine, GPU 0
   int utilization = -1;  // utilization.gpu
-  int memory_used = -1;  // optional, not needed by the audit
+  int memory_used = -1;  // optional: memory.used, for the held-idle lens
   int uuid = -1;
   size_t count = 0;  // fields per row
 
@@ -63,6 +63,10 @@ class NvidiaSmiReader {
   NvidiaSmiColumns columns_;
   bool have_header_ = false;
 };
+
+// Parses a memory.used field (" 754 MiB", "754"); kNoMemory for "[N/A]" and anything that is
+// not a non-negative number. A bad memory field never rejects the row: memory is optional.
+double ParseMemoryMib(std::string_view field);
 
 // Parses a utilisation field: " 16 %", "16", "16.5". Returns 1 for a valid percentage, 0 for
 // no number at all, -1 for a number outside [0, 100].

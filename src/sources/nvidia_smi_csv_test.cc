@@ -13,12 +13,13 @@ struct Got {
   int gpu;
   TimeMs t;
   double util;
+  double memory_mib;
 };
 
 class RecordingSink : public SampleSink {
  public:
-  SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t) override {
-    got.push_back({gpu, t, util});
+  SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t, double memory_mib) override {
+    got.push_back({gpu, t, util, memory_mib});
     return SampleVerdict::kAccepted;
   }
   std::vector<Got> got;

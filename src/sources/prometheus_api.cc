@@ -64,7 +64,9 @@ Result<void> FetchPrometheusRaw(const PrometheusQuery& q, const SeriesMapping& m
     // end - 1 ms] on Prometheus 3's left-open selectors and [start - 1 ms, end - 1 ms] on 2.x's
     // closed ones; a sample exactly 1 ms before a chunk can then come twice, and collapses.
     const TimeMs at = end - 1;
-    const std::string selector = fmt::format("{}[{}ms]", mapping.metric, end - start);
+    // Utilisation and memory in use (the held-idle lens) in one query; series keep __name__.
+    const std::string selector = fmt::format("{{__name__=~\"{}|{}\"}}[{}ms]", mapping.metric,
+                                             mapping.memory_metric, end - start);
     const std::string url =
         fmt::format("{}/api/v1/query?query={}&time={}", base, UrlEncode(selector), Seconds(at));
     auto body = GetJson(q, url, log);

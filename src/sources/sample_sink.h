@@ -1,6 +1,7 @@
 // Where telemetry readers put GPU samples.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "core/time.h"
@@ -16,12 +17,17 @@ enum class SampleVerdict {
   kNeedsSamples,    // a roll-up span came to a sink that works on raw samples only
 };
 
+// A sample's GPU memory in use when the source does not say (NaN).
+inline constexpr double kNoMemory = NAN;
+
 // Receives one machine's valid samples in read order.
 class SampleSink {
  public:
   virtual ~SampleSink() = default;
-  // "util_pct" is a valid utilisation in [0, 100]; "order" is the row's InputOrder.
-  virtual SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order) = 0;
+  // "util_pct" is a valid utilisation in [0, 100]; "order" is the row's InputOrder;
+  // "memory_mib" the GPU memory in use at that instant, kNoMemory when unknown.
+  virtual SampleVerdict Add(int gpu, TimeMs t, double util_pct, uint64_t order,
+                            double memory_mib) = 0;
 
   // A server-side roll-up (--rollup): [from, to) of one GPU holds below_ms and above_ms of
   // monitored time, where inside it is not known. A GPU's spans come in time order, do not

@@ -12,8 +12,37 @@ uint32_t TelemetryBuckets::AddFile(const std::string& path, int line_shift) {
 }
 
 void TelemetryBuckets::Add(const std::string& machine, int gpu, TimeMs t, double util_pct,
-                           uint64_t order) {
-  machines_[machine].samples.push_back({t, order, static_cast<float>(util_pct), gpu});
+                           uint64_t order, double memory_mib) {
+  machines_[machine].samples.push_back(
+      {t, order, static_cast<float>(util_pct), static_cast<float>(memory_mib), gpu});
+  joined_ = false;
+}
+
+void TelemetryBuckets::AddMemory(const std::string& machine, int gpu, TimeMs t, double memory_mib,
+                                 uint64_t order) {
+  machines_[machine].memory.push_back({t, order, static_cast<float>(memory_mib), gpu});
+  joined_ = false;
+}
+
+void TelemetryBuckets::JoinMemory() {
+  for (auto& [name, m] : machines_) {
+    if (m.memory.empty()) continue;
+    std::sort(m.memory.begin(), m.memory.end(), [](const HeldMemory& a, const HeldMemory& b) {
+      if (a.gpu != b.gpu) return a.gpu < b.gpu;
+      return a.t != b.t ? a.t < b.t : a.order < b.order;
+    });
+    for (Held& h : m.samples) {
+      // The last reading read of this GPU at this instant: the end of its equal range.
+      auto it = std::upper_bound(m.memory.begin(), m.memory.end(), h,
+                                 [](const Held& s, const HeldMemory& r) {
+                                   return s.gpu != r.gpu ? s.gpu < r.gpu : s.t < r.t;
+                                 });
+      if (it != m.memory.begin() && std::prev(it)->gpu == h.gpu && std::prev(it)->t == h.t) {
+        h.memory_mib = std::prev(it)->memory_mib;
+      }
+    }
+  }
+  joined_ = true;
 }
 
 void TelemetryBuckets::AddSpan(const std::string& machine, int gpu, TimeMs from, TimeMs to,
@@ -21,7 +50,8 @@ void TelemetryBuckets::AddSpan(const std::string& machine, int gpu, TimeMs from,
   machines_[machine].spans.push_back({from, to, below_ms, above_ms, order, gpu});
 }
 
-std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
+std::vector<TelemetrySource> TelemetryBuckets::Sources() {
+  if (!joined_) JoinMemory();
   std::vector<TelemetrySource> out;
   for (const auto& [machine, held] : machines_) {
     auto sorted = std::make_shared<std::vector<Held>>(held.samples);
@@ -50,7 +80,7 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() const {
         p.Add(reason, files[file], line, order, detail);
       };
       for (const Held& h : *sorted) {
-        switch (sink->Add(h.gpu, h.t, h.util_pct, h.order)) {
+        switch (sink->Add(h.gpu, h.t, h.util_pct, h.order, h.memory_mib)) {
           case SampleVerdict::kAccepted:
             ++stats->rows_accepted;
             break;

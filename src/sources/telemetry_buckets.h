@@ -20,7 +20,13 @@ class TelemetryBuckets {
   uint32_t AddFile(const std::string& path, int line_shift = 0);
 
   // One valid sample (util in [0, 100]) of "machine"; order = InputOrder(file, line).
-  void Add(const std::string& machine, int gpu, TimeMs t, double util_pct, uint64_t order);
+  void Add(const std::string& machine, int gpu, TimeMs t, double util_pct, uint64_t order,
+           double memory_mib = kNoMemory);
+
+  // A memory reading given apart from utilisation (a DCGM FB_USED line, a memory table): it
+  // joins the utilisation sample of the same machine and GPU at the same instant, the last
+  // read winning; a reading that meets no sample is dropped.
+  void AddMemory(const std::string& machine, int gpu, TimeMs t, double memory_mib, uint64_t order);
 
   // One roll-up span of "machine" (SampleSink::AddSpan). Spans are held 48 bytes each.
   void AddSpan(const std::string& machine, int gpu, TimeMs from, TimeMs to, DurationMs below_ms,
@@ -29,13 +35,14 @@ class TelemetryBuckets {
   // One source per machine. Each feeds its samples by (time, input order), so rows of a GPU at
   // one instant collapse to the last read, and counts accepted rows. Rows read and rejected
   // are the readers' to count.
-  std::vector<TelemetrySource> Sources() const;
+  std::vector<TelemetrySource> Sources();
 
  private:
   struct Held {
     TimeMs t;
     uint64_t order;
     float util_pct;
+    float memory_mib;
     int32_t gpu;
   };
   std::vector<std::string> files_;
@@ -46,10 +53,20 @@ class TelemetryBuckets {
     uint64_t order;
     int32_t gpu;
   };
+  struct HeldMemory {
+    TimeMs t;
+    uint64_t order;
+    float memory_mib;
+    int32_t gpu;
+  };
   struct Machine {
     std::vector<Held> samples;
     std::vector<HeldSpan> spans;
+    std::vector<HeldMemory> memory;
   };
+  // Joins each machine's memory readings to its samples (once, before the first Sources()).
+  void JoinMemory();
+  bool joined_ = false;
   std::map<std::string, Machine> machines_;
 };
 

@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 
 Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::string>& paths,
                                                       const std::string& machine_override,
-                                                      const std::vector<std::string>& extensions) {
+                                                      const std::vector<std::string>& extensions,
+                                                      std::vector<std::string>* skipped) {
   std::vector<TelemetryFile> files;
   for (const std::string& path : paths) {
     std::error_code ec;
@@ -26,6 +27,12 @@ Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::str
         const std::string ext = it->path().extension().string();
         if (!it->is_regular_file() ||
             std::find(extensions.begin(), extensions.end(), ext) == extensions.end()) {
+          if (skipped != nullptr) {
+            std::string why =
+                it->is_directory() ? "a directory (not searched)" : "not " + extensions.front();
+            for (size_t e = 1; e < extensions.size(); ++e) why += "/" + extensions[e];
+            skipped->push_back(it->path().string() + " (" + why + ")");
+          }
           continue;
         }
         files.push_back({it->path().string(), it->path().stem().string(), it->file_size()});

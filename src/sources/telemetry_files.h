@@ -20,11 +20,12 @@ struct TelemetryFile {
 // subdirectories). Files are ordered by path. "machine_override", when not empty, names the
 // machine of every file given directly (not of files found in directories).
 // Fails (kIo) naming the first path that does not exist or cannot be listed.
-// "extensions" are those a directory contributes (default: .csv).
-Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::string>& paths,
-                                                      const std::string& machine_override,
-                                                      const std::vector<std::string>& extensions = {
-                                                          ".csv"});
+// "extensions" are those a directory contributes (default: .csv); every other entry of a
+// directory goes to "*skipped" as "name (why)", when given.
+Result<std::vector<TelemetryFile>> ListTelemetryFiles(
+    const std::vector<std::string>& paths, const std::string& machine_override,
+    const std::vector<std::string>& extensions = {".csv"},
+    std::vector<std::string>* skipped = nullptr);
 
 // One source per machine, reading its nvidia-smi CSV files in path order with NvidiaSmiReader.
 // "zone" must outlive the sources.
