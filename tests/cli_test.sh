@@ -150,14 +150,95 @@ check "reviews fetch of a bad repo name" 2 "$bin" reviews fetch --out "$tmp/gh" 
 check "reviews fetch from nowhere" 1 "$bin" reviews fetch --out "$tmp/gh" --repo a/b \
   --api-url http://127.0.0.1:9 --retries 0
 
-# Every real nvidia-smi capture parses without a rejected row.
-if [ -d "$src/../shared/realdata/nvidia-smi" ]; then
-  for f in "$src"/../shared/realdata/nvidia-smi/*.csv; do
-    check "realdata $(basename "$f")" 0 "$bin" audit --telemetry "$f" --price-per-gpu-hour 1 \
-      --format json
-    contains "realdata $(basename "$f") clean" "$tmp/out" '"rows_rejected": 0,'
+# Every real capture (ours, and ../shared/realdata when it is there) audits and reports
+# without a rejected row, and the report needs no window (it once allocated 12 GB without one).
+real=("$src"/tests/data/real/nvidia-smi/*.csv)
+[ -d "$src/../shared/realdata/nvidia-smi" ] && real+=("$src"/../shared/realdata/nvidia-smi/*.csv)
+for f in "${real[@]}"; do
+  name=$(basename "$f")
+  check "real $name" 0 "$bin" audit --telemetry "$f" --price-per-gpu-hour 1 --format json
+  contains "real $name clean" "$tmp/out" '"rows_rejected": 0,'
+  contains "real $name held idle known" "$tmp/out" '"held_idle_usd": 0'
+  for format in html md json; do
+    check "real $name report $format" 0 timeout 20 "$bin" report --telemetry "$f" \
+      --price-per-gpu-hour 2.5 --format "$format" --out "$tmp/real-report.$format"
   done
-fi
+done
+real_dcgm=("$src"/tests/data/real/dcgm-exporter/*.prom)
+[ -d "$src/../shared/realdata/dcgm-exporter" ] && real_dcgm+=("$src"/../shared/realdata/dcgm-exporter/*.prom)
+check "real dcgm scrapes" 0 "$bin" audit --telemetry "${real_dcgm[@]}" --telemetry-format dcgm \
+  --price-per-gpu-hour 1 --scrape-time 2025-11-24T16:00:00Z
+contains "real dcgm scrape time said" "$tmp/out" "read as one scrape at 2025-11-24T16:00:00.000Z"
+contains "real dcgm machine" "$tmp/out" "i-030791dc5a37cd257"
+check "real dcgm scrape at its mtime" 0 "$bin" audit --telemetry "${real_dcgm[@]}" \
+  --telemetry-format dcgm --price-per-gpu-hour 1
+contains "real dcgm mtime said" "$tmp/out" "the file's modification time"
+check "real dcgm report" 0 "$bin" report --telemetry "${real_dcgm[@]}" --telemetry-format dcgm \
+  --price-per-gpu-hour 1 --format html --out "$tmp/dcgm-report.html"
+check "scrape without utilisation" 1 "$bin" audit --telemetry \
+  "$src/tests/data/real/dcgm-exporter/nvidia-readme.prom" --telemetry-format dcgm \
+  --price-per-gpu-hour 1
+contains "scrape without utilisation names it" "$tmp/err" "nvidia-readme.prom"
+
+# No accepted sample is an error naming the files and the main reason, never "+inf → -inf".
+: >"$tmp/empty.csv"
+printf 'timestamp, utilization.gpu [%%]\n' >"$tmp/header-only.csv"
+printf 'timestamp, utilization.gpu [%%]\n2025/01/01 00:00:00.000, [N/A]\n2025/01/01 00:00:10.000, [N/A]\n' \
+  >"$tmp/all-rejected.csv"
+for f in empty header-only; do
+  check "$f telemetry" 1 "$bin" audit --telemetry "$tmp/$f.csv" --price-per-gpu-hour 1
+  contains "$f telemetry says so" "$tmp/err" "no GPU sample in the telemetry"
+done
+check "all rows rejected" 1 "$bin" audit --telemetry "$tmp/all-rejected.csv" --price-per-gpu-hour 1
+contains "all rows rejected names the reason" "$tmp/err" "2 as util_not_a_number (first at $tmp/all-rejected.csv:2"
+check "all rows rejected, backtest" 1 "$bin" backtest --telemetry "$tmp/all-rejected.csv" \
+  --price-per-gpu-hour 1
+check "all rows rejected, report" 1 "$bin" report --telemetry "$tmp/all-rejected.csv" \
+  --price-per-gpu-hour 1 --out "$tmp/r.html"
+mkdir -p "$tmp/mixed/sub"
+cp "$src/tests/data/real/nvidia-smi/rckola-rectified-point-flow.csv" "$tmp/mixed/node.csv"
+echo hi >"$tmp/mixed/notes.txt"
+check "mixed directory" 0 "$bin" audit --telemetry "$tmp/mixed" --price-per-gpu-hour 1
+contains "mixed directory names what it skipped" "$tmp/out" "notes.txt (not .csv)"
+contains "mixed directory names the folder it skipped" "$tmp/out" "sub (a directory"
+mkdir -p "$tmp/no-csv" && echo hi >"$tmp/no-csv/a.txt"
+check "directory without logs" 1 "$bin" audit --telemetry "$tmp/no-csv" --price-per-gpu-hour 1
+contains "directory without logs says what it skipped" "$tmp/err" "a.txt (not .csv)"
+
+# A memory table is not utilisation; given as memory it feeds the held-idle lens.
+printf 'time,series,value\n2025-01-01T00:00:00Z,g1,12\n2025-01-01T00:01:00Z,g1,0\n2025-01-01T00:02:00Z,g1,0\n' \
+  >"$tmp/util.csv"
+printf 'time,series,value\n2025-01-01T00:00:00Z,g1,23552\n2025-01-01T00:01:00Z,g1,23552\n2025-01-01T00:02:00Z,g1,0\n' \
+  >"$tmp/mem.csv"
+check "memory table as telemetry" 1 "$bin" audit --telemetry "$tmp/mem.csv" \
+  --telemetry-format long --price-per-gpu-hour 60
+contains "memory table as telemetry names the flag" "$tmp/err" "--memory-telemetry"
+check "memory telemetry" 0 "$bin" audit --telemetry "$tmp/util.csv" --telemetry-format long \
+  --memory-telemetry "$tmp/mem.csv" --price-per-gpu-hour 60 --format json
+contains "memory telemetry held idle" "$tmp/out" '"held_idle_usd": 1,'
+check "memory telemetry, table" 0 "$bin" audit --telemetry "$tmp/util.csv" --telemetry-format long \
+  --memory-telemetry "$tmp/mem.csv" --price-per-gpu-hour 60
+contains "held idle practice named" "$tmp/out" "stop idle sessions and notebooks that hold a GPU"
+check "no memory, held idle unknown" 0 "$bin" audit --telemetry "$tmp/util.csv" \
+  --telemetry-format long --price-per-gpu-hour 60 --format json
+contains "held idle unknown is null" "$tmp/out" '"held_idle_usd": null,'
+check "bad held memory" 2 "$bin" audit --telemetry "$tmp/util.csv" --price-per-gpu-hour 1 \
+  --held-memory lots
+check "memory telemetry with nvidia-smi" 2 "$bin" audit --telemetry "$tmp/mixed" \
+  --memory-telemetry "$tmp/mem.csv" --price-per-gpu-hour 1
+
+# Typos get "did you mean"; a bad number one line; reading a ledger never creates one.
+check "unknown command" 2 "$bin" audti
+contains "unknown command suggests" "$tmp/err" "did you mean 'audit'?"
+check "unknown flag" 2 "$bin" audit --telemetri x
+contains "unknown flag suggests" "$tmp/err" "did you mean '--telemetry'?"
+check "unknown ledger command" 2 "$bin" ledger jbos
+contains "unknown ledger command suggests" "$tmp/err" "did you mean 'jobs'?"
+check "price not a number" 2 "$bin" audit --telemetry x --price-per-gpu-hour two
+contains "price not a number, one line" "$tmp/err" "--price-per-gpu-hour: 'two' is not a number >= 0"
+[ "$(wc -l <"$tmp/err")" -le 2 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL price error is long"; }
+check "ledger read of a typo" 1 "$bin" ledger jobs --ledger "$tmp/typo/x.db"
+[ -e "$tmp/typo" ] && { failed=$((failed + 1)); echo "FAIL ledger read created $tmp/typo"; } || passed=$((passed + 1))
 
 # A FOCUS bill with no inventory: GPU counts come from the telemetry (node-a names GPUs 0 and 1).
 small="$src/tests/data/audit/small"

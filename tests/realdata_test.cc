@@ -1,43 +1,160 @@
-// Every real capture in ../shared/realdata/nvidia-smi parses without a rejected row.
+// Real captures (tests/data/real, and ../shared/realdata when it is beside the project) read
+// through the real readers and audited; each expectation is computed here from the samples by a
+// naive loop, not by the engine.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "audit/audit_runner.h"
+#include "core/line_reader.h"
 #include "sources/load_fleet.h"
+#include "sources/nvidia_smi_csv.h"
 
 namespace gpuledger {
 namespace {
 
 namespace fs = std::filesystem;
 
-TEST(RealData, EveryNvidiaSmiCaptureParsesCleanly) {
-  const fs::path dir = fs::path(GPULEDGER_SOURCE_DIR) / ".." / "shared" / "realdata" / "nvidia-smi";
-  if (!fs::is_directory(dir)) GTEST_SKIP() << "no " << dir;
-  const TimeZone utc = TimeZone::Utc();
-  int files = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() != ".csv") continue;
-    ++files;
-    FleetPaths paths;
-    paths.telemetry = {entry.path().string()};
-    auto loaded = LoadFleet(paths, 1.0, &utc);
-    ASSERT_TRUE(loaded) << loaded.error().ToString();
-    AuditOptions options;
-    options.price_per_gpu_hour = 1.0;
-    AuditInputs in;
-    in.fleet = &loaded->fleet;
-    in.telemetry = &loaded->telemetry;
-    auto result = RunAudit(in, options);
-    ASSERT_TRUE(result) << result.error().ToString();
-    EXPECT_GT(result->telemetry.rows_read, 0u) << entry.path();
-    EXPECT_EQ(result->telemetry.rows_read, result->telemetry.rows_accepted) << entry.path();
-    EXPECT_TRUE(result->telemetry.rejected.empty()) << entry.path();
-    EXPECT_GT(result->totals.Total().usd, 0) << entry.path();
-    EXPECT_NEAR(result->totals.categories[static_cast<int>(Category::kUnmonitored)].usd, 0, 1e-9)
-        << entry.path() << ": every poll gap in these captures is under 5 minutes";
+struct Sample {
+  TimeMs t;
+  double util, memory_mib;
+};
+
+class Recorder : public SampleSink {
+ public:
+  SampleVerdict Add(int, TimeMs t, double util, uint64_t, double memory_mib) override {
+    samples.push_back({t, util, memory_mib});
+    return SampleVerdict::kAccepted;
   }
-  EXPECT_GE(files, 2);
+  std::vector<Sample> samples;
+};
+
+std::vector<fs::path> Captures(const std::string& kind, const std::string& ext) {
+  std::vector<fs::path> out;
+  for (const fs::path& dir :
+       {fs::path(GPULEDGER_SOURCE_DIR) / "tests" / "data" / "real" / kind,
+        fs::path(GPULEDGER_SOURCE_DIR) / ".." / "shared" / "realdata" / kind}) {
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() == ext) out.push_back(e.path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The single GPU's samples of an nvidia-smi log, sorted, one per instant.
+std::vector<Sample> SamplesOf(const fs::path& file) {
+  const TimeZone utc = TimeZone::Utc();
+  Recorder rec;
+  SourceStats stats;
+  NvidiaSmiReader reader(file.string(), 0, &utc, &rec, &stats);
+  (void)ForEachLine(file.string(),
+                    [&](std::string_view line, uint64_t no) { return reader.Line(line, no); });
+  std::stable_sort(rec.samples.begin(), rec.samples.end(),
+                   [](const Sample& a, const Sample& b) { return a.t < b.t; });
+  return rec.samples;
+}
+
+// What sample i stands for, by DESIGN.md "Samples", written out longhand.
+DurationMs Stands(const std::vector<Sample>& s, size_t i, DurationMs max_gap) {
+  if (i + 1 < s.size()) return std::min(s[i + 1].t - s[i].t, max_gap);
+  std::vector<DurationMs> intervals;
+  for (size_t k = 1; k < s.size(); ++k) intervals.push_back(s[k].t - s[k - 1].t);
+  if (intervals.empty()) return max_gap;
+  std::sort(intervals.begin(), intervals.end());
+  return std::min(max_gap, intervals[(intervals.size() - 1) / 2]);
+}
+
+Result<AuditResult> AuditFile(const fs::path& file, const std::string& format = "nvidia-smi") {
+  static const TimeZone utc = TimeZone::Utc();
+  FleetPaths paths;
+  paths.telemetry = {file.string()};
+  paths.telemetry_format = format;
+  paths.scrape_time = 1764000000000;  // 2025-11-24T16:00:00Z
+  auto loaded = LoadFleet(paths, 1.0, &utc);
+  if (!loaded) return std::unexpected(loaded.error());
+  AuditOptions options;
+  options.price_per_gpu_hour = 1.0;
+  return RunAudit(InputsOf(*loaded), options);
+}
+
+TEST(RealData, NvidiaSmiCapturesAreBilledToWhatTheirLastSampleStandsFor) {
+  const auto files = Captures("nvidia-smi", ".csv");
+  ASSERT_FALSE(files.empty());
+  for (const fs::path& file : files) {
+    const std::vector<Sample> s = SamplesOf(file);
+    ASSERT_GT(s.size(), 1u) << file;
+    const DurationMs gap = 5 * kMsPerMinute;
+    DurationMs monitored = 0, below = 0, held = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const DurationMs d = Stands(s, i, gap);
+      monitored += d;
+      if (s[i].util < 5) below += d;
+      if (s[i].util < 5 && s[i].memory_mib >= 1024) held += d;
+    }
+    auto r = AuditFile(file);
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->telemetry.rows_read, r->telemetry.rows_accepted) << file;
+    EXPECT_TRUE(r->telemetry.rejected.empty()) << file;
+    const DurationMs billed = s.back().t + Stands(s, s.size() - 1, gap) - s.front().t;
+    EXPECT_EQ(r->totals.Total().gpu_ms, billed) << file;
+    EXPECT_EQ(r->totals.below_threshold.gpu_ms, below) << file;
+    EXPECT_EQ(r->totals.Total().gpu_ms - monitored,
+              r->totals.categories[static_cast<int>(Category::kUnmonitored)].gpu_ms)
+        << file;
+    ASSERT_TRUE(r->memory_known) << file << ": these logs carry memory.used";
+    EXPECT_EQ(r->totals.held_idle.gpu_ms, held) << file;
+  }
+}
+
+TEST(RealData, ABusyOneSecondLogIsNotCalledIdle) {
+  const fs::path file = fs::path(GPULEDGER_SOURCE_DIR) / ".." / "shared" / "realdata" /
+                        "nvidia-smi" / "AkshayRoyal+gpu-usage__gpu_usage1.csv";
+  if (!fs::exists(file)) GTEST_SKIP() << "no " << file;
+  auto r = AuditFile(file);
+  ASSERT_TRUE(r) << r.error().ToString();
+  // 98 % of its samples are busy; the final idle sample once stood five minutes (57 % idle).
+  EXPECT_LT(r->totals.below_threshold.usd / r->totals.Total().usd, 0.05);
+}
+
+TEST(RealData, HeldIdleOfTheRectifiedPointFlowLogWorkedOutByHand) {
+  // Polled every 60 s. Three samples are at 0 %: 1 MiB, 442 MiB, then 4846 MiB (the model
+  // loaded, the run not yet started). Only the last of them holds at least 1 GiB.
+  const fs::path file =
+      fs::path(GPULEDGER_SOURCE_DIR) / "tests/data/real/nvidia-smi/rckola-rectified-point-flow.csv";
+  auto r = AuditFile(file);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->totals.below_threshold.gpu_ms, 3 * 60 * kMsPerSecond);
+  EXPECT_EQ(r->totals.held_idle.gpu_ms, 60 * kMsPerSecond);
+  EXPECT_EQ(r->owners_held_idle.at(kUnattributed).gpu_ms, 60 * kMsPerSecond);
+  EXPECT_EQ(r->totals.held_idle_by_category[static_cast<int>(Category::kIdleOutsideJobs)].gpu_ms,
+            60 * kMsPerSecond);
+}
+
+TEST(RealData, DcgmScrapesWithoutTimestampsAreOneScrapeAtTheGivenTime) {
+  const fs::path file =
+      fs::path(GPULEDGER_SOURCE_DIR) / "tests/data/real/dcgm-exporter/cncf-kops-l4.prom";
+  auto r = AuditFile(file, "dcgm");
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->machines.size(), 1u);
+  EXPECT_EQ(r->machines[0].name, "i-030791dc5a37cd257");
+  EXPECT_EQ(r->machines[0].gpu_count, 1);
+  EXPECT_EQ(r->window_from, 1764000000000);
+  EXPECT_EQ(r->totals.Total().gpu_ms, 5 * kMsPerMinute);  // one sample stands max_gap
+  EXPECT_TRUE(r->machines[0].memory_known);               // FB_USED joined to the sample
+  EXPECT_TRUE(r->telemetry.notes.entries().contains("scrape_time"));
+  EXPECT_TRUE(r->telemetry.rejected.empty());
+}
+
+TEST(RealData, AScrapeWithoutAUtilisationMetricIsAnErrorNotAnEmptyAudit) {
+  const fs::path file =
+      fs::path(GPULEDGER_SOURCE_DIR) / "tests/data/real/dcgm-exporter/nvidia-readme.prom";
+  auto r = AuditFile(file, "dcgm");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("no GPU sample"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("nvidia-readme.prom"), std::string::npos);
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ void AddAuditCommand(CLI::App* app, Outcome* outcome) {
   AddAuditKnobs(cmd, &flags->audit);
   AddFormatOption(cmd, &flags->format, {"table", "json", "csv"});
   cmd->add_option("--top", flags->top, "rows in each list of the table")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->callback([flags, outcome] { outcome->exit_code = RunAuditCommand(*flags); });
 }

@@ -112,7 +112,7 @@ void AddBacktestCommand(CLI::App* app, Outcome* outcome) {
                   "idle_after=10m,20m,30m,60m");
   AddFormatOption(cmd, &flags->format, {"table", "json", "csv"});
   cmd->add_option("--top", flags->top, "rows in each list of the table")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->callback([flags, outcome] { outcome->exit_code = RunBacktestCommand(*flags); });
 }

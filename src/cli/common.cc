@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <vector>
+
 #include "cli/progress.h"
 #include "core/time_parser.h"
 #include "report/audit_json.h"
@@ -56,6 +61,85 @@ int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const Aud
   return kExitOk;
 }
 
+namespace {
+
+CLI::Validator NumberAtLeast(double floor, bool inclusive, const std::string& what) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (ec != std::errc() || ptr != end || !std::isfinite(v) || v < floor ||
+            (!inclusive && v == floor)) {
+          return "'" + text + "' is not " + what;
+        }
+        return std::string();
+      },
+      what);
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The subcommand the command line selected (the deepest), or the app itself.
+const CLI::App* Selected(const CLI::App& app) {
+  const CLI::App* at = &app;
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* sub : at->get_subcommands()) at = sub, deeper = true;
+  }
+  return at;
+}
+
+// "unknown command 'audti' (did you mean 'audit'?)" / "unknown flag '--telemetri' of audit
+// (did you mean '--telemetry'?)", or "" when nothing on the line is unknown that way.
+// A transposition counts two edits, so short names get a distance of two.
+std::string DidYouMean(const CLI::App& app) {
+  const CLI::App* at = Selected(app);
+  std::vector<std::string> commands, flags;
+  for (const CLI::App* sub : at->get_subcommands({})) commands.push_back(sub->get_name());
+  for (const CLI::Option* opt : at->get_options()) {
+    for (const std::string& name : opt->get_lnames()) flags.push_back("--" + name);
+  }
+  for (const std::string& extra : at->remaining()) {
+    const bool flag = extra.starts_with("-");
+    if (!flag && commands.empty()) continue;  // a stray value: CLI11 says so
+    std::string typed = flag ? extra.substr(0, extra.find('=')) : extra;
+    const std::string near = ClosestName(typed, flag ? flags : commands);
+    const std::string where = at == &app ? "" : " of " + at->get_name();
+    return fmt::format("unknown {} '{}'{}{}", flag ? "flag" : "command", typed, where,
+                       near.empty() ? "" : " (did you mean '" + near + "'?)");
+  }
+  return "";
+}
+
+}  // namespace
+
+CLI::Validator NonNegative() { return NumberAtLeast(0, true, "a number >= 0"); }
+CLI::Validator Positive() { return NumberAtLeast(0, false, "a number > 0"); }
+
+std::string ClosestName(std::string_view typed, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::min<size_t>(3, std::max<size_t>(2, typed.size() / 3)) + 1;
+  for (const std::string& c : candidates) {
+    const size_t d = EditDistance(typed, c);
+    if (d < best_distance) best = c, best_distance = d;
+  }
+  return best;
+}
+
 int Run(CLI::App& app, int argc, char** argv, const Outcome& outcome) {
   try {
     app.parse(argc, argv);
@@ -66,6 +150,10 @@ int Run(CLI::App& app, int argc, char** argv, const Outcome& outcome) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (const std::string hint = DidYouMean(app); !hint.empty()) {
+      fmt::print(stderr, "gpuledger: {}\nRun with --help for more information.\n", hint);
+      return kExitUsage;
+    }
     app.exit(e);
     return kExitUsage;
   }

@@ -24,6 +24,15 @@ struct Outcome {
 CLI::Option* AddFormatOption(CLI::App* cmd, std::string* format,
                              std::initializer_list<std::string> choices);
 
+// Validators whose errors fit on one line: "--price-per-gpu-hour: 'two' is not a number >= 0".
+CLI::Validator NonNegative();
+CLI::Validator Positive();
+
+// The closest of "candidates" to "typed" (edit distance at most max(2, a third of its length),
+// and 3),
+// or "" when none is close: the "did you mean" of unknown commands and flags.
+std::string ClosestName(std::string_view typed, const std::vector<std::string>& candidates);
+
 // Prints "gpuledger <command>: <error>" on stderr; returns the exit code for the error.
 int ReportError(std::string_view command, const Error& error);
 

@@ -49,13 +49,13 @@ void AddDemoCommand(CLI::App* app, Outcome* outcome) {
       "Audit a built-in synthetic fleet shaped like the talk's (510 machines, two quarters, "
       "293 never used), or write it as nvidia-smi CSVs, inventory and jobs with --write.");
   cmd->add_option("--machines", flags->demo.machines, "machines in the fleet")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--never-used", flags->demo.never_used, "machines that never run a workload")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--days", flags->demo.days, "length of the fleet's history")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--seed", flags->demo.seed, "seed of the generator")->capture_default_str();
   cmd->add_option("--write", flags->write_dir,
@@ -63,7 +63,7 @@ void AddDemoCommand(CLI::App* app, Outcome* outcome) {
                   "auditing (about 3.7 GB at the default size)");
   AddFormatOption(cmd, &flags->format, {"table", "json", "csv"});
   cmd->add_option("--top", flags->top, "rows in each list of the table")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->callback([flags, outcome] { outcome->exit_code = RunDemoCommand(*flags); });
 }

@@ -34,7 +34,7 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
   cmd->add_option("--price-per-gpu-hour", f->price_per_gpu_hour,
                   "no inventory: bill every machine seen from its first to its last sample "
                   "(+ max gap) at this price per GPU-hour")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   cmd->add_option("--billing", f->paths.billing,
                   "FinOps FOCUS cost-and-usage CSV as the cost source (with --inventory or "
                   "--gpus-per-machine for GPU counts)");
@@ -45,7 +45,7 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
       ->capture_default_str();
   cmd->add_option("--gpus-per-machine", f->paths.focus.gpus_per_machine,
                   "GPU count of billed machines the inventory does not list")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   cmd->add_option("--jobs", f->paths.jobs,
                   "jobs CSV: job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr");
   cmd->add_option("--telemetry-format", f->paths.telemetry_format,
@@ -100,7 +100,7 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
   cmd->add_option("--tz", f->tz, "zone of timestamps that carry none: UTC, +02:00 or an IANA name")
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "worker threads (default: one per core)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
 }
 
 void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags) {

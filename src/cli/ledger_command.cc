@@ -142,7 +142,7 @@ int PrintOwners(const std::vector<OwnerTotals>& owners, const std::string& forma
 int RunLedger(const std::string& what, const LedgerFlags& f) {
   auto since = Since(f.since);
   if (!since) return ReportError("ledger", since.error());
-  auto ledger = Ledger::Open(f.ledger);
+  auto ledger = Ledger::OpenExisting(f.ledger);  // reading never creates a ledger
   if (!ledger) return ReportError("ledger", ledger.error());
   if (what == "jobs" || what == "export") {
     auto jobs = (*ledger)->Jobs(*since);

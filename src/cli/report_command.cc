@@ -144,7 +144,7 @@ void AddReportCommand(CLI::App* app, Outcome* outcome) {
   AddAuditKnobs(cmd, &f->audit);
   cmd->add_flag("--demo", f->demo, "report on the built-in demo fleet instead of files");
   cmd->add_option("--budget", f->budget_usd, "normalise the figures to this budget (USD)")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--policy", f->policy_file,
                   "also backtest this autokill policy (TOML) and show what it would have saved");
@@ -154,7 +154,7 @@ void AddReportCommand(CLI::App* app, Outcome* outcome) {
       ->capture_default_str();
   AddFormatOption(cmd, &f->format, {"html", "md", "json"});
   cmd->add_option("--top", f->top, "rows in each Markdown list")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->callback([f, outcome] { outcome->exit_code = RunReportCommand(*f); });
 }

@@ -45,7 +45,7 @@ Result<std::unique_ptr<Fleet>> LoadJobs(const ReviewsAuditFlags& f, SourceStats*
     if (!t) return std::unexpected(t.error());
     text = std::move(*t);
   } else {
-    auto ledger = Ledger::Open(f.ledger);
+    auto ledger = Ledger::OpenExisting(f.ledger);
     if (!ledger) return std::unexpected(ledger.error());
     auto jobs = (*ledger)->Jobs(kTimeMin);
     if (!jobs) return std::unexpected(jobs.error());
@@ -110,7 +110,7 @@ void AddAuditVerb(CLI::App* reviews, Outcome* outcome) {
   cmd->add_option("--as-of", f->as_of, "'now' for PRs still open (default: now)");
   cmd->add_option("--substantive-words", f->substantive_words,
                   "a review body this many words long is substantive")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--warning-pattern", f->warning_patterns,
                   "a case-insensitive regex for bot warnings (repeatable; replaces the defaults "

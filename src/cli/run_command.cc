@@ -69,10 +69,10 @@ void AddRunCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_option("--label", f->options.labels, "a label k=v (repeatable)");
   cmd->add_option("--job-id", f->options.job_id, "the job's id (default: host-start-pid)");
   cmd->add_option("--budget", f->budget_usd, "kill when the job's cost reaches this many USD")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   cmd->add_option("--usd-per-gpu-hour", f->options.usd_per_gpu_hour,
                   "price of one of its GPUs, for budgets and the ledger")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   cmd->add_option("--gpus", f->gpus, "the job's GPUs, e.g. 0;1 (default: all that report)");
   cmd->add_option("--gpu-source", f->options.gpu_source,
                   "auto, nvml, nvidia-smi, replay:FILE[@SPEED] or none")

@@ -1,6 +1,8 @@
 #include "ledger/ledger.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -73,9 +75,17 @@ std::string Ledger::DefaultPath() {
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
+  // Ledgers hold command lines and output: a folder made here is 0700, a new file 0600 (SQLite
+  // gives its -wal and -shm files the same mode).
   std::error_code ec;
   const auto dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  }
+  if (const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) {
+    ::close(fd);
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
@@ -91,6 +101,16 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
   }
   if (auto r = ledger->Migrate(); !r) return std::unexpected(r.error());
   return ledger;
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::OpenExisting(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return MakeError(ErrorCode::kIo,
+                     "no ledger here (gpuledger run and guard create one; --ledger names it)",
+                     path);
+  }
+  return Open(path);
 }
 
 Ledger::~Ledger() { sqlite3_close(db_); }
@@ -122,15 +142,18 @@ Result<void> Ledger::Migrate() {
         fmt::format("ledger schema {} is newer than this gpuledger ({})", version, kSchemaVersion),
         path_);
   }
-  for (int v = version; v < kSchemaVersion; ++v) {
-    const std::string sql =
-        fmt::format("BEGIN; {} PRAGMA user_version = {}; COMMIT;", kMigrations[v], v + 1);
+  if (version == kSchemaVersion) return {};
+  // Another process may be migrating the same new file: take the write lock first (the busy
+  // timeout waits for it), then read the version again under it.
+  if (auto r = Exec("BEGIN IMMEDIATE;"); !r) return r;
+  for (int v = SchemaVersion(); v < kSchemaVersion; ++v) {
+    const std::string sql = fmt::format("{} PRAGMA user_version = {};", kMigrations[v], v + 1);
     if (auto r = Exec(sql); !r) {
       (void)Exec("ROLLBACK;");
       return r;
     }
   }
-  return {};
+  return Exec("COMMIT;");
 }
 
 Result<void> Ledger::PutJob(const LedgerJob& j) {

@@ -46,7 +46,13 @@ struct OwnerTotals {
 class Ledger {
  public:
   // Opens (creating it and its folder if needed) the ledger at "path", migrating its schema.
+  // Several processes may open a new ledger at once: the schema is created once, inside one
+  // write transaction that re-reads the version.
   static Result<std::unique_ptr<Ledger>> Open(const std::string& path);
+
+  // Opens an existing ledger for reading: never creates the file or its folder (kIo naming the
+  // path when there is none), and refuses a ledger from a newer gpuledger.
+  static Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& path);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;

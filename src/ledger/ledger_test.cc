@@ -1,6 +1,8 @@
 #include "ledger/ledger.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -23,6 +25,53 @@ TEST(Ledger, CreatesItsFolderAndMigratesToTheCurrentSchema) {
   auto l = Ledger::Open(TempLedger("migrate"));
   ASSERT_TRUE(l) << l.error().ToString();
   EXPECT_EQ((*l)->SchemaVersion(), Ledger::kSchemaVersion);
+}
+
+TEST(Ledger, ReadingNeverCreatesALedgerOrItsFolder) {
+  const std::string path = TempLedger("read_only");
+  auto l = Ledger::OpenExisting(path);
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().where, path);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path()));
+  ASSERT_TRUE(Ledger::Open(path));
+  EXPECT_TRUE(Ledger::OpenExisting(path));
+}
+
+TEST(Ledger, FileAndFolderAreOnlyTheOwners) {
+  const std::string path = TempLedger("modes");
+  ASSERT_TRUE(Ledger::Open(path));
+  namespace fs = std::filesystem;
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(fs::path(path).parent_path()).permissions() & fs::perms::all,
+            fs::perms::owner_all);
+}
+
+TEST(Ledger, ProcessesCreatingOneNewLedgerAtOnceAllSucceed) {
+  const std::string path = TempLedger("race");
+  std::vector<pid_t> children;
+  for (int i = 0; i < 16; ++i) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      auto l = Ledger::Open(path);
+      LedgerJob job;
+      job.job_id = "j" + std::to_string(i);
+      _exit(l && (*l)->PutJob(job) ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  int failures = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    failures += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  EXPECT_EQ(failures, 0);
+  auto l = Ledger::OpenExisting(path);
+  ASSERT_TRUE(l);
+  auto jobs = (*l)->Jobs(kTimeMin);
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(jobs->size(), 16u);
 }
 
 TEST(Ledger, RefusesANewerSchema) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "audit/audit_runner.h"
 #include "sources/load_fleet.h"
 
@@ -87,6 +89,101 @@ TEST(LongTable, HeaderAndRows) {
     EXPECT_EQ(Count(s.rejected, reason), 1u) << reason;
   }
   EXPECT_EQ(s.rows_read, 6u);
+}
+
+// Feeds a TelemetryBuckets' sources into a recorder of (gpu, t, util, memory).
+struct Fed {
+  int gpu;
+  TimeMs t;
+  double util, memory_mib;
+};
+std::vector<Fed> FeedAll(TelemetryBuckets* b) {
+  struct Sink : SampleSink {
+    std::vector<Fed> got;
+    SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t, double memory_mib) override {
+      got.push_back({gpu, t, util, memory_mib});
+      return SampleVerdict::kAccepted;
+    }
+  } sink;
+  SourceStats stats;
+  std::atomic<uint64_t> bytes{0};
+  for (const TelemetrySource& src : b->Sources()) (void)src.feed(&sink, &stats, &bytes);
+  return sink.got;
+}
+
+TEST(TelemetryBuckets, MemoryJoinsTheSampleOfTheSameGpuAndInstantLastReadWinning) {
+  TelemetryBuckets b;
+  b.Add("h", 0, 1000, 0, 1);
+  b.Add("h", 1, 1000, 0, 2);
+  b.Add("h", 0, 2000, 0, 3);
+  b.AddMemory("h", 0, 1000, 500, 4);
+  b.AddMemory("h", 0, 1000, 2048, 5);  // read later: wins
+  b.AddMemory("h", 1, 2000, 9999, 6);  // no sample of GPU 1 at 2000: dropped
+  b.AddMemory("x", 0, 1000, 1, 7);     // a machine with memory only: no samples, no source
+  const std::vector<Fed> got = FeedAll(&b);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].memory_mib, 2048);
+  EXPECT_TRUE(std::isnan(got[1].memory_mib));  // GPU 1 at 1000
+  EXPECT_TRUE(std::isnan(got[2].memory_mib));  // GPU 0 at 2000
+}
+
+TEST(DcgmScrape, FbUsedIsTheMemoryOfTheSampleItWasScrapedWith) {
+  TelemetryBuckets b;
+  SourceStats s;
+  ReadDcgmScrape(
+      "DCGM_FI_DEV_FB_USED{gpu=\"0\",Hostname=\"h\"} 23552\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",Hostname=\"h\"} 0\n"
+      "DCGM_FI_DEV_FB_USED{gpu=\"1\",Hostname=\"h\"} 9223372036854775794\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",Hostname=\"h\"} 3\n",
+      "h.prom", 0, "h", {}, ScrapeTime{5000, "--scrape-time"}, &b, &s);
+  EXPECT_EQ(Count(s.rejected, "memory_not_a_number"), 1u);   // the sentinel is not a reading
+  EXPECT_EQ(s.notes.entries().at("scrape_time").count, 4u);  // every line lacked a timestamp
+  const std::vector<Fed> got = FeedAll(&b);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].t, 5000);
+  EXPECT_EQ(got[0].memory_mib, 23552);
+  EXPECT_TRUE(std::isnan(got[1].memory_mib));
+}
+
+TEST(LongTable, AMemoryTableGivenAsUtilisationIsRefusedNamingTheFlag) {
+  TelemetryBuckets b;
+  SourceStats s;
+  const std::string memory_table =
+      "time,series,value\n"
+      "2025-01-01T00:00:00Z,h,0\n"
+      "2025-01-01T00:00:00Z,g,23552\n"
+      "2025-01-01T00:01:00Z,h,0\n"
+      "2025-01-01T00:01:00Z,g,23552\n";
+  auto r = ReadLongTable(memory_table, "mem.csv", 0, {}, TimeZone::Utc(),
+                         LongTableRole::kUtilisation, &b, &s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().where, "mem.csv:3");
+  EXPECT_NE(r.error().message.find("--memory-telemetry"), std::string::npos);
+  // The same table read as memory, in MiB, joins the utilisation table's samples.
+  TelemetryBuckets joined;
+  SourceStats s2;
+  ASSERT_TRUE(ReadLongTable("time,series,value\n2025-01-01T00:00:00Z,g,1\n", "util.csv", 0, {},
+                            TimeZone::Utc(), LongTableRole::kUtilisation, &joined, &s2));
+  ASSERT_TRUE(ReadLongTable(memory_table, "mem.csv", 1, {}, TimeZone::Utc(), LongTableRole::kMemory,
+                            &joined, &s2));
+  const std::vector<Fed> got = FeedAll(&joined);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].memory_mib, 23552);
+}
+
+TEST(LongTable, AMemoryColumnIsReadInItsUnit) {
+  TelemetryBuckets b;
+  SourceStats s;
+  SeriesMapping m;
+  m.memory_col = "fb", m.memory_unit = "bytes";
+  ASSERT_TRUE(
+      ReadLongTable("time,series,value,fb\n2025-01-01T00:00:00Z,g,1,2147483648\n"
+                    "2025-01-01T00:01:00Z,g,1,[N/A]\n",
+                    "t.csv", 0, m, TimeZone::Utc(), LongTableRole::kUtilisation, &b, &s));
+  const std::vector<Fed> got = FeedAll(&b);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].memory_mib, 2048);
+  EXPECT_TRUE(std::isnan(got[1].memory_mib));  // unknown memory never rejects the sample
 }
 
 AuditResult AuditSmall(const std::string& telemetry, const std::string& format) {
