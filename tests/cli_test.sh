@@ -240,6 +240,14 @@ contains "price not a number, one line" "$tmp/err" "--price-per-gpu-hour: 'two' 
 check "ledger read of a typo" 1 "$bin" ledger jobs --ledger "$tmp/typo/x.db"
 [ -e "$tmp/typo" ] && { failed=$((failed + 1)); echo "FAIL ledger read created $tmp/typo"; } || passed=$((passed + 1))
 
+# A FOCUS bill alone: GPU machines found by instance type, all time unmonitored, attributed.
+check "bill alone" 0 "$bin" audit --billing "$src/tests/data/focus/focus-1.0-aws-gpu.csv" \
+  --format json
+contains "bill alone unmonitored" "$tmp/out" '"unmonitored": 4.872,'
+contains "bill alone attributed" "$tmp/out" '"asha": 4.872'
+check "bill alone report" 0 "$bin" report --billing "$src/tests/data/focus/focus-1.0-aws-gpu.csv" \
+  --format html --out "$tmp/bill-report.html"
+
 # A FOCUS bill with no inventory: GPU counts come from the telemetry (node-a names GPUs 0 and 1).
 small="$src/tests/data/audit/small"
 check "focus without inventory" 0 "$bin" audit --telemetry "$small/telemetry" \

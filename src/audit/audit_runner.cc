@@ -71,6 +71,26 @@ Result<void> IngestMachine(Task* task, const AuditOptions& options, AuditProgres
   return {};
 }
 
+// Samples were accepted but none stands for billed time: the telemetry and the billing cover
+// different times (a wrong --tz, --from/--to, or another month's bill). Say so.
+void NoteNoOverlap(TimeMs data_from, TimeMs data_end, AuditResult* r) {
+  const Spend total = r->totals.Total();
+  const Spend& unmonitored = r->totals.categories[static_cast<int>(Category::kUnmonitored)];
+  const Spend& never = r->totals.categories[static_cast<int>(Category::kNeverUsed)];
+  if (data_from >= data_end || total.gpu_ms == 0 || r->totals.below_threshold.gpu_ms > 0 ||
+      unmonitored.gpu_ms + never.gpu_ms < total.gpu_ms || r->window_from >= r->window_to) {
+    return;
+  }
+  for (const MachineResult& m : r->machines) {
+    if (m.never_used) return;  // some sample did stand for billed time
+  }
+  r->telemetry.notes.Add("no_overlap", "(telemetry)", 0, 0,
+                         "the telemetry (" + FormatIsoUtc(data_from) + " to " +
+                             FormatIsoUtc(data_end) + ") and the billed time (" +
+                             FormatIsoUtc(r->window_from) + " to " + FormatIsoUtc(r->window_to) +
+                             ") do not overlap: every billed hour is unmonitored");
+}
+
 std::vector<Task> PlanTasks(const AuditInputs& in) {
   const Fleet& fleet = *in.fleet;
   std::vector<Task> tasks(fleet.machines.size());
@@ -141,9 +161,11 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
   for (const Task& t : tasks) {
     if (t.error) return std::unexpected(*t.error);
   }
-  TimeMs data_end = kTimeMin;
+  TimeMs data_end = kTimeMin, data_from = kTimeMax;
   for (const Task& t : tasks) {
-    if (t.audit) data_end = std::max(data_end, t.audit->DataEnd());
+    if (!t.audit) continue;
+    data_end = std::max(data_end, t.audit->DataEnd());
+    data_from = std::min(data_from, t.audit->FirstSample());
   }
   const TimeMs open_end = OpenEnd(*in.fleet, options.window_to, data_end);
   for (Task& t : tasks) {
@@ -162,6 +184,7 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
       !ok) {
     return std::unexpected(ok.error());
   }
+  NoteNoOverlap(data_from, data_end, &result);
   result.other_charges_usd = in.fleet->other_charges_usd;
   std::set<std::string> files;
   for (const TelemetrySource& src : *in.telemetry) files.insert(src.files.begin(), src.files.end());

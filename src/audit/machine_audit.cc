@@ -78,6 +78,14 @@ TimeMs MachineAudit::DataEnd() const {
   return end;
 }
 
+TimeMs MachineAudit::FirstSample() const {
+  TimeMs first = kTimeMax;
+  for (const auto& [index, g] : Accumulators()) {
+    if (g->has_samples()) first = std::min(first, g->first_sample());
+  }
+  return first;
+}
+
 DurationMs MachineAudit::TypicalIntervalMs() const {
   DurationMs typical = 0;
   for (const auto& [index, g] : Accumulators())

@@ -39,6 +39,9 @@ class MachineAudit : public GpuSampleTarget {
   // for, SampleStream::StoodEnd), or kTimeMin if none.
   TimeMs DataEnd() const;
 
+  // The first sample of any GPU, or kTimeMax if none.
+  TimeMs FirstSample() const;
+
   // The slowest GPU's typical interval between samples (SampleStream::TypicalIntervalMs).
   DurationMs TypicalIntervalMs() const;
 

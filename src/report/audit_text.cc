@@ -162,9 +162,9 @@ std::string AuditToTable(const AuditResult& r, int top) {
                      FormatUsd(outside.usd));
     }
   } else {
-    fmt::format_to(std::back_inserter(out),
-                   "  {:<32} {:>20}  (the telemetry has no memory readings)\n", "held idle",
-                   "unknown");
+    fmt::format_to(
+        std::back_inserter(out), "  {:<32} {:>20}  ({})\n", "held idle", "unknown",
+        r.telemetry.rows_accepted == 0 ? "no telemetry" : "the telemetry has no memory readings");
   }
   if (!r.other_charges_usd.empty()) {
     double other = 0;

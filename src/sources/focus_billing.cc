@@ -10,6 +10,7 @@
 
 #include "core/csv_table.h"
 #include "core/time_parser.h"
+#include "model/gpu_instance_types.h"
 #include "sources/table_rows.h"
 
 namespace gpuledger {
@@ -18,7 +19,7 @@ namespace {
 struct Charge {
   TimeMs start = 0, end = 0;
   double cost_usd = 0;
-  std::string owner, team, project;
+  std::string owner, team, project, gpu_model;
   uint64_t line = 0;
 };
 
@@ -49,6 +50,9 @@ bool ParseCost(const std::string& text, double* out) {
 // Where the columns the reader needs sit.
 struct FocusColumns {
   std::optional<size_t> start, end, cost, key, tags, service, charge;
+  // Where a row may name its instance type: an export's own column, FOCUS 1.1's SKU details,
+  // the charge's description ("… per On Demand Linux g5.4xlarge Instance Hour").
+  std::optional<size_t> instance_type, sku_details, description;
   std::string tag_key;  // set when the machine is named by a key of Tags
 };
 
@@ -63,6 +67,9 @@ Result<FocusColumns> FindColumns(const CsvTable& table, const FocusOptions& o,
   c.key = c.tag_key.empty() ? table.Column({Lower(o.machine_key)}) : c.tags;
   c.service = table.Column({"servicecategory"});
   c.charge = table.Column({"chargecategory"});
+  c.instance_type = table.Column({"x_instancetype", "instancetype", "x_instance_type"});
+  c.sku_details = table.Column({"skupricedetails"});
+  c.description = table.Column({"chargedescription"});
   if (!c.start || !c.end || !c.cost || !c.key) {
     return MakeError(ErrorCode::kParse,
                      "FOCUS header must name ChargePeriodStart, ChargePeriodEnd, " + o.cost_column +
@@ -100,9 +107,12 @@ class ChargeReader {
     return v == "NULL" ? std::string() : v;
   }
   bool ReadPeriodAndCost(const TableRow& r, Charge* ch);
+  // The GPU instance type the row names (model/gpu_instance_types.h), or nullopt.
+  std::optional<GpuInstanceType> InstanceType(const TableRow& r) const;
   // The GPU count of a billed machine the inventory lacks: --gpus-per-machine, else the
   // telemetry's (noted once per machine), else 0.
-  int GpuCount(const std::string& machine, const TableRow& r);
+  int GpuCount(const std::string& machine, const TableRow& r,
+               const std::optional<GpuInstanceType>& type);
   void BillMachine(const std::string& name, std::vector<Charge>& charges, const BillingPeriod& base,
                    const std::string& file, uint32_t file_index);
 
@@ -148,8 +158,10 @@ void ChargeReader::Row(const TableRow& r) {
   const std::string service = Field(r, c_.service), charge = Field(r, c_.charge);
   const bool usage = !c_.charge || charge == "Usage";
   const bool compute = !c_.service || service == "Compute";
+  const std::optional<GpuInstanceType> type = InstanceType(r);
   const bool gpu_machine =
-      !machine.empty() && (fleet_->Find(machine) >= 0 || telemetry_machines_.count(machine) > 0);
+      !machine.empty() &&
+      (fleet_->Find(machine) >= 0 || telemetry_machines_.count(machine) > 0 || type.has_value());
   if (!usage || !compute || ch.cost_usd <= 0 || !gpu_machine) {
     const std::string category = (service.empty() ? "(no service)" : service) + "/" +
                                  (charge.empty() ? "(no charge category)" : charge) +
@@ -159,17 +171,39 @@ void ChargeReader::Row(const TableRow& r) {
     return;
   }
   const int64_t known = fleet_->Find(machine);
-  if ((known < 0 || fleet_->machines[known].gpu_count == 0) && GpuCount(machine, r) <= 0) {
+  if ((known < 0 || fleet_->machines[known].gpu_count == 0) && GpuCount(machine, r, type) <= 0) {
     r.Reject("no_gpu_count", "GPU machine '" + machine +
-                                 "' is in no inventory and its telemetry names no GPU: give "
-                                 "--inventory or --gpus-per-machine");
+                                 "' is in no inventory, names no GPU instance type and its "
+                                 "telemetry names no GPU: give --inventory or --gpus-per-machine");
     return;
   }
   ch.owner = tag("owner"), ch.team = tag("team"), ch.project = tag("project");
+  if (type) ch.gpu_model = type->gpu_model;
   by_machine_[machine].push_back(std::move(ch));
 }
 
-int ChargeReader::GpuCount(const std::string& machine, const TableRow& r) {
+std::optional<GpuInstanceType> ChargeReader::InstanceType(const TableRow& r) const {
+  if (c_.instance_type) {
+    if (auto t = FindGpuInstanceType(Field(r, c_.instance_type))) return t;
+  }
+  for (std::optional<size_t> column : {c_.sku_details, c_.description}) {
+    if (!column) continue;
+    if (auto t = FindGpuInstanceTypeIn(Field(r, column))) return t;
+  }
+  return std::nullopt;
+}
+
+int ChargeReader::GpuCount(const std::string& machine, const TableRow& r,
+                           const std::optional<GpuInstanceType>& type) {
+  if (type) {  // the instance type says; noted once per machine
+    auto [it, fresh] = gpu_counts_.try_emplace(machine, type->gpu_count);
+    if (fresh) {
+      r.Note("gpu_count_from_instance_type",
+             "machine '" + machine + "' is a " + type->instance_type + ": " +
+                 std::to_string(type->gpu_count) + " x " + type->gpu_model);
+    }
+    return it->second;
+  }
   auto [it, fresh] = gpu_counts_.try_emplace(machine, o_.gpus_per_machine);
   if (!fresh || it->second > 0) return it->second;
   if (telemetry_gpus_ && telemetry_machines_.count(machine) > 0)
@@ -217,6 +251,7 @@ void ChargeReader::BillMachine(const std::string& name, std::vector<Charge>& cha
     if (!ch.owner.empty()) p.owner = ch.owner;
     if (!ch.team.empty()) p.team = ch.team;
     if (!ch.project.empty()) p.project = ch.project;
+    if (p.gpu_model.empty()) p.gpu_model = ch.gpu_model;
     m.billing.push_back(std::move(p));
     ++stats_->rows_accepted;
   }

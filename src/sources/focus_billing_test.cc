@@ -104,5 +104,60 @@ TEST(FocusBilling, TheBillPricesTheSmallFleetLikeItsInventory) {
   EXPECT_EQ(billed.inventory.rejected.entries().count("bad_cost"), 0u);
 }
 
+TEST(FocusBilling, ABillAloneFindsGpuMachinesByInstanceType) {
+  // tests/data/focus/README.md works this bill out by hand.
+  const TimeZone utc = TimeZone::Utc();
+  FleetPaths paths;
+  paths.billing = std::string(GPULEDGER_SOURCE_DIR) + "/tests/data/focus/focus-1.0-aws-gpu.csv";
+  auto loaded = LoadFleet(paths, std::nullopt, &utc);
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  auto r = RunAudit(InputsOf(*loaded), AuditOptions{});
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->machines.size(), 1u);
+  EXPECT_EQ(r->machines[0].name, "i-0a1b2c3d4e5f60718");
+  EXPECT_EQ(r->machines[0].gpu_count, 1);
+  EXPECT_EQ(r->machines[0].gpu_model, "A10G");
+  EXPECT_EQ(r->machines[0].team, "vision");
+  EXPECT_NEAR(r->totals.Total().usd, 4.872, 1e-9);
+  EXPECT_NEAR(r->totals.categories[static_cast<int>(Category::kUnmonitored)].usd, 4.872, 1e-9);
+  EXPECT_NEAR(r->owners.at("asha").usd, 4.872, 1e-9);
+  EXPECT_NEAR(r->other_charges_usd.at("Compute/Usage (no GPU machine)"), 1.536, 1e-9);
+  EXPECT_NEAR(r->other_charges_usd.at("Compute/Credit"), -1.00, 1e-9);
+  EXPECT_EQ(r->inventory.notes.entries().at("gpu_count_from_instance_type").count, 1u);
+}
+
+TEST(FocusBilling, InstanceTypeColumnsAndSkuDetailsNameGpuMachines) {
+  Fleet fleet;
+  SourceStats stats;
+  ASSERT_TRUE(ReadFocusBilling(
+      "ChargePeriodStart,ChargePeriodEnd,ResourceId,EffectiveCost,x_InstanceType,SkuPriceDetails\n"
+      "2025-01-01 00:00:00,2025-01-01 01:00:00,a,98.32,p4d.24xlarge,NULL\n"
+      "2025-01-01 00:00:00,2025-01-01 01:00:00,b,3.67,NULL,\"{\"\"InstanceType\"\": "
+      "\"\"a2-highgpu-1g\"\"}\"\n"
+      "2025-01-01 00:00:00,2025-01-01 01:00:00,c,0.1,t3.micro,NULL\n",
+      "f.csv", 0, TimeZone::Utc(), {}, {}, {}, &fleet, &stats));
+  ASSERT_EQ(fleet.machines.size(), 2u);
+  EXPECT_EQ(fleet.machines[fleet.Find("a")].gpu_count, 8);
+  EXPECT_EQ(fleet.machines[fleet.Find("b")].gpu_count, 1);
+  EXPECT_NEAR(fleet.other_charges_usd.at("(no service)/(no charge category) (no GPU machine)"), 0.1,
+              1e-9);
+}
+
+TEST(FocusBilling, ABillAndTelemetryOfOtherTimesAreSaidNotToOverlap) {
+  const TimeZone utc = TimeZone::Utc();
+  const std::string dir = std::string(GPULEDGER_SOURCE_DIR) + "/tests/data/audit/small/";
+  FleetPaths paths;
+  paths.telemetry = {dir + "telemetry/node-c.csv"};  // 2025-03-01
+  paths.machine = "i-0a1b2c3d4e5f60718";             // the bill's g5.4xlarge, billed 2024-09-02
+  paths.billing = std::string(GPULEDGER_SOURCE_DIR) + "/tests/data/focus/focus-1.0-aws-gpu.csv";
+  auto loaded = LoadFleet(paths, std::nullopt, &utc);
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  auto r = RunAudit(InputsOf(*loaded), AuditOptions{});
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_TRUE(r->telemetry.notes.entries().contains("no_overlap"));
+  EXPECT_NE(r->telemetry.notes.entries().at("no_overlap").detail.find("2024-09-02T00:00:00.000Z"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gpuledger
