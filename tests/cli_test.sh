@@ -248,6 +248,32 @@ contains "bill alone attributed" "$tmp/out" '"asha": 4.872'
 check "bill alone report" 0 "$bin" report --billing "$src/tests/data/focus/focus-1.0-aws-gpu.csv" \
   --format html --out "$tmp/bill-report.html"
 
+# --owners rules: a bill line's tag names the team; a DCGM label names the owner.
+cat >"$tmp/owners.toml" <<'EOF'
+[[owner]]
+match = { "tag:team" = "(.*)" }
+owner = "lead-of-$1"
+project = "from-tag"
+
+[[owner]]
+match = { "label:modelName" = "NVIDIA (.*)", machine = "i-(.*)" }
+owner = "$1-pool"
+team = "aws-$2"
+EOF
+check "owners from a tag" 0 "$bin" audit --billing "$src/tests/data/focus/focus-1.0-aws-gpu.csv" \
+  --owners "$tmp/owners.toml" --format json
+contains "owners: the bill's owner tag stays" "$tmp/out" '"asha": 4.872'
+contains "owners: the rule names the project" "$tmp/out" '"from-tag": 4.872'
+check "owners from a label" 0 "$bin" audit --telemetry \
+  "$src/tests/data/real/dcgm-exporter/cncf-kops-l4.prom" --telemetry-format dcgm \
+  --price-per-gpu-hour 1 --scrape-time 2025-11-24T16:00:00Z --owners "$tmp/owners.toml" --format json
+contains "owners: a label names the owner" "$tmp/out" '"L4-pool": 0.0833'
+contains "owners: capture groups of two keys" "$tmp/out" '"aws-030791dc5a37cd257": 0.0833'
+printf '[[owner]]\nmatch = { host = "x" }\nteam = "a"\n' >"$tmp/bad-owners.toml"
+check "owners with a bad key" 1 "$bin" audit --billing "$src/tests/data/focus/focus-1.0-aws-gpu.csv" \
+  --owners "$tmp/bad-owners.toml"
+contains "owners with a bad key names the place" "$tmp/err" "bad-owners.toml:2:"
+
 # A FOCUS bill with no inventory: GPU counts come from the telemetry (node-a names GPUs 0 and 1).
 small="$src/tests/data/audit/small"
 check "focus without inventory" 0 "$bin" audit --telemetry "$small/telemetry" \

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct TelemetrySource {
   // Names of the inputs by file index (for problems found after sorting).
   std::vector<std::string> files;
   std::vector<uint32_t> file_indices;
+  // Labels of the machine's series (exports only), the first value seen of each.
+  std::map<std::string, std::string> labels;
   // Feeds every sample into "sink" in read order, counting rows in "stats" and bytes read in
   // "*bytes_read". Returns true when done, false when the sink refused a sample as out of
   // order (the caller may feed again into another sink), or an Error for unreadable input.

@@ -46,6 +46,9 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
   cmd->add_option("--gpus-per-machine", f->paths.focus.gpus_per_machine,
                   "GPU count of billed machines the inventory does not list")
       ->check(NonNegative());
+  cmd->add_option("--owners", f->paths.owners,
+                  "owners.toml: ordered [[owner]] rules naming owner, team and project from "
+                  "machine, namespace, pod, container, label:NAME or tag:KEY (docs/audit.md)");
   cmd->add_option("--jobs", f->paths.jobs,
                   "jobs CSV: job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr");
   cmd->add_option("--telemetry-format", f->paths.telemetry_format,

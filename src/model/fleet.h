@@ -20,6 +20,8 @@ struct BillingPeriod {
   std::string team;
   std::string project;
   std::string gpu_model;
+  // The bill line's Tags (FOCUS), keys lower-cased: what --owners rules on tag:KEY read.
+  std::vector<std::pair<std::string, std::string>> tags;
 };
 
 struct Machine {
@@ -30,6 +32,9 @@ struct Machine {
   // at price_per_gpu_hour per GPU seen; billing then holds one open period of that price.
   bool billed_from_telemetry = false;
   double price_per_gpu_hour = 0;
+  // Labels its telemetry series carry (Prometheus, DCGM), the first value seen of each: what
+  // --owners rules on namespace, pod, container and label:NAME read.
+  std::map<std::string, std::string> labels;
 };
 
 // A job on one machine. "failed" covers failed, cancelled, timed out, killed, out of memory,

@@ -70,10 +70,12 @@ namespace {
 
 // Walks a query_range matrix: each point of each series whose labels name a machine and a GPU
 // goes to on_point(machine, gpu, t, value_text, ratio, memory, series, order), "memory" true
-// for the memory metric's series; the rest is rejected.
-template <typename OnPoint>
+// for the memory metric's series; the rest is rejected. on_series(machine, labels) gets each
+// accepted series' labels.
+template <typename OnPoint, typename OnSeries>
 void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t file_index,
-                        const SeriesMapping& mapping, SourceStats* stats, OnPoint&& on_point) {
+                        const SeriesMapping& mapping, SourceStats* stats, OnPoint&& on_point,
+                        OnSeries&& on_series) {
   using namespace simdjson;
   ++stats->files;
   dom::parser parser;
@@ -118,6 +120,12 @@ void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t
     }
     const bool ratio = IsRatio(mapping, label("__name__"));
     const bool memory = label("__name__") == mapping.memory_metric;
+    std::vector<std::pair<std::string, std::string>> labels;
+    for (auto [key, value] : metric) {
+      std::string_view v;
+      if (value.get(v) == SUCCESS) labels.emplace_back(std::string(key), std::string(v));
+    }
+    on_series(machine, labels);
     uint64_t k = 0;
     for (dom::element pair : values) {
       ++k;
@@ -150,45 +158,51 @@ bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric) {
 
 void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
                           const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats) {
-  ForEachMatrixPoint(json, file, file_index, mapping, stats,
-                     [&](const std::string& machine, int gpu, TimeMs t, std::string_view text,
-                         bool ratio, bool memory, uint64_t series, uint64_t order) {
-                       if (memory) {
-                         const double mib = ParseValue(text);
-                         if (!std::isfinite(mib) || mib < 0 || IsDcgmNoValue(mib)) {
-                           stats->rejected.Add("memory_not_a_number", file, series, order,
-                                               "value '" + std::string(text) + "'");
-                           return;
-                         }
-                         ++stats->rows_accepted;
-                         out->AddMemory(machine, gpu, t, mib, order);
-                         return;
-                       }
-                       double pct = 0;
-                       if (const char* bad = CheckValue(ParseValue(text), ratio, &pct)) {
-                         stats->rejected.Add(bad, file, series, order,
-                                             "value '" + std::string(text) + "'");
-                         return;
-                       }
-                       out->Add(machine, gpu, t, pct, order);
-                     });
+  ForEachMatrixPoint(
+      json, file, file_index, mapping, stats,
+      [&](const std::string& machine, int gpu, TimeMs t, std::string_view text, bool ratio,
+          bool memory, uint64_t series, uint64_t order) {
+        if (memory) {
+          const double mib = ParseValue(text);
+          if (!std::isfinite(mib) || mib < 0 || IsDcgmNoValue(mib)) {
+            stats->rejected.Add("memory_not_a_number", file, series, order,
+                                "value '" + std::string(text) + "'");
+            return;
+          }
+          ++stats->rows_accepted;
+          out->AddMemory(machine, gpu, t, mib, order);
+          return;
+        }
+        double pct = 0;
+        if (const char* bad = CheckValue(ParseValue(text), ratio, &pct)) {
+          stats->rejected.Add(bad, file, series, order, "value '" + std::string(text) + "'");
+          return;
+        }
+        out->Add(machine, gpu, t, pct, order);
+      },
+      [&](const std::string& machine,
+          const std::vector<std::pair<std::string, std::string>>& labels) {
+        out->AddLabels(machine, labels);
+      });
 }
 
 void ReadPrometheusNumbers(
     std::string_view json, const std::string& file, uint32_t file_index,
     const SeriesMapping& mapping, SourceStats* stats,
     const std::function<void(const std::string&, int, TimeMs, double, uint64_t)>& on_point) {
-  ForEachMatrixPoint(json, file, file_index, mapping, stats,
-                     [&](const std::string& machine, int gpu, TimeMs t, std::string_view text, bool,
-                         bool, uint64_t series, uint64_t order) {
-                       const double v = ParseValue(text);
-                       if (!std::isfinite(v) || v < 0) {
-                         stats->rejected.Add("bad_number", file, series, order,
-                                             "value '" + std::string(text) + "'");
-                         return;
-                       }
-                       on_point(machine, gpu, t, v, order);
-                     });
+  ForEachMatrixPoint(
+      json, file, file_index, mapping, stats,
+      [&](const std::string& machine, int gpu, TimeMs t, std::string_view text, bool, bool,
+          uint64_t series, uint64_t order) {
+        const double v = ParseValue(text);
+        if (!std::isfinite(v) || v < 0) {
+          stats->rejected.Add("bad_number", file, series, order,
+                              "value '" + std::string(text) + "'");
+          return;
+        }
+        on_point(machine, gpu, t, v, order);
+      },
+      [](const std::string&, const auto&) {});
 }
 
 void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t file_index,
@@ -242,6 +256,7 @@ void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t fil
       return true;
     }
     out->Add(machine, gpu, t, pct, order);
+    out->AddLabels(machine, s.labels);
     return true;
   });
   if (untimed > 0) {
@@ -257,7 +272,8 @@ namespace {
 // A long table's machine and GPU of a row; false (after rejecting it) when they are missing.
 bool RowMachineAndGpu(const TableRow& r, const SeriesMapping& m, std::optional<size_t> c_series,
                       std::optional<size_t> c_machine, std::optional<size_t> c_gpu,
-                      std::string* machine, int* gpu) {
+                      std::string* machine, int* gpu,
+                      std::vector<std::pair<std::string, std::string>>* labels) {
   const std::string series = r.Get(c_series);
   *gpu = 0;
   if (series.find('{') != std::string::npos) {  // a Prometheus selector: read its labels
@@ -270,6 +286,7 @@ bool RowMachineAndGpu(const TableRow& r, const SeriesMapping& m, std::optional<s
       r.Reject(reason ? reason : "no_machine_label", "series '" + series + "'");
       return false;
     }
+    *labels = (*sample)->labels;
     return true;
   }
   *machine = c_machine ? r.Get(c_machine) : series;
@@ -335,7 +352,9 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
     }
     std::string machine;
     int gpu = 0;
-    if (!RowMachineAndGpu(r, m, c_series, c_machine, c_gpu, &machine, &gpu)) return;
+    std::vector<std::pair<std::string, std::string>> labels;
+    if (!RowMachineAndGpu(r, m, c_series, c_machine, c_gpu, &machine, &gpu, &labels)) return;
+    if (!labels.empty()) out->AddLabels(machine, labels);
     if (role == LongTableRole::kMemory) {
       const double mib = MemoryField(r[*c_value], *mib_per_unit);
       if (std::isnan(mib)) {

@@ -20,6 +20,7 @@ struct Charge {
   TimeMs start = 0, end = 0;
   double cost_usd = 0;
   std::string owner, team, project, gpu_model;
+  std::vector<std::pair<std::string, std::string>> tags;
   uint64_t line = 0;
 };
 
@@ -179,6 +180,7 @@ void ChargeReader::Row(const TableRow& r) {
   }
   ch.owner = tag("owner"), ch.team = tag("team"), ch.project = tag("project");
   if (type) ch.gpu_model = type->gpu_model;
+  ch.tags.assign(tags.begin(), tags.end());
   by_machine_[machine].push_back(std::move(ch));
 }
 
@@ -252,6 +254,7 @@ void ChargeReader::BillMachine(const std::string& name, std::vector<Charge>& cha
     if (!ch.team.empty()) p.team = ch.team;
     if (!ch.project.empty()) p.project = ch.project;
     if (p.gpu_model.empty()) p.gpu_model = ch.gpu_model;
+    p.tags = ch.tags;
     m.billing.push_back(std::move(p));
     ++stats_->rows_accepted;
   }

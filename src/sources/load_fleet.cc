@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/line_reader.h"
+#include "model/owner_rules.h"
 #include "sources/inventory_csv.h"
 #include "sources/jobs_csv.h"
 #include "sources/slurm_sacct.h"
@@ -90,6 +91,49 @@ int GpusInTelemetry(const std::vector<TelemetrySource>& telemetry, const std::st
     return counter.gpus;
   }
   return 0;
+}
+
+// Fills each billing period's empty owner, team and project from the first rule that matches
+// what is known of it: its machine's name and series labels, its bill line's tags.
+void ApplyOwnerRules(const OwnerRules& rules, const std::vector<TelemetrySource>& telemetry,
+                     Fleet* fleet, SourceStats* stats) {
+  std::map<std::string, const std::map<std::string, std::string>*> labels;
+  for (const TelemetrySource& src : telemetry) labels[src.machine] = &src.labels;
+  uint64_t named = 0;
+  for (Machine& m : fleet->machines) {
+    auto it = labels.find(m.name);
+    const std::map<std::string, std::string>* series = it == labels.end() ? nullptr : it->second;
+    for (BillingPeriod& p : m.billing) {
+      auto lookup = [&](const std::string& key) -> std::optional<std::string> {
+        if (key == "machine") return m.name;
+        if (key.starts_with("tag:")) {
+          std::string k = key.substr(4);
+          for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          for (const auto& [tk, tv] : p.tags) {
+            if (tk == k) return tv;
+          }
+          return std::nullopt;
+        }
+        const std::string label = key.starts_with("label:") ? key.substr(6) : key;
+        if (series == nullptr) return std::nullopt;
+        auto l = series->find(label);
+        return l == series->end() ? std::nullopt : std::optional<std::string>(l->second);
+      };
+      const std::optional<Attribution> a = rules.Apply(lookup);
+      if (!a) continue;
+      bool used = false;
+      for (auto [slot, value] : {std::pair{&p.owner, &a->owner}, std::pair{&p.team, &a->team},
+                                 std::pair{&p.project, &a->project}}) {
+        if (slot->empty() && !value->empty()) *slot = *value, used = true;
+      }
+      named += used;
+    }
+  }
+  if (named > 0) {
+    stats->notes.Add("owners_from_rules", "(--owners)", 0, UINT64_MAX - 1,
+                     "billing periods whose owner, team or project came from --owners rules",
+                     named);
+  }
 }
 
 }  // namespace
@@ -184,6 +228,14 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
                                  &out.fleet, &out.inventory_stats);
       if (!ok) return std::unexpected(ok.error());
     }
+  }
+
+  if (!paths.owners.empty()) {
+    auto text = ReadWholeFile(paths.owners);
+    if (!text) return std::unexpected(text.error());
+    auto rules = OwnerRules::Parse(*text, paths.owners);
+    if (!rules) return std::unexpected(rules.error());
+    ApplyOwnerRules(*rules, out.telemetry, &out.fleet, &out.inventory_stats);
   }
 
   if (!paths.jobs.empty()) {

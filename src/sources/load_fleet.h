@@ -40,6 +40,7 @@ struct FleetPaths {
   // DCGM scrapes without timestamps stand at this instant (--scrape-time); unset: each file's
   // modification time.
   std::optional<TimeMs> scrape_time;
+  std::string owners;  // --owners owners.toml: rules naming owners, teams and projects
 };
 
 struct LoadedFleet {

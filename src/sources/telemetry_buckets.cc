@@ -18,6 +18,12 @@ void TelemetryBuckets::Add(const std::string& machine, int gpu, TimeMs t, double
   joined_ = false;
 }
 
+void TelemetryBuckets::AddLabels(const std::string& machine,
+                                 const std::vector<std::pair<std::string, std::string>>& labels) {
+  std::map<std::string, std::string>& held = machines_[machine].labels;
+  for (const auto& [key, value] : labels) held.try_emplace(key, value);
+}
+
 void TelemetryBuckets::AddMemory(const std::string& machine, int gpu, TimeMs t, double memory_mib,
                                  uint64_t order) {
   machines_[machine].memory.push_back({t, order, static_cast<float>(memory_mib), gpu});
@@ -54,6 +60,7 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() {
   if (!joined_) JoinMemory();
   std::vector<TelemetrySource> out;
   for (const auto& [machine, held] : machines_) {
+    if (held.samples.empty() && held.spans.empty()) continue;  // memory or labels alone
     auto sorted = std::make_shared<std::vector<Held>>(held.samples);
     auto spans = std::make_shared<std::vector<HeldSpan>>(held.spans);
     std::sort(spans->begin(), spans->end(), [](const HeldSpan& a, const HeldSpan& b) {
@@ -64,6 +71,7 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() {
     });
     TelemetrySource src;
     src.machine = machine;
+    src.labels = held.labels;
     src.bytes = sorted->size() * sizeof(Held) + spans->size() * sizeof(HeldSpan);
     for (uint32_t i = 0; i < files_.size(); ++i) {
       src.files.push_back(files_[i]);

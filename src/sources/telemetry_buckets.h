@@ -28,6 +28,11 @@ class TelemetryBuckets {
   // read winning; a reading that meets no sample is dropped.
   void AddMemory(const std::string& machine, int gpu, TimeMs t, double memory_mib, uint64_t order);
 
+  // Labels of one of "machine"'s series; the first value of each label wins. __name__ and the
+  // GPU's own labels are kept too: rules may match on anything.
+  void AddLabels(const std::string& machine,
+                 const std::vector<std::pair<std::string, std::string>>& labels);
+
   // One roll-up span of "machine" (SampleSink::AddSpan). Spans are held 48 bytes each.
   void AddSpan(const std::string& machine, int gpu, TimeMs from, TimeMs to, DurationMs below_ms,
                DurationMs above_ms, uint64_t order);
@@ -63,6 +68,7 @@ class TelemetryBuckets {
     std::vector<Held> samples;
     std::vector<HeldSpan> spans;
     std::vector<HeldMemory> memory;
+    std::map<std::string, std::string> labels;
   };
   // Joins each machine's memory readings to its samples (once, before the first Sources()).
   void JoinMemory();

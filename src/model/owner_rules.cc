@@ -1,0 +1,125 @@
+#include "model/owner_rules.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace gpuledger {
+namespace {
+
+std::string Where(const std::string& source, const toml::source_region& r) {
+  return fmt::format("{}:{}:{}", source, r.begin.line, r.begin.column);
+}
+
+bool KnownKey(std::string_view key) {
+  return key == "machine" || key == "namespace" || key == "pod" || key == "container" ||
+         (key.starts_with("label:") && key.size() > 6) ||
+         (key.starts_with("tag:") && key.size() > 4);
+}
+
+// "$1-team" with groups {"a", "b"} → "a-team"; "$$" is a dollar.
+std::string Expand(const std::string& tmpl, const std::vector<std::string>& groups) {
+  std::string out;
+  for (size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] == '$' && i + 1 < tmpl.size() && tmpl[i + 1] >= '1' && tmpl[i + 1] <= '9') {
+      const size_t g = static_cast<size_t>(tmpl[i + 1] - '1');
+      if (g < groups.size()) out += groups[g];
+      ++i;
+    } else if (tmpl[i] == '$' && i + 1 < tmpl.size() && tmpl[i + 1] == '$') {
+      out += '$';
+      ++i;
+    } else {
+      out += tmpl[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& source) {
+  toml::table parsed;
+  try {  // toml++ as Debian builds it reports syntax errors by exception
+    parsed = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return MakeError(ErrorCode::kParse, std::string(e.description()), Where(source, e.source()));
+  }
+  OwnerRules out;
+  for (const auto& [key, value] : parsed) {
+    if (key.str() != "owner" || !value.is_array_of_tables()) {
+      return MakeError(ErrorCode::kParse,
+                       "only [[owner]] rules belong here, not '" + std::string(key.str()) + "'",
+                       Where(source, value.source()));
+    }
+  }
+  const toml::array* rules = parsed["owner"].as_array();
+  if (rules == nullptr) return out;
+  for (const toml::node& node : *rules) {
+    const toml::table& t = *node.as_table();
+    Rule rule;
+    rule.where = Where(source, t.source());
+    const toml::table* match = t["match"].as_table();
+    if (match == nullptr || match->empty()) {
+      return MakeError(ErrorCode::kParse, "a rule needs match = { key = \"regex\", … }",
+                       rule.where);
+    }
+    for (const auto& [k, v] : *match) {
+      const std::string mkey(k.str());
+      auto pattern = v.value<std::string>();
+      if (!KnownKey(mkey) || !pattern) {
+        return MakeError(ErrorCode::kParse,
+                         "match keys are machine, namespace, pod, container, label:NAME or "
+                         "tag:KEY, each = \"regex\" (got '" +
+                             mkey + "')",
+                         Where(source, v.source()));
+      }
+      try {
+        rule.match.emplace_back(mkey, std::regex(*pattern, std::regex::ECMAScript));
+      } catch (const std::regex_error& e) {
+        return MakeError(ErrorCode::kParse, "bad regex '" + *pattern + "': " + e.what(),
+                         Where(source, v.source()));
+      }
+    }
+    for (const auto& [k, v] : t) {
+      const std::string name(k.str());
+      if (name == "match") continue;
+      auto s = v.value<std::string>();
+      std::string* slot = name == "owner"     ? &rule.owner
+                          : name == "team"    ? &rule.team
+                          : name == "project" ? &rule.project
+                                              : nullptr;
+      if (slot == nullptr || !s) {
+        return MakeError(ErrorCode::kParse,
+                         "a rule sets owner, team and project (strings), not '" + name + "'",
+                         Where(source, v.source()));
+      }
+      *slot = *s;
+    }
+    if (rule.owner.empty() && rule.team.empty() && rule.project.empty()) {
+      return MakeError(ErrorCode::kParse, "a rule must set owner, team or project", rule.where);
+    }
+    out.rules_.push_back(std::move(rule));
+  }
+  return out;
+}
+
+std::optional<Attribution> OwnerRules::Apply(const Lookup& lookup) const {
+  for (const Rule& rule : rules_) {
+    std::vector<std::string> groups;
+    bool all = true;
+    for (const auto& [key, re] : rule.match) {
+      const std::optional<std::string> value = lookup(key);
+      std::smatch m;
+      if (!value || !std::regex_match(*value, m, re)) {
+        all = false;
+        break;
+      }
+      for (size_t g = 1; g < m.size(); ++g) groups.push_back(m[g].str());
+    }
+    if (!all) continue;
+    return Attribution{Expand(rule.owner, groups), Expand(rule.team, groups),
+                       Expand(rule.project, groups)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,52 @@
+// Ordered rules that name the owner, team and project of GPU time from what a source knows of
+// it (DESIGN.md, "Owners from rules"): `--owners owners.toml`.
+//
+//   [[owner]]
+//   match = { "tag:business_unit" = "(.*)", machine = "gpu-.*" }
+//   team = "$1"
+//
+// Keys: machine, namespace, pod, container, label:<name> (a Prometheus/DCGM label), tag:<key>
+// (a FOCUS Tags key). Values are regular expressions (ECMAScript) that must match the whole
+// value; every key of a rule must match. $1…$9 in owner, team and project are the rule's
+// capture groups, in the order its keys are written. The first matching rule wins.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace gpuledger {
+
+struct Attribution {
+  std::string owner, team, project;  // empty: the rule does not say
+};
+
+class OwnerRules {
+ public:
+  // Parses owners.toml text; kParse errors name "source":line:column.
+  static Result<OwnerRules> Parse(std::string_view toml_text, const std::string& source);
+
+  // What a key is for one piece of GPU time: nullopt when the source does not know it.
+  using Lookup = std::function<std::optional<std::string>(const std::string& key)>;
+
+  // The first rule all of whose keys "lookup" knows and matches; nullopt when none does.
+  std::optional<Attribution> Apply(const Lookup& lookup) const;
+
+  bool empty() const { return rules_.empty(); }
+  size_t size() const { return rules_.size(); }
+
+ private:
+  struct Rule {
+    std::vector<std::pair<std::string, std::regex>> match;  // in the order written
+    std::string owner, team, project;                       // templates with $1…
+    std::string where;                                      // source:line, for messages
+  };
+  std::vector<Rule> rules_;
+};
+
+}  // namespace gpuledger

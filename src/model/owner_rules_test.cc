@@ -1,0 +1,65 @@
+#include "model/owner_rules.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace gpuledger {
+namespace {
+
+OwnerRules::Lookup From(std::map<std::string, std::string> values) {
+  return [values](const std::string& key) -> std::optional<std::string> {
+    auto it = values.find(key);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(OwnerRules, MalformedRulesNameTheirPlace) {
+  EXPECT_FALSE(OwnerRules::Parse("[[owner]\n", "o.toml"));
+  auto unknown_key =
+      OwnerRules::Parse("[[owner]]\nmatch = { host = \"x\" }\nteam = \"a\"\n", "o.toml");
+  ASSERT_FALSE(unknown_key);
+  EXPECT_EQ(unknown_key.error().where, "o.toml:2:18");
+  EXPECT_FALSE(OwnerRules::Parse("[[owner]]\nmatch = { pod = \"(\" }\nteam = \"a\"\n", "o.toml"));
+  EXPECT_FALSE(OwnerRules::Parse("[[owner]]\nteam = \"a\"\n", "o.toml"));
+  EXPECT_FALSE(OwnerRules::Parse("[[owner]]\nmatch = { pod = \"a\" }\n", "o.toml"));
+  EXPECT_FALSE(OwnerRules::Parse("[[owner]]\nmatch = { pod = \"a\" }\nowners = \"x\"\n", "o.toml"));
+  EXPECT_FALSE(OwnerRules::Parse("owner = \"x\"\n", "o.toml"));
+}
+
+TEST(OwnerRules, FirstMatchingRuleWinsWithItsCaptureGroups) {
+  auto rules = OwnerRules::Parse(R"toml(
+[[owner]]
+match = { "tag:business_unit" = "(.*)" }
+team = "$1"
+
+[[owner]]
+match = { namespace = "team-(\\w+)", pod = "(\\w+)-.*" }
+team = "$1"
+owner = "$2"
+project = "k8s-$1"
+
+[[owner]]
+match = { machine = "gpu-.*" }
+owner = "platform"
+)toml",
+                                 "o.toml");
+  ASSERT_TRUE(rules) << rules.error().ToString();
+  EXPECT_EQ(rules->size(), 3u);
+  auto bill = rules->Apply(From({{"machine", "gpu-1"}, {"tag:business_unit", "vision"}}));
+  ASSERT_TRUE(bill);
+  EXPECT_EQ(bill->team, "vision");
+  EXPECT_EQ(bill->owner, "");
+  auto pod = rules->Apply(From({{"namespace", "team-nlp"}, {"pod", "bert-7f9c"}}));
+  ASSERT_TRUE(pod);
+  EXPECT_EQ(pod->team, "nlp");
+  EXPECT_EQ(pod->owner, "bert");
+  EXPECT_EQ(pod->project, "k8s-nlp");
+  // A regex matches the whole value: "xgpu-1" is not "gpu-.*".
+  EXPECT_FALSE(rules->Apply(From({{"machine", "xgpu-1"}})));
+  EXPECT_EQ(rules->Apply(From({{"machine", "gpu-1"}}))->owner, "platform");
+}
+
+}  // namespace
+}  // namespace gpuledger
