@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 build/gpuledger demo "$@"
-build/gpuledger report --demo --out build/demo-report.html
+build/gpuledger report --demo --budget 1000000 --out build/demo-report.html

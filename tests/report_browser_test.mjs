@@ -60,6 +60,34 @@ try {
     check(`chart ${id} drawn`, inked > 2000, `${inked} inked pixels`);
   }
 
+  // Every tooltip of every chart opened: names from the inputs must stay text.
+  const tips = await page.evaluate(() => {
+    let opened = 0;
+    for (const node of document.querySelectorAll(".chart")) {
+      const c = echarts.getInstanceByDom(node);
+      if (!c) continue;
+      const option = c.getOption();
+      option.series.forEach((s, si) => {
+        const n = Array.isArray(s.data) ? Math.min(s.data.length, 50) : 0;
+        for (let i = 0; i < n; i++) {
+          c.dispatchAction({ type: "showTip", seriesIndex: si, dataIndex: i });
+          opened++;
+        }
+      });
+    }
+    return opened;
+  });
+  await page.waitForTimeout(200);
+  const pwned = await page.evaluate(() => window.__pwned);
+  const injected = await page.evaluate(() =>
+    document.querySelectorAll("img[src='x'], svg[onload], b[onmouseover]").length);
+  check("tooltips opened", tips > 0, `${tips}`);
+  check("no name ran as script", pwned === undefined, `window.__pwned = ${pwned}`);
+  check("no name became an element", injected === 0, `${injected} injected elements`);
+  const csp = await page.evaluate(() =>
+    document.querySelector("meta[http-equiv='Content-Security-Policy']")?.content || "");
+  check("page sets a restrictive Content-Security-Policy", csp.includes("default-src 'none'"), csp);
+
   // The figures shown equal the audit's, to the cent.
   const shown = await page.evaluate(() =>
     [...document.querySelectorAll("[data-check]")].map((e) => [e.dataset.check, e.textContent]));
@@ -76,7 +104,12 @@ try {
   let compared = 0;
   for (const [key, text] of shown) {
     const want = expected(key);
-    if (key === "machines_never_used") {
+    if (key === "held_idle_usd" && audit.lenses.held_idle_usd === null) {
+      check("held idle unknown shown as unknown", text === "unknown", text);
+    } else if (key === "held_idle_usd") {
+      check("page held_idle_usd", Math.abs(money(text) - cents(audit.lenses.held_idle_usd)) < 0.005,
+            `page ${text}, audit ${audit.lenses.held_idle_usd}`);
+    } else if (key === "machines_never_used") {
       check("never-used count shown", text === `${audit.machines_never_used} of ${audit.machines_total}`, text);
     } else {
       check(`page ${key}`, want !== undefined && Math.abs(money(text) - cents(want)) < 0.005,

@@ -30,4 +30,22 @@ small="$src/tests/data/audit/small"
 "$bin" report --telemetry "$small/telemetry" --inventory "$small/inventory.csv" \
   --jobs "$small/jobs.csv" --out "$out/small.html" 2>"$out/small.log" || { cat "$out/small.log"; exit 1; }
 render small "$small/expected.json"
+
+# Hostile names (a machine named like an HTML tag, in the file name, an owner and a team) must
+# stay text: every tooltip is opened and no payload may run or become an element.
+hostile="$out/hostile"
+mkdir -p "$hostile/telemetry"
+name='<img src=x onerror=window.__pwned=1>'
+cp "$small/telemetry/node-b.csv" "$hostile/telemetry/$name.csv"
+cp "$small/telemetry/node-c.csv" "$hostile/telemetry/plain.csv"
+printf 'machine,gpu_count,gpu_model,hourly_usd,owner,team,project,start,end\n' >"$hostile/inventory.csv"
+printf '"%s",1,L4,0.90,"<img src=x onerror=window.__pwned=2>","<svg onload=window.__pwned=3>",p,2025-03-01T00:00:00Z,2025-03-01T01:00:00Z\n' \
+  "$name" >>"$hostile/inventory.csv"
+printf 'plain,1,L4,0.90,"<b onmouseover=window.__pwned=4>x</b>",t,p,2025-03-01T00:00:00Z,2025-03-01T01:00:00Z\n' \
+  >>"$hostile/inventory.csv"
+"$bin" report --telemetry "$hostile/telemetry" --inventory "$hostile/inventory.csv" \
+  --out "$out/hostile.html" 2>"$out/hostile.log" || { cat "$out/hostile.log"; exit 1; }
+"$bin" audit --telemetry "$hostile/telemetry" --inventory "$hostile/inventory.csv" --format json \
+  >"$out/hostile-audit.json" || exit 1
+render hostile "$out/hostile-audit.json"
 exit $status

@@ -29,6 +29,11 @@ std::string_view CategoryId(Category c);
 // The engineering practice that would have saved this category's spend.
 std::string_view CategoryPractice(Category c);
 
+// The practice for idle time with GPU memory held (the held-idle lens): a session or notebook
+// left holding the GPU, not a machine nobody released.
+inline constexpr std::string_view kHeldIdlePractice =
+    "stop idle sessions and notebooks that hold a GPU";
+
 // True for every category but job_active, active_outside_jobs and unmonitored: spend that
 // bought no useful GPU work.
 bool IsWaste(Category c);

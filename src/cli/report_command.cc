@@ -23,7 +23,7 @@ struct ReportFlags {
   FleetFlags fleet;
   AuditFlags audit;
   bool demo = false;
-  double budget_usd = 1'000'000;
+  double budget_usd = -1;  // < 0: real dollars only
   std::string policy_file;
   std::string reviews_dir;
   std::string out = "-";
@@ -122,7 +122,9 @@ int RunReportCommand(const ReportFlags& f) {
   if (!backtest) return ReportError(kName, backtest.error());
   auto reviews = MaybeReviews(f, **in, *audit);
   if (!reviews) return ReportError(kName, reviews.error());
-  const Report report = BuildReport(*audit, f.budget_usd, *backtest ? &**backtest : nullptr,
+  const std::optional<double> budget =
+      f.budget_usd >= 0 ? std::optional<double>(f.budget_usd) : std::nullopt;
+  const Report report = BuildReport(*audit, budget, *backtest ? &**backtest : nullptr,
                                     *reviews ? &**reviews : nullptr);
   auto text = Render(report, f.format, f.top);
   if (!text) return ReportError(kName, text.error());
@@ -137,15 +139,15 @@ void AddReportCommand(CLI::App* app, Outcome* outcome) {
   auto f = std::make_shared<ReportFlags>();
   CLI::App* cmd = app->add_subcommand(
       "report",
-      "The page to forward: the audit normalised to a budget, each category's dollars mapped to "
-      "the practice that would have saved them, with charts (HTML, self-contained and offline), "
-      "or the same as Markdown or JSON.");
+      "The page to forward: the audit in real dollars (normalised to a budget with --budget), "
+      "each category's dollars mapped to the practice that would have saved them, with charts "
+      "(HTML, self-contained and offline), or the same as Markdown or JSON.");
   AddFleetOptions(cmd, &f->fleet);
   AddAuditKnobs(cmd, &f->audit);
   cmd->add_flag("--demo", f->demo, "report on the built-in demo fleet instead of files");
-  cmd->add_option("--budget", f->budget_usd, "normalise the figures to this budget (USD)")
-      ->check(Positive())
-      ->capture_default_str();
+  cmd->add_option("--budget", f->budget_usd,
+                  "also normalise the figures to this budget (USD): \"of every $1,000,000\"")
+      ->check(Positive());
   cmd->add_option("--policy", f->policy_file,
                   "also backtest this autokill policy (TOML) and show what it would have saved");
   cmd->add_option("--reviews", f->reviews_dir,

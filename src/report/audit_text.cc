@@ -157,9 +157,8 @@ std::string AuditToTable(const AuditResult& r, int top) {
         r.totals.held_idle_by_category[static_cast<int>(Category::kIdleOutsideJobs)];
     if (outside.usd > 0) {
       fmt::format_to(std::back_inserter(out),
-                     "    of idle_outside_jobs, {} had GPU memory held: stop idle sessions and "
-                     "notebooks that hold a GPU\n",
-                     FormatUsd(outside.usd));
+                     "    of idle_outside_jobs, {} had GPU memory held: {}\n",
+                     FormatUsd(outside.usd), kHeldIdlePractice);
     }
   } else {
     fmt::format_to(

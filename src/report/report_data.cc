@@ -58,15 +58,37 @@ void AddWeeks(const AuditResult& a, Report* r) {
   for (auto& [day, w] : weeks) r->weeks.push_back(w);
 }
 
+// The spend-over-time chart's rows: days for a short window, else the weeks.
+void AddPeriods(const AuditResult& a, Report* r) {
+  if (r->last_day - r->first_day + 1 > kDailyUpToDays) {
+    r->period_days = 7;
+    r->periods = r->weeks;
+    return;
+  }
+  r->period_days = 1;
+  std::map<int64_t, WeekRow> days;
+  for (const MachineResult& m : a.machines) {
+    for (const DayResult& d : m.days) {
+      WeekRow& row = days[d.day];
+      row.first_day = d.day;
+      for (int c = 0; c < kCategoryCount; ++c) row.usd[c] += d.usd[c];
+    }
+  }
+  for (auto& [day, row] : days) r->periods.push_back(row);
+}
+
 HeatRow MakeHeatRow(const MachineResult& m, int64_t first_day, int64_t days) {
   HeatRow row;
   row.machine = &m;
   row.cells.assign(days, kHeatNotBilled);
+  row.coverage.assign(days, -1);
   DurationMs monitored = 0, active = 0;
   for (const DayResult& d : m.days) {
     monitored += d.monitored_ms, active += d.active_ms;
     const int64_t i = d.day - first_day;
     if (i < 0 || i >= days || d.billed_ms == 0) continue;
+    row.coverage[i] = static_cast<float>(
+        std::round(1000.0 * std::min(d.monitored_ms, d.billed_ms) / d.billed_ms) / 1000);
     row.cells[i] = d.monitored_ms == 0
                        ? kHeatNoTelemetry
                        : static_cast<float>(std::round(1000.0 * d.active_ms / d.monitored_ms) / 10);
@@ -156,48 +178,90 @@ ReviewsSummary SummariseReviews(const ReviewAudit& a) {
   return s;
 }
 
+// "$5.91 (73.0 %)", and with a budget "$5.91 (73.0 %; $730,000 of every $1,000,000)".
+std::string Amount(const Report& r, double usd) {
+  const double total = r.audit->totals.Total().usd;
+  std::string s = FormatUsd(usd) + fmt::format(" ({:.1f} %", total > 0 ? 100 * usd / total : 0);
+  if (r.budget_usd) {
+    s += fmt::format("; {} of every {}", Dollars(usd * r.Scale()), Dollars(*r.budget_usd));
+  }
+  return s + ")";
+}
+
+void AddIdleSentences(const AuditResult& a, Report* r) {
+  auto usd = [&](Category c) { return a.totals.categories[static_cast<int>(c)].usd; };
+  if (r->jobs_given) {
+    r->headline.push_back(fmt::format(
+        "{} paid for jobs that failed; {} for idle machines between jobs; {} for idle GPUs "
+        "inside jobs.",
+        Amount(*r, usd(Category::kFailedJob)), Amount(*r, usd(Category::kIdleOutsideJobs)),
+        Amount(*r, usd(Category::kJobIdle))));
+  } else {
+    r->headline.push_back(fmt::format(
+        "No job records were given, so the {} of idle GPU time outside never-used machines "
+        "cannot be told apart as failed runs, idle jobs or machines left on: add --jobs FILE "
+        "(or --jobs-format sacct).",
+        FormatUsd(usd(Category::kIdleOutsideJobs))));
+  }
+  if (!a.memory_known) {
+    r->headline.push_back(
+        "Held idle (a GPU idle with its memory in use: the notebook left open) is unknown: the "
+        "telemetry has no memory readings (nvidia-smi memory.used, DCGM_FI_DEV_FB_USED).");
+  } else if (a.totals.held_idle.usd > 0) {
+    r->headline.push_back(fmt::format(
+        "{} paid for GPUs idle with memory held (at least {:g} MiB in use): stop idle sessions "
+        "and notebooks that hold a GPU.",
+        Amount(*r, a.totals.held_idle.usd), a.options.held_memory_mib));
+  }
+}
+
+void AddBacktestSentence(Report* r) {
+  if (!r->backtest) return;
+  double saved = r->backtest->releases_usd;
+  int64_t false_kills = 0;
+  for (const KillRuleRow& row : r->backtest->rules) {
+    saved += row.saved_usd, false_kills += row.false_kills;
+  }
+  if (r->jobs_given) {
+    r->headline.push_back(fmt::format(
+        "The autokill policy, replayed on this history, would have saved {}, with {} false "
+        "kill{}.",
+        Amount(*r, saved), false_kills, false_kills == 1 ? "" : "s"));
+  } else {
+    r->headline.push_back(fmt::format(
+        "The autokill policy, replayed on this history, would have saved {} by releasing idle "
+        "machines; what it would kill, and whether any kill would be false, needs job records "
+        "(--jobs).",
+        Amount(*r, saved)));
+  }
+}
+
 void AddHeadline(const AuditResult& a, Report* r) {
-  const double k = r->Scale();
-  auto per_budget = [&](Category c) { return a.totals.categories[static_cast<int>(c)].usd * k; };
-  const std::string budget = Dollars(r->budget_usd);
-  r->headline.push_back(fmt::format("Of every {}: {} paid for GPUs under {:g} % utilisation.",
-                                    budget, Dollars(a.totals.below_threshold.usd * k),
+  auto usd = [&](Category c) { return a.totals.categories[static_cast<int>(c)].usd; };
+  r->headline.push_back(fmt::format("{} paid for GPUs under {:g} % utilisation.",
+                                    Amount(*r, a.totals.below_threshold.usd),
                                     a.options.threshold_pct));
-  r->headline.push_back(fmt::format("{} of {} machines never ran a workload ({} of every {}).",
+  r->headline.push_back(fmt::format("{} of {} machines never ran a workload: {}.",
                                     a.MachinesNeverUsed(), a.machines.size(),
-                                    Dollars(per_budget(Category::kNeverUsed)), budget));
-  r->headline.push_back(fmt::format(
-      "{} paid for jobs that failed; {} for idle machines between "
-      "jobs; {} for idle GPUs inside jobs.",
-      Dollars(per_budget(Category::kFailedJob)), Dollars(per_budget(Category::kIdleOutsideJobs)),
-      Dollars(per_budget(Category::kJobIdle))));
+                                    Amount(*r, usd(Category::kNeverUsed))));
+  AddIdleSentences(a, r);
   if (a.totals.categories[static_cast<int>(Category::kUnmonitored)].gpu_ms > 0) {
     r->headline.push_back(fmt::format("{} paid for GPU time no telemetry covers.",
-                                      Dollars(per_budget(Category::kUnmonitored))));
+                                      Amount(*r, usd(Category::kUnmonitored))));
   }
-  r->headline.push_back(fmt::format(
-      "{} has no owner; {} bought GPU work that was measured busy.",
-      Dollars(a.totals.unattributed.usd * k),
-      Dollars(per_budget(Category::kJobActive) + per_budget(Category::kActiveOutsideJobs))));
-  if (r->backtest) {
-    double saved = r->backtest->releases_usd;
-    int64_t false_kills = 0;
-    for (const KillRuleRow& row : r->backtest->rules) {
-      saved += row.saved_usd, false_kills += row.false_kills;
-    }
-    r->headline.push_back(fmt::format(
-        "The autokill policy, replayed on this history, would have saved {} of every {}, with {} "
-        "false kill{}.",
-        Dollars(saved * k), budget, false_kills, false_kills == 1 ? "" : "s"));
-  }
+  r->headline.push_back(
+      fmt::format("{} has no owner; {} bought GPU work that was measured busy.",
+                  Amount(*r, a.totals.unattributed.usd),
+                  Amount(*r, usd(Category::kJobActive) + usd(Category::kActiveOutsideJobs))));
+  AddBacktestSentence(r);
   if (r->reviews && r->reviews->have_prices && r->reviews->jobs_matched > 0) {
     double unreviewed = 0;
     for (const ReviewClassRow& c : r->reviews->classes) {
       if (c.review_class != ReviewClass::kSubstantive) unreviewed += c.spend.usd;
     }
-    r->headline.push_back(fmt::format(
-        "{} of every {} paid for jobs running code merged without a substantive review.",
-        Dollars(unreviewed * k), budget));
+    r->headline.push_back(
+        fmt::format("{} paid for jobs running code merged without a substantive review.",
+                    Amount(*r, unreviewed)));
   }
 }
 
@@ -205,23 +269,29 @@ void AddHeadline(const AuditResult& a, Report* r) {
 
 double Report::Scale() const {
   const double total = audit->totals.Total().usd;
-  return total > 0 ? budget_usd / total : 0;
+  return total > 0 && budget_usd ? *budget_usd / total : 0;
 }
 
-Report BuildReport(const AuditResult& audit, double budget_usd, const BacktestResult* backtest,
-                   const ReviewAudit* reviews, int top) {
+Report BuildReport(const AuditResult& audit, std::optional<double> budget_usd,
+                   const BacktestResult* backtest, const ReviewAudit* reviews, int top) {
   Report r;
   r.budget_usd = budget_usd;
   r.audit = &audit;
+  r.jobs_given = audit.jobs.files > 0 || audit.jobs.rows_read > 0 ||
+                 std::any_of(audit.machines.begin(), audit.machines.end(),
+                             [](const MachineResult& m) { return m.has_jobs; });
   const double total = audit.totals.Total().usd;
   for (Category c : kAllCategories) {
     PracticeRow p;
     p.category = c;
     p.spend = audit.totals.categories[static_cast<int>(c)];
     p.share = total > 0 ? p.spend.usd / total : 0;
-    p.per_budget_usd = p.share * budget_usd;
+    if (budget_usd) p.per_budget_usd = p.share * *budget_usd;
     p.practice = CategoryPractice(c);
     p.offer = CategoryOffer(c);
+    if (audit.memory_known)
+      p.held_idle_usd = audit.totals.held_idle_by_category[static_cast<int>(c)].usd;
+    if (c == Category::kIdleOutsideJobs) p.held_practice = kHeldIdlePractice;
     r.practices.push_back(p);
   }
   if (audit.window_from < audit.window_to) {
@@ -229,6 +299,7 @@ Report BuildReport(const AuditResult& audit, double budget_usd, const BacktestRe
     r.last_day = DayOf(audit.window_to - 1);
   }
   AddWeeks(audit, &r);
+  AddPeriods(audit, &r);
   AddHeat(audit, &r);
   r.owners = SortedBySpend(audit.owners);
   r.teams = SortedBySpend(audit.teams);

@@ -1,6 +1,8 @@
-// The million-dollar report's figures: the audit (with its per-day breakdown), normalised to a
-// budget, mapped to practices, shaped for charts and tables; optionally with a backtest of the
-// autokill policy and the review audit. Every renderer (JSON, Markdown, HTML) reads this.
+// The report's figures: the audit (with its per-day breakdown) in real dollars, normalised to a
+// budget when one is given ("of every $1,000,000"), mapped to practices, shaped for charts and
+// tables; optionally with a backtest of the autokill policy and the review audit. Every renderer
+// (JSON, Markdown, HTML) reads this. It never claims what its inputs cannot show: without job
+// records it says so instead of splitting idle time into jobs and machines.
 #pragma once
 
 #include <array>
@@ -24,14 +26,17 @@ struct PracticeSaving {
 struct PracticeRow {
   Category category = Category::kNeverUsed;
   Spend spend;
-  double share = 0;           // of the audited GPU spend
-  double per_budget_usd = 0;  // share × budget
-  std::string_view practice;  // DESIGN.md's practice map
-  std::string_view offer;     // what gpuledger does about it
+  double share = 0;                      // of the audited GPU spend
+  std::optional<double> per_budget_usd;  // share × budget, with a budget
+  // Of the category, time idle with GPU memory held (the held-idle lens); nullopt: unknown.
+  std::optional<double> held_idle_usd;
+  std::string_view held_practice;  // the practice for that held part, when it has its own
+  std::string_view practice;       // DESIGN.md's practice map
+  std::string_view offer;          // what gpuledger does about it
   std::optional<PracticeSaving> saving;
 };
 
-// Spend by category over the seven days from first_day (a Monday, UTC).
+// Spend by category over the period_days days from first_day (a Monday for weeks; UTC).
 struct WeekRow {
   int64_t first_day = 0;
   std::array<double, kCategoryCount> usd{};
@@ -44,6 +49,9 @@ struct HeatRow {
   // Per day from Report::first_day: percent of monitored GPU time at or above threshold, or
   // kHeatNoTelemetry (billed, nothing monitored) or kHeatNotBilled.
   std::vector<float> cells;
+  // Per day: the share (0-1) of the day's billed GPU time that telemetry covers; a day with one
+  // sample is shaded by it rather than painted whole. -1 where not billed.
+  std::vector<float> coverage;
 };
 inline constexpr float kHeatNoTelemetry = -1;
 inline constexpr float kHeatNotBilled = -2;
@@ -81,12 +89,16 @@ struct ReviewsSummary {
 };
 
 struct Report {
-  double budget_usd = 1'000'000;
+  std::optional<double> budget_usd;      // --budget: figures also normalised to it
+  bool jobs_given = false;               // job records were read (a jobs file, sacct, ledger)
   const AuditResult* audit = nullptr;    // with AuditOptions::breakdown
   std::vector<std::string> headline;     // sentences, figures normalised to the budget
   std::vector<PracticeRow> practices;    // DESIGN.md's order
   int64_t first_day = 0, last_day = -1;  // UTC days the audit covers
   std::vector<WeekRow> weeks;
+  // Spend over time as charted: by day when the window is short (kDailyUpToDays), else weeks.
+  int period_days = 7;
+  std::vector<WeekRow> periods;
   std::vector<HeatRow> heat;  // never used first, then by active share, then by name
   std::vector<std::pair<std::string, Spend>> owners, teams;  // by spend, largest first
   std::vector<const MachineResult*> top_waste;               // by waste, largest first
@@ -95,12 +107,15 @@ struct Report {
   std::optional<BacktestSummary> backtest;
   std::optional<ReviewsSummary> reviews;
 
-  double Scale() const;  // budget ÷ audited spend (0 when nothing was spent)
+  double Scale() const;  // budget ÷ audited spend (0 when nothing was spent or no budget)
 };
+
+// Windows up to this many days are charted by day, longer ones by week.
+inline constexpr int64_t kDailyUpToDays = 31;
 
 // Builds the report. "audit" must have been run with AuditOptions::breakdown and must outlive
 // the report, and so must "backtest" and "reviews" when given. "top" bounds top_waste.
-Report BuildReport(const AuditResult& audit, double budget_usd, const BacktestResult* backtest,
-                   const ReviewAudit* reviews, int top = 15);
+Report BuildReport(const AuditResult& audit, std::optional<double> budget_usd,
+                   const BacktestResult* backtest, const ReviewAudit* reviews, int top = 15);
 
 }  // namespace gpuledger

@@ -22,6 +22,11 @@ void WriteTotals(JsonWriter& w, const Report& r) {
   w.Key("unattributed_usd").Number(a.totals.unattributed.usd, kUsdDecimals);
   w.Key("jobs_without_commit_usd").Number(a.totals.no_commit.usd, kUsdDecimals);
   w.Key("waste_usd").Number(a.totals.Waste().usd, kUsdDecimals);
+  w.Key("held_idle_usd");
+  if (a.memory_known)
+    w.Number(a.totals.held_idle.usd, kUsdDecimals);
+  else
+    w.Null();
   w.Key("other_charges_usd").BeginObject();
   for (const auto& [category, usd] : a.other_charges_usd) w.Key(category).Number(usd, kUsdDecimals);
   w.EndObject();
@@ -36,7 +41,21 @@ void WritePractices(JsonWriter& w, const Report& r) {
     w.Key("cost_usd").Number(p.spend.usd, kUsdDecimals);
     w.Key("gpu_hours").Number(p.spend.GpuHours(), kGpuHourDecimals);
     w.Key("share").Number(p.share, kShare);
-    w.Key("per_budget_usd").Number(p.per_budget_usd, kUsdDecimals);
+    w.Key("per_budget_usd");
+    if (p.per_budget_usd)
+      w.Number(*p.per_budget_usd, kUsdDecimals);
+    else
+      w.Null();
+    w.Key("held_idle_usd");
+    if (p.held_idle_usd)
+      w.Number(*p.held_idle_usd, kUsdDecimals);
+    else
+      w.Null();
+    w.Key("held_idle_practice");
+    if (p.held_practice.empty())
+      w.Null();
+    else
+      w.String(p.held_practice);
     w.Key("waste").Bool(IsWaste(p.category));
     w.Key("practice").String(p.practice);
     w.Key("gpuledger").String(p.offer);
@@ -46,7 +65,11 @@ void WritePractices(JsonWriter& w, const Report& r) {
       w.Key("what").String(p.saving->what);
       w.Key("actions").Int(p.saving->actions);
       w.Key("saved_usd").Number(p.saving->usd, kUsdDecimals);
-      w.Key("saved_per_budget_usd").Number(p.saving->usd * r.Scale(), kUsdDecimals);
+      w.Key("saved_per_budget_usd");
+      if (r.budget_usd)
+        w.Number(p.saving->usd * r.Scale(), kUsdDecimals);
+      else
+        w.Null();
       w.EndObject();
     } else {
       w.Null();
@@ -70,6 +93,23 @@ void WriteWeeks(JsonWriter& w, const Report& r) {
   w.EndArray();
 }
 
+void WritePeriods(JsonWriter& w, const Report& r) {
+  w.Key("spend_over_time").BeginObject();
+  w.Key("period_days").Int(r.period_days);
+  w.Key("rows").BeginArray();
+  for (const WeekRow& p : r.periods) {
+    w.BeginObject();
+    w.Key("from").String(FormatDay(p.first_day));
+    w.Key("usd").BeginObject();
+    for (Category c : kAllCategories)
+      w.Key(CategoryId(c)).Number(p.usd[static_cast<int>(c)], kUsdDecimals);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
 void WriteHeatmap(JsonWriter& w, const Report& r) {
   w.Key("heatmap").BeginObject();
   w.Key("first_day").String(FormatDay(r.first_day));
@@ -91,6 +131,14 @@ void WriteHeatmap(JsonWriter& w, const Report& r) {
         w.Null();
       else
         w.Number(v, 1);
+    }
+    w.EndArray();
+    w.Key("coverage").BeginArray();
+    for (float v : row.coverage) {
+      if (v < 0)
+        w.Null();
+      else
+        w.Number(v, 3);
     }
     w.EndArray();
     w.EndObject();
@@ -217,7 +265,13 @@ std::string ReportToJson(const Report& r, bool pretty) {
   JsonWriter w(pretty);
   w.BeginObject();
   w.Key("schema").String("gpuledger.report/1");
-  w.Key("budget_usd").Number(r.budget_usd, kUsdDecimals);
+  w.Key("budget_usd");
+  if (r.budget_usd)
+    w.Number(*r.budget_usd, kUsdDecimals);
+  else
+    w.Null();
+  w.Key("jobs_given").Bool(r.jobs_given);
+  w.Key("memory_known").Bool(a.memory_known);
   w.Key("window").BeginObject();
   w.Key("from");
   WriteTime(w, a.window_from);
@@ -231,6 +285,7 @@ std::string ReportToJson(const Report& r, bool pretty) {
   WriteTotals(w, r);
   WritePractices(w, r);
   WriteWeeks(w, r);
+  WritePeriods(w, r);
   WriteHeatmap(w, r);
   const double total = a.totals.Total().usd;
   WriteSpendList(w, "owners", "owner", r.owners, total);

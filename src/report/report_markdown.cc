@@ -33,14 +33,23 @@ void LeftOut(Out out, size_t shown, size_t all) {
 
 void Practices(Out out, const Report& r) {
   fmt::format_to(out, "\n## Where the money went, and what would have saved it\n\n");
-  fmt::format_to(out, "| category | GPU-hours | USD | share | of every {} | practice | gpuledger |",
-                 FormatUsd(r.budget_usd, false));
+  const std::string per_budget =
+      r.budget_usd ? fmt::format(" of every {} |", FormatUsd(*r.budget_usd, false)) : "";
+  fmt::format_to(out, "| category | GPU-hours | USD | share |{} practice | gpuledger |",
+                 per_budget);
   fmt::format_to(out, "{}\n", r.backtest ? " backtest |" : "");
-  fmt::format_to(out, "|---|---:|---:|---:|---:|---|---|{}\n", r.backtest ? "---|" : "");
+  fmt::format_to(out, "|---|---:|---:|---:|{}---|---|{}\n", r.budget_usd ? "---:|" : "",
+                 r.backtest ? "---|" : "");
   for (const PracticeRow& p : r.practices) {
-    fmt::format_to(out, "| {} | {:.1f} | {} | {} | {} | {} | {} |", CategoryId(p.category),
+    std::string practice = Cell(p.practice);
+    if (!p.held_practice.empty() && p.held_idle_usd && *p.held_idle_usd > 0) {
+      practice += fmt::format("; of it {} had GPU memory held: {}", FormatUsd(*p.held_idle_usd),
+                              Cell(p.held_practice));
+    }
+    fmt::format_to(out, "| {} | {:.1f} | {} | {} |{} {} | {} |", CategoryId(p.category),
                    p.spend.GpuHours(), FormatUsd(p.spend.usd), Percent(p.share),
-                   FormatUsd(p.per_budget_usd, false), Cell(p.practice), Cell(p.offer));
+                   p.per_budget_usd ? " " + FormatUsd(*p.per_budget_usd, false) + " |" : "",
+                   practice, Cell(p.offer));
     if (r.backtest) {
       fmt::format_to(out, " {} |",
                      p.saving ? fmt::format("{}: {}, saving {}", Cell(p.saving->what),
@@ -91,6 +100,7 @@ void Machines(Out out, std::string_view title, const std::vector<const MachineRe
 }
 
 void FailedJobs(Out out, const Report& r, int top) {
+  if (!r.jobs_given) return;  // no job records: nothing to say about failed jobs
   fmt::format_to(out, "\n## Failed jobs ({})\n\n", r.failed_jobs.size());
   if (r.failed_jobs.empty()) return;
   fmt::format_to(out,
@@ -147,13 +157,13 @@ std::string ReportToMarkdown(const Report& r, int top) {
   Owners(out, r, top);
   Teams(out, r);
   Machines(out, "Most wasteful machines", r.top_waste, top);
-  Machines(out, "Never-used machines", r.never_used, top);
+  if (!r.never_used.empty()) Machines(out, "Never-used machines", r.never_used, top);
   FailedJobs(out, r, top);
   Backtest(out, r);
   Reviews(out, r);
   fmt::format_to(out,
-                 "\n_Made by gpuledger report; the figures follow DESIGN.md's attribution "
-                 "rules and equal `gpuledger audit --format json` for the same inputs._\n");
+                 "\n_Made by gpuledger report; the figures equal `gpuledger audit --format json` "
+                 "for the same inputs._\n");
   return s;
 }
 

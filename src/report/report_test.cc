@@ -44,13 +44,50 @@ TEST(Report, NormalisesToTheBudget) {
   EXPECT_DOUBLE_EQ(r.Scale(), 10);
   const PracticeRow& never = r.practices[static_cast<int>(Category::kNeverUsed)];
   EXPECT_DOUBLE_EQ(never.spend.usd, 60);
-  EXPECT_DOUBLE_EQ(never.per_budget_usd, 600);
+  EXPECT_DOUBLE_EQ(*never.per_budget_usd, 600);
   EXPECT_DOUBLE_EQ(never.share, 60.0 / 180);
   // Below threshold: the idle machine's 60 and busy's last 30 minutes.
-  EXPECT_EQ(r.headline[0], "Of every $1,800: $900 paid for GPUs under 5 % utilisation.");
-  EXPECT_EQ(r.headline[1], "1 of 2 machines never ran a workload ($600 of every $1,800).");
+  EXPECT_EQ(r.headline[0],
+            "$90.00 (50.0 %; $900 of every $1,800) paid for GPUs under 5 % utilisation.");
+  EXPECT_EQ(r.headline[1],
+            "1 of 2 machines never ran a workload: $60.00 (33.3 %; $600 of every $1,800).");
   // busy: [-40, -20) has no sample; its last 10 minutes are the failed job's.
-  EXPECT_NE(r.headline[3].find("$100 paid for GPU time no telemetry covers"), std::string::npos);
+  bool unmonitored = false;
+  for (const std::string& s : r.headline) {
+    unmonitored |= s.find(
+                       "$10.00 (5.6 %; $100 of every $1,800) paid for GPU time no telemetry "
+                       "covers") != std::string::npos;
+  }
+  EXPECT_TRUE(unmonitored);
+}
+
+TEST(Report, RealDollarsWithoutABudgetAndNoClaimsWithoutJobs) {
+  Case c;
+  const Report r = BuildReport(c.audit, std::nullopt, nullptr, nullptr);
+  EXPECT_EQ(r.headline[0], "$90.00 (50.0 %) paid for GPUs under 5 % utilisation.");
+  for (const std::string& s : r.headline) EXPECT_EQ(s.find("of every"), std::string::npos) << s;
+  EXPECT_FALSE(r.practices[0].per_budget_usd);
+  EXPECT_TRUE(r.jobs_given);
+  EXPECT_EQ(ReportToMarkdown(r).find("of every"), std::string::npos);
+
+  // The same fleet without its job records: nothing about idle jobs, failed runs or false kills.
+  Fleet fleet;
+  AddMachine(&fleet, "m", 1, 0, 60);
+  AuditOptions options;
+  options.breakdown = true;
+  const AuditResult a =
+      RunOn(fleet, {SourceFromText("m", SmiText({{0, 0, "50 %"}, {0, 30, "0 %"}}))}, options);
+  BacktestResult backtest;
+  const Report no_jobs = BuildReport(a, std::nullopt, &backtest, nullptr);
+  EXPECT_FALSE(no_jobs.jobs_given);
+  std::string all;
+  for (const std::string& s : no_jobs.headline) all += s + "\n";
+  EXPECT_EQ(all.find("between jobs"), std::string::npos) << all;
+  EXPECT_EQ(all.find("false kills"), std::string::npos) << all;
+  EXPECT_NE(all.find("No job records were given"), std::string::npos) << all;
+  EXPECT_NE(all.find("needs job records (--jobs)"), std::string::npos) << all;
+  EXPECT_NE(all.find("Held idle (a GPU idle with its memory in use"), std::string::npos) << all;
+  EXPECT_EQ(ReportToMarkdown(no_jobs).find("## Failed jobs"), std::string::npos);
 }
 
 TEST(Report, WeeksHeatmapAndTables) {
@@ -94,6 +131,13 @@ TEST(Report, DaysWithoutTelemetryAreNotIdle) {
   ASSERT_EQ(r.heat.size(), 1u);
   EXPECT_EQ(r.heat[0].cells[0], kHeatNoTelemetry);
   EXPECT_EQ(r.heat[0].cells[1], 100);
+  // Two samples (10 minutes) stand for a sliver of the second day: shaded by that coverage.
+  EXPECT_FLOAT_EQ(r.heat[0].coverage[0], 0);
+  EXPECT_FLOAT_EQ(r.heat[0].coverage[1], 0.007f);  // 10 of 1440 minutes
+  // A two-day window is charted by day, not by week.
+  EXPECT_EQ(r.period_days, 1);
+  ASSERT_EQ(r.periods.size(), 2u);
+  EXPECT_EQ(r.periods[1].first_day, DayOf(kT0));
 }
 
 TEST(Report, PageIsSelfContainedAndCannotBeBrokenOutOf) {
