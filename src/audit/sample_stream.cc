@@ -31,19 +31,42 @@ SampleVerdict SampleStream::Add(TimeMs t, double util_pct, double memory_mib,
   return SampleVerdict::kAccepted;
 }
 
-void SampleStream::CountInterval(DurationMs interval) {
-  if (interval != run_interval_) {
-    if (run_ > 0) intervals_[run_interval_] += run_;
-    run_interval_ = interval, run_ = 0;
+namespace {
+
+size_t Slot(uint32_t key, size_t mask) {
+  return static_cast<size_t>(static_cast<uint64_t>(key) * 0x9E3779B97F4A7C15ull >> 32) & mask;
+}
+
+}  // namespace
+
+void SampleStream::CountInterval(DurationMs interval_ms) {
+  // Clipped to max_gap + 1 by the caller; a max_gap beyond 49 days would not fit: clip again.
+  const uint32_t interval = static_cast<uint32_t>(std::min<DurationMs>(interval_ms, kEmpty - 1));
+  if ((distinct_ + 1) * 2 > intervals_.size()) {  // keep the table at most half full
+    std::vector<std::pair<uint32_t, uint32_t>> old = std::move(intervals_);
+    intervals_.assign(std::max<size_t>(16, old.size() * 2), {kEmpty, 0});
+    for (const auto& [key, count] : old) {
+      if (key == kEmpty) continue;
+      size_t s = Slot(key, intervals_.size() - 1);
+      while (intervals_[s].first != kEmpty) s = (s + 1) & (intervals_.size() - 1);
+      intervals_[s] = {key, count};
+    }
   }
-  ++run_;
+  size_t s = Slot(interval, intervals_.size() - 1);
+  while (intervals_[s].first != kEmpty && intervals_[s].first != interval) {
+    s = (s + 1) & (intervals_.size() - 1);
+  }
+  if (intervals_[s].first == kEmpty) intervals_[s].first = interval, ++distinct_;
+  if (++intervals_[s].second == 0) --intervals_[s].second;  // saturate, never wrap
 }
 
 DurationMs SampleStream::TypicalIntervalMs() const {
-  if (run_ == 0) return 0;
-  std::unordered_map<DurationMs, uint64_t> all = intervals_;
-  all[run_interval_] += run_;
-  std::vector<std::pair<DurationMs, uint64_t>> sorted(all.begin(), all.end());
+  if (distinct_ == 0) return 0;
+  std::vector<std::pair<DurationMs, uint64_t>> sorted;
+  sorted.reserve(distinct_);
+  for (const auto& [key, count] : intervals_) {
+    if (key != kEmpty) sorted.emplace_back(key, count);
+  }
   std::sort(sorted.begin(), sorted.end());
   uint64_t n = 0;
   for (const auto& [interval, count] : sorted) n += count;

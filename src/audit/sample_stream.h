@@ -6,7 +6,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/time.h"
 #include "sources/sample_sink.h"
@@ -72,14 +73,14 @@ class SampleStream {
   bool last_above_ = false;
   bool last_held_ = false;
   bool last_has_memory_ = false;
-  // Intervals between consecutive samples, clipped to max_gap + 1, by length → count. Real
-  // logs poll at a few distinct intervals, so this stays small; memory never grows with a
-  // steady poll. A run of equal intervals is counted in run_ and flushed when it ends, so a
-  // steady poll costs no hashing (and the class stays plainly copyable).
+  // Intervals between consecutive samples, clipped to max_gap + 1, counted by length in an
+  // open-addressing table of 8-byte slots (key kEmpty: free). Real logs poll at a few distinct
+  // intervals (jitter adds some hundreds), so it stays small and never grows with a steady poll;
+  // it holds at most max_gap + 2 keys whatever the input.
   void CountInterval(DurationMs interval);
-  std::unordered_map<DurationMs, uint64_t> intervals_;
-  DurationMs run_interval_ = -1;
-  uint64_t run_ = 0;
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  std::vector<std::pair<uint32_t, uint32_t>> intervals_;
+  size_t distinct_ = 0;
 };
 
 }  // namespace gpuledger

@@ -107,6 +107,19 @@ int ParseUtilization(std::string_view field, double* out) {
 double ParseMemoryMib(std::string_view field) {
   field = TrimSpaces(field);
   if (field.ends_with("MiB")) field = TrimSpaces(field.substr(0, field.size() - 3));
+  // Fast path: a whole number of MiB, as nvidia-smi writes it.
+  if (!field.empty() && field.size() <= 9) {
+    int64_t v = 0;
+    bool digits = true;
+    for (char c : field) {
+      if (c < '0' || c > '9') {
+        digits = false;
+        break;
+      }
+      v = v * 10 + (c - '0');
+    }
+    if (digits) return static_cast<double>(v);
+  }
   double v = 0;
   auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
   if (field.empty() || ec != std::errc() || end != field.data() + field.size() ||
