@@ -140,7 +140,16 @@ std::string ClosestName(std::string_view typed, const std::vector<std::string>& 
   return best;
 }
 
-int Run(CLI::App& app, int argc, char** argv, const Outcome& outcome) {
+int Run(CLI::App& app, int argc, char** argv, Outcome& outcome) {
+  // `run`'s command goes to the job verbatim: cut it off before CLI11 sees it.
+  if (argc > 1 && std::string_view(argv[1]) == "run") {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string_view(argv[i]) != "--") continue;
+      outcome.after_dashes.assign(argv + i + 1, argv + argc);
+      argc = i;
+      break;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

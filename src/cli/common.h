@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "audit/audit_runner.h"
 #include "core/error.h"
@@ -18,6 +19,9 @@ inline constexpr int kExitUsage = 2;    // malformed command line
 // Set by a subcommand's callback; main returns it.
 struct Outcome {
   int exit_code = kExitOk;
+  // `gpuledger run … -- CMD ARGS…`: everything after the first "--", verbatim (CLI11 would
+  // split '[1,2]' as a list and take '--lr' as its own flag). Run() fills it before parsing.
+  std::vector<std::string> after_dashes;
 };
 
 // Adds --format with the given choices (the first is the default) to "cmd".
@@ -49,6 +53,6 @@ int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const Aud
                   const std::string& format, int top);
 
 // Parses and runs "app"; maps parse errors to kExitUsage and --help to kExitOk.
-int Run(CLI::App& app, int argc, char** argv, const Outcome& outcome);
+int Run(CLI::App& app, int argc, char** argv, Outcome& outcome);
 
 }  // namespace gpuledger::cli

@@ -21,7 +21,13 @@ struct RunFlags {
   bool no_ledger = false;
 };
 
-int RunRunCommand(RunFlags& f) {
+int RunRunCommand(RunFlags& f, const std::vector<std::string>& command) {
+  if (command.empty()) {
+    return ReportError("run", Error{ErrorCode::kUsage,
+                                    "give the command after --: gpuledger run [FLAGS] -- CMD ARGS…",
+                                    "--"});
+  }
+  f.options.argv = command;
   auto policy = LoadPolicy(f.policy_file);
   if (!policy) return ReportError("run", policy.error());
   RunOptions& o = f.options;
@@ -61,9 +67,7 @@ void AddRunCommand(CLI::App* app, Outcome* outcome) {
       "Run a GPU job fail-fast: preflight checks, then CMD in its own process group with its GPUs "
       "watched by the autokill policy; every run and decision goes to the ledger. Exits with "
       "CMD's status, 128+N if a signal N ended it, 124 if the policy killed it.");
-  cmd->add_option("command", f->options.argv, "the command and its arguments, after --")
-      ->required()
-      ->expected(1, -1);
+  cmd->footer("CMD ARGS… after -- reach the job exactly as written (quoting, brackets, flags).");
   cmd->add_option("--policy", f->policy_file, "policy file (TOML); default: the default policy");
   cmd->add_option("--owner", f->options.owner, "who owns the job (default: $USER)");
   cmd->add_option("--label", f->options.labels, "a label k=v (repeatable)");
@@ -93,7 +97,7 @@ void AddRunCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_flag("--dry-run", f->options.dry_run, "decide and log, but never kill");
   cmd->add_option("--ledger", f->ledger, "the ledger file")->capture_default_str();
   cmd->add_flag("--no-ledger", f->no_ledger, "keep no record");
-  cmd->callback([f, outcome] { outcome->exit_code = RunRunCommand(*f); });
+  cmd->callback([f, outcome] { outcome->exit_code = RunRunCommand(*f, outcome->after_dashes); });
 }
 
 }  // namespace gpuledger::cli

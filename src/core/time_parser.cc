@@ -85,8 +85,13 @@ bool TimeParser::ParseEpoch(std::string_view s, TimeMs* out) const {
   if (s.empty() || s.size() > 24) return false;
   size_t i = 0;
   int64_t seconds = 0;
-  while (i < s.size() && IsDigit(s[i])) seconds = seconds * 10 + (s[i++] - '0');
-  if (i == 0 || i > 11) return false;  // beyond year 5000 is no epoch-seconds reading
+  // At most 11 digits (beyond year 5000 is no epoch-seconds reading): checked before the digit
+  // is added, so a long run of digits cannot overflow.
+  while (i < s.size() && IsDigit(s[i])) {
+    if (i == 11) return false;
+    seconds = seconds * 10 + (s[i++] - '0');
+  }
+  if (i == 0) return false;
   int64_t ms = 0;
   if (i < s.size()) {
     if (s[i] != '.') return false;

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <deque>
 
@@ -19,15 +21,36 @@ namespace {
 
 constexpr size_t kTailLines = 100;
 
+// The stop signal `run` received while its job runs (0: none). Set by the handler only.
+volatile sig_atomic_t g_stop_signal = 0;
+
+extern "C" void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// Catches SIGTERM, SIGINT and SIGHUP for as long as it lives (no SA_RESTART: a blocked poll
+// returns at once), restoring the previous handlers after.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction sa = {};
+    sa.sa_handler = OnStopSignal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &sa, &old_[i]);
+  }
+  ~StopSignals() {
+    for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &old_[i], nullptr);
+  }
+  int Pending() const { return g_stop_signal; }
+
+ private:
+  static constexpr std::array<int, 3> kSignals = {SIGTERM, SIGINT, SIGHUP};
+  std::array<struct sigaction, 3> old_{};
+};
+
 TimeMs WallNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string HostName() {
-  char buf[256] = {};
-  return gethostname(buf, sizeof buf - 1) == 0 ? buf : "localhost";
 }
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
@@ -46,16 +69,18 @@ class Run {
   Run(const RunOptions& o, Ledger* ledger, std::FILE* log)
       : o_(o), ledger_(ledger), log_(log), start_(WallNow()) {
     job_.job_id =
-        o.job_id.empty() ? fmt::format("{}-{}-{}", HostName(), start_, getpid()) : o.job_id;
+        o.job_id.empty() ? fmt::format("{}-{}-{}", LedgerHostName(), start_, getpid()) : o.job_id;
     const char* user = std::getenv("USER");
     job_.owner = !o.owner.empty() ? o.owner : (user ? user : "");
     job_.labels = Join(o.labels, ";");
     job_.command = Join(o.argv, " ");
-    job_.host = HostName();
+    job_.host = LedgerHostName();
     for (int g : o.gpus) job_.gpus += (job_.gpus.empty() ? "" : ";") + std::to_string(g);
     job_.start = start_;
     job_.status = "running";
     job_.repo = o.repo, job_.pr = o.pr;
+    job_.runner_pid = getpid();
+    job_.runner_start = ProcessStartTicks(getpid());
   }
 
   Result<RunOutcome> Go();
@@ -66,6 +91,7 @@ class Run {
   void OnLine(int stream, std::string_view line);
   void Sample(TimeMs now);
   void Act(const LiveDecision& d, TimeMs now);
+  void Interrupt(int sig, TimeMs now);
   void Finish(const ChildExit& exit);
   void ReleaseMachine(TimeMs now);
   double GpuHours(TimeMs now) const;
@@ -173,6 +199,20 @@ void Run::Act(const LiveDecision& d, TimeMs now) {
   outcome_.child = exit;
 }
 
+// `run` itself was told to stop: the job gets the same signal (^C reaches it as it would
+// without the wrapper), SIGKILL after the grace, and the row is closed as interrupted.
+void Run::Interrupt(int sig, TimeMs now) {
+  outcome_.interrupted_by = sig;
+  fmt::print(log_, "gpuledger run: {} received: forwarding it to process group {}\n",
+             strsignal(sig), proc_->pid());
+  const ChildExit exit = proc_->Terminate(
+      o_.kill_grace_ms, [this](int s, std::string_view l) { OnLine(s, l); },
+      &outcome_.signals_sent, sig);
+  const std::string what = fmt::format("gpuledger run received signal {} ({})", sig, strsignal(sig));
+  Record({job_.job_id, now, "interrupt", "signal", what, GpuHours(now), 0, 0, ""});
+  outcome_.child = exit;
+}
+
 // The job is over: the configured stop command gives the machine back.
 void Run::ReleaseMachine(TimeMs now) {
   std::string what;
@@ -199,9 +239,17 @@ void Run::Finish(const ChildExit& exit) {
   fmt::print(log_, "gpuledger run: release (exit): {}\n", why);
   Record({job_.job_id, end, "release", "exit", why, GpuHours(end), 0, 0, ""});
   if (!o_.release_command.empty()) ReleaseMachine(end);
+  outcome_.exit_status = outcome_.interrupted_by ? 128 + *outcome_.interrupted_by
+                         : outcome_.killed_by     ? kExitAutokilled
+                                                  : exit.ShellStatus();
   job_.end = end;
-  job_.exit_code = exit.ShellStatus();
-  job_.status = outcome_.killed_by ? "killed" : (exit.ShellStatus() == 0 ? "completed" : "failed");
+  job_.exit_code = outcome_.exit_status;  // what `run` returns, so the ledger and $? agree
+  job_.status = outcome_.interrupted_by ? "interrupted"
+                : outcome_.killed_by    ? "killed"
+                                        : (exit.ShellStatus() == 0 ? "completed" : "failed");
+  if (outcome_.interrupted_by) {
+    job_.killed_by = fmt::format("signal:{}", sigabbrev_np(*outcome_.interrupted_by));
+  }
   job_.gpu_hours = GpuHours(end);
   job_.cost_usd = job_.gpu_hours * o_.usd_per_gpu_hour;
   job_.output_tail = Join(std::vector<std::string>(tail_.begin(), tail_.end()), "\n");
@@ -209,12 +257,12 @@ void Run::Finish(const ChildExit& exit) {
     if (auto r = ledger_->PutJob(job_); !r)
       fmt::print(log_, "gpuledger run: {}\n", r.error().ToString());
   }
-  outcome_.exit_status = outcome_.killed_by ? kExitAutokilled : exit.ShellStatus();
 }
 
 Result<RunOutcome> Run::Go() {
   outcome_.job_id = job_.job_id;
   if (auto r = Preflight(); !r) return std::unexpected(r.error());
+  const StopSignals stop;  // from here on a stop signal ends the job, not just `run`
   auto proc = ProcessGroup::Start(o_.argv);
   if (!proc) return std::unexpected(proc.error());
   proc_ = std::move(*proc);
@@ -227,6 +275,10 @@ Result<RunOutcome> Run::Go() {
     if (now >= next_sample) {
       Sample(now);
       next_sample = now + o_.sample_every_ms;
+    }
+    if (const int sig = stop.Pending(); sig != 0) {
+      Interrupt(sig, now);
+      break;
     }
     for (const LiveDecision& d : watch_->Advance(now)) Act(d, now);
     if (outcome_.child) break;  // killed by the policy

@@ -42,6 +42,9 @@ struct RunOutcome {
   int exit_status = 0;  // what `run` exits with
   std::optional<ChildExit> child;
   std::optional<KillRule> killed_by;
+  // SIGTERM, SIGINT or SIGHUP that `run` itself received: forwarded to the job's group,
+  // escalated to SIGKILL after the grace, the row closed "interrupted", exit 128 + it.
+  std::optional<int> interrupted_by;
   std::vector<int> signals_sent;
   int leftovers_killed = 0;
   std::string job_id;
@@ -49,7 +52,9 @@ struct RunOutcome {
 
 // Runs the job. Status lines go to "log" (stderr in the CLI); the command's own output passes
 // through to stdout/stderr. Fails only when a preflight check fails or the command cannot be
-// started; the ledger, when given, receives the job and every decision.
+// started; the ledger, when given, receives the job and every decision. While the job runs,
+// SIGTERM, SIGINT and SIGHUP are caught and forwarded to it (RunOutcome::interrupted_by); the
+// previous handlers are restored before returning.
 Result<RunOutcome> RunJob(const RunOptions& options, Ledger* ledger, std::FILE* log);
 
 }  // namespace gpuledger

@@ -55,8 +55,15 @@ ChildExit FromStatus(int status) {
 }
 
 // In the child, after fork: never returns.
-[[noreturn]] void ExecChild(const std::vector<std::string>& argv, int out_w, int err_w) {
+[[noreturn]] void ExecChild(const std::vector<std::string>& argv, int out_w, int err_w,
+                            pid_t parent) {
   setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // `run` gone, job gone
+  if (getppid() != parent) _exit(128 + SIGKILL);  // it died before the line above
+  // ^C and kill signals reach the job from `run` (forwarded), as they would without it.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   dup2(out_w, STDOUT_FILENO);
   dup2(err_w, STDERR_FILENO);
   signal(SIGPIPE, SIG_DFL);
@@ -81,16 +88,58 @@ Result<std::unique_ptr<ProcessGroup>> ProcessGroup::Start(const std::vector<std:
     close(out[0]), close(out[1]);
     return MakeError(ErrorCode::kIo, "pipe: " + std::string(strerror(errno)));
   }
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) return MakeError(ErrorCode::kIo, "fork: " + std::string(strerror(errno)));
-  if (pid == 0) ExecChild(argv, out[1], err[1]);
+  if (pid == 0) ExecChild(argv, out[1], err[1], parent);
   setpgid(pid, pid);  // also here, so signals reach the group even before the child runs
   close(out[1]), close(err[1]);
   std::unique_ptr<ProcessGroup> g(new ProcessGroup());
   g->pid_ = pid;
   g->fds_[0] = out[0], g->fds_[1] = err[0];
   for (int fd : g->fds_) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  g->StartWatchdog();
   return g;
+}
+
+void ProcessGroup::StartWatchdog() {
+  int wd[2];
+  if (pipe2(wd, O_CLOEXEC) != 0) return;  // the job still has PR_SET_PDEATHSIG
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(wd[0]), close(wd[1]);
+    return;
+  }
+  if (pid == 0) {
+    // The watchdog: its own process group (a signal to `run`'s group does not reach it), deaf
+    // to ^C and hang-ups. It waits for a byte (the job is over: stand down) or EOF (`run` died).
+    setpgid(0, 0);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    close(wd[1]);
+    for (int fd : fds_) close(fd);
+    char byte = 0;
+    ssize_t n;
+    do {
+      n = read(wd[0], &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) kill(-pid_, SIGKILL);
+    _exit(0);
+  }
+  close(wd[0]);
+  watchdog_ = pid;
+  watchdog_fd_ = wd[1];
+}
+
+void ProcessGroup::StandDownWatchdog() {
+  if (watchdog_fd_ < 0) return;
+  const char byte = 'x';
+  (void)!write(watchdog_fd_, &byte, 1);
+  close(watchdog_fd_);
+  watchdog_fd_ = -1;
+  waitpid(watchdog_, nullptr, 0);
+  watchdog_ = -1;
 }
 
 ProcessGroup::~ProcessGroup() {
@@ -98,6 +147,7 @@ ProcessGroup::~ProcessGroup() {
     kill(-pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  StandDownWatchdog();
   for (int fd : fds_) {
     if (fd >= 0) close(fd);
   }
@@ -151,10 +201,11 @@ std::optional<ChildExit> ProcessGroup::Poll(int timeout_ms, const LineFn& on_lin
 
 void ProcessGroup::Signal(int sig) { kill(-pid_, sig); }
 
-ChildExit ProcessGroup::Terminate(DurationMs grace, const LineFn& on_line, std::vector<int>* sent) {
+ChildExit ProcessGroup::Terminate(DurationMs grace, const LineFn& on_line, std::vector<int>* sent,
+                                  int first) {
   if (exit_) return *exit_;
-  Signal(SIGTERM);
-  sent->push_back(SIGTERM);
+  Signal(first);
+  sent->push_back(first);
   const TimeMs deadline = MonotonicMs() + grace;
   while (MonotonicMs() < deadline) {
     if (auto e = Poll(20, on_line)) return *e;
@@ -187,6 +238,7 @@ int ProcessGroup::KillLeftovers(DurationMs grace) {
   for (int i = 0; i < 2; ++i) {
     if (fds_[i] >= 0) close(fds_[i]), fds_[i] = -1;
   }
+  StandDownWatchdog();
   return static_cast<int>(left);
 }
 

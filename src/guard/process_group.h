@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <csignal>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,6 +32,9 @@ class ProcessGroup {
 
   // Starts argv in a new process group, with stdout and stderr piped back. Makes this process
   // a subreaper, so children the command leaves behind can be reaped here.
+  // The job must not outlive this process: the command gets PR_SET_PDEATHSIG (SIGKILL), and a
+  // watchdog process (in its own process group, deaf to ^C and hang-ups) SIGKILLs the job's
+  // whole group if this process dies — even by SIGKILL — before the job is over.
   // kIo when it cannot fork; a command that cannot be executed exits 127 (126: not executable).
   static Result<std::unique_ptr<ProcessGroup>> Start(const std::vector<std::string>& argv);
   ~ProcessGroup();
@@ -45,22 +50,28 @@ class ProcessGroup {
   // Sends a signal to every process of the group.
   void Signal(int sig);
 
-  // SIGTERM to the group; if the main process is still there after "grace", SIGKILL. Pumps
-  // output meanwhile. Returns its exit and appends the signals sent to *sent.
-  ChildExit Terminate(DurationMs grace, const LineFn& on_line, std::vector<int>* sent);
+  // "first" (SIGTERM, or the signal `run` itself received) to the group; if the main process is
+  // still there after "grace", SIGKILL. Pumps output meanwhile. Returns its exit and appends the
+  // signals sent to *sent.
+  ChildExit Terminate(DurationMs grace, const LineFn& on_line, std::vector<int>* sent,
+                      int first = SIGTERM);
 
   // After the main process exited: ends what is left of the group (SIGTERM, then SIGKILL after
-  // "grace") and reaps it. Returns how many processes were left.
+  // "grace") and reaps it, then stands the watchdog down. Returns how many processes were left.
   int KillLeftovers(DurationMs grace);
 
  private:
   ProcessGroup() = default;
   void Drain(int fd_index, const LineFn& on_line, bool flush);
+  void StartWatchdog();
+  void StandDownWatchdog();  // the job is over: the watchdog exits without killing
 
   pid_t pid_ = -1;
   int fds_[2] = {-1, -1};  // stdout, stderr read ends
   std::string partial_[2];
   std::optional<ChildExit> exit_;
+  pid_t watchdog_ = -1;
+  int watchdog_fd_ = -1;  // its pipe's write end: EOF (this process gone) means kill the group
 };
 
 }  // namespace gpuledger

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "core/csv_table.h"
 
@@ -27,6 +29,12 @@ CREATE TABLE decisions (
   rule TEXT NOT NULL, explanation TEXT NOT NULL, gpu_hours_used REAL NOT NULL,
   gpu_hours_saved REAL NOT NULL, usd_saved REAL NOT NULL, granted_by TEXT NOT NULL);
 CREATE INDEX decisions_at ON decisions (at_ms);
+)sql",
+    // 1 → 2: the process that runs a job (pid and its start time, in clock ticks since boot),
+    // so a row left "running" by a process that died is recognisable as abandoned.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN runner_pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN runner_start INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 
@@ -115,6 +123,32 @@ Result<std::unique_ptr<Ledger>> Ledger::OpenExisting(const std::string& path) {
 
 Ledger::~Ledger() { sqlite3_close(db_); }
 
+int64_t ProcessStartTicks(int64_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return -1;
+  const size_t paren = line.rfind(')');  // the command name may hold spaces and parentheses
+  if (paren == std::string::npos) return -1;
+  std::istringstream rest(line.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i < 22 && rest >> field; ++i) {
+  }
+  int64_t start = -1;
+  rest >> start;  // field 22: starttime
+  return start;
+}
+
+std::string LedgerHostName() {
+  char buf[256] = {};
+  return gethostname(buf, sizeof buf - 1) == 0 ? buf : "localhost";
+}
+
+bool IsAbandoned(const LedgerJob& j) {
+  if (j.runner_pid <= 0 || j.host != LedgerHostName()) return false;  // cannot tell from here
+  const int64_t start = ProcessStartTicks(j.runner_pid);
+  return start < 0 || start != j.runner_start;  // gone, or the pid is another process now
+}
+
 Error Ledger::SqlError(const std::string& what) const {
   return Error{ErrorCode::kIo, what + ": " + sqlite3_errmsg(db_), path_};
 }
@@ -160,13 +194,15 @@ Result<void> Ledger::PutJob(const LedgerJob& j) {
   Statement s(db_,
               "INSERT OR REPLACE INTO jobs (job_id, owner, labels, command, host, gpus, start_ms, "
               "end_ms, status, exit_code, killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, "
-              "dirty, output_tail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+              "dirty, output_tail, runner_pid, runner_start) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
   s.Bind(1, j.job_id), s.Bind(2, j.owner), s.Bind(3, j.labels), s.Bind(4, j.command);
   s.Bind(5, j.host), s.Bind(6, j.gpus), s.Bind(7, static_cast<int64_t>(j.start)), s.Bind(8, j.end);
   s.Bind(9, j.status), s.Bind(10, j.exit_code), s.Bind(11, j.killed_by), s.Bind(12, j.gpu_hours);
   s.Bind(13, j.cost_usd), s.Bind(14, j.repo), s.Bind(15, j.commit), s.Bind(16, j.pr);
   s.Bind(17, static_cast<int64_t>(j.dirty)), s.Bind(18, j.output_tail);
+  s.Bind(19, j.runner_pid), s.Bind(20, j.runner_start);
   if (sqlite3_step(s.get()) != SQLITE_DONE) return std::unexpected(SqlError("cannot write job"));
   return {};
 }
@@ -188,7 +224,8 @@ Result<std::vector<LedgerJob>> Ledger::Jobs(TimeMs since) const {
   Statement s(db_,
               "SELECT job_id, owner, labels, command, host, gpus, start_ms, end_ms, status, "
               "exit_code, killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, dirty, "
-              "output_tail FROM jobs WHERE start_ms >= ? ORDER BY start_ms DESC, job_id");
+              "output_tail, runner_pid, runner_start FROM jobs WHERE start_ms >= ? "
+              "ORDER BY start_ms DESC, job_id");
   if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
   s.Bind(1, static_cast<int64_t>(since));
   std::vector<LedgerJob> out;
@@ -202,6 +239,8 @@ Result<std::vector<LedgerJob>> Ledger::Jobs(TimeMs since) const {
     j.killed_by = s.Text(10), j.gpu_hours = s.Real(11), j.cost_usd = s.Real(12);
     j.repo = s.Text(13), j.commit = s.Text(14), j.pr = s.Text(15), j.dirty = s.Int(16) != 0;
     j.output_tail = s.Text(17);
+    j.runner_pid = s.Int(18), j.runner_start = s.Int(19);
+    if (j.status == "running" && IsAbandoned(j)) j.status = "abandoned";
     out.push_back(std::move(j));
   }
   return out;

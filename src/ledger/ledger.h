@@ -23,6 +23,9 @@ struct LedgerJob {
   std::string killed_by;         // the rule, when the policy killed it
   double gpu_hours = 0, cost_usd = 0;
   std::string repo, commit, pr;
+  // The process that runs the job (gpuledger run): its pid and start time (clock ticks since
+  // boot, /proc/PID/stat field 22); 0 when unknown.
+  int64_t runner_pid = 0, runner_start = 0;
   bool dirty = false;  // the working tree had uncommitted changes
   std::string output_tail;
 };
@@ -43,6 +46,17 @@ struct OwnerTotals {
   double gpu_hours = 0, cost_usd = 0;
 };
 
+// The start time of process "pid" (clock ticks since boot), or -1 when there is none.
+int64_t ProcessStartTicks(int64_t pid);
+
+// This machine's host name, as the ledger records it.
+std::string LedgerHostName();
+
+// True for a job whose runner was on this host and is gone (or its pid now names another
+// process): a row left "running" by a `run` that was SIGKILLed. Jobs() reports such rows with
+// status "abandoned". A row of another host cannot be judged here and stays "running".
+bool IsAbandoned(const LedgerJob& job);
+
 class Ledger {
  public:
   // Opens (creating it and its folder if needed) the ledger at "path", migrating its schema.
@@ -59,7 +73,7 @@ class Ledger {
 
   // The default path: $XDG_DATA_HOME/gpuledger/ledger.db or ~/.local/share/gpuledger/ledger.db.
   static std::string DefaultPath();
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   Result<void> PutJob(const LedgerJob& job);  // insert or replace by job_id
   Result<void> AddDecision(const LedgerDecision& decision);
