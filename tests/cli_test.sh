@@ -129,6 +129,51 @@ contains "export rows all accepted" "$tmp/out" '"rows_accepted": 2,'
 grep -A6 '"jobs": {' "$tmp/out" | grep -q '"rows_rejected": 0,' && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL ledger export rows rejected by audit"; }
 
+# run never leaves a job behind: a stop signal reaches the job (even one that ignores SIGTERM is
+# killed after the grace), the row is closed "interrupted", run exits 128+N; after SIGKILL of
+# run itself the watchdog ends the job and the row reads "abandoned".
+sig_ledger="$tmp/signals.db"
+gone() {  # gone NAME PIDFILE: the pid written there no longer runs
+  local pid
+  pid=$(cat "$2" 2>/dev/null)
+  if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then passed=$((passed + 1)); else
+    failed=$((failed + 1)); echo "FAIL $1: job pid '${pid}' still runs"; kill -9 "$pid" 2>/dev/null; fi
+}
+for sig in TERM INT HUP; do
+  rm -f "$tmp/job.pid"
+  check "run forwards SIG$sig" $((128 + $(kill -l "$sig"))) timeout --preserve-status -s "$sig" 2 \
+    "$bin" run --ledger "$sig_ledger" --gpu-source none --job-id "sig-$sig" --kill-grace 1s \
+    -- bash -c 'trap "" TERM; echo $$ >'"$tmp/job.pid"'; while :; do sleep 0.1; done'
+  gone "SIG$sig leaves no job" "$tmp/job.pid"
+done
+check "ledger after signals" 0 "$bin" ledger jobs --ledger "$sig_ledger" --format csv
+contains "interrupted row" "$tmp/out" "sig-TERM"
+grep "sig-TERM" "$tmp/out" | grep -q "interrupted" && grep "sig-TERM" "$tmp/out" | grep -q "143" &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL SIGTERM row: $(grep sig-TERM "$tmp/out")"; }
+rm -f "$tmp/job.pid"
+"$bin" run --ledger "$sig_ledger" --gpu-source none --job-id killed-run \
+  -- bash -c 'sleep 300 & echo $! >'"$tmp/job.pid"'; wait' >/dev/null 2>&1 &
+runner=$!
+for _ in $(seq 50); do [ -s "$tmp/job.pid" ] && break; sleep 0.1; done
+kill -9 "$runner"; wait "$runner" 2>/dev/null
+for _ in $(seq 30); do kill -0 "$(cat "$tmp/job.pid")" 2>/dev/null || break; sleep 0.1; done
+gone "SIGKILL of run leaves no job (its grandchild: the watchdog's work)" "$tmp/job.pid"
+check "ledger after SIGKILL" 0 "$bin" ledger jobs --ledger "$sig_ledger" --format csv
+grep "killed-run" "$tmp/out" | grep -q "abandoned" && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL SIGKILLed run's row: $(grep killed-run "$tmp/out")"; }
+# The ledger's exit code is run's own.
+check "run exit code recorded" 7 "$bin" run --ledger "$sig_ledger" --gpu-source none --job-id seven \
+  -- bash -c 'exit 7'
+"$bin" ledger jobs --ledger "$sig_ledger" --format csv | grep "^seven," | grep -q ",7," &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL exit code 7 not recorded"; }
+# Everything after -- reaches the command verbatim.
+check "run argv verbatim" 0 "$bin" run --no-ledger --gpu-source none -- \
+  printf '<%s>' '[1,2]' '[%s]' --lr 3 'a b' ''
+contains "run argv verbatim output" "$tmp/out" "<[1,2]><[%s]><--lr><3><a b><>"
+# Files the ledger creates are the owner's alone.
+[ "$(stat -c %a "$sig_ledger")" = 600 ] && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL ledger mode $(stat -c %a "$sig_ledger")"; }
+
 # Reviews: a saved GitHub tree, classified and joined to GPU jobs (figures worked out by hand).
 rv="$src/tests/data/reviews"
 check "reviews audit" 0 "$bin" reviews audit "$rv/fixture" --jobs "$rv/jobs.csv" \

@@ -23,9 +23,9 @@ struct RunFlags {
 
 int RunRunCommand(RunFlags& f, const std::vector<std::string>& command) {
   if (command.empty()) {
-    return ReportError("run", Error{ErrorCode::kUsage,
-                                    "give the command after --: gpuledger run [FLAGS] -- CMD ARGS…",
-                                    "--"});
+    return ReportError(
+        "run", Error{ErrorCode::kUsage,
+                     "give the command after --: gpuledger run [FLAGS] -- CMD ARGS…", "--"});
   }
   f.options.argv = command;
   auto policy = LoadPolicy(f.policy_file);

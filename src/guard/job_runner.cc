@@ -6,8 +6,8 @@
 
 #include <array>
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 
 #include "core/json_writer.h"
@@ -206,9 +206,10 @@ void Run::Interrupt(int sig, TimeMs now) {
   fmt::print(log_, "gpuledger run: {} received: forwarding it to process group {}\n",
              strsignal(sig), proc_->pid());
   const ChildExit exit = proc_->Terminate(
-      o_.kill_grace_ms, [this](int s, std::string_view l) { OnLine(s, l); },
-      &outcome_.signals_sent, sig);
-  const std::string what = fmt::format("gpuledger run received signal {} ({})", sig, strsignal(sig));
+      o_.kill_grace_ms, [this](int s, std::string_view l) { OnLine(s, l); }, &outcome_.signals_sent,
+      sig);
+  const std::string what =
+      fmt::format("gpuledger run received signal {} ({})", sig, strsignal(sig));
   Record({job_.job_id, now, "interrupt", "signal", what, GpuHours(now), 0, 0, ""});
   outcome_.child = exit;
 }
@@ -240,8 +241,8 @@ void Run::Finish(const ChildExit& exit) {
   Record({job_.job_id, end, "release", "exit", why, GpuHours(end), 0, 0, ""});
   if (!o_.release_command.empty()) ReleaseMachine(end);
   outcome_.exit_status = outcome_.interrupted_by ? 128 + *outcome_.interrupted_by
-                         : outcome_.killed_by     ? kExitAutokilled
-                                                  : exit.ShellStatus();
+                         : outcome_.killed_by    ? kExitAutokilled
+                                                 : exit.ShellStatus();
   job_.end = end;
   job_.exit_code = outcome_.exit_status;  // what `run` returns, so the ledger and $? agree
   job_.status = outcome_.interrupted_by ? "interrupted"

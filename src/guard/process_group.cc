@@ -58,7 +58,7 @@ ChildExit FromStatus(int status) {
 [[noreturn]] void ExecChild(const std::vector<std::string>& argv, int out_w, int err_w,
                             pid_t parent) {
   setpgid(0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // `run` gone, job gone
+  prctl(PR_SET_PDEATHSIG, SIGKILL);               // `run` gone, job gone
   if (getppid() != parent) _exit(128 + SIGKILL);  // it died before the line above
   // ^C and kill signals reach the job from `run` (forwarded), as they would without it.
   signal(SIGINT, SIG_DFL);

@@ -73,7 +73,8 @@ struct Fleet {
 // Maps a recorded job status to failed / not failed. Returns false when the status is not one
 // gpuledger knows (the caller rejects the row rather than guess).
 // Known failed: failed, cancelled/canceled (also Slurm's "CANCELLED by 123"), timeout/timed out,
-// killed, out of memory/oom, node failure/node_fail, preempted, boot_fail, deadline, requeued.
+// killed, out of memory/oom, node failure/node_fail, preempted, boot_fail, deadline, requeued,
+// and the ledger's interrupted (`run` stopped by a signal) and abandoned (`run` died).
 // Known not failed: completed/complete/succeeded/success/ok, running, pending, suspended.
 bool ClassifyJobStatus(std::string_view status, bool* failed);
 
