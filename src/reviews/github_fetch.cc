@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -72,7 +73,8 @@ std::optional<DurationMs> Fetcher::RateLimitWait(const HttpResponse& r) const {
 Result<HttpResponse> Fetcher::Get(const std::string& url) {
   for (int attempt = 0;; ++attempt) {
     ++stats_.requests;
-    HttpResponse r = HttpGet(url, HttpAuth{o_.token, "", ""}, kAccept);
+    const HttpAuth auth{o_.token, "", "", OriginOf(o_.api_url)};
+    HttpResponse r = HttpGet(url, auth, kAccept);
     if (r.status == 200) return r;
     if (auto wait = RateLimitWait(r)) {
       if (*wait > o_.max_rate_wait_ms) {
@@ -91,7 +93,7 @@ Result<HttpResponse> Fetcher::Get(const std::string& url) {
     const bool transient = r.status == 0 || r.status >= 500;
     if (!transient || attempt >= o_.max_retries) {
       const std::string what = r.status == 0 ? r.error : fmt::format("HTTP {}", r.status);
-      std::string message = r.body.substr(0, 200);
+      const std::string message = RedactedExcerpt(r.body, auth);
       return MakeError(ErrorCode::kIo, fmt::format("GET failed: {} {}", what, message), url);
     }
     const DurationMs backoff = o_.retry_base_ms << attempt;
@@ -188,22 +190,57 @@ Result<void> Fetcher::Repo(const std::string& repo) {
 }
 
 Result<FetchStats> Fetcher::Run() {
-  std::vector<std::string> repos = o_.repos;
+  std::vector<std::string> repos;
+  for (const std::string& repo : o_.repos) {
+    if (!IsValidRepoName(repo)) {
+      return MakeError(ErrorCode::kUsage,
+                       "a repository is OWNER/NAME (letters, digits, '-', and in the name '.', "
+                       "'_')",
+                       repo);
+    }
+    repos.push_back(repo);
+  }
+  if (!o_.org.empty() && !IsValidRepoName(o_.org + "/x")) {
+    return MakeError(ErrorCode::kUsage, "an organisation is letters, digits and inner '-'", o_.org);
+  }
   if (!o_.org.empty()) {
     auto org = OrgRepos();
     if (!org) return std::unexpected(org.error());
-    repos.insert(repos.end(), org->begin(), org->end());
+    for (const std::string& repo : *org) {
+      if (IsValidRepoName(repo)) {
+        repos.push_back(repo);
+        continue;
+      }
+      ++stats_.repos_refused;  // a server's answer never picks a path outside --out
+      fmt::print(log_, "reviews fetch: skipped '{}' from the --org listing: not OWNER/NAME\n",
+                 repo.substr(0, 120));
+    }
   }
   for (const std::string& repo : repos) {
-    if (repo.find('/') == std::string::npos) {
-      return MakeError(ErrorCode::kUsage, "a repository is OWNER/NAME", repo);
-    }
     if (auto r = Repo(repo); !r) return std::unexpected(r.error());
   }
   return stats_;
 }
 
 }  // namespace
+
+bool IsValidRepoName(std::string_view repo) {
+  const size_t slash = repo.find('/');
+  if (slash == std::string_view::npos) return false;
+  const std::string_view owner = repo.substr(0, slash), name = repo.substr(slash + 1);
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (owner.empty() || owner.size() > 39 || owner.front() == '-' || owner.back() == '-') {
+    return false;
+  }
+  for (char c : owner) {
+    if (!alnum(c) && c != '-') return false;
+  }
+  if (name.empty() || name.size() > 100 || name == "." || name == "..") return false;
+  for (char c : name) {
+    if (!alnum(c) && c != '-' && c != '.' && c != '_') return false;
+  }
+  return true;
+}
 
 Result<FetchStats> FetchReviews(const FetchOptions& options, std::FILE* log) {
   Fetcher f(options, log);

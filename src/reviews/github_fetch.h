@@ -27,9 +27,17 @@ struct FetchOptions {
 struct FetchStats {
   int64_t requests = 0, pages_written = 0, listings_skipped = 0, retries = 0, rate_waits = 0;
   int64_t repos = 0, prs = 0;
+  int64_t repos_refused = 0;  // names an --org listing returned that are no OWNER/NAME
 };
 
-// Fetches every listing. Progress goes to "log". Fails with a clear message on an HTTP error
+// True for a repository name GitHub could have made: OWNER/NAME with an owner of 1-39
+// letters, digits and inner hyphens, and a name of 1-100 letters, digits, '.', '-' and '_' that
+// is not "." or "..". Anything else (../../x, /etc, a/b/c) never becomes a path.
+bool IsValidRepoName(std::string_view repo);
+
+// Fetches every listing into OUT/OWNER/NAME (never outside OUT: a --repo that is no valid name
+// is a usage error, an --org listing's invalid name is skipped and counted). Progress goes to
+// "log". Fails with a clear message on an HTTP error
 // that is not transient (401, 404, …), when retries run out, or when the rate limit would need a
 // longer wait than allowed; what was saved stays, and a re-run resumes.
 Result<FetchStats> FetchReviews(const FetchOptions& options, std::FILE* log);

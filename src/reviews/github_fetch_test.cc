@@ -9,6 +9,7 @@
 
 #include "http_test_server.h"
 #include "reviews/review_store.h"
+#include "sources/http_get.h"
 #include "test_log.h"
 
 namespace gpuledger {
@@ -174,6 +175,88 @@ TEST_F(FetchTest, SinceStopsPaginatingAndSkipsOlderPrs) {
   EXPECT_EQ(stats->prs, 1);
   EXPECT_TRUE(fs::exists(out_ / "acme/train/pulls/9/reviews/page-0001.json"));
   EXPECT_FALSE(fs::exists(out_ / "acme/train/pulls/8"));
+}
+
+TEST(RepoName, OnlyNamesGitHubCouldHaveMadeBecomePaths) {
+  for (const char* ok : {"acme/train", "a/b", "Acme-Labs/x.y_z-1", "o/.github"}) {
+    EXPECT_TRUE(IsValidRepoName(ok)) << ok;
+  }
+  for (const char* bad : {"nameonly", "../../x", "acme/..", "acme/.", "/etc/passwd", "a/b/c",
+                          "-acme/x", "acme-/x", "acme/", "/x", "ac me/x", "acme/x y", "a\\b/c"}) {
+    EXPECT_FALSE(IsValidRepoName(bad)) << bad;
+  }
+}
+
+TEST_F(FetchTest, NamesFromTheServerNeverLeaveOut) {
+  HttpTestServer server([&](const TestRequest& r) -> TestResponse {
+    if (r.target.starts_with("/orgs/acme/repos")) {
+      return {200,
+              {},
+              R"([{"full_name":"../../escaped"},{"full_name":"/tmp/abs"},)"
+              R"({"full_name":"acme/good"}])"};
+    }
+    return {200, {}, "[]"};
+  });
+  FetchOptions o = Options(server);
+  o.repos.clear();
+  o.org = "acme";
+  auto stats = FetchReviews(o, log_);
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  EXPECT_EQ(stats->repos, 1);
+  EXPECT_EQ(stats->repos_refused, 2);
+  EXPECT_TRUE(fs::exists(out_ / "acme" / "good" / "pulls"));
+  EXPECT_FALSE(fs::exists(out_.parent_path().parent_path() / "escaped"));
+  EXPECT_FALSE(fs::exists("/tmp/abs"));
+  o.org.clear();
+  o.repos = {"../../x"};
+  auto refused = FetchReviews(o, log_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUsage);
+}
+
+TEST_F(FetchTest, TheTokenGoesOnlyToTheApiOriginAndNeverIntoMessages) {
+  std::vector<std::string> foreign_auth;
+  HttpTestServer foreign([&](const TestRequest& r) -> TestResponse {
+    auto a = r.headers.find("authorization");
+    foreign_auth.push_back(a == r.headers.end() ? "" : a->second);
+    return {200, {}, "[]"};
+  });
+  HttpTestServer server([&](const TestRequest& r) -> TestResponse {
+    if (r.target == "/repos/acme/train/pulls?state=all&per_page=100") {
+      // A next page on another host: followed, but without the token.
+      return {200, {{"Link", "<" + foreign.url() + "/page2>; rel=\"next\""}}, "[]"};
+    }
+    return {200, {}, "[]"};
+  });
+  auto stats = FetchReviews(Options(server), log_);
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  ASSERT_EQ(foreign_auth.size(), 1u);
+  EXPECT_EQ(foreign_auth[0], "");
+
+  // A server that echoes the request's Authorization in its error body.
+  HttpTestServer echo([&](const TestRequest& r) -> TestResponse {
+    return {
+        401,
+        {},
+        "{\"message\":\"Bad credentials\",\"you_sent\":\"" + r.headers.at("authorization") + "\"}"};
+  });
+  FetchOptions o = Options(echo);
+  o.out_dir = (out_ / "echo").string();
+  auto failed = FetchReviews(o, log_);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message.find("s3cret-token"), std::string::npos)
+      << failed.error().message;
+  EXPECT_NE(failed.error().message.find("Bad credentials"), std::string::npos);
+  EXPECT_EQ(Log().find("s3cret-token"), std::string::npos);
+}
+
+TEST(HttpOrigin, SchemesHostsAndPortsAreCompared) {
+  EXPECT_EQ(OriginOf("https://api.github.com/repos/a/b"), "https://api.github.com:443");
+  EXPECT_EQ(OriginOf("HTTPS://API.GitHub.com:443"), "https://api.github.com:443");
+  EXPECT_EQ(OriginOf("http://127.0.0.1:9090/api/v1/query?x=1"), "http://127.0.0.1:9090");
+  EXPECT_EQ(OriginOf("http://user:pw@evil.example/x"), "http://evil.example:80");
+  EXPECT_NE(OriginOf("https://api.github.com.evil.example/"), OriginOf("https://api.github.com/"));
+  EXPECT_EQ(OriginOf("no-scheme"), "");
 }
 
 }  // namespace

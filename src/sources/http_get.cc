@@ -45,6 +45,50 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
+std::string OriginOf(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "";
+  std::string scheme(url.substr(0, scheme_end));
+  std::string_view rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const size_t at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+  std::string host(rest), port;
+  const size_t colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
+    port = host.substr(colon + 1);
+    host.erase(colon);
+  }
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  scheme = lower(scheme), host = lower(host);
+  if (port.empty()) port = scheme == "https" ? "443" : scheme == "http" ? "80" : "";
+  return scheme + "://" + host + ":" + port;
+}
+
+std::string RedactedExcerpt(std::string_view body, const HttpAuth& auth, size_t max_bytes) {
+  std::string s(body.substr(0, std::min<size_t>(body.size(), 4096)));
+  for (const std::string& secret : {auth.bearer_token, auth.password}) {
+    if (secret.size() < 4) continue;
+    for (size_t at; (at = s.find(secret)) != std::string::npos;)
+      s.replace(at, secret.size(), "[redacted]");
+  }
+  for (std::string_view marker : {"Bearer ", "bearer ", "Authorization:", "authorization:"}) {
+    for (size_t at = s.find(marker); at != std::string::npos; at = s.find(marker, at + 1)) {
+      size_t end = at + marker.size();
+      while (end < s.size() && s[end] == ' ') ++end;
+      const size_t stop = s.find_first_of(" \"',}\r\n", end);
+      s.replace(end, (stop == std::string::npos ? s.size() : stop) - end, "[redacted]");
+    }
+  }
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  if (s.size() > max_bytes) s = s.substr(0, max_bytes) + "…";
+  return s;
+}
+
 HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept) {
   static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   HttpResponse r;
@@ -56,11 +100,15 @@ HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::st
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
   headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
-  if (!auth.bearer_token.empty()) {
+  const bool own_origin = !auth.origin.empty() && OriginOf(url) == auth.origin;
+  if (own_origin && !auth.bearer_token.empty()) {
     headers = curl_slist_append(headers, ("Authorization: Bearer " + auth.bearer_token).c_str());
   }
   const std::string user_password = auth.user + ":" + auth.password;
-  if (!auth.user.empty()) curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
+  if (own_origin && !auth.user.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);  // redirects elsewhere: no credentials
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "gpuledger");

@@ -13,14 +13,25 @@ struct HttpResponse {
   std::string error;  // transport error, when status is 0
 };
 
-// Credentials for a request; never logged.
+// Credentials for a request; never logged. They are sent only to "origin" (OriginOf the URL
+// the user gave: --api-url, --prometheus): a next-page link or redirect to any other host gets
+// the request without them. An empty origin sends them nowhere.
 struct HttpAuth {
   std::string bearer_token;    // Authorization: Bearer …, when set
   std::string user, password;  // HTTP basic authentication, when user is set
+  std::string origin;
 };
 
+// "scheme://host:port" of a URL, lower-cased, the port written out (80, 443 by default); "" when
+// it has no scheme.
+std::string OriginOf(std::string_view url);
+
+// At most "max_bytes" of a response body fit for an error message: control characters as
+// spaces, every given secret and anything after "Bearer " or "Authorization:" redacted.
+std::string RedactedExcerpt(std::string_view body, const HttpAuth& auth, size_t max_bytes = 160);
+
 // GETs "url" with a 30 s timeout, following up to 3 redirects (GitHub redirects renamed
-// repositories).
+// repositories; libcurl drops credentials when a redirect leaves the host).
 HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept);
 
 // "s" escaped for a URL query value.

@@ -15,8 +15,10 @@ std::string Seconds(TimeMs t) { return fmt::format("{}.{:03}", t / 1000, t % 100
 // GETs "url" (JSON), retrying transient failures; the body, or an error naming the URL.
 Result<std::string> GetJson(const PrometheusQuery& q, const std::string& url, std::FILE* log) {
   HttpResponse r;
+  HttpAuth auth = q.auth;
+  auth.origin = OriginOf(q.url);
   for (int attempt = 0;; ++attempt) {
-    r = HttpGet(url, q.auth, "application/json");
+    r = HttpGet(url, auth, "application/json");
     const bool transient = r.status == 0 || r.status >= 500 || r.status == 429;
     if (!transient || attempt >= q.max_retries) break;
     fmt::print(log, "prometheus: {} on {}, retrying\n",
@@ -27,7 +29,7 @@ Result<std::string> GetJson(const PrometheusQuery& q, const std::string& url, st
     return MakeError(ErrorCode::kIo,
                      fmt::format("Prometheus query failed: {} {}",
                                  r.status == 0 ? r.error : fmt::format("HTTP {}", r.status),
-                                 r.body.substr(0, 300)),
+                                 RedactedExcerpt(r.body, auth)),
                      url);
   }
   return std::move(r.body);
