@@ -51,9 +51,9 @@ bool ClassifyJobStatus(std::string_view status, bool* failed) {
   const std::string key = StatusKey(status);
   // "interrupted" and "abandoned" are the ledger's: `run` was stopped by a signal, or died.
   static constexpr std::array<std::string_view, 16> kFailed = {
-      "failed",      "fail",     "cancelled",   "canceled", "timeout",   "timedout",
-      "killed",      "outofmemory", "oom",      "nodefailure", "nodefail", "preempted",
-      "bootfail",    "requeued", "interrupted", "abandoned"};
+      "failed",   "fail",        "cancelled",   "canceled",    "timeout",  "timedout",
+      "killed",   "outofmemory", "oom",         "nodefailure", "nodefail", "preempted",
+      "bootfail", "requeued",    "interrupted", "abandoned"};
   static constexpr std::array<std::string_view, 10> kOk = {
       "completed", "complete", "succeeded", "success", "ok",
       "running",   "pending",  "suspended", "done",    "finished"};
