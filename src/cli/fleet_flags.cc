@@ -26,6 +26,10 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
                   "interval")
       ->capture_default_str();
   cmd->add_option("--prometheus-user", f->prometheus_user, "user for HTTP basic authentication");
+  cmd->add_option("--max-response-bytes", f->max_response,
+                  "with --prometheus: the largest answer read whole (e.g. 256MiB); a larger one "
+                  "is asked for again in halves of its time range")
+      ->capture_default_str();
   cmd->add_option("--machine", f->paths.machine,
                   "machine name for telemetry files given directly (default: the file name)");
   cmd->add_option("--inventory", f->paths.inventory,
@@ -225,6 +229,11 @@ Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f, double t
     q.from = in->from, q.to = in->to, q.chunk_ms = *chunk;
     if (const char* t = std::getenv("PROMETHEUS_TOKEN")) q.auth.bearer_token = t;
     q.auth.user = f.prometheus_user;
+    auto cap = ParseMemorySize(f.max_response);
+    if (!cap || *cap < 1.0 / 1024) {
+      return MakeError(ErrorCode::kUsage, "must be a size like 256MiB", "--max-response-bytes");
+    }
+    q.max_response_bytes = static_cast<uint64_t>(*cap * 1024 * 1024);
     if (const char* p = std::getenv("PROMETHEUS_PASSWORD")) q.auth.password = p;
     paths.prometheus = q;
   }

@@ -22,6 +22,7 @@ struct FleetFlags {
   std::string step = "30s";      // --step: the roll-up subqueries' resolution
   std::string prometheus_user;
   std::string scrape_time;  // --scrape-time: the instant of DCGM scrapes without timestamps
+  std::string max_response = "256MiB";  // --max-response-bytes: cap of one Prometheus answer
 };
 
 // Declares --telemetry, --machine, --inventory, --price-per-gpu-hour, --jobs, --from, --to,

@@ -8,10 +8,11 @@
 namespace gpuledger {
 
 enum class ErrorCode {
-  kUsage,    // the caller asked for something malformed (a bad flag value)
-  kIo,       // a file or directory could not be read or written
-  kParse,    // input text did not follow its format
-  kInvalid,  // input parsed but breaks a rule (end before start, …)
+  kUsage,     // the caller asked for something malformed (a bad flag value)
+  kIo,        // a file or directory could not be read or written
+  kParse,     // input text did not follow its format
+  kInvalid,   // input parsed but breaks a rule (end before start, …)
+  kTooLarge,  // an answer passed its size limit (the caller may ask for less)
 };
 
 struct Error {

@@ -8,8 +8,19 @@
 namespace gpuledger {
 namespace {
 
+struct Body {
+  std::string* text;
+  uint64_t max_bytes;  // 0: no limit
+  bool* too_large;
+};
+
 size_t OnBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+  Body* body = static_cast<Body*>(out);
+  if (body->max_bytes > 0 && body->text->size() + size * n > body->max_bytes) {
+    *body->too_large = true;
+    return 0;  // stops the transfer
+  }
+  body->text->append(data, size * n);
   return size * n;
 }
 
@@ -89,7 +100,8 @@ std::string RedactedExcerpt(std::string_view body, const HttpAuth& auth, size_t 
   return s;
 }
 
-HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept) {
+HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept,
+                     uint64_t max_body_bytes) {
   static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   HttpResponse r;
   CURL* curl = kInit ? curl_easy_init() : nullptr;
@@ -117,14 +129,15 @@ HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::st
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  Body body{&r.body, max_body_bytes, &r.too_large};
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
   const CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK)
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
   else
-    r.error = curl_easy_strerror(rc);
+    r.error = r.too_large ? "the response is larger than the limit" : curl_easy_strerror(rc);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return r;

@@ -1,6 +1,7 @@
 // One HTTP GET through libcurl: the fetch step kept apart from parsing (osquery's split).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -10,7 +11,8 @@ struct HttpResponse {
   long status = 0;                             // 0: no response (see error)
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
-  std::string error;  // transport error, when status is 0
+  std::string error;       // transport error, when status is 0
+  bool too_large = false;  // the body passed the caller's limit: the transfer was stopped
 };
 
 // Credentials for a request; never logged. They are sent only to "origin" (OriginOf the URL
@@ -32,7 +34,9 @@ std::string RedactedExcerpt(std::string_view body, const HttpAuth& auth, size_t 
 
 // GETs "url" with a 30 s timeout, following up to 3 redirects (GitHub redirects renamed
 // repositories; libcurl drops credentials when a redirect leaves the host).
-HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept);
+// A body larger than "max_body_bytes" (0: no limit) stops the transfer: status 0, too_large.
+HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept,
+                     uint64_t max_body_bytes = 0);
 
 // "s" escaped for a URL query value.
 std::string UrlEncode(std::string_view s);

@@ -1,9 +1,11 @@
 #include "sources/prometheus_api.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -12,13 +14,53 @@ namespace {
 
 std::string Seconds(TimeMs t) { return fmt::format("{}.{:03}", t / 1000, t % 1000); }
 
-// GETs "url" (JSON), retrying transient failures; the body, or an error naming the URL.
+// An answer is the audit's only if it is whole: JSON with status "success" and a matrix.
+// Anything else is an error quoting the server's own message, never an empty (all unmonitored)
+// audit.
+Result<void> CheckAnswer(const std::string& body, const std::string& url) {
+  using namespace simdjson;
+  dom::parser parser;
+  dom::element doc;
+  if (parser.parse(padded_string(body)).get(doc) != SUCCESS) {
+    return MakeError(ErrorCode::kIo,
+                     "Prometheus answered with something that is not whole JSON (truncated?): " +
+                         RedactedExcerpt(body, HttpAuth{}, 120),
+                     url);
+  }
+  std::string_view status, type, error_type, error;
+  if (doc["status"].get(status) != SUCCESS || status != "success") {
+    if (doc["errorType"].get(error_type) != SUCCESS) error_type = "";
+    if (doc["error"].get(error) != SUCCESS) error = "";
+    return MakeError(
+        ErrorCode::kIo,
+        fmt::format("Prometheus answered status '{}': {}{}{}", status, error_type,
+                    error_type.empty() ? "" : ": ", RedactedExcerpt(error, HttpAuth{}, 300)),
+        url);
+  }
+  if (doc["data"]["resultType"].get(type) != SUCCESS || type != "matrix") {
+    return MakeError(ErrorCode::kIo,
+                     fmt::format("Prometheus answered a '{}', not a matrix: is --metric a "
+                                 "metric name?",
+                                 type),
+                     url);
+  }
+  return {};
+}
+
+// GETs "url" (JSON), retrying transient failures; the body, or an error naming the URL
+// (kTooLarge when the body passed q.max_response_bytes, so the caller can split).
 Result<std::string> GetJson(const PrometheusQuery& q, const std::string& url, std::FILE* log) {
   HttpResponse r;
   HttpAuth auth = q.auth;
   auth.origin = OriginOf(q.url);
   for (int attempt = 0;; ++attempt) {
-    r = HttpGet(url, auth, "application/json");
+    r = HttpGet(url, auth, "application/json", q.max_response_bytes);
+    if (r.too_large) {
+      return MakeError(ErrorCode::kTooLarge,
+                       fmt::format("the answer is larger than {} bytes (--max-response-bytes)",
+                                   q.max_response_bytes),
+                       url);
+    }
     const bool transient = r.status == 0 || r.status >= 500 || r.status == 429;
     if (!transient || attempt >= q.max_retries) break;
     fmt::print(log, "prometheus: {} on {}, retrying\n",
@@ -32,6 +74,7 @@ Result<std::string> GetJson(const PrometheusQuery& q, const std::string& url, st
                                  RedactedExcerpt(r.body, auth)),
                      url);
   }
+  if (auto ok = CheckAnswer(r.body, url); !ok) return std::unexpected(ok.error());
   return std::move(r.body);
 }
 
@@ -60,8 +103,9 @@ Result<void> FetchPrometheusRaw(const PrometheusQuery& q, const SeriesMapping& m
     return MakeError(ErrorCode::kUsage, "a Prometheus query needs --from before --to");
   }
   const std::string base = BaseUrl(q);
-  for (TimeMs start = q.from; start < q.to; start += q.chunk_ms) {
-    const TimeMs end = std::min(q.to, start + q.chunk_ms);
+  // One range [start, end); an answer too large to read whole is asked for again in halves.
+  std::function<Result<void>(TimeMs, TimeMs)> range = [&](TimeMs start,
+                                                          TimeMs end) -> Result<void> {
     // [start, end): evaluated at end - 1 ms, a range of the chunk's length covers (start - 1 ms,
     // end - 1 ms] on Prometheus 3's left-open selectors and [start - 1 ms, end - 1 ms] on 2.x's
     // closed ones; a sample exactly 1 ms before a chunk can then come twice, and collapses.
@@ -72,9 +116,20 @@ Result<void> FetchPrometheusRaw(const PrometheusQuery& q, const SeriesMapping& m
     const std::string url =
         fmt::format("{}/api/v1/query?query={}&time={}", base, UrlEncode(selector), Seconds(at));
     auto body = GetJson(q, url, log);
+    if (!body && body.error().code == ErrorCode::kTooLarge && end - start >= 2 * kMsPerMinute) {
+      const TimeMs mid = start + (end - start) / 2;
+      fmt::print(log, "prometheus: the answer for {} is too large; asking for halves\n",
+                 FormatIsoUtc(start));
+      if (auto r = range(start, mid); !r) return r;
+      return range(mid, end);
+    }
     if (!body) return std::unexpected(body.error());
     const std::string label = fmt::format("prometheus[{}]", FormatIsoUtc(start));
     ReadPrometheusMatrix(*body, label, out->AddFile(label, kJsonLineShift), mapping, out, stats);
+    return {};
+  };
+  for (TimeMs start = q.from; start < q.to; start += q.chunk_ms) {
+    if (auto r = range(start, std::min(q.to, start + q.chunk_ms)); !r) return r;
   }
   return {};
 }

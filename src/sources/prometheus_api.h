@@ -17,6 +17,9 @@ struct PrometheusQuery {
   DurationMs chunk_ms = kMsPerHour;  // one request per chunk
   HttpAuth auth;
   int max_retries = 3;  // transient errors (connection, 5xx, 429)
+  // A response larger than this is not read whole: the raw path splits its time range in two
+  // and asks again (down to a minute); --max-response-bytes.
+  uint64_t max_response_bytes = uint64_t{256} << 20;
   DurationMs retry_base_ms = 500;
 };
 
