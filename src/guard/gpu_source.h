@@ -25,6 +25,9 @@ class GpuSource {
   virtual Result<std::vector<GpuSnapshot>> Read(TimeMs now) = 0;
   // "NVML (libnvidia-ml.so.1), 8 GPUs", "replay of f.csv at 10x", …
   virtual std::string Describe() const = 0;
+  // The instant the policy judges at when the wall clock reads "wall_now", and the clock of the
+  // snapshots' t: the wall clock, except for a replay, which runs on its recording's clock.
+  virtual TimeMs ClockAt(TimeMs wall_now) const { return wall_now; }
 };
 
 // Makes a source from a spec:
@@ -32,7 +35,7 @@ class GpuSource {
 //   nvml               NVML from libnvidia-ml.so.1 ($GPULEDGER_NVML_LIBRARY overrides the path)
 //   nvidia-smi         `nvidia-smi --query-gpu=… --format=csv,noheader,nounits` each read
 //   replay:FILE[@N]    a recorded nvidia-smi CSV, N times faster than real time (default 1),
-//                      its first row played at "start"
+//                      its first row played at "start"; snapshots carry the recorded times
 //   none               no GPUs
 // Fails (kIo) when the named source cannot be used; kUsage for a malformed spec.
 Result<std::unique_ptr<GpuSource>> MakeGpuSource(const std::string& spec, TimeMs start);

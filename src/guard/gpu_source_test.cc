@@ -65,10 +65,14 @@ TEST(GpuSource, ReplayDeliversEachRowOnceAtItsScaledTime) {
   EXPECT_EQ((*a)[0].gpus.size(), 2u);
   auto b = (*s)->Read(6500);
   ASSERT_EQ(b->size(), 1u);
-  EXPECT_EQ((*b)[0].t, 6000);
+  const TimeMs t0 = 1735689600000;  // 2025-01-01: snapshots carry the recorded times
+  EXPECT_EQ((*b)[0].t, t0 + 10000);
   EXPECT_EQ((*b)[0].gpus[0].util_pct, 30);
   EXPECT_TRUE((*s)->Read(6900)->empty());
-  EXPECT_EQ((*(*s)->Read(9000))[0].t, 7000);
+  EXPECT_EQ((*(*s)->Read(9000))[0].t, t0 + 20000);
+  // The policy's clock is the recording's: 1.5 s of wall time is 15 s of log.
+  EXPECT_EQ((*s)->ClockAt(5000), t0);
+  EXPECT_EQ((*s)->ClockAt(6500), t0 + 15000);
 }
 
 }  // namespace

@@ -127,7 +127,9 @@ Result<void> Run::Preflight() {
   if (!o_.preflight_command.empty()) {
     if (auto r = RunShellCommand(o_.preflight_command); !r) return r;
   }
-  WatchedJob watched{job_.job_id, job_.owner, o_.labels, start_, o_.gpus, o_.usd_per_gpu_hour};
+  // The policy runs on the source's clock (a replay's recording clock), the ledger on the wall's.
+  WatchedJob watched{job_.job_id, job_.owner,         o_.labels, source_->ClockAt(start_),
+                     o_.gpus,     o_.usd_per_gpu_hour};
   watch_ = std::make_unique<JobWatch>(o_.policy, watched);
   for (const GpuSnapshot& s : *first) {
     watch_->OnReadings(s.t, s.gpus);
@@ -154,7 +156,7 @@ void Run::OnLine(int stream, std::string_view line) {
   std::fflush(to);
   tail_.emplace_back(line);
   if (tail_.size() > kTailLines) tail_.pop_front();
-  watch_->OnOutputLine(WallNow(), line);
+  watch_->OnOutputLine(source_->ClockAt(WallNow()), line);
 }
 
 void Run::Sample(TimeMs now) {
@@ -281,7 +283,7 @@ Result<RunOutcome> Run::Go() {
       Interrupt(sig, now);
       break;
     }
-    for (const LiveDecision& d : watch_->Advance(now)) Act(d, now);
+    for (const LiveDecision& d : watch_->Advance(source_->ClockAt(now))) Act(d, now);
     if (outcome_.child) break;  // killed by the policy
     const int wait = static_cast<int>(std::clamp<TimeMs>(next_sample - WallNow(), 1, 100));
     if (auto exit = proc_->Poll(wait, on_line)) {

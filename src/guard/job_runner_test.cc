@@ -226,5 +226,29 @@ TEST_F(JobRunnerTest, ACommandThatCannotRunExits127) {
   EXPECT_EQ(r->exit_status, 127);
 }
 
+TEST_F(JobRunnerTest, AReplayIsJudgedOnItsRecordingsClock) {
+  // Ten recorded minutes at 0 %, played 60x: the 5-minute setup rule fires after about five
+  // seconds of wall time, as it would have on the recorded day.
+  const std::string path = (dir_ / "idle-10min.csv").string();
+  {
+    std::ofstream f(path);
+    f << "timestamp, index, utilization.gpu [%]\n";
+    for (int i = 0; i < 600; ++i) f << 1735689600 + i << ", 0, 0 %\n";
+  }
+  RunOptions o = Options({"sleep", "60"}, 0);
+  o.gpu_source = "replay:" + path + "@60";
+  o.policy.setup_grace_ms = 5 * kMsPerMinute;
+  o.policy.idle_after_ms = 30 * kMsPerMinute;
+  o.policy.warn_before_ms = kMsPerMinute;
+  o.policy.max_gap_ms = 5 * kMsPerMinute;
+  const auto started = std::chrono::steady_clock::now();
+  auto r = RunJob(o, ledger_.get(), log_);
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_TRUE(r->killed_by) << Log();
+  EXPECT_EQ(*r->killed_by, KillRule::kSetup);
+  EXPECT_LT(Seconds(started), 20);
+  EXPECT_GT(Seconds(started), 3);
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -1,8 +1,11 @@
 // A recorded nvidia-smi CSV played back: each row is delivered once, at the wall-clock instant
-// its timestamp maps to (the first row at "start", then "speed" times faster than recorded).
+// its timestamp maps to (the first row at "start", then "speed" times faster than recorded),
+// stamped with its recorded time; the policy judges on the recording's clock (ClockAt), so a
+// 20-minute idle rule fires on 20 recorded minutes, whatever the speed.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/line_reader.h"
 #include "guard/gpu_source.h"
@@ -15,12 +18,13 @@ struct Row {
   TimeMs t;
   int gpu;
   double util;
+  double memory_mib;
 };
 
 class Collect : public SampleSink {
  public:
-  SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t, double) override {
-    rows.push_back({t, gpu, util});
+  SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t, double memory_mib) override {
+    rows.push_back({t, gpu, util, memory_mib});
     return SampleVerdict::kAccepted;
   }
   std::vector<Row> rows;
@@ -39,10 +43,16 @@ class ReplaySource : public GpuSource {
       const Row& r = rows_[next_];
       const TimeMs at = start_ + static_cast<TimeMs>((r.t - t0) / speed_);
       if (at > now) break;
-      if (out.empty() || out.back().t != at) out.push_back({at, {}});
-      out.back().gpus.push_back({r.gpu, r.util, std::nullopt});
+      if (out.empty() || out.back().t != r.t) out.push_back({r.t, {}});
+      out.back().gpus.push_back(
+          {r.gpu, r.util,
+           std::isnan(r.memory_mib) ? std::nullopt : std::optional<double>(r.memory_mib)});
     }
     return out;
+  }
+
+  TimeMs ClockAt(TimeMs wall_now) const override {
+    return rows_.front().t + static_cast<TimeMs>(static_cast<double>(wall_now - start_) * speed_);
   }
 
   std::string Describe() const override {
