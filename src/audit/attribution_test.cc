@@ -288,14 +288,20 @@ TEST(AuditAttribution, SpendOfJobsWithoutACommit) {
   EXPECT_NEAR(r.totals.in_jobs.usd, 10, kEps);
 }
 
-TEST(AuditAttribution, PricePerGpuHourBillsFromFirstToLastSamplePlusMaxGap) {
-  Fleet f;
-  Machine& m = f.AddMachine("m");
+// --price-per-gpu-hour mode: "name" billed from its telemetry at "usd" per GPU-hour.
+AuditOptions PricedFromTelemetry(Fleet* f, const std::string& name, double usd) {
+  Machine& m = f->AddMachine(name);
   m.billed_from_telemetry = true;
-  m.price_per_gpu_hour = 60;
+  m.price_per_gpu_hour = usd;
   m.billing.push_back(BillingPeriod{});
   AuditOptions o;
-  o.price_per_gpu_hour = 60;
+  o.price_per_gpu_hour = usd;
+  return o;
+}
+
+TEST(AuditAttribution, PricePerGpuHourBillsFromFirstToLastSamplePlusMaxGap) {
+  Fleet f;
+  const AuditOptions o = PricedFromTelemetry(&f, "m", 60);
   auto r =
       RunOn(f, {SourceFromText("m", SmiText({{0, 10, "50"}, {1, 12, "0"}, {0, 20, "50"}}))}, o);
   // Billed [10, 25) on each of the 2 GPUs seen. GPU 0: active [10,15) and [20,25), unmonitored
@@ -311,12 +317,7 @@ TEST(AuditAttribution, LastSampleStandsForTheLowerMedianIntervalNotMaxGap) {
   // A busy GPU polled every second whose final sample is idle: the old rule gave that sample
   // five idle minutes, more than the whole busy log.
   Fleet f;
-  Machine& m = f.AddMachine("m");
-  m.billed_from_telemetry = true;
-  m.price_per_gpu_hour = 60;
-  m.billing.push_back(BillingPeriod{});
-  AuditOptions o;
-  o.price_per_gpu_hour = 60;
+  const AuditOptions o = PricedFromTelemetry(&f, "m", 60);
   std::vector<Row> rows;
   for (int s = 0; s < 120; ++s) rows.push_back({0, s / 60.0, s < 119 ? "98" : "0"});
   rows.push_back({0, 122 / 60.0, "0"});  // one 3 s interval: the lower median stays 1 s

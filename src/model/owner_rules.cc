@@ -1,14 +1,9 @@
 #include "model/owner_rules.h"
 
-#include <fmt/format.h>
-#include <toml++/toml.h>
+#include "core/toml_text.h"
 
 namespace gpuledger {
 namespace {
-
-std::string Where(const std::string& source, const toml::source_region& r) {
-  return fmt::format("{}:{}:{}", source, r.begin.line, r.begin.column);
-}
 
 bool KnownKey(std::string_view key) {
   return key == "machine" || key == "namespace" || key == "pod" || key == "container" ||
@@ -37,18 +32,15 @@ std::string Expand(const std::string& tmpl, const std::vector<std::string>& grou
 }  // namespace
 
 Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& source) {
-  toml::table parsed;
-  try {  // toml++ as Debian builds it reports syntax errors by exception
-    parsed = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    return MakeError(ErrorCode::kParse, std::string(e.description()), Where(source, e.source()));
-  }
+  auto table = ParseTomlText(text, source);
+  if (!table) return std::unexpected(table.error());
+  const toml::table& parsed = *table;
   OwnerRules out;
   for (const auto& [key, value] : parsed) {
     if (key.str() != "owner" || !value.is_array_of_tables()) {
       return MakeError(ErrorCode::kParse,
                        "only [[owner]] rules belong here, not '" + std::string(key.str()) + "'",
-                       Where(source, value.source()));
+                       TomlWhere(source, value.source()));
     }
   }
   const toml::array* rules = parsed["owner"].as_array();
@@ -56,7 +48,7 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
   for (const toml::node& node : *rules) {
     const toml::table& t = *node.as_table();
     Rule rule;
-    rule.where = Where(source, t.source());
+    rule.where = TomlWhere(source, t.source());
     const toml::table* match = t["match"].as_table();
     if (match == nullptr || match->empty()) {
       return MakeError(ErrorCode::kParse, "a rule needs match = { key = \"regex\", … }",
@@ -70,13 +62,13 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
                          "match keys are machine, namespace, pod, container, label:NAME or "
                          "tag:KEY, each = \"regex\" (got '" +
                              mkey + "')",
-                         Where(source, v.source()));
+                         TomlWhere(source, v.source()));
       }
       try {
         rule.match.emplace_back(mkey, std::regex(*pattern, std::regex::ECMAScript));
       } catch (const std::regex_error& e) {
         return MakeError(ErrorCode::kParse, "bad regex '" + *pattern + "': " + e.what(),
-                         Where(source, v.source()));
+                         TomlWhere(source, v.source()));
       }
     }
     for (const auto& [k, v] : t) {
@@ -90,7 +82,7 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
       if (slot == nullptr || !s) {
         return MakeError(ErrorCode::kParse,
                          "a rule sets owner, team and project (strings), not '" + name + "'",
-                         Where(source, v.source()));
+                         TomlWhere(source, v.source()));
       }
       *slot = *s;
     }

@@ -1,19 +1,19 @@
 #include "policy/policy.h"
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <set>
 
 #include "core/line_reader.h"
+#include "core/toml_text.h"
 
 namespace gpuledger {
 namespace {
 
 std::string Where(const std::string& source, const toml::source_region& r) {
-  return fmt::format("{}:{}:{}", source, r.begin.line, r.begin.column);
+  return TomlWhere(source, r);
 }
 
 Error BadKey(const std::string& source, const toml::node& node, std::string message) {
@@ -143,12 +143,9 @@ std::string TomlList(const std::vector<std::string>& items) {
 }  // namespace
 
 Result<Policy> ParsePolicy(std::string_view text, const std::string& source) {
-  toml::table parsed;
-  try {  // toml++ as Debian builds it reports syntax errors by exception
-    parsed = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    return MakeError(ErrorCode::kParse, std::string(e.description()), Where(source, e.source()));
-  }
+  auto table = ParseTomlText(text, source);
+  if (!table) return std::unexpected(table.error());
+  const toml::table& parsed = *table;
   Policy policy;
   for (const auto& [key, value] : parsed) {
     if (auto r = ReadKey(source, std::string(key.str()), value, &policy); !r) {

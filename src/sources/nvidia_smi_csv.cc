@@ -77,25 +77,26 @@ bool NvidiaSmiColumns::Parse(std::string_view line, NvidiaSmiColumns* out) {
   return true;
 }
 
+// The fast path of the number parsers: "field" of at most "max_digits" decimal digits and
+// nothing else, as nvidia-smi writes whole numbers, into *out; false for anything else.
+bool ParseWholeNumber(std::string_view field, size_t max_digits, int64_t* out) {
+  if (field.empty() || field.size() > max_digits) return false;
+  int64_t v = 0;
+  for (char c : field) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
 int ParseUtilization(std::string_view field, double* out) {
   field = TrimSpaces(field);
   if (field.ends_with('%')) field = TrimSpaces(field.substr(0, field.size() - 1));
   if (field.empty()) return 0;
-  // Fast path: a whole number, as nvidia-smi writes it.
-  if (field.size() <= 3) {
-    int v = 0;
-    bool digits = true;
-    for (char c : field) {
-      if (c < '0' || c > '9') {
-        digits = false;
-        break;
-      }
-      v = v * 10 + (c - '0');
-    }
-    if (digits) {
-      *out = v;
-      return v <= 100 ? 1 : -1;
-    }
+  if (int64_t whole = 0; ParseWholeNumber(field, 3, &whole)) {
+    *out = static_cast<double>(whole);
+    return whole <= 100 ? 1 : -1;
   }
   double v = 0;
   auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
@@ -107,19 +108,7 @@ int ParseUtilization(std::string_view field, double* out) {
 double ParseMemoryMib(std::string_view field) {
   field = TrimSpaces(field);
   if (field.ends_with("MiB")) field = TrimSpaces(field.substr(0, field.size() - 3));
-  // Fast path: a whole number of MiB, as nvidia-smi writes it.
-  if (!field.empty() && field.size() <= 9) {
-    int64_t v = 0;
-    bool digits = true;
-    for (char c : field) {
-      if (c < '0' || c > '9') {
-        digits = false;
-        break;
-      }
-      v = v * 10 + (c - '0');
-    }
-    if (digits) return static_cast<double>(v);
-  }
+  if (int64_t whole = 0; ParseWholeNumber(field, 9, &whole)) return static_cast<double>(whole);
   double v = 0;
   auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
   if (field.empty() || ec != std::errc() || end != field.data() + field.size() ||
