@@ -11,7 +11,7 @@ test_deps=0
 packages=(g++ cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           libfmt-dev libtomlplusplus-dev libsqlite3-dev libcurl4-openssl-dev libsimdjson-dev
           prometheus clang-format tzdata time nodejs)
-[ "$test_deps" -eq 1 ] && packages+=(chromium fonts-dejavu-core)
+[ "$test_deps" -eq 1 ] && packages+=(chromium fonts-dejavu-core sqlite3 procps)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_install() {

@@ -4,10 +4,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
+#include <thread>
 
 #include "core/csv_table.h"
 
@@ -104,11 +107,21 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
   std::unique_ptr<Ledger> ledger(new Ledger(db));
   ledger->path_ = path;
   sqlite3_busy_timeout(db, 5000);
-  if (auto r = ledger->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !r) {
-    return std::unexpected(r.error());
+  // Many processes opening one new ledger at once contend for the switch to WAL and for the
+  // schema; SQLite answers some of those conflicts with SQLITE_BUSY at once instead of waiting
+  // (it would deadlock), so the setup is tried again after a short random pause.
+  std::mt19937 jitter(static_cast<uint32_t>(getpid()));
+  for (int attempt = 0;; ++attempt) {
+    auto r = ledger->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    if (r) r = ledger->Migrate();
+    if (r) return ledger;
+    const int code = sqlite3_errcode(db) & 0xff;
+    if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 100) {
+      return std::unexpected(r.error());
+    }
+    (void)ledger->Exec("ROLLBACK;");  // a migration whose COMMIT was refused; else a no-op
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + jitter() % 45));
   }
-  if (auto r = ledger->Migrate(); !r) return std::unexpected(r.error());
-  return ledger;
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::OpenExisting(const std::string& path) {

@@ -54,9 +54,15 @@ TEST(Ledger, ProcessesCreatingOneNewLedgerAtOnceAllSucceed) {
     const pid_t pid = fork();
     if (pid == 0) {
       auto l = Ledger::Open(path);
+      if (!l) {
+        fprintf(stderr, "open: %s\n", l.error().ToString().c_str());
+        _exit(1);
+      }
       LedgerJob job;
       job.job_id = "j" + std::to_string(i);
-      _exit(l && (*l)->PutJob(job) ? 0 : 1);
+      auto put = (*l)->PutJob(job);
+      if (!put) fprintf(stderr, "put: %s\n", put.error().ToString().c_str());
+      _exit(put ? 0 : 2);
     }
     children.push_back(pid);
   }
