@@ -43,6 +43,20 @@ int UtilFor(const DemoFleet& demo, const ActivitySegment* seg, size_t m, int gpu
   return 0;
 }
 
+// GPU memory in use (MiB) with "util": a working GPU holds its model and batches; a stalled
+// pipeline and a job hung at setup still hold theirs; an idle job keeps its memory on one
+// machine in four (a notebook kernel left open); and on one used machine in five a session left
+// open holds memory outside any job. Never-used machines hold nothing.
+int MemoryFor(const DemoFleet& demo, const ActivitySegment* seg, size_t m, int gpu, int util) {
+  if (util >= 5) return 30000 + util * 300;
+  const bool applies = seg != nullptr && (seg->gpu_mask >> (gpu & 31) & 1u);
+  if (applies && seg->activity == Activity::kBusy) return 30000;
+  if (applies && seg->activity == Activity::kSetupHang) return 18000;
+  if (applies) return Mix(demo.options.seed, m) % 4 == 0 ? 12000 : 3;
+  if (demo.plans[m].segments.empty()) return 3;
+  return Mix(demo.options.seed, m * 7 + 1) % 5 == 0 ? 9000 : 3;
+}
+
 // Walks one machine's poll instants in time order, tracking the plan's segment and outage.
 class PlanCursor {
  public:
@@ -61,7 +75,7 @@ class PlanCursor {
   size_t seg_ = 0, out_ = 0;
 };
 
-// Calls emit(t, gpu, util) for every row of machine "m", in file order.
+// Calls emit(t, gpu, util, memory_mib) for every row of machine "m", in file order.
 template <typename Emit>
 void ForEachRow(const DemoFleet& demo, size_t m, Emit&& emit) {
   const Machine& machine = demo.fleet.machines[m];
@@ -71,7 +85,10 @@ void ForEachRow(const DemoFleet& demo, size_t m, Emit&& emit) {
     bool outage = false;
     const ActivitySegment* seg = cursor.At(t, &outage);
     if (outage) continue;
-    for (int g = 0; g < machine.gpu_count; ++g) emit(t, g, UtilFor(demo, seg, m, g, t));
+    for (int g = 0; g < machine.gpu_count; ++g) {
+      const int util = UtilFor(demo, seg, m, g, t);
+      emit(t, g, util, MemoryFor(demo, seg, m, g, util));
+    }
   }
 }
 
@@ -101,10 +118,10 @@ Result<void> WriteMachineCsv(const DemoFleet& demo, size_t m, const std::filesys
   TimeMs last_t = kTimeMin;
   std::string stamp;
   bool ok = true;
-  ForEachRow(demo, m, [&](TimeMs t, int g, int util) {
+  ForEachRow(demo, m, [&](TimeMs t, int g, int util, int memory_mib) {
     if (t != last_t) stamp = NvidiaSmiTime(t), last_t = t;
     fmt::format_to(std::back_inserter(buf), "{}, {}, {}, {} %, {} MiB\n", stamp, g, model, util,
-                   util >= 5 ? 30000 + util * 300 : 3);
+                   memory_mib);
     if (buf.size() > (1 << 20)) {
       ok = ok && std::fwrite(buf.data(), 1, buf.size(), f.get()) == buf.size();
       buf.clear();
@@ -155,11 +172,11 @@ std::vector<TelemetrySource> DemoTelemetry(const DemoFleet& demo) {
                           std::atomic<uint64_t>* bytes) -> Result<bool> {
       uint64_t line = 1;
       bool in_order = true;
-      ForEachRow(demo, m, [&](TimeMs t, int g, int util) {
+      ForEachRow(demo, m, [&](TimeMs t, int g, int util, int memory_mib) {
         if (!in_order) return;
         ++stats->rows_read;
-        const SampleVerdict v =
-            sink->Add(g, t, util, InputOrder(static_cast<uint32_t>(m), ++line), kNoMemory);
+        const SampleVerdict v = sink->Add(g, t, util, InputOrder(static_cast<uint32_t>(m), ++line),
+                                          static_cast<double>(memory_mib));
         if (v == SampleVerdict::kOutOfOrder)
           in_order = false;
         else if (v == SampleVerdict::kAccepted || v == SampleVerdict::kDuplicate)
