@@ -24,6 +24,11 @@ inline constexpr DurationMs kMsPerHour = 60 * kMsPerMinute;
 inline constexpr DurationMs kMsPerDay = 24 * kMsPerHour;
 
 // The UTC day of an instant: days since 1970-01-01 (negative before it).
+// Times a reading may carry: years 0 to 9999 (the TimeParser's forms stay inside it; numbers in
+// exports may not, and must be rejected before they reach arithmetic on times).
+inline constexpr TimeMs kLatestPlausibleMs = 253402300800000;  // 10000-01-01T00:00:00Z
+inline bool IsPlausibleTime(TimeMs t) { return t > -62167219200000 && t < kLatestPlausibleMs; }
+
 inline int64_t DayOf(TimeMs t) { return t >= 0 ? t / kMsPerDay : -((-t - 1) / kMsPerDay) - 1; }
 
 // "2025-03-01": the date of a day since 1970-01-01.

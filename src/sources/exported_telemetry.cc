@@ -138,6 +138,11 @@ void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t
                             "a value is not [time, \"value\"]");
         continue;
       }
+      // Compared as a double: casting an out-of-range double to an integer is undefined.
+      if (!(ts > -62167219200.0 && ts < static_cast<double>(kLatestPlausibleMs) / 1000)) {
+        stats->rejected.Add("bad_time", file, series, order + k, "time " + std::to_string(ts));
+        continue;
+      }
       on_point(machine, gpu, static_cast<TimeMs>(std::llround(ts * 1000)), text, ratio, memory,
                series, order + k);
     }
@@ -236,6 +241,11 @@ void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t fil
     if (!s.timestamp_ms && !scrape_time) {
       stats->rejected.Add("no_timestamp", file, no, order,
                           "a scrape line carries no timestamp: give --scrape-time");
+      return true;
+    }
+    if (s.timestamp_ms && !IsPlausibleTime(*s.timestamp_ms)) {
+      stats->rejected.Add("bad_time", file, no, order,
+                          "timestamp " + std::to_string(*s.timestamp_ms) + " ms");
       return true;
     }
     if (!s.timestamp_ms && untimed++ == 0) first_untimed = no;

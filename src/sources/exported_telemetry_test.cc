@@ -186,6 +186,21 @@ TEST(LongTable, AMemoryColumnIsReadInItsUnit) {
   EXPECT_TRUE(std::isnan(got[1].memory_mib));  // unknown memory never rejects the sample
 }
 
+TEST(ExportedTelemetry, TimesOutsideYearsZeroToTenThousandAreRejected) {
+  // Found by the mutation test under UBSan: such a time overflowed the interval arithmetic.
+  TelemetryBuckets b;
+  SourceStats s;
+  ReadDcgmScrape(
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 5 -9223372036854775808\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 5 1740787200000\n",
+      "h.prom", 0, "h", {}, std::nullopt, &b, &s);
+  ReadPrometheusMatrix(R"({"resultType":"matrix","result":[{"metric":{"Hostname":"h","gpu":"1"},)"
+                       R"("values":[[1e300,"5"],[-1e20,"5"],[1740787200,"5"]]}]})",
+                       "m.json", 1, {}, &b, &s);
+  EXPECT_EQ(Count(s.rejected, "bad_time"), 3u);
+  EXPECT_EQ(FeedAll(&b).size(), 2u);
+}
+
 AuditResult AuditSmall(const std::string& telemetry, const std::string& format) {
   const std::string dir = std::string(GPULEDGER_SOURCE_DIR) + "/tests/data/audit/";
   const TimeZone utc = TimeZone::Utc();
