@@ -161,24 +161,30 @@ void CheckAudit(const AuditResult& r) {
   ASSERT_EQ(parser.parse(simdjson::padded_string(json)).get(doc), simdjson::SUCCESS) << json;
 }
 
+// The audit of "telemetry" with every machine it names billed from it at $2 per GPU-hour.
+Result<AuditResult> AuditPriced(const std::vector<TelemetrySource>& telemetry) {
+  Fleet fleet;
+  for (const TelemetrySource& src : telemetry) {
+    Machine& m = fleet.AddMachine(src.machine);
+    m.billed_from_telemetry = true;
+    m.price_per_gpu_hour = 2;
+    m.billing.push_back(BillingPeriod{});
+  }
+  AuditOptions o;
+  o.price_per_gpu_hour = 2;
+  o.threads = 1;
+  AuditInputs in;
+  in.fleet = &fleet;
+  in.telemetry = &telemetry;
+  return RunAudit(in, o);
+}
+
 TEST(Mutation, NvidiaSmiLogs) {
   Mutants({Source("tests/data/real/nvidia-smi/rckola-rectified-point-flow.csv"),
            Source("tests/data/audit/small/telemetry/node-a.csv"),
            Source("../shared/realdata/nvidia-smi/AkshayRoyal+gpu-usage__gpu_usage1.csv")},
           1, [](const std::string& text) {
-            Fleet fleet;
-            Machine& m = fleet.AddMachine("m");
-            m.billed_from_telemetry = true;
-            m.price_per_gpu_hour = 2;
-            m.billing.push_back(BillingPeriod{});
-            AuditOptions o;
-            o.price_per_gpu_hour = 2;
-            o.threads = 1;
-            AuditInputs in;
-            in.fleet = &fleet;
-            const std::vector<TelemetrySource> telemetry = {SourceFromText("m", text)};
-            in.telemetry = &telemetry;
-            auto r = RunAudit(in, o);
+            auto r = AuditPriced({SourceFromText("m", text)});
             ASSERT_TRUE(r) << r.error().ToString();
             ASSERT_EQ(r->telemetry.rows_read,
                       r->telemetry.rows_accepted + r->telemetry.RowsRejected());
@@ -207,21 +213,7 @@ TEST(Mutation, ExportedTelemetry) {
       } else {
         (void)ReadLongTable(text, "x", f, {}, utc, LongTableRole::kUtilisation, &b, &s);
       }
-      const std::vector<TelemetrySource> telemetry = b.Sources();
-      Fleet fleet;
-      for (const TelemetrySource& src : telemetry) {
-        Machine& m = fleet.AddMachine(src.machine);
-        m.billed_from_telemetry = true;
-        m.price_per_gpu_hour = 1;
-        m.billing.push_back(BillingPeriod{});
-      }
-      AuditOptions o;
-      o.price_per_gpu_hour = 1;
-      o.threads = 1;
-      AuditInputs in;
-      in.fleet = &fleet;
-      in.telemetry = &telemetry;
-      auto r = RunAudit(in, o);
+      auto r = AuditPriced(b.Sources());
       ASSERT_TRUE(r) << r.error().ToString();
       CheckAudit(*r);
     });
