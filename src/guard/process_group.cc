@@ -11,9 +11,9 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "core/proc_stat.h"
 
 namespace gpuledger {
 namespace {
@@ -31,16 +31,9 @@ std::vector<pid_t> GroupMembers(pid_t pgid) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    const size_t paren = line.rfind(')');  // the command name may hold spaces
-    if (paren == std::string::npos) continue;
-    std::istringstream rest(line.substr(paren + 2));
-    char state = 0;
-    pid_t ppid = 0, pgrp = 0;
-    rest >> state >> ppid >> pgrp;
-    if (pgrp == pgid && state != 'Z') members.push_back(std::stoi(name));
+    const pid_t pid = std::stoi(name);
+    const std::optional<ProcStat> stat = ReadProcStat(pid);
+    if (stat && stat->pgrp == pgid && stat->state != 'Z') members.push_back(pid);
   }
   return members;
 }

@@ -7,12 +7,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "core/csv_table.h"
+#include "core/proc_stat.h"
 
 namespace gpuledger {
 namespace {
@@ -137,18 +136,8 @@ Result<std::unique_ptr<Ledger>> Ledger::OpenExisting(const std::string& path) {
 Ledger::~Ledger() { sqlite3_close(db_); }
 
 int64_t ProcessStartTicks(int64_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return -1;
-  const size_t paren = line.rfind(')');  // the command name may hold spaces and parentheses
-  if (paren == std::string::npos) return -1;
-  std::istringstream rest(line.substr(paren + 2));
-  std::string field;
-  for (int i = 3; i < 22 && rest >> field; ++i) {
-  }
-  int64_t start = -1;
-  rest >> start;  // field 22: starttime
-  return start;
+  const std::optional<ProcStat> stat = ReadProcStat(pid);
+  return stat ? stat->start_ticks : -1;
 }
 
 std::string LedgerHostName() {
@@ -156,8 +145,8 @@ std::string LedgerHostName() {
   return gethostname(buf, sizeof buf - 1) == 0 ? buf : "localhost";
 }
 
-bool IsAbandoned(const LedgerJob& j) {
-  if (j.runner_pid <= 0 || j.host != LedgerHostName()) return false;  // cannot tell from here
+bool IsAbandoned(const LedgerJob& j, const std::string& this_host) {
+  if (j.runner_pid <= 0 || j.host != this_host) return false;  // cannot tell from here
   const int64_t start = ProcessStartTicks(j.runner_pid);
   return start < 0 || start != j.runner_start;  // gone, or the pid is another process now
 }
@@ -242,6 +231,7 @@ Result<std::vector<LedgerJob>> Ledger::Jobs(TimeMs since) const {
   if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
   s.Bind(1, static_cast<int64_t>(since));
   std::vector<LedgerJob> out;
+  const std::string host = LedgerHostName();
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     LedgerJob j;
     j.job_id = s.Text(0), j.owner = s.Text(1), j.labels = s.Text(2), j.command = s.Text(3);
@@ -253,7 +243,7 @@ Result<std::vector<LedgerJob>> Ledger::Jobs(TimeMs since) const {
     j.repo = s.Text(13), j.commit = s.Text(14), j.pr = s.Text(15), j.dirty = s.Int(16) != 0;
     j.output_tail = s.Text(17);
     j.runner_pid = s.Int(18), j.runner_start = s.Int(19);
-    if (j.status == "running" && IsAbandoned(j)) j.status = "abandoned";
+    if (j.status == "running" && IsAbandoned(j, host)) j.status = "abandoned";
     out.push_back(std::move(j));
   }
   return out;

@@ -52,10 +52,10 @@ int64_t ProcessStartTicks(int64_t pid);
 // This machine's host name, as the ledger records it.
 std::string LedgerHostName();
 
-// True for a job whose runner was on this host and is gone (or its pid now names another
-// process): a row left "running" by a `run` that was SIGKILLed. Jobs() reports such rows with
-// status "abandoned". A row of another host cannot be judged here and stays "running".
-bool IsAbandoned(const LedgerJob& job);
+// True for a job whose runner was on "this_host" (LedgerHostName()) and is gone (or its pid now
+// names another process): a row left "running" by a `run` that was SIGKILLed. Jobs() reports
+// such rows with status "abandoned". A row of another host cannot be judged and stays "running".
+bool IsAbandoned(const LedgerJob& job, const std::string& this_host);
 
 class Ledger {
  public:

@@ -13,7 +13,8 @@ namespace gpuledger {
 std::string AuditToTable(const AuditResult& result, int top = 10);
 
 // One row per machine × category (all seven, zeros included):
-// machine,owner,team,project,category,gpu_hours,cost_usd
+// machine,owner,team,project,category,gpu_hours,cost_usd,held_idle_usd — the last the held
+// idle dollars inside the row's category, empty when the machine has no memory readings.
 std::string AuditToCsv(const AuditResult& result);
 
 // "$1,234,567.89", or "$1,234,568" without cents.

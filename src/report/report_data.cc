@@ -209,9 +209,8 @@ void AddIdleSentences(const AuditResult& a, Report* r) {
         "telemetry has no memory readings (nvidia-smi memory.used, DCGM_FI_DEV_FB_USED).");
   } else if (a.totals.held_idle.usd > 0) {
     r->headline.push_back(fmt::format(
-        "{} paid for GPUs idle with memory held (at least {:g} MiB in use): stop idle sessions "
-        "and notebooks that hold a GPU.",
-        Amount(*r, a.totals.held_idle.usd), a.options.held_memory_mib));
+        "{} paid for GPUs idle with memory held (at least {:g} MiB in use): {}.",
+        Amount(*r, a.totals.held_idle.usd), a.options.held_memory_mib, kHeldIdlePractice));
   }
 }
 

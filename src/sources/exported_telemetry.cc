@@ -310,15 +310,10 @@ bool RowMachineAndGpu(const TableRow& r, const SeriesMapping& m, std::optional<s
   return true;
 }
 
-// A memory field in "mib_per_unit" units → MiB; kNoMemory when it is not a non-negative number.
+// A memory field in "mib_per_unit" units → MiB (nvidia-smi's memory.used parser reads the
+// number); kNoMemory when it is not a non-negative number.
 double MemoryField(const std::string& text, double mib_per_unit) {
-  double v = NAN;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v) ||
-      v < 0) {
-    return kNoMemory;
-  }
-  return v * mib_per_unit;
+  return ParseMemoryMib(text) * mib_per_unit;  // NaN stays NaN
 }
 
 }  // namespace
