@@ -10,6 +10,7 @@ test_deps=0
 [ "${1:-}" = "--test" ] && test_deps=1
 packages=(g++ cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           libfmt-dev libtomlplusplus-dev libsqlite3-dev libcurl4-openssl-dev libsimdjson-dev
+          libcpp-httplib-dev pkg-config
           prometheus clang-format tzdata time nodejs)
 [ "$test_deps" -eq 1 ] && packages+=(chromium fonts-dejavu-core sqlite3 procps)
 sudo=""

@@ -10,6 +10,8 @@ void AddDemoCommand(CLI::App* app, Outcome* outcome);      // demo_command.cc
 void AddPolicyCommand(CLI::App* app, Outcome* outcome);    // policy_command.cc
 void AddBacktestCommand(CLI::App* app, Outcome* outcome);  // backtest_command.cc
 void AddRunCommand(CLI::App* app, Outcome* outcome);       // run_command.cc
+void AddGuardCommand(CLI::App* app, Outcome* outcome);     // guard_command.cc
+void AddKeepCommand(CLI::App* app, Outcome* outcome);      // keep_command.cc
 void AddLedgerCommand(CLI::App* app, Outcome* outcome);    // ledger_command.cc
 void AddReviewsCommand(CLI::App* app, Outcome* outcome);   // reviews_command.cc
 void AddReportCommand(CLI::App* app, Outcome* outcome);    // report_command.cc

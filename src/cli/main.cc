@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   gpuledger::cli::Outcome outcome;
   gpuledger::cli::AddAuditCommand(&app, &outcome);
   gpuledger::cli::AddRunCommand(&app, &outcome);
+  gpuledger::cli::AddGuardCommand(&app, &outcome);
+  gpuledger::cli::AddKeepCommand(&app, &outcome);
   gpuledger::cli::AddLedgerCommand(&app, &outcome);
   gpuledger::cli::AddBacktestCommand(&app, &outcome);
   gpuledger::cli::AddReviewsCommand(&app, &outcome);

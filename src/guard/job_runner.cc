@@ -11,47 +11,16 @@
 #include <deque>
 
 #include "core/json_writer.h"
-#include "guard/gpu_source.h"
+#include "gpu/gpu_source.h"
 #include "guard/preflight.h"
 #include "guard/process_group.h"
+#include "guard/stop_signals.h"
 #include "guard/webhook.h"
 
 namespace gpuledger {
 namespace {
 
 constexpr size_t kTailLines = 100;
-
-// The stop signal `run` received while its job runs (0: none). Set by the handler only.
-volatile sig_atomic_t g_stop_signal = 0;
-
-extern "C" void OnStopSignal(int sig) { g_stop_signal = sig; }
-
-// Catches SIGTERM, SIGINT and SIGHUP for as long as it lives (no SA_RESTART: a blocked poll
-// returns at once), restoring the previous handlers after.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_signal = 0;
-    struct sigaction sa = {};
-    sa.sa_handler = OnStopSignal;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &sa, &old_[i]);
-  }
-  ~StopSignals() {
-    for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &old_[i], nullptr);
-  }
-  int Pending() const { return g_stop_signal; }
-
- private:
-  static constexpr std::array<int, 3> kSignals = {SIGTERM, SIGINT, SIGHUP};
-  std::array<struct sigaction, 3> old_{};
-};
-
-TimeMs WallNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
@@ -129,7 +98,7 @@ Result<void> Run::Preflight() {
   }
   // The policy runs on the source's clock (a replay's recording clock), the ledger on the wall's.
   WatchedJob watched{job_.job_id, job_.owner,         o_.labels, source_->ClockAt(start_),
-                     o_.gpus,     o_.usd_per_gpu_hour};
+                     o_.gpus,     o_.usd_per_gpu_hour,       std::nullopt};
   watch_ = std::make_unique<JobWatch>(o_.policy, watched);
   for (const GpuSnapshot& s : *first) {
     watch_->OnReadings(s.t, s.gpus);
@@ -266,6 +235,10 @@ Result<RunOutcome> Run::Go() {
   outcome_.job_id = job_.job_id;
   if (auto r = Preflight(); !r) return std::unexpected(r.error());
   const StopSignals stop;  // from here on a stop signal ends the job, not just `run`
+  // The job's processes carry its id, so a node guard knows them as this job's and leaves them
+  // to `run` (DESIGN.md, "The node guard": Workload).
+  setenv("GPULEDGER_JOB_ID", job_.job_id.c_str(), 1);
+  setenv("GPULEDGER_OWNER", job_.owner.c_str(), 1);
   auto proc = ProcessGroup::Start(o_.argv);
   if (!proc) return std::unexpected(proc.error());
   proc_ = std::move(*proc);

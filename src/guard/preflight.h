@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "guard/gpu_source.h"
+#include "gpu/gpu_source.h"
 
 namespace gpuledger {
 

@@ -10,12 +10,13 @@ size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 }  // namespace
 
-void PostWebhook(const std::string& url, const std::string& json, std::FILE* log) {
+bool PostWebhook(const std::string& url, const std::string& json, std::FILE* log,
+                 std::string_view who) {
   static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   CURL* curl = kInit ? curl_easy_init() : nullptr;
   if (curl == nullptr) {
-    fmt::print(log, "gpuledger run: webhook: cannot initialise libcurl\n");
-    return;
+    fmt::print(log, "{}: webhook: cannot initialise libcurl\n", who);
+    return false;
   }
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -28,12 +29,13 @@ void PostWebhook(const std::string& url, const std::string& json, std::FILE* log
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   if (rc != CURLE_OK) {
-    fmt::print(log, "gpuledger run: webhook {}: {}\n", url, curl_easy_strerror(rc));
+    fmt::print(log, "{}: webhook {}: {}\n", who, url, curl_easy_strerror(rc));
   } else if (status >= 400) {
-    fmt::print(log, "gpuledger run: webhook {}: HTTP {}\n", url, status);
+    fmt::print(log, "{}: webhook {}: HTTP {}\n", who, url, status);
   }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
+  return rc == CURLE_OK && status < 400;
 }
 
 }  // namespace gpuledger

@@ -3,11 +3,14 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace gpuledger {
 
-// POSTs "json" to "url" with a 5 s timeout. Failures are reported on "log", never fatal: a
-// webhook that is down must not keep a kill from happening.
-void PostWebhook(const std::string& url, const std::string& json, std::FILE* log);
+// POSTs "json" to "url" with a 5 s timeout. Failures are reported on "log" after "who" ("gpuledger
+// run"), never fatal: a webhook that is down must not keep a kill from happening. True when the
+// hook answered below HTTP 400.
+bool PostWebhook(const std::string& url, const std::string& json, std::FILE* log,
+                 std::string_view who = "gpuledger run");
 
 }  // namespace gpuledger

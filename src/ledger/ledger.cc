@@ -38,6 +38,13 @@ CREATE INDEX decisions_at ON decisions (at_ms);
 ALTER TABLE jobs ADD COLUMN runner_pid INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN runner_start INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 2 → 3: the node guard's workloads (kind: run, pg, jupyter, slurm, k8s, container; the
+    // GPU-hours of them below threshold) and the rate a kill saves when its end is unknown.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';
+ALTER TABLE jobs ADD COLUMN idle_gpu_hours REAL;
+ALTER TABLE decisions ADD COLUMN usd_per_hour_saved REAL NOT NULL DEFAULT 0;
+)sql",
 };
 
 // A prepared statement, finalized when it goes out of scope.
@@ -196,15 +203,19 @@ Result<void> Ledger::PutJob(const LedgerJob& j) {
   Statement s(db_,
               "INSERT OR REPLACE INTO jobs (job_id, owner, labels, command, host, gpus, start_ms, "
               "end_ms, status, exit_code, killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, "
-              "dirty, output_tail, runner_pid, runner_start) "
-              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+              "dirty, output_tail, runner_pid, runner_start, kind, idle_gpu_hours) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
   s.Bind(1, j.job_id), s.Bind(2, j.owner), s.Bind(3, j.labels), s.Bind(4, j.command);
   s.Bind(5, j.host), s.Bind(6, j.gpus), s.Bind(7, static_cast<int64_t>(j.start)), s.Bind(8, j.end);
   s.Bind(9, j.status), s.Bind(10, j.exit_code), s.Bind(11, j.killed_by), s.Bind(12, j.gpu_hours);
   s.Bind(13, j.cost_usd), s.Bind(14, j.repo), s.Bind(15, j.commit), s.Bind(16, j.pr);
   s.Bind(17, static_cast<int64_t>(j.dirty)), s.Bind(18, j.output_tail);
-  s.Bind(19, j.runner_pid), s.Bind(20, j.runner_start);
+  s.Bind(19, j.runner_pid), s.Bind(20, j.runner_start), s.Bind(21, j.kind);
+  if (j.idle_gpu_hours)
+    s.Bind(22, *j.idle_gpu_hours);
+  else
+    sqlite3_bind_null(s.get(), 22);
   if (sqlite3_step(s.get()) != SQLITE_DONE) return std::unexpected(SqlError("cannot write job"));
   return {};
 }
@@ -212,11 +223,13 @@ Result<void> Ledger::PutJob(const LedgerJob& j) {
 Result<void> Ledger::AddDecision(const LedgerDecision& d) {
   Statement s(db_,
               "INSERT INTO decisions (job_id, at_ms, kind, rule, explanation, gpu_hours_used, "
-              "gpu_hours_saved, usd_saved, granted_by) VALUES (?,?,?,?,?,?,?,?,?)");
+              "gpu_hours_saved, usd_saved, granted_by, usd_per_hour_saved) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?)");
   if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
   s.Bind(1, d.job_id), s.Bind(2, static_cast<int64_t>(d.at)), s.Bind(3, d.kind);
   s.Bind(4, d.rule), s.Bind(5, d.explanation), s.Bind(6, d.gpu_hours_used);
   s.Bind(7, d.gpu_hours_saved), s.Bind(8, d.usd_saved), s.Bind(9, d.granted_by);
+  s.Bind(10, d.usd_per_hour_saved);
   if (sqlite3_step(s.get()) != SQLITE_DONE)
     return std::unexpected(SqlError("cannot write decision"));
   return {};
@@ -226,7 +239,8 @@ Result<std::vector<LedgerJob>> Ledger::Jobs(TimeMs since) const {
   Statement s(db_,
               "SELECT job_id, owner, labels, command, host, gpus, start_ms, end_ms, status, "
               "exit_code, killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, dirty, "
-              "output_tail, runner_pid, runner_start FROM jobs WHERE start_ms >= ? "
+              "output_tail, runner_pid, runner_start, kind, idle_gpu_hours FROM jobs "
+              "WHERE start_ms >= ? "
               "ORDER BY start_ms DESC, job_id");
   if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
   s.Bind(1, static_cast<int64_t>(since));
@@ -242,7 +256,8 @@ Result<std::vector<LedgerJob>> Ledger::Jobs(TimeMs since) const {
     j.killed_by = s.Text(10), j.gpu_hours = s.Real(11), j.cost_usd = s.Real(12);
     j.repo = s.Text(13), j.commit = s.Text(14), j.pr = s.Text(15), j.dirty = s.Int(16) != 0;
     j.output_tail = s.Text(17);
-    j.runner_pid = s.Int(18), j.runner_start = s.Int(19);
+    j.runner_pid = s.Int(18), j.runner_start = s.Int(19), j.kind = s.Text(20);
+    if (!s.Null(21)) j.idle_gpu_hours = s.Real(21);
     if (j.status == "running" && IsAbandoned(j, host)) j.status = "abandoned";
     out.push_back(std::move(j));
   }
@@ -252,13 +267,14 @@ Result<std::vector<LedgerJob>> Ledger::Jobs(TimeMs since) const {
 Result<std::vector<LedgerDecision>> Ledger::Decisions(TimeMs since) const {
   Statement s(db_,
               "SELECT job_id, at_ms, kind, rule, explanation, gpu_hours_used, gpu_hours_saved, "
-              "usd_saved, granted_by FROM decisions WHERE at_ms >= ? ORDER BY at_ms DESC, id DESC");
+              "usd_saved, granted_by, usd_per_hour_saved FROM decisions WHERE at_ms >= ? "
+              "ORDER BY at_ms DESC, id DESC");
   if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
   s.Bind(1, static_cast<int64_t>(since));
   std::vector<LedgerDecision> out;
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     out.push_back({s.Text(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), s.Real(5), s.Real(6),
-                   s.Real(7), s.Text(8)});
+                   s.Real(7), s.Text(8), s.Real(9)});
   }
   return out;
 }

@@ -28,16 +28,22 @@ struct LedgerJob {
   int64_t runner_pid = 0, runner_start = 0;
   bool dirty = false;  // the working tree had uncommitted changes
   std::string output_tail;
+  // "run" for `gpuledger run`; the guard's workloads: pg, jupyter, slurm, k8s, container.
+  std::string kind = "run";
+  std::optional<double> idle_gpu_hours;  // the guard's: held GPU time below threshold
 };
 
 struct LedgerDecision {
   std::string job_id;
   TimeMs at = 0;
-  std::string kind;  // warn, kill, exempt, release
-  std::string rule;  // setup, idle, budget, max_runtime, fatal_output, exit
+  std::string kind;  // warn, kill, exempt, release, keep, warn_only, interrupt
+  std::string rule;  // setup, idle, budget, max_runtime, fatal_output, exit, keep
   std::string explanation;
   double gpu_hours_used = 0, gpu_hours_saved = 0, usd_saved = 0;
-  std::string granted_by;  // for exemptions
+  std::string granted_by;  // for exemptions and keeps: who
+  // A live kill of a workload whose end is unknown saves this many USD per hour it would have
+  // run on (price × its GPUs); usd_saved then stays 0.
+  double usd_per_hour_saved = 0;
 };
 
 struct OwnerTotals {
@@ -73,7 +79,7 @@ class Ledger {
 
   // The default path: $XDG_DATA_HOME/gpuledger/ledger.db or ~/.local/share/gpuledger/ledger.db.
   static std::string DefaultPath();
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   Result<void> PutJob(const LedgerJob& job);  // insert or replace by job_id
   Result<void> AddDecision(const LedgerDecision& decision);

@@ -45,6 +45,10 @@ class IdleRules {
   // outside a stretch. For warnings ahead of a kill.
   std::optional<KillDue> Pending() const;
 
+  // The job was active before the first span fed (a resumed watch): idle_after applies.
+  void ResumeActive(TimeMs first_active) { first_active_ = last_active_end_ = first_active; }
+  std::optional<TimeMs> first_active() const { return first_active_; }
+
  private:
   DurationMs setup_grace_ms_, idle_after_ms_;
   std::optional<TimeMs> first_active_;

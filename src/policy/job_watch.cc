@@ -12,7 +12,13 @@ JobWatch::JobWatch(const Policy& policy, WatchedJob job)
       job_(std::move(job)),
       exempt_(IsExempt(policy_, job_.id, job_.owner, job_.labels)),
       idle_(policy.setup_grace_ms, policy.idle_after_ms),
-      evaluated_until_(job_.start) {}
+      evaluated_until_(job_.start) {
+  if (job_.first_active) idle_.ResumeActive(*job_.first_active);
+}
+
+void JobWatch::ForgetGpu(int index) {
+  std::erase_if(gpus_, [&](const Gpu& g) { return g.index == index; });
+}
 
 JobWatch::Gpu* JobWatch::GpuFor(int index) {
   if (!job_.gpus.empty() &&
@@ -60,7 +66,14 @@ std::optional<KillDue> JobWatch::NextDue(TimeMs now) {
   // earliest instant every GPU is known to (now, or where its last sample stops standing).
   if (!logs.empty() && now > evaluated_until_) {
     std::optional<KillDue> fired;
-    for (const StateSpan& s : CombineStates(logs, evaluated_until_, now)) {
+    for (StateSpan s : CombineStates(logs, evaluated_until_, now)) {
+      if (s.state == GpusState::kIdle && s.from < spare_until_) {
+        // Kept: idle time before the keep's end counts as nothing (it ends a stretch).
+        StateSpan kept{s.from, std::min(s.to, spare_until_), GpusState::kUnmonitored};
+        if (!fired) fired = idle_.Feed(kept);
+        if (s.to <= spare_until_) continue;
+        s.from = spare_until_;
+      }
       if (!fired) fired = idle_.Feed(s);
     }
     evaluated_until_ = now;
@@ -68,6 +81,7 @@ std::optional<KillDue> JobWatch::NextDue(TimeMs now) {
   }
   std::optional<KillDue> due = idle_.Pending();
   auto consider = [&](KillRule rule, TimeMs at) {
+    at = std::max(at, spare_until_);
     if (!due || at < due->at) due = KillDue{rule, at, at, std::nullopt};
   };
   if (policy_.budget_usd && job_.usd_per_gpu_hour > 0) {

@@ -26,6 +26,9 @@ struct WatchedJob {
   TimeMs start = 0;
   std::vector<int> gpus;        // empty: every GPU that reports
   double usd_per_gpu_hour = 0;  // for the budget; 0 when unknown
+  // Resuming a watch (the guard after a restart): the job was already seen active, so the idle
+  // rule (not setup) applies to its next idle stretch.
+  std::optional<TimeMs> first_active;
 };
 
 enum class DecisionKind { kWarn, kKill, kExempt };
@@ -52,6 +55,17 @@ class JobWatch {
   // warning per pending kill, and at most one kill (or, for an exempt job, one kExempt).
   std::vector<LiveDecision> Advance(TimeMs now);
 
+  // Spares the job until "until" (a keep): idle time before it does not count, so an idle
+  // stretch starts again then, and a hard limit (budget, max_runtime) reached before it waits
+  // for it. Activity still counts.
+  void SpareUntil(TimeMs until) { spare_until_ = std::max(spare_until_, until); }
+
+  // Stops watching GPU "index" (the job let go of it): its state no longer counts.
+  void ForgetGpu(int index);
+
+  // The job's first active instant, once seen.
+  std::optional<TimeMs> first_active() const { return idle_.first_active(); }
+
   bool killed() const { return done_; }
 
  private:
@@ -72,6 +86,7 @@ class JobWatch {
   TimeMs evaluated_until_;
   std::optional<KillDue> fatal_;
   std::optional<TimeMs> warned_for_;  // due instant of the kill last warned about
+  TimeMs spare_until_ = kTimeMin;
   bool done_ = false;
 };
 

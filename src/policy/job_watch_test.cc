@@ -30,7 +30,7 @@ std::vector<LiveDecision> Feed(JobWatch& w, double from, double to, double util,
 }
 
 TEST(JobWatch, DiedAtSetupIsWarnedThenKilledAtStartPlusGrace) {
-  JobWatch w(Fast(), {"j1", "asha", {}, kStart, {}, 0});
+  JobWatch w(Fast(), {"j1", "asha", {}, kStart, {}, 0, std::nullopt});
   auto d = Feed(w, 0, 40, 0);
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].kind, DecisionKind::kWarn);
@@ -44,12 +44,12 @@ TEST(JobWatch, DiedAtSetupIsWarnedThenKilledAtStartPlusGrace) {
 }
 
 TEST(JobWatch, ABusyGpuIsNeverKilled) {
-  JobWatch w(Fast(), {"j1", "", {}, kStart, {}, 0});
+  JobWatch w(Fast(), {"j1", "", {}, kStart, {}, 0, std::nullopt});
   EXPECT_TRUE(Feed(w, 0, 120, 0, 60).empty());  // GPU 1 busy, GPU 0 idle
 }
 
 TEST(JobWatch, IdleAfterActivityUsesIdleAfter) {
-  JobWatch w(Fast(), {"j1", "", {}, kStart, {}, 0});
+  JobWatch w(Fast(), {"j1", "", {}, kStart, {}, 0, std::nullopt});
   EXPECT_TRUE(Feed(w, 0, 10, 80).empty());
   auto d = Feed(w, 10, 60, 1);
   ASSERT_EQ(d.size(), 2u);
@@ -58,7 +58,7 @@ TEST(JobWatch, IdleAfterActivityUsesIdleAfter) {
 }
 
 TEST(JobWatch, MissingReadingsNeverKill) {
-  JobWatch w(Fast(), {"j1", "", {}, kStart, {}, 0});
+  JobWatch w(Fast(), {"j1", "", {}, kStart, {}, 0, std::nullopt});
   std::vector<LiveDecision> all;
   for (double s = 0; s < 300; s += 1) {
     if (static_cast<int>(s) % 10 < 5) w.OnReadings(S(s), {{0, 0, {}}});  // 5 s of every 10
@@ -68,7 +68,7 @@ TEST(JobWatch, MissingReadingsNeverKill) {
 }
 
 TEST(JobWatch, OnlyTheJobsGpusCount) {
-  JobWatch w(Fast(), {"j1", "", {}, kStart, {0}, 0});
+  JobWatch w(Fast(), {"j1", "", {}, kStart, {0}, 0, std::nullopt});
   auto d = Feed(w, 0, 40, 0, 90);  // GPU 1 is busy but not the job's
   ASSERT_FALSE(d.empty());
   EXPECT_EQ(d.back().rule, KillRule::kSetup);
@@ -77,7 +77,7 @@ TEST(JobWatch, OnlyTheJobsGpusCount) {
 TEST(JobWatch, FatalOutputKillsAtOnce) {
   Policy p = Fast();
   p.fatal_patterns = {"CUDA out of memory"};
-  JobWatch w(p, {"j1", "", {}, kStart, {}, 0});
+  JobWatch w(p, {"j1", "", {}, kStart, {}, 0, std::nullopt});
   Feed(w, 0, 5, 90);
   w.OnOutputLine(S(5.5), "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB");
   auto d = w.Advance(S(6));
@@ -90,14 +90,14 @@ TEST(JobWatch, FatalOutputKillsAtOnce) {
 TEST(JobWatch, BudgetAndMaxRuntime) {
   Policy p = Fast();
   p.budget_usd = 1;
-  JobWatch w(p, {"j1", "", {}, kStart, {0, 1}, 36});  // 2 GPUs × $36/h = 2 cents a second
+  JobWatch w(p, {"j1", "", {}, kStart, {0, 1}, 36, std::nullopt});  // 2 GPUs × $36/h = 2 cents a second
   auto d = Feed(w, 0, 60, 90);
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[1].rule, KillRule::kBudget);
   EXPECT_EQ(d[1].due_at, S(50));
   Policy q = Fast();
   q.max_runtime_ms = 12 * kMsPerSecond;
-  JobWatch v(q, {"j1", "", {}, kStart, {}, 0});
+  JobWatch v(q, {"j1", "", {}, kStart, {}, 0, std::nullopt});
   d = Feed(v, 0, 60, 90);
   ASSERT_FALSE(d.empty());
   EXPECT_EQ(d.back().rule, KillRule::kMaxRuntime);
@@ -107,7 +107,7 @@ TEST(JobWatch, BudgetAndMaxRuntime) {
 TEST(JobWatch, ExemptJobsAreRecordedNotKilled) {
   Policy p = Fast();
   p.exempt.labels = {"interactive=true"};
-  JobWatch w(p, {"j1", "", {"interactive=true"}, kStart, {}, 0});
+  JobWatch w(p, {"j1", "", {"interactive=true"}, kStart, {}, 0, std::nullopt});
   auto d = Feed(w, 0, 40, 0);
   ASSERT_EQ(d.size(), 1u);  // no warning for an exempt job
   EXPECT_EQ(d[0].kind, DecisionKind::kExempt);

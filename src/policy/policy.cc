@@ -79,6 +79,25 @@ Result<void> ReadExempt(const std::string& source, const toml::node& node, Polic
   return {};
 }
 
+Result<void> ReadInteractive(const std::string& source, const toml::node& node, Policy* p) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr) return std::unexpected(BadKey(source, node, "interactive must be a table"));
+  for (const auto& [key, value] : *table) {
+    const std::string k(key.str());
+    DurationMs* field = k == "setup_grace"  ? &p->interactive_setup_grace_ms
+                        : k == "idle_after" ? &p->interactive_idle_after_ms
+                                            : nullptr;
+    if (field == nullptr) {
+      return std::unexpected(BadKey(
+          source, value, "unknown key interactive." + k + " (known: setup_grace, idle_after)"));
+    }
+    auto d = Duration(source, "interactive." + k, value);
+    if (!d) return std::unexpected(d.error());
+    *field = *d;
+  }
+  return {};
+}
+
 // Applies one top-level key to the policy.
 Result<void> ReadKey(const std::string& source, const std::string& key, const toml::node& value,
                      Policy* p) {
@@ -118,11 +137,20 @@ Result<void> ReadKey(const std::string& source, const std::string& key, const to
     return {};
   }
   if (key == "exempt") return ReadExempt(source, value, &p->exempt);
+  if (key == "interactive") return ReadInteractive(source, value, p);
+  if (key == "max_keep") return set_duration(&p->max_keep_ms);
+  if (key == "release_command") {
+    auto s = value.value<std::string>();
+    if (!s) return std::unexpected(BadKey(source, value, "release_command must be a string"));
+    p->release_command = *s;
+    return {};
+  }
   return std::unexpected(BadKey(
       source, value,
       "unknown key " + key +
           " (known: threshold, setup_grace, idle_after, warn_before, release_after, max_gap, "
-          "max_runtime, budget_usd, fatal_patterns, [exempt])"));
+          "max_runtime, budget_usd, fatal_patterns, max_keep, release_command, [exempt], "
+          "[interactive])"));
 }
 
 std::string TomlString(std::string_view s) {
@@ -187,10 +215,16 @@ std::string PolicyToToml(const Policy& p) {
   else
     out += "# budget_usd   (not set)\n";
   line("fatal_patterns", TomlList(p.fatal_patterns), "output lines that kill at once");
+  line("max_keep", TomlString(FormatDuration(p.max_keep_ms)), "guard: longest keep granted");
+  line("release_command", TomlString(p.release_command), "guard: releases an idle machine");
   out += "\n[exempt]\n";
   out += fmt::format("owners = {}\njobs = {}\nlabels = {}\n", TomlList(p.exempt.owners),
                      TomlList(p.exempt.jobs), TomlList(p.exempt.labels));
   if (!p.exempt.granted_by.empty()) out += "granted_by = " + TomlString(p.exempt.granted_by) + "\n";
+  out += "\n[interactive]  # Jupyter kernels, judged by the guard\n";
+  out += fmt::format("setup_grace = {}\nidle_after = {}\n",
+                     TomlString(FormatDuration(p.interactive_setup_grace_ms)),
+                     TomlString(FormatDuration(p.interactive_idle_after_ms)));
   return out;
 }
 
@@ -231,6 +265,13 @@ Result<void> SetPolicyKey(Policy* p, std::string_view key, std::string_view valu
   }
   *field = *d;
   return {};
+}
+
+Policy InteractivePolicy(const Policy& policy) {
+  Policy p = policy;
+  p.setup_grace_ms = policy.interactive_setup_grace_ms;
+  p.idle_after_ms = policy.interactive_idle_after_ms;
+  return p;
 }
 
 bool IsExempt(const Policy& p, std::string_view job_id, std::string_view owner,

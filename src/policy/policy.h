@@ -30,7 +30,17 @@ struct Policy {
   std::optional<double> budget_usd;                 // per job
   std::vector<std::string> fatal_patterns;          // output lines that kill at once
   PolicyExemptions exempt;
+  // The node guard's keys.
+  DurationMs max_keep_ms = 8 * kMsPerHour;  // the longest `gpuledger keep` granted at once
+  std::string release_command;              // run by /bin/sh -c to release an idle machine
+  // [interactive]: Jupyter kernels' own grace periods (people think between cells).
+  DurationMs interactive_setup_grace_ms = 2 * kMsPerHour;
+  DurationMs interactive_idle_after_ms = 2 * kMsPerHour;
 };
+
+// The policy an interactive workload (a Jupyter kernel) is judged by: [interactive]'s
+// setup_grace and idle_after in place of the top-level ones.
+Policy InteractivePolicy(const Policy& policy);
 
 // Parses a policy from TOML text. "source" names it in errors ("policy.toml:7:3: …"). Unknown
 // keys, wrong types and malformed durations are errors.

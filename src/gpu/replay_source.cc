@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "core/line_reader.h"
-#include "guard/gpu_source.h"
+#include "gpu/gpu_source.h"
 #include "sources/nvidia_smi_csv.h"
 
 namespace gpuledger {
@@ -43,7 +43,7 @@ class ReplaySource : public GpuSource {
       const Row& r = rows_[next_];
       const TimeMs at = start_ + static_cast<TimeMs>((r.t - t0) / speed_);
       if (at > now) break;
-      if (out.empty() || out.back().t != r.t) out.push_back({r.t, {}});
+      if (out.empty() || out.back().t != r.t) out.push_back(GpuSnapshot{r.t, {}, false, {}, {}, {}});
       out.back().gpus.push_back(
           {r.gpu, r.util,
            std::isnan(r.memory_mib) ? std::nullopt : std::optional<double>(r.memory_mib)});

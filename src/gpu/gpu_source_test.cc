@@ -1,4 +1,4 @@
-#include "guard/gpu_source.h"
+#include "gpu/gpu_source.h"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@ TEST(GpuSource, MalformedSpecsAreUsageErrors) {
 }
 
 TEST(GpuSource, NvmlIsLoadedAtRunTimeAndAMissingSymbolDisablesOnlyItsMetric) {
-  setenv("GPULEDGER_NVML_LIBRARY", GPULEDGER_FAKE_NVML, 1);
+  setenv("GPULEDGER_NVML_LIBRARY", GPULEDGER_FAKE_NVML_OLD, 1);
   setenv("FAKE_NVML_UTIL", "0,80", 1);
   auto s = MakeGpuSource("nvml", 0);
   ASSERT_TRUE(s) << s.error().ToString();

@@ -1,4 +1,4 @@
-#include "guard/gpu_source.h"
+#include "gpu/gpu_source.h"
 
 #include <charconv>
 

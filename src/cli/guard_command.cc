@@ -1,0 +1,94 @@
+// gpuledger guard: the node guard, autokill for every GPU workload on this node.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "cli/commands.h"
+#include "guard/guard_daemon.h"
+
+namespace gpuledger::cli {
+namespace {
+
+struct GuardFlags {
+  GuardOptions options;
+  std::string sample_every = "5s";
+  std::string kill_grace = "30s";
+  bool no_ledger = false;
+  bool no_socket = false;
+};
+
+// The state directory: $STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/gpuledger.
+std::string DefaultStateDir() {
+  const char* env = std::getenv("STATE_DIRECTORY");
+  return env && *env ? std::string(env) : "/var/lib/gpuledger";
+}
+
+int RunGuardCommand(GuardFlags& f) {
+  GuardOptions& o = f.options;
+  auto policy = LoadPolicy(o.policy_file);
+  if (!policy) return ReportError("guard", policy.error());
+  o.policy = *policy;
+  auto every = ParseDuration(f.sample_every);
+  auto grace = ParseDuration(f.kill_grace);
+  if (!every || *every <= 0) {
+    return ReportError("guard",
+                       Error{ErrorCode::kUsage, "must be a positive duration", "--sample-every"});
+  }
+  if (!grace) return ReportError("guard", Error{ErrorCode::kUsage, "must be a duration", "--kill-grace"});
+  o.sample_every_ms = *every;
+  o.kill_grace_ms = *grace;
+  if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
+  if (f.no_ledger)
+    o.ledger.clear();
+  else if (o.ledger.empty())
+    o.ledger = o.state_dir + "/ledger.db";
+  if (f.no_socket) o.socket_path.clear();
+  if (auto r = RunGuard(o, stderr); !r) return ReportError("guard", r.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddGuardCommand(CLI::App* app, Outcome* outcome) {
+  auto f = std::make_shared<GuardFlags>();
+  f->options.socket_path = "/run/gpuledger/guard.sock";
+  CLI::App* cmd = app->add_subcommand(
+      "guard",
+      "The node guard: applies the autokill policy to every GPU workload on this node (notebooks, "
+      "scripts over SSH, Slurm jobs, containers), however it was started. Runs until SIGTERM or "
+      "SIGINT, then exits killing nothing.");
+  cmd->footer(
+      "Roll out as backtest → guard --dry-run → guard. Users ask for time with\n"
+      "  gpuledger keep WORKLOAD DURATION --reason TEXT\n"
+      "See docs/guard.md.");
+  cmd->add_option("--policy", f->options.policy_file, "policy file (TOML); default: the default policy");
+  cmd->add_option("--gpu-source", f->options.gpu_source, "auto, nvml, nvidia-smi or replay:FILE[@SPEED]")
+      ->capture_default_str();
+  cmd->add_option("--sample-every", f->sample_every, "how often the GPUs are read")->capture_default_str();
+  cmd->add_option("--kill-grace", f->kill_grace, "SIGTERM, then SIGKILL after this long")
+      ->capture_default_str();
+  cmd->add_option("--ledger", f->options.ledger, "the ledger file (default: STATE_DIR/ledger.db)");
+  cmd->add_flag("--no-ledger", f->no_ledger, "keep no ledger");
+  cmd->add_option("--metrics-listen", f->options.metrics_listen,
+                  "serve Prometheus /metrics on HOST:PORT, e.g. 127.0.0.1:9400");
+  cmd->add_option("--socket", f->options.socket_path, "the Unix socket `gpuledger keep` talks to")
+      ->capture_default_str();
+  cmd->add_flag("--no-socket", f->no_socket, "take no keep requests");
+  cmd->add_option("--webhook", f->options.webhook_url, "POST warnings, kills and releases here as JSON");
+  cmd->add_option("--record", f->options.record_dir,
+                  "write the readings as daily nvidia-smi CSV files DIR/YYYY-MM-DD/HOST.csv");
+  cmd->add_option("--state-dir", f->options.state_dir,
+                  "keeps and warnings kept over restarts (default: $STATE_DIRECTORY or "
+                  "/var/lib/gpuledger)");
+  cmd->add_option("--usd-per-gpu-hour", f->options.usd_per_gpu_hour,
+                  "price of one GPU, for the ledger's cost and a kill's saving")
+      ->check(NonNegative());
+  cmd->add_option("--host", f->options.host, "this node's name in the ledger and the recording");
+  cmd->add_flag("--dry-run", f->options.dry_run, "decide, warn and record, but never signal or release");
+  cmd->add_option("--proc-root", f->options.proc_root, "where /proc is (a container's view of the host)")
+      ->capture_default_str();
+  cmd->callback([f, outcome] { outcome->exit_code = RunGuardCommand(*f); });
+}
+
+}  // namespace gpuledger::cli

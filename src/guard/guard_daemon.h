@@ -1,0 +1,38 @@
+// `gpuledger guard`: the node guard's loop. Every --sample-every it reads the GPUs and their
+// compute processes, finds each process's workload in /proc, hands both to the NodeGuard and
+// acts on what it decides (WorkloadActions, or their dry-run twin); it records the readings
+// (--record), serves /metrics and keeps (the Unix socket), and writes the ledger and webhook
+// through the Outbox. It runs until SIGTERM, SIGINT or SIGHUP and then exits killing nothing.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "core/error.h"
+#include "policy/policy.h"
+
+namespace gpuledger {
+
+struct GuardOptions {
+  Policy policy;
+  std::string policy_file;          // named in the start-up line
+  std::string gpu_source = "auto";  // see MakeGpuSource
+  DurationMs sample_every_ms = 5000;
+  DurationMs kill_grace_ms = 30000;
+  std::string ledger;          // empty: none
+  std::string metrics_listen;  // HOST:PORT; empty: no /metrics
+  std::string socket_path;     // empty: no keeps
+  std::string webhook_url;
+  std::string record_dir;  // empty: no recording
+  std::string state_dir;   // keeps and warnings carried over a restart
+  double usd_per_gpu_hour = 0;
+  bool dry_run = false;
+  std::string proc_root = "/proc";
+  std::string host;  // default: the host name
+};
+
+// Runs the guard until a stop signal. Fails (before watching anything) when the GPU source,
+// the socket, the metrics address or the state directory cannot be used.
+Result<void> RunGuard(const GuardOptions& options, std::FILE* log);
+
+}  // namespace gpuledger

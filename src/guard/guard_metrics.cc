@@ -1,0 +1,139 @@
+#include "guard/guard_metrics.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <charconv>
+
+namespace gpuledger {
+
+std::string PromLabelValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+namespace {
+
+void Header(std::string* out, std::string_view name, std::string_view type, std::string_view help) {
+  *out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+}  // namespace
+
+std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
+                               const GuardCounters& c, TimeMs now) {
+  std::string out;
+  if (last) {
+    Header(&out, "gpuledger_gpu_utilization_percent", "gauge", "GPU utilisation at the last sample");
+    for (const GpuReading& g : last->gpus)
+      out += fmt::format("gpuledger_gpu_utilization_percent{{gpu=\"{}\"}} {}\n", g.index, g.util_pct);
+    Header(&out, "gpuledger_gpu_memory_used_bytes", "gauge", "GPU memory used at the last sample");
+    for (const GpuReading& g : last->gpus) {
+      if (g.memory_used_mib)
+        out += fmt::format("gpuledger_gpu_memory_used_bytes{{gpu=\"{}\"}} {:.0f}\n", g.index,
+                           *g.memory_used_mib * 1048576);
+    }
+    Header(&out, "gpuledger_last_sample_timestamp_seconds", "gauge", "when the last sample was taken");
+    out += fmt::format("gpuledger_last_sample_timestamp_seconds {:.3f}\n", last->t / 1000.0);
+  }
+  Header(&out, "gpuledger_workload_gpus", "gauge", "GPUs a workload holds");
+  std::string idle, state, memory;
+  for (const auto& [id, w] : guard.workloads()) {
+    const std::string labels =
+        fmt::format("workload=\"{}\",kind=\"{}\",owner=\"{}\"", PromLabelValue(id),
+                    WorkloadKindId(w.info.name.kind), PromLabelValue(w.info.owner));
+    out += fmt::format("gpuledger_workload_gpus{{{}}} {}\n", labels, w.gpus.size());
+    idle += fmt::format("gpuledger_workload_idle_seconds{{{}}} {:.3f}\n", labels,
+                        w.idle_since ? (now - *w.idle_since) / 1000.0 : 0.0);
+    state += fmt::format("gpuledger_workload_state{{{},state=\"{}\"}} 1\n", labels,
+                         guard.StateOf(w, now));
+    if (w.memory_known)
+      memory += fmt::format("gpuledger_workload_memory_bytes{{{}}} {:.0f}\n", labels,
+                            w.memory_mib * 1048576);
+  }
+  Header(&out, "gpuledger_workload_idle_seconds", "gauge",
+         "how long every GPU of a workload has been below threshold");
+  out += idle;
+  Header(&out, "gpuledger_workload_state", "gauge",
+         "a workload's state: active, idle, warned, kept, exempt, stopping, warn_only, left_to_run");
+  out += state;
+  Header(&out, "gpuledger_workload_memory_bytes", "gauge", "GPU memory a workload's processes hold");
+  out += memory;
+  auto counter = [&](std::string_view name, uint64_t v, std::string_view help) {
+    Header(&out, name, "counter", help);
+    out += fmt::format("{} {}\n", name, v);
+  };
+  counter("gpuledger_warnings_total", c.warnings, "warnings sent ahead of a kill or release");
+  counter("gpuledger_kills_total", c.kills, "workloads the guard stopped (or would, in dry-run)");
+  counter("gpuledger_warn_only_total", c.warn_only, "kills due for workloads the guard only warns about");
+  counter("gpuledger_exemptions_total", c.exemptions, "kills due for workloads the policy exempts");
+  counter("gpuledger_keeps_total", c.keeps, "keeps granted");
+  counter("gpuledger_releases_total", c.releases, "machine releases");
+  counter("gpuledger_action_failures_total", c.action_failures, "actions that failed");
+  counter("gpuledger_reading_errors_total", c.reading_errors, "GPU readings that failed");
+  counter("gpuledger_samples_total", c.samples, "samples taken");
+  Header(&out, "gpuledger_ledger_queued_writes", "gauge", "ledger writes waiting to be made");
+  out += fmt::format("gpuledger_ledger_queued_writes {}\n", c.ledger_queued);
+  counter("gpuledger_ledger_failures_total", c.ledger_failures, "ledger writes that failed (retried)");
+  return out;
+}
+
+struct MetricsServer::Impl {
+  httplib::Server server;
+  std::mutex mu;
+  std::string text = "# no sample yet\n";
+};
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    const char* p = listen.data() + colon + 1;
+    auto [end, ec] = std::from_chars(p, listen.data() + listen.size(), port);
+    if (ec != std::errc() || end != listen.data() + listen.size()) port = -1;
+  }
+  std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || port < 0 || port > 65535)
+    return MakeError(ErrorCode::kUsage, "must be HOST:PORT, e.g. 127.0.0.1:9400", "--metrics-listen");
+  auto s = std::unique_ptr<MetricsServer>(new MetricsServer());
+  s->impl_ = std::make_unique<Impl>();
+  Impl* impl = s->impl_.get();
+  impl->server.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(impl->mu);
+    res.set_content(impl->text, "text/plain; version=0.0.4; charset=utf-8");
+  });
+  impl->server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("gpuledger guard: see /metrics\n", "text/plain");
+  });
+  if (port == 0) {
+    s->port_ = impl->server.bind_to_any_port(host.c_str());
+    if (s->port_ <= 0) return MakeError(ErrorCode::kIo, "cannot listen on " + listen, "--metrics-listen");
+  } else {
+    if (!impl->server.bind_to_port(host.c_str(), port))
+      return MakeError(ErrorCode::kIo, "cannot listen on " + listen, "--metrics-listen");
+    s->port_ = port;
+  }
+  s->thread_ = std::thread([impl] { impl->server.listen_after_bind(); });
+  return s;
+}
+
+MetricsServer::~MetricsServer() {
+  if (impl_) impl_->server.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MetricsServer::Publish(std::string text) {
+  std::lock_guard lock(impl_->mu);
+  impl_->text = std::move(text);
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,352 @@
+#include "guard/node_guard.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace gpuledger {
+namespace {
+
+std::string Clock(TimeMs t) { return FormatIsoUtc(t).substr(11, 8); }
+
+std::string GpuList(const std::set<int>& gpus) {
+  std::string out;
+  for (int g : gpus) out += (out.empty() ? "" : ",") + std::to_string(g);
+  return out.empty() ? "-" : out;
+}
+
+Policy MachinePolicy(const Policy& p) {
+  Policy m;
+  m.threshold_pct = p.threshold_pct;
+  m.max_gap_ms = p.max_gap_ms;
+  m.warn_before_ms = p.warn_before_ms;
+  m.setup_grace_ms = m.idle_after_ms = p.release_after_ms;
+  return m;
+}
+
+// How the guard stops a workload of this kind; empty when it does not (it only warns).
+std::string_view StopAction(WorkloadKind kind) {
+  switch (kind) {
+    case WorkloadKind::kProcessGroup:
+    case WorkloadKind::kContainer:
+      return "SIGTERM to its process group, SIGKILL after the grace period";
+    default:
+      return "";
+  }
+}
+
+bool Listed(const GpuSnapshot& snap, int gpu) {
+  return std::any_of(snap.gpus.begin(), snap.gpus.end(),
+                     [&](const GpuReading& r) { return r.index == gpu; }) &&
+         std::find(snap.unlisted_gpus.begin(), snap.unlisted_gpus.end(), gpu) ==
+             snap.unlisted_gpus.end();
+}
+
+}  // namespace
+
+std::string_view GuardEventKindId(GuardEventKind kind) {
+  switch (kind) {
+    case GuardEventKind::kStart:
+      return "start";
+    case GuardEventKind::kEnd:
+      return "end";
+    case GuardEventKind::kWarn:
+      return "warn";
+    case GuardEventKind::kKill:
+      return "kill";
+    case GuardEventKind::kWarnOnly:
+      return "warn_only";
+    case GuardEventKind::kExempt:
+      return "exempt";
+    case GuardEventKind::kRelease:
+      return "release";
+  }
+  return "?";
+}
+
+NodeGuard::NodeGuard(const Policy& policy, double usd_per_gpu_hour)
+    : policy_(policy),
+      interactive_(InteractivePolicy(policy)),
+      machine_policy_(MachinePolicy(policy)),
+      usd_per_gpu_hour_(usd_per_gpu_hour) {}
+
+TrackedWorkload& NodeGuard::Track(const std::string& id, const WorkloadInfo& info, TimeMs t) {
+  auto it = workloads_.find(id);
+  if (it != workloads_.end()) {
+    it->second.info = info;
+    return it->second;
+  }
+  TrackedWorkload& w = workloads_[id];
+  w.info = info;
+  w.first_seen = t;
+  WatchedJob job{id, info.owner, {"kind=" + std::string(WorkloadKindId(info.name.kind))},
+                 t,  {},         usd_per_gpu_hour_, std::nullopt};
+  // A workload seen before a restart (one of its processes is the same) carries on.
+  auto saved = std::find_if(to_resume_.begin(), to_resume_.end(), [&](const SavedWorkload& s) {
+    return s.id == id && std::any_of(s.processes.begin(), s.processes.end(),
+                                     [&](const ProcessKey& k) { return info.processes.count(k); });
+  });
+  if (saved != to_resume_.end()) {
+    job.first_active = saved->first_active;
+    w.warnings = saved->warnings;
+    if (saved->keep && saved->keep->until > t) w.keep = saved->keep;
+    to_resume_.erase(saved);
+  }
+  if (info.name.kind != WorkloadKind::kRun) {
+    const Policy& p = info.name.kind == WorkloadKind::kJupyter ? interactive_ : policy_;
+    w.watch = std::make_unique<JobWatch>(p, job);
+    if (w.keep) w.watch->SpareUntil(w.keep->until);
+  }
+  pending_.push_back({GuardEventKind::kStart, id, KillRule::kIdle, t, t,
+                      fmt::format("{} appeared: {}", id, Describe(w)), std::nullopt});
+  return w;
+}
+
+void NodeGuard::Account(TrackedWorkload& w, const WorkloadShare& share, TimeMs t) {
+  const double dt =
+      last_t_ == kTimeMin ? 0 : static_cast<double>(std::min(t - last_t_, policy_.max_gap_ms));
+  bool all_idle = !share.gpus.empty();
+  w.memory_mib = 0;
+  w.memory_known = true;
+  for (const GpuReading& r : share.gpus) {
+    const bool idle = r.util_pct < policy_.threshold_pct;
+    all_idle = all_idle && idle;
+    w.gpu_ms += dt;
+    if (idle) w.idle_gpu_ms += dt;
+    if (r.memory_used_mib)
+      w.memory_mib += *r.memory_used_mib;
+    else
+      w.memory_known = false;
+  }
+  if (!all_idle)
+    w.idle_since.reset();
+  else if (!w.idle_since)
+    w.idle_since = t;
+  w.shared = share.shared;
+  w.last_seen = t;
+}
+
+void NodeGuard::Observe(const GpuSnapshot& snap, const std::vector<AttributedProcess>& procs,
+                        const std::map<std::string, WorkloadInfo>& workloads) {
+  const auto shares = ShareGpus(snap, procs, policy_.threshold_pct);
+  std::set<std::string> seen;
+  for (const auto& [id, share] : shares) {
+    auto info = workloads.find(id);
+    if (info == workloads.end()) continue;
+    seen.insert(id);
+    TrackedWorkload& w = Track(id, info->second, snap.t);
+    std::set<int> now_held;
+    for (const GpuReading& r : share.gpus) now_held.insert(r.index);
+    for (int g : w.gpus) {  // let go of a GPU it was seen to leave; keep those not read now
+      if (now_held.count(g)) continue;
+      if (Listed(snap, g)) {
+        if (w.watch) w.watch->ForgetGpu(g);
+      } else {
+        now_held.insert(g);
+      }
+    }
+    w.gpus = now_held;
+    Account(w, share, snap.t);
+    if (w.watch) w.watch->OnReadings(snap.t, share.gpus);
+  }
+  EndGone(snap, seen);
+  WatchMachine(snap, procs);
+  last_t_ = snap.t;
+}
+
+void NodeGuard::EndGone(const GpuSnapshot& snap, const std::set<std::string>& seen) {
+  if (!snap.processes_listed) return;
+  for (auto it = workloads_.begin(); it != workloads_.end();) {
+    const TrackedWorkload& w = it->second;
+    const bool gone = !seen.count(it->first) &&
+                      std::all_of(w.gpus.begin(), w.gpus.end(),
+                                  [&](int g) { return Listed(snap, g); });
+    if (!gone) {
+      ++it;
+      continue;
+    }
+    pending_.push_back({GuardEventKind::kEnd, it->first, KillRule::kIdle, snap.t, snap.t,
+                        fmt::format("{} holds no GPU any more ({:.2f} GPU-hours, {:.0f} % idle)",
+                                    it->first, w.gpu_ms / kMsPerHour,
+                                    w.gpu_ms > 0 ? 100 * w.idle_gpu_ms / w.gpu_ms : 0.0),
+                        w.Record()});
+    it = workloads_.erase(it);
+  }
+}
+
+void NodeGuard::WatchMachine(const GpuSnapshot& snap, const std::vector<AttributedProcess>& procs) {
+  if (!snap.processes_listed) return;  // who holds the GPUs is unknown: never release
+  std::vector<GpuReading> readings;
+  bool busy = false;
+  for (const GpuReading& g : snap.gpus) {
+    if (!Listed(snap, g.index)) continue;  // no reading: unmonitored, so no release
+    const bool held = std::any_of(procs.begin(), procs.end(), [&](const AttributedProcess& p) {
+      return p.reading->gpu == g.index;
+    });
+    GpuReading r = g;
+    if (held) r.util_pct = 100;  // a GPU some workload holds is in use, for the machine
+    busy = busy || r.util_pct >= policy_.threshold_pct;
+    readings.push_back(r);
+  }
+  if (machine_released_ && busy) {  // in use again after a release: a later idle stretch counts
+    machine_released_ = false;
+    machine_.reset();
+  }
+  if (machine_released_) return;
+  if (!machine_) machine_ = std::make_unique<JobWatch>(machine_policy_, WatchedJob{"machine", "", {}, snap.t, {}, 0, std::nullopt});
+  machine_->OnReadings(snap.t, readings);
+}
+
+std::string NodeGuard::Describe(const TrackedWorkload& w) const {
+  std::string memory;
+  if (w.memory_known && w.memory_mib > 0) memory = fmt::format(", {:.1f} GiB held", w.memory_mib / 1024);
+  return fmt::format("{} of {} on GPU {}{}{}", w.info.command.empty() ? "(no command)" : w.info.command,
+                     w.info.owner, GpuList(w.gpus), memory, w.shared ? ", shared" : "");
+}
+
+std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision& d) const {
+  const std::string_view how = StopAction(w.info.name.kind);
+  const std::string idle =
+      w.idle_since ? fmt::format("idle below {} % since {} ({})", policy_.threshold_pct,
+                                 Clock(*w.idle_since), FormatDuration(d.decided_at - *w.idle_since))
+                   : d.explanation;
+  return fmt::format(
+      "{} ({}) is {}; {} at {} UTC unless its GPUs get busy. To keep it: gpuledger keep {} 2h "
+      "--reason '…' (at most {})",
+      w.info.name.id, Describe(w), idle,
+      how.empty() ? "it will be reported as idle (the guard does not stop this kind)" : "stopping it",
+      Clock(d.due_at), w.info.name.id, FormatDuration(policy_.max_keep_ms));
+}
+
+std::string NodeGuard::KillMessage(const TrackedWorkload& w, const LiveDecision& d) const {
+  const std::string_view how = StopAction(w.info.name.kind);
+  return fmt::format("{} ({}): {}; {}", w.info.name.id, Describe(w), d.explanation,
+                     how.empty() ? "not stopped: the guard only warns about " +
+                                       std::string(WorkloadKindId(w.info.name.kind)) +
+                                       " workloads"
+                                 : "stopping it: " + std::string(how));
+}
+
+void NodeGuard::AdvanceWorkload(TrackedWorkload& w, TimeMs now, std::vector<GuardEvent>* out) {
+  if (!w.watch || w.verdict) return;
+  for (const LiveDecision& d : w.watch->Advance(now)) {
+    GuardEvent e{GuardEventKind::kWarn, w.info.name.id, d.rule, now, d.due_at, "", std::nullopt};
+    switch (d.kind) {
+      case DecisionKind::kWarn:
+        ++w.warnings;
+        w.warned_stretch = w.idle_since;
+        e.message = WarnMessage(w, d);
+        break;
+      case DecisionKind::kKill:
+        e.kind = StopAction(w.info.name.kind).empty() ? GuardEventKind::kWarnOnly
+                                                      : GuardEventKind::kKill;
+        e.message = KillMessage(w, d);
+        w.verdict = e.kind;
+        break;
+      case DecisionKind::kExempt:
+        e.kind = GuardEventKind::kExempt;
+        e.message = fmt::format("{} ({}): {}; exempt by the policy{}", w.info.name.id,
+                                Describe(w), d.explanation,
+                                policy_.exempt.granted_by.empty()
+                                    ? ""
+                                    : " (granted by " + policy_.exempt.granted_by + ")");
+        w.verdict = e.kind;
+        break;
+    }
+    out->push_back(std::move(e));
+  }
+}
+
+void NodeGuard::AdvanceMachine(TimeMs now, std::vector<GuardEvent>* out) {
+  if (!machine_ || machine_released_) return;
+  const std::string command =
+      policy_.release_command.empty() ? "no release_command is set" : policy_.release_command;
+  for (const LiveDecision& d : machine_->Advance(now)) {
+    GuardEvent e{GuardEventKind::kWarn, "machine", d.rule, now, d.due_at, "", std::nullopt};
+    if (d.kind == DecisionKind::kWarn) {
+      e.message = fmt::format(
+          "no workload holds a GPU and every GPU is below {} %: releasing the machine at {} UTC "
+          "({})",
+          policy_.threshold_pct, Clock(d.due_at), command);
+    } else {
+      e.kind = GuardEventKind::kRelease;
+      e.message = fmt::format("no workload held a GPU and every GPU stayed below {} % for {}: "
+                              "releasing the machine ({})",
+                              policy_.threshold_pct, FormatDuration(policy_.release_after_ms),
+                              command);
+      machine_released_ = true;
+    }
+    out->push_back(std::move(e));
+  }
+}
+
+std::vector<GuardEvent> NodeGuard::Advance(TimeMs now) {
+  std::vector<GuardEvent> out = std::move(pending_);
+  pending_.clear();
+  for (auto& [id, w] : workloads_) AdvanceWorkload(w, now, &out);
+  AdvanceMachine(now, &out);
+  return out;
+}
+
+Result<KeepGrant> NodeGuard::Keep(const std::string& workload, uint32_t peer_uid,
+                                  const std::string& who, DurationMs duration,
+                                  const std::string& reason, TimeMs now, std::string* note) {
+  auto it = workloads_.find(workload);
+  int64_t pid = 0;
+  auto [end, ec] = std::from_chars(workload.data(), workload.data() + workload.size(), pid);
+  if (it == workloads_.end() && ec == std::errc() && end == workload.data() + workload.size()) {
+    it = std::find_if(workloads_.begin(), workloads_.end(), [&](const auto& kv) {
+      return std::any_of(kv.second.info.processes.begin(), kv.second.info.processes.end(),
+                         [&](const ProcessKey& k) { return k.pid == pid; });
+    });
+  }
+  if (it == workloads_.end()) {
+    return MakeError(ErrorCode::kInvalid,
+                     "no workload '" + workload +
+                         "' holds a GPU here (gpuledger keep --list shows those that do)");
+  }
+  TrackedWorkload& w = it->second;
+  if (peer_uid != 0 && peer_uid != w.info.uid) {
+    return MakeError(ErrorCode::kInvalid,
+                     fmt::format("{} belongs to {} (uid {}): only they or root may keep it",
+                                 it->first, w.info.owner, w.info.uid));
+  }
+  if (duration <= 0) return MakeError(ErrorCode::kUsage, "the duration must be positive");
+  if (reason.empty()) return MakeError(ErrorCode::kUsage, "say why: --reason TEXT");
+  if (w.verdict == GuardEventKind::kKill)
+    return MakeError(ErrorCode::kInvalid, it->first + " is already being stopped");
+  if (duration > policy_.max_keep_ms) {
+    if (note) *note = "capped at the policy's max_keep of " + FormatDuration(policy_.max_keep_ms);
+    duration = policy_.max_keep_ms;
+  }
+  KeepGrant grant{it->first, now, now + duration, who, reason};
+  w.keep = grant;
+  if (w.watch) w.watch->SpareUntil(grant.until);
+  return grant;
+}
+
+std::string NodeGuard::StateOf(const TrackedWorkload& w, TimeMs now) const {
+  if (!w.watch) return "left_to_run";
+  if (w.verdict == GuardEventKind::kKill) return "stopping";
+  if (w.verdict == GuardEventKind::kWarnOnly) return "warn_only";
+  if (w.verdict == GuardEventKind::kExempt) return "exempt";
+  if (w.keep && w.keep->until > now) return "kept";
+  if (!w.idle_since) return "active";
+  return w.warned_stretch == w.idle_since ? "warned" : "idle";
+}
+
+std::vector<SavedWorkload> NodeGuard::Saved() const {
+  std::vector<SavedWorkload> out;
+  for (const auto& [id, w] : workloads_) {
+    out.push_back({id, w.info.processes, w.watch ? w.watch->first_active() : std::nullopt,
+                   w.warnings, w.keep});
+  }
+  // Workloads not seen again yet since a restart are remembered still.
+  for (const SavedWorkload& s : to_resume_) out.push_back(s);
+  return out;
+}
+
+void NodeGuard::Resume(std::vector<SavedWorkload> saved) { to_resume_ = std::move(saved); }
+
+}  // namespace gpuledger

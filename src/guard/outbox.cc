@@ -1,0 +1,128 @@
+#include "guard/outbox.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "guard/webhook.h"
+
+namespace gpuledger {
+
+Outbox::Outbox(std::string ledger_path, std::string webhook_url, std::FILE* log)
+    : ledger_path_(std::move(ledger_path)), webhook_url_(std::move(webhook_url)), log_(log) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Outbox::~Outbox() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Outbox::PutJob(LedgerJob job) {
+  if (ledger_path_.empty()) return;
+  std::lock_guard lock(mu_);
+  // A newer state of a job still queued replaces it: one write per job is enough.
+  for (auto it = writes_.rbegin(); it != writes_.rend(); ++it) {
+    if (auto* queued = std::get_if<LedgerJob>(&*it); queued && queued->job_id == job.job_id) {
+      *queued = std::move(job);
+      return;
+    }
+    if (std::holds_alternative<LedgerDecision>(*it)) break;  // keep decisions after their job
+  }
+  if (writes_.size() >= kMaxQueued) writes_.pop_front(), ++dropped_;
+  writes_.push_back(std::move(job));
+  wake_.notify_all();
+}
+
+void Outbox::AddDecision(LedgerDecision decision) {
+  if (ledger_path_.empty()) return;
+  std::lock_guard lock(mu_);
+  if (writes_.size() >= kMaxQueued) writes_.pop_front(), ++dropped_;
+  writes_.push_back(std::move(decision));
+  wake_.notify_all();
+}
+
+void Outbox::Post(std::string json) {
+  if (webhook_url_.empty()) return;
+  std::lock_guard lock(mu_);
+  posts_.push_back(std::move(json));
+  wake_.notify_all();
+}
+
+size_t Outbox::queued() const {
+  std::lock_guard lock(mu_);
+  return writes_.size();
+}
+uint64_t Outbox::ledger_failures() const {
+  std::lock_guard lock(mu_);
+  return ledger_failures_;
+}
+uint64_t Outbox::webhook_failures() const {
+  std::lock_guard lock(mu_);
+  return webhook_failures_;
+}
+
+bool Outbox::WriteOne(const Write& w) {
+  if (!ledger_) {
+    auto opened = Ledger::Open(ledger_path_);
+    if (!opened) {
+      fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n",
+                 opened.error().ToString());
+      return false;
+    }
+    ledger_ = std::move(*opened);
+  }
+  Result<void> r = std::holds_alternative<LedgerJob>(w) ? ledger_->PutJob(std::get<LedgerJob>(w))
+                                                        : ledger_->AddDecision(std::get<LedgerDecision>(w));
+  if (!r) {
+    fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n", r.error().ToString());
+    ledger_.reset();  // open it afresh next time (the file may have been replaced)
+  }
+  return r.has_value();
+}
+
+void Outbox::Loop() {
+  using namespace std::chrono;
+  auto retry_at = steady_clock::now();
+  std::optional<steady_clock::time_point> drain_until;
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (stopping_ && !drain_until) drain_until = steady_clock::now() + milliseconds(drain_ms);
+    if (!posts_.empty()) {
+      std::string json = std::move(posts_.front());
+      posts_.pop_front();
+      lock.unlock();
+      const bool ok = PostWebhook(webhook_url_, json, log_, "gpuledger guard");
+      lock.lock();
+      if (!ok) ++webhook_failures_;
+      continue;
+    }
+    if (!writes_.empty() && steady_clock::now() >= retry_at) {
+      Write w = writes_.front();
+      lock.unlock();
+      const bool ok = WriteOne(w);
+      lock.lock();
+      if (ok) {
+        writes_.pop_front();
+      } else {
+        ++ledger_failures_;
+        retry_at = steady_clock::now() + seconds(2);
+      }
+      continue;
+    }
+    if (stopping_ && (writes_.empty() || steady_clock::now() >= *drain_until)) break;
+    wake_.wait_until(lock, writes_.empty() ? steady_clock::now() + seconds(1)
+                                           : std::max(retry_at, steady_clock::now() +
+                                                                    milliseconds(50)));
+  }
+  if (!writes_.empty()) {
+    fmt::print(log_, "gpuledger guard: ledger: {} writes could not be made before exit\n",
+               writes_.size());
+  }
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,56 @@
+// The guard's writes that may be slow or fail — the ledger and the webhook — done on their own
+// thread, so enforcement never waits for them. A ledger that cannot be opened or written keeps
+// its writes queued, in order, and is tried again (every few seconds); jobs are written by id
+// (insert or replace), so a retried write never duplicates a row.
+#pragma once
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include "ledger/ledger.h"
+
+namespace gpuledger {
+
+class Outbox {
+ public:
+  // "ledger_path" empty: no ledger. "webhook_url" empty: no webhook. Messages go to "log".
+  Outbox(std::string ledger_path, std::string webhook_url, std::FILE* log);
+  ~Outbox();  // tries to write what is queued (for up to "drain_ms"), then stops
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  void PutJob(LedgerJob job);
+  void AddDecision(LedgerDecision decision);
+  void Post(std::string json);  // to the webhook
+
+  size_t queued() const;              // ledger writes not yet done
+  uint64_t ledger_failures() const;   // write or open attempts that failed
+  uint64_t webhook_failures() const;
+
+  static constexpr size_t kMaxQueued = 1'000'000;  // then the oldest are dropped (and counted)
+  int drain_ms = 5000;
+
+ private:
+  using Write = std::variant<LedgerJob, LedgerDecision>;
+  void Loop();
+  bool WriteOne(const Write& w);
+
+  const std::string ledger_path_, webhook_url_;
+  std::FILE* log_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Write> writes_;
+  std::deque<std::string> posts_;
+  uint64_t ledger_failures_ = 0, webhook_failures_ = 0, dropped_ = 0;
+  bool stopping_ = false;
+  std::unique_ptr<Ledger> ledger_;  // the thread's own
+  std::thread thread_;
+};
+
+}  // namespace gpuledger

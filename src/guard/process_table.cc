@@ -1,0 +1,188 @@
+#include "guard/process_table.h"
+
+#include <dirent.h>
+#include <pwd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+namespace gpuledger {
+namespace {
+
+// A whole small /proc file (cmdline, environ, cgroup, status); empty when unreadable.
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> SplitNul(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size();) {
+    size_t j = s.find('\0', i);
+    if (j == std::string::npos) j = s.size();
+    out.emplace_back(s, i, j - i);
+    i = j + 1;
+  }
+  return out;
+}
+
+// The real uid on the "Uid:" line of /proc/PID/status.
+std::optional<uint32_t> RealUid(const std::string& status) {
+  const size_t at = status.find("\nUid:");
+  if (at == std::string::npos) return std::nullopt;
+  size_t i = at + 5;
+  while (i < status.size() && (status[i] == '\t' || status[i] == ' ')) ++i;
+  uint32_t uid = 0;
+  auto [end, ec] = std::from_chars(status.data() + i, status.data() + status.size(), uid);
+  if (ec != std::errc()) return std::nullopt;
+  return uid;
+}
+
+bool IsShell(std::string_view name) {
+  if (name.starts_with('-')) name.remove_prefix(1);
+  if (const size_t slash = name.rfind('/'); slash != std::string_view::npos)
+    name.remove_prefix(slash + 1);
+  for (std::string_view s : {"bash", "sh", "zsh", "dash", "fish", "ksh", "tcsh", "csh", "mksh"}) {
+    if (name == s) return true;
+  }
+  return false;
+}
+
+// Every numeric entry of /proc with its stat.
+template <typename Fn>
+void ForEachProcess(const std::string& root, Fn fn) {
+  DIR* dir = opendir(root.c_str());
+  if (!dir) return;
+  while (dirent* e = readdir(dir)) {
+    int64_t pid = 0;
+    const std::string_view name = e->d_name;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (ec != std::errc() || end != name.data() + name.size()) continue;
+    if (auto st = ReadProcStat(pid, root)) fn(pid, *st);
+  }
+  closedir(dir);
+}
+
+}  // namespace
+
+std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat& st) const {
+  const std::string dir = root_ + "/" + std::to_string(pid);
+  ProcessFacts f;
+  f.pid = pid;
+  f.ppid = st.ppid, f.pgid = st.pgrp, f.session = st.session, f.start_ticks = st.start_ticks;
+  auto uid = RealUid(Slurp(dir + "/status"));
+  if (!uid) return std::nullopt;
+  f.uid = *uid;
+  f.cgroup = Slurp(dir + "/cgroup");
+  f.argv = SplitNul(Slurp(dir + "/cmdline"));
+  for (const std::string& var : SplitNul(Slurp(dir + "/environ"))) {
+    const size_t eq = var.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string_view key(var.data(), eq);
+    std::string value = var.substr(eq + 1);
+    if (key == "SLURM_JOB_ID") f.slurm_job_id = std::move(value);
+    if (key == "SLURM_JOB_USER") f.slurm_job_user = std::move(value);
+    if (key == "GPULEDGER_JOB_ID") f.gpuledger_job_id = std::move(value);
+    if (key == "GPULEDGER_OWNER") f.gpuledger_owner = std::move(value);
+  }
+  return f;
+}
+
+const ProcessTable::Entry* ProcessTable::Lookup(int64_t pid) {
+  auto st = ReadProcStat(pid, root_);
+  if (!st || st->state == 'Z') {
+    cache_.erase(pid);
+    return nullptr;
+  }
+  auto it = cache_.find(pid);
+  if (it != cache_.end() && it->second.facts.start_ticks == st->start_ticks &&
+      it->second.facts.pgid == st->pgrp) {  // setpgid may move it: then it is read again
+    it->second.touched = true;
+    return &it->second;
+  }
+  auto facts = ReadFacts(pid, *st);
+  if (!facts) {
+    cache_.erase(pid);
+    return nullptr;
+  }
+  Entry& e = cache_[pid];
+  e.workload = Describe(*facts);
+  e.facts = std::move(*facts);
+  e.touched = true;
+  return &e;
+}
+
+void ProcessTable::Sweep() {
+  std::erase_if(cache_, [](const auto& kv) { return !kv.second.touched; });
+  for (auto& [pid, c] : cache_) c.touched = false;
+}
+
+std::string ProcessTable::UserName(uint32_t uid) {
+  auto it = users_.find(uid);
+  if (it != users_.end()) return it->second;
+  passwd pw{}, *found = nullptr;
+  char buf[4096];
+  std::string name = "uid:" + std::to_string(uid);
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found) name = found->pw_name;
+  return users_[uid] = name;
+}
+
+bool ProcessTable::Alive(const ProcessKey& key) const {
+  auto st = ReadProcStat(key.pid, root_);
+  return st && st->state != 'Z' && st->start_ticks == key.start_ticks;
+}
+
+std::vector<ProcessKey> ProcessTable::GroupMembers(int64_t pgid) const {
+  std::vector<ProcessKey> out;
+  ForEachProcess(root_, [&](int64_t pid, const ProcStat& st) {
+    if (st.pgrp == pgid && st.state != 'Z') out.push_back({pid, st.start_ticks});
+  });
+  return out;
+}
+
+std::vector<ProcessKey> ProcessTable::WithDescendants(const ProcessKey& root) const {
+  std::multimap<int64_t, ProcessKey> children;  // ppid → child
+  ForEachProcess(root_, [&](int64_t pid, const ProcStat& st) {
+    if (st.state != 'Z') children.insert({st.ppid, {pid, st.start_ticks}});
+  });
+  std::vector<ProcessKey> out = {root};
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto [from, to] = children.equal_range(out[i].pid);
+    for (auto it = from; it != to; ++it) out.push_back(it->second);
+  }
+  return out;
+}
+
+bool ProcessTable::IsShellGroup(int64_t pgid) {
+  const Entry* leader = Lookup(pgid);
+  if (!leader) return false;  // the leader is gone: the group is the workload's own
+  const ProcessFacts& f = leader->facts;
+  const std::string argv0 = f.argv.empty() ? "" : f.argv[0];
+  if (argv0.starts_with('-')) return true;  // a login shell
+  return f.session == f.pid && IsShell(argv0);
+}
+
+WorkloadInfo ProcessTable::Describe(const ProcessFacts& f) {
+  WorkloadInfo info;
+  info.name = ClassifyProcess(f);
+  info.uid = f.uid;
+  info.pgid = f.pgid;
+  info.owner = !f.slurm_job_user.empty()    ? f.slurm_job_user
+               : !f.gpuledger_owner.empty() ? f.gpuledger_owner
+                                            : UserName(f.uid);
+  std::string command;
+  for (const std::string& a : f.argv) {
+    if (command.size() > 60) break;
+    command += (command.empty() ? "" : " ") + a;
+  }
+  if (command.size() > 64) command = command.substr(0, 61) + "…";
+  info.command = command;
+  info.processes.insert({f.pid, f.start_ticks});
+  return info;
+}
+
+}  // namespace gpuledger

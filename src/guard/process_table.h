@@ -1,0 +1,71 @@
+// What /proc says of the processes the GPUs report, cached by (pid, start time) so that a
+// reading of 256 processes costs one stat read each; cgroup, cmdline, environ and status are
+// read once per process. A reused pid has another start time, so it is read afresh.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/proc_stat.h"
+#include "guard/node_guard.h"
+#include "guard/workload.h"
+
+namespace gpuledger {
+
+class ProcessTable {
+ public:
+  // "proc_root": /proc, or a synthetic tree in tests.
+  explicit ProcessTable(std::string proc_root = "/proc") : root_(std::move(proc_root)) {}
+
+  // A process with the workload it belongs to (owner, short command line; "processes" holds
+  // only this process).
+  struct Entry {
+    ProcessFacts facts;
+    WorkloadInfo workload;
+    bool touched = true;
+  };
+
+  // What is known of "pid" now; nullptr when it is gone (or unreadable). Valid until the next
+  // Lookup of the same pid or Sweep.
+  const Entry* Lookup(int64_t pid);
+
+  // Forgets the processes not looked up since the previous Sweep.
+  void Sweep();
+
+  // The user name of "uid" (getpwuid_r, cached), or "uid:N" when it has none.
+  std::string UserName(uint32_t uid);
+
+  // True while process "key" runs (the pid is there with that start time).
+  bool Alive(const ProcessKey& key) const;
+
+  // Every process whose process group is "pgid" (a scan of /proc).
+  std::vector<ProcessKey> GroupMembers(int64_t pgid) const;
+  // "pid" and every process descended from it (a scan of /proc).
+  std::vector<ProcessKey> WithDescendants(const ProcessKey& root) const;
+
+  // True when the group's leader is a login or interactive shell (argv[0] "-bash", or a shell
+  // that leads its session): signalling the group would end someone's session.
+  bool IsShellGroup(int64_t pgid);
+
+  // The workload "facts" belong to, with its owner and a short command line.
+  WorkloadInfo Describe(const ProcessFacts& facts);
+
+  size_t cached() const { return cache_.size(); }
+
+  const std::string& root() const { return root_; }
+
+ private:
+  std::optional<ProcessFacts> ReadFacts(int64_t pid, const ProcStat& stat) const;
+
+  std::string root_;
+  std::unordered_map<int64_t, Entry> cache_;
+  std::unordered_map<uint32_t, std::string> users_;
+};
+
+}  // namespace gpuledger
