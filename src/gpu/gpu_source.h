@@ -37,6 +37,7 @@ struct GpuSnapshot {
   bool processes_listed = false;
   std::vector<GpuProcessReading> processes;
   std::vector<int> unlisted_gpus;
+  std::vector<int> unread_gpus;     // GPUs whose reading failed (absent from "gpus")
   std::vector<std::string> errors;  // "GPU 2: GPU is lost (NVML error 15)"
 };
 

@@ -77,3 +77,97 @@ TEST(GpuSource, ReplayDeliversEachRowOnceAtItsScaledTime) {
 
 }  // namespace
 }  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+// Writes a fake NVML state file and points the fake at it; returns its path.
+std::string FakeState(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  setenv("FAKE_NVML_STATE", path.c_str(), 1);
+  return path;
+}
+
+TEST(NvmlSource, ListsComputeProcessesPastABufferTooSmallWithPerProcessUtilisation) {
+  setenv("GPULEDGER_NVML_LIBRARY", GPULEDGER_FAKE_NVML, 1);
+  std::string state = "gpu 0 util 70 mem 30000\ngpu 1 util 0 mem 100\n";
+  for (int pid = 1000; pid < 1020; ++pid)  // 20 processes: more than the first buffer holds
+    state += "proc 0 " + std::to_string(pid) + " 512 util " + std::to_string(pid == 1000 ? 60 : 0) + "\n";
+  state += "proc 1 2000 100\n";
+  FakeState("nvml_many.state", state);
+  auto s = MakeGpuSource("nvml", 0);
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_NE((*s)->Describe().find("nvmlDeviceGetComputeRunningProcesses_v3"), std::string::npos)
+      << (*s)->Describe();
+  auto snaps = (*s)->Read(5000);
+  ASSERT_TRUE(snaps);
+  const GpuSnapshot& snap = (*snaps)[0];
+  EXPECT_TRUE(snap.processes_listed);
+  EXPECT_TRUE(snap.unlisted_gpus.empty());
+  ASSERT_EQ(snap.gpus.size(), 2u);
+  EXPECT_DOUBLE_EQ(*snap.gpus[0].memory_used_mib, 30000);
+  ASSERT_EQ(snap.processes.size(), 21u);
+  EXPECT_EQ(snap.processes[0].pid, 1000);
+  EXPECT_DOUBLE_EQ(*snap.processes[0].memory_mib, 512);
+  EXPECT_DOUBLE_EQ(*snap.processes[0].util_pct, 60);
+  EXPECT_DOUBLE_EQ(*snap.processes[5].util_pct, 0);
+  EXPECT_EQ(snap.processes[20].gpu, 1);
+  // GPU 1 has a process with no sample: per-process figures are kept, so it counts as 0 %.
+  EXPECT_DOUBLE_EQ(*snap.processes[20].util_pct, 0);
+}
+
+TEST(NvmlSource, ALostGpuIsUnreadAndNamedTheOthersStillRead) {
+  setenv("GPULEDGER_NVML_LIBRARY", GPULEDGER_FAKE_NVML, 1);
+  FakeState("nvml_lost.state", "gpu 0 util 10\ngpu 1 util 0 lost\nproc 0 77 100\n");
+  auto s = MakeGpuSource("nvml", 0);
+  ASSERT_TRUE(s);
+  auto snaps = (*s)->Read(1);
+  ASSERT_TRUE(snaps);
+  const GpuSnapshot& snap = (*snaps)[0];
+  ASSERT_EQ(snap.gpus.size(), 1u);
+  EXPECT_EQ(snap.gpus[0].index, 0);
+  EXPECT_EQ(snap.unread_gpus, std::vector<int>{1});
+  ASSERT_EQ(snap.errors.size(), 1u);
+  EXPECT_NE(snap.errors[0].find("GPU is lost (NVML error 15)"), std::string::npos) << snap.errors[0];
+  EXPECT_EQ(snap.processes.size(), 1u);
+}
+
+TEST(NvmlSource, AnOldDriverFallsBackToTheUnversionedListing) {
+  setenv("GPULEDGER_NVML_LIBRARY", GPULEDGER_FAKE_NVML_OLD, 1);
+  FakeState("nvml_old.state", "gpu 0 util 10\nproc 0 77 100\nproc 0 78 200\n");
+  auto s = MakeGpuSource("nvml", 0);
+  ASSERT_TRUE(s);
+  EXPECT_NE((*s)->Describe().find("processes: nvmlDeviceGetComputeRunningProcesses"), std::string::npos);
+  EXPECT_EQ((*s)->Describe().find("per-process utilisation"), std::string::npos);
+  auto snaps = (*s)->Read(1);
+  ASSERT_TRUE(snaps);
+  const GpuSnapshot& snap = (*snaps)[0];
+  ASSERT_EQ(snap.processes.size(), 2u);  // the 16-byte v1 layout read right
+  EXPECT_EQ(snap.processes[1].pid, 78);
+  EXPECT_DOUBLE_EQ(*snap.processes[1].memory_mib, 200);
+  EXPECT_FALSE(snap.processes[1].util_pct);  // no per-process figures on this driver
+  unsetenv("FAKE_NVML_STATE");
+}
+
+TEST(NvidiaSmiSource, ComputeAppLines) {
+  ComputeAppLine app;
+  ASSERT_TRUE(ParseComputeAppLine("4242, GPU-5fb4c3a2-1d2e-3f4a-5b6c-7d8e9f0a1b2c, 30123\n", &app));
+  EXPECT_EQ(app.pid, 4242);
+  EXPECT_EQ(app.gpu_uuid, "GPU-5fb4c3a2-1d2e-3f4a-5b6c-7d8e9f0a1b2c");
+  EXPECT_DOUBLE_EQ(*app.memory_mib, 30123);
+  ASSERT_TRUE(ParseComputeAppLine("17, GPU-a, [N/A]", &app));
+  EXPECT_FALSE(app.memory_mib);
+  EXPECT_FALSE(ParseComputeAppLine("x, GPU-a, 1", &app));
+  EXPECT_FALSE(ParseComputeAppLine("17, GPU-a", &app));
+  GpuReading r;
+  std::string uuid;
+  ASSERT_TRUE(ParseGpuQueryLine("1, 55, 1000, GPU-b\n", &r, &uuid));
+  EXPECT_EQ(uuid, "GPU-b");
+  EXPECT_EQ(r.index, 1);
+}
+
+}  // namespace
+}  // namespace gpuledger

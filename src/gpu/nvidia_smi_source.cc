@@ -105,7 +105,7 @@ class NvidiaSmiSource : public GpuSource {
   Result<std::vector<GpuSnapshot>> Read(TimeMs now) override {
     auto q = Query();
     if (!q) return MakeError(ErrorCode::kIo, "nvidia-smi failed");
-    GpuSnapshot snap{now, std::move(q->gpus), true, {}, {}, {}};
+    GpuSnapshot snap{now, std::move(q->gpus), true, {}, {}, {}, {}};
     auto apps = Lines(kAppsQuery);
     if (!apps) {  // no process listing this time: the GPUs count, their processes are unknown
       for (const GpuReading& g : snap.gpus) snap.unlisted_gpus.push_back(g.index);

@@ -204,11 +204,12 @@ std::optional<std::unordered_map<unsigned int, unsigned int>> NvmlSource::Proces
 }
 
 Result<std::vector<GpuSnapshot>> NvmlSource::Read(TimeMs now) {
-  GpuSnapshot snap{now, {}, list_ || list_v1_, {}, {}, {}};
+  GpuSnapshot snap{now, {}, list_ || list_v1_, {}, {}, {}, {}};
   for (unsigned int i = 0; i < gpus_; ++i) {
     nvmlDevice_t dev = nullptr;
     if (nvmlReturn_t r = handle_(i, &dev); r != kSuccess) {
       snap.errors.push_back(fmt::format("GPU {}: {}", i, ErrorText(r)));
+      snap.unread_gpus.push_back(static_cast<int>(i));
       continue;
     }
     if (!util_) continue;  // no utilisation metric: no reading (said in Describe)
@@ -216,6 +217,7 @@ Result<std::vector<GpuSnapshot>> NvmlSource::Read(TimeMs now) {
     nvmlUtilization_t u{};
     if (nvmlReturn_t r = util_(dev, &u); r != kSuccess) {
       snap.errors.push_back(fmt::format("GPU {}: {}", i, ErrorText(r)));
+      snap.unread_gpus.push_back(static_cast<int>(i));
       continue;  // e.g. NVML_ERROR_GPU_IS_LOST: unmonitored
     }
     reading.util_pct = u.gpu;

@@ -36,11 +36,12 @@ std::string_view StopAction(WorkloadKind kind) {
   }
 }
 
+bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
 bool Listed(const GpuSnapshot& snap, int gpu) {
   return std::any_of(snap.gpus.begin(), snap.gpus.end(),
                      [&](const GpuReading& r) { return r.index == gpu; }) &&
-         std::find(snap.unlisted_gpus.begin(), snap.unlisted_gpus.end(), gpu) ==
-             snap.unlisted_gpus.end();
+         !Contains(snap.unlisted_gpus, gpu);
 }
 
 }  // namespace
@@ -98,8 +99,7 @@ TrackedWorkload& NodeGuard::Track(const std::string& id, const WorkloadInfo& inf
     w.watch = std::make_unique<JobWatch>(p, job);
     if (w.keep) w.watch->SpareUntil(w.keep->until);
   }
-  pending_.push_back({GuardEventKind::kStart, id, KillRule::kIdle, t, t,
-                      fmt::format("{} appeared: {}", id, Describe(w)), std::nullopt});
+  w.fresh = true;  // its start event goes out once its GPUs are known (Observe)
   return w;
 }
 
@@ -148,7 +148,18 @@ void NodeGuard::Observe(const GpuSnapshot& snap, const std::vector<AttributedPro
     }
     w.gpus = now_held;
     Account(w, share, snap.t);
+    if (w.fresh) {
+      w.fresh = false;
+      pending_.push_back({GuardEventKind::kStart, id, KillRule::kIdle, snap.t, snap.t,
+                          fmt::format("{} appeared: {}", id, Describe(w)), std::nullopt});
+    }
     if (w.watch) w.watch->OnReadings(snap.t, share.gpus);
+  }
+  // A GPU not read (or its processes not listed) now: unmonitored for the workloads on it.
+  for (auto& [id, w] : workloads_) {
+    for (int g : w.gpus) {
+      if (w.watch && !Listed(snap, g)) w.watch->OnUnread(snap.t, g);
+    }
   }
   EndGone(snap, seen);
   WatchMachine(snap, procs);
@@ -196,6 +207,10 @@ void NodeGuard::WatchMachine(const GpuSnapshot& snap, const std::vector<Attribut
   if (machine_released_) return;
   if (!machine_) machine_ = std::make_unique<JobWatch>(machine_policy_, WatchedJob{"machine", "", {}, snap.t, {}, 0, std::nullopt});
   machine_->OnReadings(snap.t, readings);
+  if (!snap.unread_gpus.empty() || !snap.unlisted_gpus.empty()) {
+    // Part of the machine is unknown now: none of it counts as idle.
+    for (const GpuReading& r : readings) machine_->OnUnread(snap.t, r.index);
+  }
 }
 
 std::string NodeGuard::Describe(const TrackedWorkload& w) const {
@@ -209,7 +224,8 @@ std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision&
   const std::string_view how = StopAction(w.info.name.kind);
   const std::string idle =
       w.idle_since ? fmt::format("idle below {} % since {} ({})", policy_.threshold_pct,
-                                 Clock(*w.idle_since), FormatDuration(d.decided_at - *w.idle_since))
+                                 Clock(*w.idle_since),
+                                 FormatDuration((d.decided_at - *w.idle_since) / 1000 * 1000))
                    : d.explanation;
   return fmt::format(
       "{} ({}) is {}; {} at {} UTC unless its GPUs get busy. To keep it: gpuledger keep {} 2h "

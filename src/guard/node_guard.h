@@ -97,6 +97,7 @@ struct TrackedWorkload {
   std::optional<TimeMs> warned_stretch;  // idle_since of the stretch last warned about
   std::optional<GuardEventKind> verdict;  // kKill, kWarnOnly or kExempt once decided
   bool shared = false;
+  bool fresh = false;  // just seen for the first time
 
   WorkloadRecord Record() const {
     return {info, gpus, first_seen, last_seen, gpu_ms, idle_gpu_ms};

@@ -28,7 +28,7 @@ JobWatch::Gpu* JobWatch::GpuFor(int index) {
   for (Gpu& g : gpus_) {
     if (g.index == index) return &g;
   }
-  gpus_.push_back({index, SampleStream(policy_.max_gap_ms, policy_.threshold_pct), {}});
+  gpus_.push_back({index, SampleStream(policy_.max_gap_ms, policy_.threshold_pct), {}, {}});
   return &gpus_.back();
 }
 
@@ -38,7 +38,15 @@ void JobWatch::OnReadings(TimeMs t, const std::vector<GpuReading>& readings) {
     if (g == nullptr) continue;
     std::optional<StoodInterval> done;
     g->stream.Add(t, r.util_pct, r.memory_used_mib.value_or(kNoMemory), &done);
+    if (done && g->unread_at) done->to = std::min(done->to, *g->unread_at);
     if (done) g->log.Append(*done);
+    g->unread_at.reset();
+  }
+}
+
+void JobWatch::OnUnread(TimeMs t, int index) {
+  for (Gpu& g : gpus_) {
+    if (g.index == index && !g.unread_at) g.unread_at = t;
   }
 }
 
@@ -59,7 +67,10 @@ std::optional<KillDue> JobWatch::NextDue(TimeMs now) {
   std::vector<const GpuStateLog*> logs;
   for (size_t i = 0; i < gpus_.size(); ++i) {
     known[i] = gpus_[i].log;
-    if (auto last = gpus_[i].stream.KnownBy(now)) known[i].Append(*last);
+    if (auto last = gpus_[i].stream.KnownBy(now)) {
+      if (gpus_[i].unread_at) last->to = std::min(last->to, *gpus_[i].unread_at);
+      known[i].Append(*last);
+    }
     logs.push_back(&known[i]);
   }
   // What the samples say only becomes final once the next sample comes: evaluate up to the

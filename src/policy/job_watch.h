@@ -60,6 +60,10 @@ class JobWatch {
   // for it. Activity still counts.
   void SpareUntil(TimeMs until) { spare_until_ = std::max(spare_until_, until); }
 
+  // GPU "index" could not be read at "t": its last sample stands no further than "t", so the
+  // time until its next reading is unmonitored (missing data never kills).
+  void OnUnread(TimeMs t, int index);
+
   // Stops watching GPU "index" (the job let go of it): its state no longer counts.
   void ForgetGpu(int index);
 
@@ -73,6 +77,7 @@ class JobWatch {
     int index;
     SampleStream stream;
     GpuStateLog log;
+    std::optional<TimeMs> unread_at;  // a failed reading since the last sample
   };
   Gpu* GpuFor(int index);
   std::optional<KillDue> NextDue(TimeMs now);

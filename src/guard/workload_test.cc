@@ -1,0 +1,90 @@
+#include "guard/workload.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "core/proc_stat.h"
+
+namespace gpuledger {
+namespace {
+
+ProcessFacts Facts(std::string cgroup, std::vector<std::string> argv = {"python", "train.py"}) {
+  ProcessFacts f;
+  f.pid = 4242, f.pgid = 4200, f.uid = 1000;
+  f.cgroup = std::move(cgroup);
+  f.argv = std::move(argv);
+  return f;
+}
+
+TEST(Workload, SlurmJobFromCgroupV1AndV2AndEnvironment) {
+  EXPECT_EQ(SlurmJobOfCgroup("12:memory:/slurm/uid_1000/job_4711/step_0/task_0\n"), "4711");
+  EXPECT_EQ(SlurmJobOfCgroup("0::/system.slice/slurmstepd.scope/job_88/step_batch/user/task_0\n"),
+            "88");
+  EXPECT_EQ(SlurmJobOfCgroup("0::/user.slice/job_x/"), "");
+  EXPECT_EQ(ClassifyProcess(Facts("0::/system.slice/slurmstepd.scope/job_88/step_0")).id,
+            "slurm:88");
+  ProcessFacts env = Facts("0::/user.slice/user-1000.slice/session-3.scope");
+  env.slurm_job_id = "91";
+  EXPECT_EQ(ClassifyProcess(env).id, "slurm:91");
+  EXPECT_EQ(ClassifyProcess(env).kind, WorkloadKind::kSlurm);
+}
+
+TEST(Workload, KubernetesPodFromCgroupfsAndSystemdDrivers) {
+  EXPECT_EQ(PodUidOfCgroup("0::/kubepods/burstable/pod3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a/"
+                           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+            "3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a");
+  EXPECT_EQ(PodUidOfCgroup("0::/kubepods.slice/kubepods-besteffort.slice/"
+                           "kubepods-besteffort-pod3b5d1e4a_1f2e_4c1d_9a7b_0e6f5d4c3b2a.slice/"
+                           "cri-containerd-0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+                           "89abcdef.scope"),
+            "3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a");
+  // A pod's container is the pod's, not a container of its own.
+  const WorkloadName n = ClassifyProcess(
+      Facts("0::/kubepods/pod3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a/"
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+  EXPECT_EQ(n.id, "k8s:3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a");
+  EXPECT_EQ(PodUidOfCgroup("0::/system.slice/pod-notkube.service"), "");
+}
+
+TEST(Workload, JupyterKernelFromItsConnectionFile) {
+  const std::vector<std::string> argv = {
+      "/usr/bin/python3", "-m", "ipykernel_launcher", "-f",
+      "/home/asha/.local/share/jupyter/runtime/kernel-5e4c1f2a-9b3d-4e6f-8a7b-1c2d3e4f5a6b.json"};
+  EXPECT_EQ(JupyterKernelOf(argv), "5e4c1f2a-9b3d-4e6f-8a7b-1c2d3e4f5a6b");
+  EXPECT_EQ(ClassifyProcess(Facts("0::/user.slice", argv)).id,
+            "jupyter:5e4c1f2a-9b3d-4e6f-8a7b-1c2d3e4f5a6b");
+  EXPECT_EQ(JupyterKernelOf({"python", "-f", "/tmp/kernel-x.json"}), "");  // not ipykernel
+  EXPECT_EQ(JupyterKernelOf({"python", "-m", "ipykernel", "--f=/r/kernel-abc.json"}), "abc");
+}
+
+TEST(Workload, ContainersRunJobsAndProcessGroups) {
+  const std::string id = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+  EXPECT_EQ(ClassifyProcess(Facts("0::/system.slice/docker-" + id + ".scope")).id,
+            "container:9f8e7d6c5b4a");
+  EXPECT_EQ(ClassifyProcess(Facts("0::/machine.slice/libpod-" + id + ".scope/container")).id,
+            "container:9f8e7d6c5b4a");
+  ProcessFacts run = Facts("0::/user.slice/user-1000.slice/session-3.scope");
+  run.gpuledger_job_id = "node1-17000-99";
+  EXPECT_EQ(ClassifyProcess(run).id, "run:node1-17000-99");
+  EXPECT_EQ(ClassifyProcess(Facts("0::/user.slice/user-1000.slice/session-3.scope")).id, "pg:4200");
+}
+
+TEST(ProcStat, ParsesFieldsAfterACommandWithSpacesAndParentheses) {
+  const std::string stat =
+      "4242 (my (odd) cmd) S 4200 4210 4199 34816 4210 4194304 1 0 0 0 5 6 0 0 20 0 1 0 "
+      "987654 1000 200 18446744073709551615";
+  auto s = ParseProcStat(stat);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, 'S');
+  EXPECT_EQ(s->ppid, 4200);
+  EXPECT_EQ(s->pgrp, 4210);
+  EXPECT_EQ(s->session, 4199);
+  EXPECT_EQ(s->start_ticks, 987654);
+  EXPECT_FALSE(ParseProcStat("4242 (x) S 1 2"));
+  auto self = ReadProcStat(getpid());
+  ASSERT_TRUE(self);
+  EXPECT_EQ(self->pgrp, getpgrp());
+}
+
+}  // namespace
+}  // namespace gpuledger
