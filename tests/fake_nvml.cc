@@ -57,7 +57,8 @@ FakeState Load() {
         while (words >> key) {
           double mib = 0;
           if (key == "util") words >> g.util;
-          if (key == "mem" && (words >> mib)) g.used_bytes = static_cast<unsigned long long>(mib * 1048576);
+          if (key == "mem" && (words >> mib))
+            g.used_bytes = static_cast<unsigned long long>(mib * 1048576);
           if (key == "lost") g.lost = true;
         }
         if (index >= st.gpus.size()) st.gpus.resize(index + 1);
@@ -155,6 +156,8 @@ const char* nvmlErrorString(int rc) {
       return "Insufficient Size";
     case kNotFound:
       return "Not Found";
+    case kInvalidArgument:
+      return "Invalid Argument";
     default:
       return "Unknown Error";
   }

@@ -35,7 +35,8 @@ int RunGuardCommand(GuardFlags& f) {
     return ReportError("guard",
                        Error{ErrorCode::kUsage, "must be a positive duration", "--sample-every"});
   }
-  if (!grace) return ReportError("guard", Error{ErrorCode::kUsage, "must be a duration", "--kill-grace"});
+  if (!grace)
+    return ReportError("guard", Error{ErrorCode::kUsage, "must be a duration", "--kill-grace"});
   o.sample_every_ms = *every;
   o.kill_grace_ms = *grace;
   if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
@@ -62,10 +63,13 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
       "Roll out as backtest → guard --dry-run → guard. Users ask for time with\n"
       "  gpuledger keep WORKLOAD DURATION --reason TEXT\n"
       "See docs/guard.md.");
-  cmd->add_option("--policy", f->options.policy_file, "policy file (TOML); default: the default policy");
-  cmd->add_option("--gpu-source", f->options.gpu_source, "auto, nvml, nvidia-smi or replay:FILE[@SPEED]")
+  cmd->add_option("--policy", f->options.policy_file,
+                  "policy file (TOML); default: the default policy");
+  cmd->add_option("--gpu-source", f->options.gpu_source,
+                  "auto, nvml, nvidia-smi or replay:FILE[@SPEED]")
       ->capture_default_str();
-  cmd->add_option("--sample-every", f->sample_every, "how often the GPUs are read")->capture_default_str();
+  cmd->add_option("--sample-every", f->sample_every, "how often the GPUs are read")
+      ->capture_default_str();
   cmd->add_option("--kill-grace", f->kill_grace, "SIGTERM, then SIGKILL after this long")
       ->capture_default_str();
   cmd->add_option("--ledger", f->options.ledger, "the ledger file (default: STATE_DIR/ledger.db)");
@@ -75,7 +79,8 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_option("--socket", f->options.socket_path, "the Unix socket `gpuledger keep` talks to")
       ->capture_default_str();
   cmd->add_flag("--no-socket", f->no_socket, "take no keep requests");
-  cmd->add_option("--webhook", f->options.webhook_url, "POST warnings, kills and releases here as JSON");
+  cmd->add_option("--webhook", f->options.webhook_url,
+                  "POST warnings, kills and releases here as JSON");
   cmd->add_option("--record", f->options.record_dir,
                   "write the readings as daily nvidia-smi CSV files DIR/YYYY-MM-DD/HOST.csv");
   cmd->add_option("--state-dir", f->options.state_dir,
@@ -85,8 +90,10 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
                   "price of one GPU, for the ledger's cost and a kill's saving")
       ->check(NonNegative());
   cmd->add_option("--host", f->options.host, "this node's name in the ledger and the recording");
-  cmd->add_flag("--dry-run", f->options.dry_run, "decide, warn and record, but never signal or release");
-  cmd->add_option("--proc-root", f->options.proc_root, "where /proc is (a container's view of the host)")
+  cmd->add_flag("--dry-run", f->options.dry_run,
+                "decide, warn and record, but never signal or release");
+  cmd->add_option("--proc-root", f->options.proc_root,
+                  "where /proc is (a container's view of the host)")
       ->capture_default_str();
   cmd->callback([f, outcome] { outcome->exit_code = RunGuardCommand(*f); });
 }

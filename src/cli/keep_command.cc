@@ -32,7 +32,8 @@ int PrintList(const std::string& answer, const std::string& format) {
       doc["workloads"].get(workloads) != SUCCESS) {
     return ReportError("keep", Error{ErrorCode::kIo, "the guard's answer is not a list", ""});
   }
-  fmt::print("{:<40} {:<10} {:<12} {:<6} {:>8}  {}\n", "WORKLOAD", "STATE", "OWNER", "GPUS", "IDLE", "KEPT UNTIL (WHY)");
+  fmt::print("{:<40} {:<10} {:<12} {:<6} {:>8}  {}\n", "WORKLOAD", "STATE", "OWNER", "GPUS", "IDLE",
+             "KEPT UNTIL (WHY)");
   for (dom::element w : workloads) {
     std::string_view id, state, owner, until = "", why = "";
     double idle = 0;
@@ -63,13 +64,14 @@ int RunKeepCommand(const KeepFlags& f) {
     request.op = "list";
   } else {
     if (f.workload.empty() || f.duration.empty()) {
-      return ReportError("keep", Error{ErrorCode::kUsage,
-                                       "give WORKLOAD DURATION --reason TEXT, or --list", ""});
+      return ReportError(
+          "keep", Error{ErrorCode::kUsage, "give WORKLOAD DURATION --reason TEXT, or --list", ""});
     }
     auto d = ParseDuration(f.duration);
     if (!d || *d <= 0) {
-      return ReportError("keep", Error{ErrorCode::kUsage,
-                                       "'" + f.duration + "' is no duration (like 2h or 30m)", "DURATION"});
+      return ReportError(
+          "keep", Error{ErrorCode::kUsage, "'" + f.duration + "' is no duration (like 2h or 30m)",
+                        "DURATION"});
     }
     if (f.reason.empty())
       return ReportError("keep", Error{ErrorCode::kUsage, "say why: --reason TEXT", "--reason"});
@@ -105,7 +107,8 @@ void AddKeepCommand(CLI::App* app, Outcome* outcome) {
       "keep",
       "Ask this node's guard to spare a workload for a while (at most the policy's max_keep), on "
       "the record: who asked, until when, why. Only its owner or root may keep a workload.");
-  cmd->footer("WORKLOAD is what the guard's warning names (pg:4242, jupyter:<id>, slurm:<id>) or a pid.");
+  cmd->footer(
+      "WORKLOAD is what the guard's warning names (pg:4242, jupyter:<id>, slurm:<id>) or a pid.");
   cmd->add_option("WORKLOAD", f->workload, "the workload, or the pid of one of its processes");
   cmd->add_option("DURATION", f->duration, "how long, e.g. 2h");
   cmd->add_option("--reason", f->reason, "why (recorded)");

@@ -18,7 +18,7 @@ namespace gpuledger {
 // One compute process on one GPU, as the driver lists it.
 struct GpuProcessReading {
   int gpu = 0;
-  int64_t pid = 0;  // in the host's pid namespace (what NVML reports)
+  int64_t pid = 0;                   // in the host's pid namespace (what NVML reports)
   std::optional<double> memory_mib;  // unset when the driver does not say
   // Its share of the GPU's SM time over the last sample period, where the driver keeps
   // per-process samples (NVML nvmlDeviceGetProcessUtilization); a process without a sample in

@@ -95,7 +95,8 @@ TEST(NvmlSource, ListsComputeProcessesPastABufferTooSmallWithPerProcessUtilisati
   setenv("GPULEDGER_NVML_LIBRARY", GPULEDGER_FAKE_NVML, 1);
   std::string state = "gpu 0 util 70 mem 30000\ngpu 1 util 0 mem 100\n";
   for (int pid = 1000; pid < 1020; ++pid)  // 20 processes: more than the first buffer holds
-    state += "proc 0 " + std::to_string(pid) + " 512 util " + std::to_string(pid == 1000 ? 60 : 0) + "\n";
+    state += "proc 0 " + std::to_string(pid) + " 512 util " + std::to_string(pid == 1000 ? 60 : 0) +
+             "\n";
   state += "proc 1 2000 100\n";
   FakeState("nvml_many.state", state);
   auto s = MakeGpuSource("nvml", 0);
@@ -131,7 +132,8 @@ TEST(NvmlSource, ALostGpuIsUnreadAndNamedTheOthersStillRead) {
   EXPECT_EQ(snap.gpus[0].index, 0);
   EXPECT_EQ(snap.unread_gpus, std::vector<int>{1});
   ASSERT_EQ(snap.errors.size(), 1u);
-  EXPECT_NE(snap.errors[0].find("GPU is lost (NVML error 15)"), std::string::npos) << snap.errors[0];
+  EXPECT_NE(snap.errors[0].find("GPU is lost (NVML error 15)"), std::string::npos)
+      << snap.errors[0];
   EXPECT_EQ(snap.processes.size(), 1u);
 }
 
@@ -140,7 +142,8 @@ TEST(NvmlSource, AnOldDriverFallsBackToTheUnversionedListing) {
   FakeState("nvml_old.state", "gpu 0 util 10\nproc 0 77 100\nproc 0 78 200\n");
   auto s = MakeGpuSource("nvml", 0);
   ASSERT_TRUE(s);
-  EXPECT_NE((*s)->Describe().find("processes: nvmlDeviceGetComputeRunningProcesses"), std::string::npos);
+  EXPECT_NE((*s)->Describe().find("processes: nvmlDeviceGetComputeRunningProcesses"),
+            std::string::npos);
   EXPECT_EQ((*s)->Describe().find("per-process utilisation"), std::string::npos);
   auto snaps = (*s)->Read(1);
   ASSERT_TRUE(snaps);

@@ -69,7 +69,7 @@ class NvmlSource : public GpuSource {
   // Per-process SM utilisation of GPU "index" since the previous call, by pid; nullopt when
   // the driver keeps none.
   std::optional<std::unordered_map<unsigned int, unsigned int>> ProcessUtil(unsigned int index,
-                                                                             nvmlDevice_t dev);
+                                                                            nvmlDevice_t dev);
 
   std::string path_;
   void* lib_ = nullptr;

@@ -43,7 +43,8 @@ class ReplaySource : public GpuSource {
       const Row& r = rows_[next_];
       const TimeMs at = start_ + static_cast<TimeMs>((r.t - t0) / speed_);
       if (at > now) break;
-      if (out.empty() || out.back().t != r.t) out.push_back(GpuSnapshot{r.t, {}, false, {}, {}, {}, {}});
+      if (out.empty() || out.back().t != r.t)
+        out.push_back(GpuSnapshot{r.t, {}, false, {}, {}, {}, {}});
       out.back().gpus.push_back(
           {r.gpu, r.util,
            std::isnan(r.memory_mib) ? std::nullopt : std::optional<double>(r.memory_mib)});

@@ -14,7 +14,8 @@ namespace gpuledger {
 
 class SmiCsvRecorder {
  public:
-  SmiCsvRecorder(std::string dir, std::string host) : dir_(std::move(dir)), host_(std::move(host)) {}
+  SmiCsvRecorder(std::string dir, std::string host)
+      : dir_(std::move(dir)), host_(std::move(host)) {}
   ~SmiCsvRecorder();
   SmiCsvRecorder(const SmiCsvRecorder&) = delete;
   SmiCsvRecorder& operator=(const SmiCsvRecorder&) = delete;

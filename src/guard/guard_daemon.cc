@@ -85,7 +85,14 @@ Result<void> Guard::Setup() {
     auto saved = LoadGuardState(state_path_);
     if (!saved) {
       Say(saved.error().ToString() + " (starting without it)");
-    } else if (!saved->empty()) {
+    } else {
+      // What died while the guard was down is forgotten: its pids may be reused by now.
+      std::erase_if(*saved, [&](const SavedWorkload& s) {
+        return std::none_of(s.processes.begin(), s.processes.end(),
+                            [&](const ProcessKey& k) { return procs_.Alive(k); });
+      });
+    }
+    if (saved && !saved->empty()) {
       Say(fmt::format("carrying over {} workload{} from before the restart (keeps, warnings)",
                       saved->size(), saved->size() == 1 ? "" : "s"));
       guard_.Resume(std::move(*saved));
@@ -103,16 +110,16 @@ Result<void> Guard::Setup() {
   }
   if (!o_.record_dir.empty()) recorder_ = std::make_unique<SmiCsvRecorder>(o_.record_dir, host_);
   const Policy& p = o_.policy;
-  Say(fmt::format("watching {} on {} every {}{}: idle below {} % — setup {}, idle {}, "
-                  "notebooks {}/{}, warning {} ahead, release after {}{}; policy {}",
-                  source_->Describe(), host_, FormatDuration(o_.sample_every_ms),
-                  o_.dry_run ? " [dry run: nothing is signalled or released]" : "",
-                  p.threshold_pct, FormatDuration(p.setup_grace_ms), FormatDuration(p.idle_after_ms),
-                  FormatDuration(p.interactive_setup_grace_ms),
-                  FormatDuration(p.interactive_idle_after_ms), FormatDuration(p.warn_before_ms),
-                  FormatDuration(p.release_after_ms),
-                  metrics_ ? fmt::format("; /metrics on port {}", metrics_->port()) : "",
-                  o_.policy_file.empty() ? "(default)" : o_.policy_file));
+  Say(fmt::format(
+      "watching {} on {} every {}{}: idle below {} % — setup {}, idle {}, "
+      "notebooks {}/{}, warning {} ahead, release after {}{}; policy {}",
+      source_->Describe(), host_, FormatDuration(o_.sample_every_ms),
+      o_.dry_run ? " [dry run: nothing is signalled or released]" : "", p.threshold_pct,
+      FormatDuration(p.setup_grace_ms), FormatDuration(p.idle_after_ms),
+      FormatDuration(p.interactive_setup_grace_ms), FormatDuration(p.interactive_idle_after_ms),
+      FormatDuration(p.warn_before_ms), FormatDuration(p.release_after_ms),
+      metrics_ ? fmt::format("; /metrics on port {}", metrics_->port()) : "",
+      o_.policy_file.empty() ? "(default)" : o_.policy_file));
   return {};
 }
 
@@ -164,7 +171,8 @@ LedgerJob Guard::JobRow(const WorkloadRecord& w, const std::string& status) cons
   LedgerJob j;
   j.job_id = fmt::format("{}:{}:{}", host_, w.info.name.id, w.first_seen);
   j.owner = w.info.owner;
-  j.labels = "kind=" + std::string(WorkloadKindId(w.info.name.kind)) + ";workload=" + w.info.name.id;
+  j.labels =
+      "kind=" + std::string(WorkloadKindId(w.info.name.kind)) + ";workload=" + w.info.name.id;
   j.command = w.info.command;
   j.host = host_;
   for (int g : w.gpus) j.gpus += (j.gpus.empty() ? "" : ";") + std::to_string(g);
@@ -280,7 +288,11 @@ std::string Guard::ListJson() const {
     w.Key("idle_seconds").Number(t.idle_since ? (now - *t.idle_since) / 1000.0 : 0, 1);
     w.Key("keep");
     if (t.keep) {
-      w.BeginObject().Key("until").String(FormatIsoUtc(t.keep->until)).Key("who").String(t.keep->who);
+      w.BeginObject()
+          .Key("until")
+          .String(FormatIsoUtc(t.keep->until))
+          .Key("who")
+          .String(t.keep->who);
       w.Key("reason").String(t.keep->reason).EndObject();
     } else {
       w.Null();
@@ -302,8 +314,8 @@ std::string Guard::AnswerKeep(const Result<KeepRequest>& request, const Peer& pe
   const TimeMs now = WallNow();
   const std::string who = procs_.UserName(peer.uid);
   std::string note;
-  auto grant = guard_.Keep(request->workload, peer.uid, who, request->duration_ms,
-                           request->reason, now, &note);
+  auto grant = guard_.Keep(request->workload, peer.uid, who, request->duration_ms, request->reason,
+                           now, &note);
   if (!grant) {
     Say(fmt::format("keep of {} asked by {} refused: {}", request->workload, who,
                     grant.error().message));
@@ -311,7 +323,7 @@ std::string Guard::AnswerKeep(const Result<KeepRequest>& request, const Peer& pe
   }
   ++counters_.keeps;
   const std::string message =
-      fmt::format("{} kept until {} UTC for {} ({}){}", grant->workload, FormatIsoUtc(grant->until),
+      fmt::format("{} kept until {} for {} ({}){}", grant->workload, FormatIsoUtc(grant->until),
                   who, grant->reason, note.empty() ? "" : "; " + note);
   Say(message);
   const TrackedWorkload& w = guard_.workloads().at(grant->workload);
@@ -343,7 +355,8 @@ void Guard::Loop() {
       RecordJobs(now);
       counters_.ledger_queued = outbox_.queued();
       counters_.ledger_failures = outbox_.ledger_failures();
-      if (metrics_) metrics_->Publish(RenderGuardMetrics(guard_, last_ ? &*last_ : nullptr, counters_, now));
+      if (metrics_)
+        metrics_->Publish(RenderGuardMetrics(guard_, last_ ? &*last_ : nullptr, counters_, now));
       SaveState();
     } else {
       for (const ActionOutcome& a : actions_->Tick(now)) Say(a.what);
@@ -351,9 +364,8 @@ void Guard::Loop() {
     const int wait = static_cast<int>(std::clamp<TimeMs>(next_sample - WallNow(), 0, 200));
     pollfd p{socket_ ? socket_->fd() : -1, POLLIN, 0};
     if (poll(&p, 1, wait) > 0 && socket_) {
-      socket_->Serve([this](const Result<KeepRequest>& r, const Peer& peer) {
-        return AnswerKeep(r, peer);
-      });
+      socket_->Serve(
+          [this](const Result<KeepRequest>& r, const Peer& peer) { return AnswerKeep(r, peer); });
     }
   }
   SaveState();

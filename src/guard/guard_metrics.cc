@@ -32,16 +32,19 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
                                const GuardCounters& c, TimeMs now) {
   std::string out;
   if (last) {
-    Header(&out, "gpuledger_gpu_utilization_percent", "gauge", "GPU utilisation at the last sample");
+    Header(&out, "gpuledger_gpu_utilization_percent", "gauge",
+           "GPU utilisation at the last sample");
     for (const GpuReading& g : last->gpus)
-      out += fmt::format("gpuledger_gpu_utilization_percent{{gpu=\"{}\"}} {}\n", g.index, g.util_pct);
+      out +=
+          fmt::format("gpuledger_gpu_utilization_percent{{gpu=\"{}\"}} {}\n", g.index, g.util_pct);
     Header(&out, "gpuledger_gpu_memory_used_bytes", "gauge", "GPU memory used at the last sample");
     for (const GpuReading& g : last->gpus) {
       if (g.memory_used_mib)
         out += fmt::format("gpuledger_gpu_memory_used_bytes{{gpu=\"{}\"}} {:.0f}\n", g.index,
                            *g.memory_used_mib * 1048576);
     }
-    Header(&out, "gpuledger_last_sample_timestamp_seconds", "gauge", "when the last sample was taken");
+    Header(&out, "gpuledger_last_sample_timestamp_seconds", "gauge",
+           "when the last sample was taken");
     out += fmt::format("gpuledger_last_sample_timestamp_seconds {:.3f}\n", last->t / 1000.0);
   }
   Header(&out, "gpuledger_workload_gpus", "gauge", "GPUs a workload holds");
@@ -62,10 +65,12 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
   Header(&out, "gpuledger_workload_idle_seconds", "gauge",
          "how long every GPU of a workload has been below threshold");
   out += idle;
-  Header(&out, "gpuledger_workload_state", "gauge",
-         "a workload's state: active, idle, warned, kept, exempt, stopping, warn_only, left_to_run");
+  Header(
+      &out, "gpuledger_workload_state", "gauge",
+      "a workload's state: active, idle, warned, kept, exempt, stopping, warn_only, left_to_run");
   out += state;
-  Header(&out, "gpuledger_workload_memory_bytes", "gauge", "GPU memory a workload's processes hold");
+  Header(&out, "gpuledger_workload_memory_bytes", "gauge",
+         "GPU memory a workload's processes hold");
   out += memory;
   auto counter = [&](std::string_view name, uint64_t v, std::string_view help) {
     Header(&out, name, "counter", help);
@@ -73,7 +78,8 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
   };
   counter("gpuledger_warnings_total", c.warnings, "warnings sent ahead of a kill or release");
   counter("gpuledger_kills_total", c.kills, "workloads the guard stopped (or would, in dry-run)");
-  counter("gpuledger_warn_only_total", c.warn_only, "kills due for workloads the guard only warns about");
+  counter("gpuledger_warn_only_total", c.warn_only,
+          "kills due for workloads the guard only warns about");
   counter("gpuledger_exemptions_total", c.exemptions, "kills due for workloads the policy exempts");
   counter("gpuledger_keeps_total", c.keeps, "keeps granted");
   counter("gpuledger_releases_total", c.releases, "machine releases");
@@ -82,7 +88,8 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
   counter("gpuledger_samples_total", c.samples, "samples taken");
   Header(&out, "gpuledger_ledger_queued_writes", "gauge", "ledger writes waiting to be made");
   out += fmt::format("gpuledger_ledger_queued_writes {}\n", c.ledger_queued);
-  counter("gpuledger_ledger_failures_total", c.ledger_failures, "ledger writes that failed (retried)");
+  counter("gpuledger_ledger_failures_total", c.ledger_failures,
+          "ledger writes that failed (retried)");
   return out;
 }
 
@@ -101,9 +108,11 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
     if (ec != std::errc() || end != listen.data() + listen.size()) port = -1;
   }
   std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty() || port < 0 || port > 65535)
-    return MakeError(ErrorCode::kUsage, "must be HOST:PORT, e.g. 127.0.0.1:9400", "--metrics-listen");
+    return MakeError(ErrorCode::kUsage, "must be HOST:PORT, e.g. 127.0.0.1:9400",
+                     "--metrics-listen");
   auto s = std::unique_ptr<MetricsServer>(new MetricsServer());
   s->impl_ = std::make_unique<Impl>();
   Impl* impl = s->impl_.get();
@@ -116,7 +125,8 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
   });
   if (port == 0) {
     s->port_ = impl->server.bind_to_any_port(host.c_str());
-    if (s->port_ <= 0) return MakeError(ErrorCode::kIo, "cannot listen on " + listen, "--metrics-listen");
+    if (s->port_ <= 0)
+      return MakeError(ErrorCode::kIo, "cannot listen on " + listen, "--metrics-listen");
   } else {
     if (!impl->server.bind_to_port(host.c_str(), port))
       return MakeError(ErrorCode::kIo, "cannot listen on " + listen, "--metrics-listen");

@@ -28,11 +28,18 @@ std::string GuardStateJson(const std::vector<SavedWorkload>& saved, const std::s
     for (const ProcessKey& k : s.processes) w.BeginArray().Int(k.pid).Int(k.start_ticks).EndArray();
     w.EndArray();
     w.Key("first_active_ms");
-    if (s.first_active) w.Int(*s.first_active); else w.Null();
+    if (s.first_active)
+      w.Int(*s.first_active);
+    else
+      w.Null();
     w.Key("warnings").Int(s.warnings);
     w.Key("keep");
     if (s.keep) {
-      w.BeginObject().Key("granted_at_ms").Int(s.keep->granted_at).Key("until_ms").Int(s.keep->until);
+      w.BeginObject()
+          .Key("granted_at_ms")
+          .Int(s.keep->granted_at)
+          .Key("until_ms")
+          .Int(s.keep->until);
       w.Key("who").String(s.keep->who).Key("reason").String(s.keep->reason).EndObject();
     } else {
       w.Null();
@@ -43,7 +50,8 @@ std::string GuardStateJson(const std::vector<SavedWorkload>& saved, const std::s
   return w.str();
 }
 
-Result<std::vector<SavedWorkload>> ParseGuardState(std::string_view json, const std::string& boot_id) {
+Result<std::vector<SavedWorkload>> ParseGuardState(std::string_view json,
+                                                   const std::string& boot_id) {
   using namespace simdjson;
   dom::parser parser;
   dom::element doc;
@@ -64,7 +72,8 @@ Result<std::vector<SavedWorkload>> ParseGuardState(std::string_view json, const 
     if (e["processes"].get(procs) == SUCCESS) {
       for (dom::element p : procs) {
         int64_t pid = 0, start = 0;
-        if (p.at(0).get(pid) == SUCCESS && p.at(1).get(start) == SUCCESS) s.processes.insert({pid, start});
+        if (p.at(0).get(pid) == SUCCESS && p.at(1).get(start) == SUCCESS)
+          s.processes.insert({pid, start});
       }
     }
     int64_t v = 0;
@@ -75,7 +84,8 @@ Result<std::vector<SavedWorkload>> ParseGuardState(std::string_view json, const 
       KeepGrant g;
       g.workload = s.id;
       std::string_view who, reason;
-      if (keep["granted_at_ms"].get(g.granted_at) != SUCCESS || keep["until_ms"].get(g.until) != SUCCESS)
+      if (keep["granted_at_ms"].get(g.granted_at) != SUCCESS ||
+          keep["until_ms"].get(g.until) != SUCCESS)
         return bad("a keep without its times");
       if (keep["who"].get(who) == SUCCESS) g.who = who;
       if (keep["reason"].get(reason) == SUCCESS) g.reason = reason;
@@ -96,7 +106,8 @@ Result<void> SaveGuardState(const std::string& path, const std::vector<SavedWork
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return MakeError(ErrorCode::kIo, "cannot replace the guard's state: " + ec.message(), path);
+  if (ec)
+    return MakeError(ErrorCode::kIo, "cannot replace the guard's state: " + ec.message(), path);
   return {};
 }
 

@@ -97,8 +97,8 @@ Result<void> Run::Preflight() {
     if (auto r = RunShellCommand(o_.preflight_command); !r) return r;
   }
   // The policy runs on the source's clock (a replay's recording clock), the ledger on the wall's.
-  WatchedJob watched{job_.job_id, job_.owner,         o_.labels, source_->ClockAt(start_),
-                     o_.gpus,     o_.usd_per_gpu_hour,       std::nullopt};
+  WatchedJob watched{job_.job_id, job_.owner,          o_.labels,   source_->ClockAt(start_),
+                     o_.gpus,     o_.usd_per_gpu_hour, std::nullopt};
   watch_ = std::make_unique<JobWatch>(o_.policy, watched);
   for (const GpuSnapshot& s : *first) {
     watch_->OnReadings(s.t, s.gpus);

@@ -92,7 +92,9 @@ Result<std::unique_ptr<KeepSocket>> KeepSocket::Listen(const std::string& path) 
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
     std::filesystem::create_directories(dir, ec);
-    if (ec) return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message(), "--socket");
+    if (ec)
+      return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message(),
+                       "--socket");
     chmod(dir.c_str(), 0755);
   }
   if (std::filesystem::exists(path, ec)) {
@@ -106,7 +108,8 @@ Result<std::unique_ptr<KeepSocket>> KeepSocket::Listen(const std::string& path) 
   if (s->fd_ < 0) return MakeError(ErrorCode::kIo, std::strerror(errno), "--socket");
   if (bind(s->fd_, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0 ||
       listen(s->fd_, 16) != 0) {
-    return MakeError(ErrorCode::kIo, fmt::format("cannot listen on {}: {}", path, std::strerror(errno)),
+    return MakeError(ErrorCode::kIo,
+                     fmt::format("cannot listen on {}: {}", path, std::strerror(errno)),
                      "--socket");
   }
   s->path_ = path;
@@ -145,8 +148,8 @@ Result<std::string> AskGuard(const std::string& path, const std::string& request
   if (connect(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
     const std::string why = std::strerror(errno);
     close(fd);
-    return MakeError(ErrorCode::kIo, "no guard answers here (" + why + "): is gpuledger guard running?",
-                     path);
+    return MakeError(ErrorCode::kIo,
+                     "no guard answers here (" + why + "): is gpuledger guard running?", path);
   }
   WriteAll(fd, request_json + "\n");
   std::string answer = ReadLine(fd, 10000);

@@ -36,7 +36,9 @@ std::string_view StopAction(WorkloadKind kind) {
   }
 }
 
-bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool Contains(const std::vector<int>& v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 bool Listed(const GpuSnapshot& snap, int gpu) {
   return std::any_of(snap.gpus.begin(), snap.gpus.end(),
@@ -81,8 +83,9 @@ TrackedWorkload& NodeGuard::Track(const std::string& id, const WorkloadInfo& inf
   TrackedWorkload& w = workloads_[id];
   w.info = info;
   w.first_seen = t;
-  WatchedJob job{id, info.owner, {"kind=" + std::string(WorkloadKindId(info.name.kind))},
-                 t,  {},         usd_per_gpu_hour_, std::nullopt};
+  WatchedJob job{id,          info.owner, {"kind=" + std::string(WorkloadKindId(info.name.kind))},
+                 t,           {},         usd_per_gpu_hour_,
+                 std::nullopt};
   // A workload seen before a restart (one of its processes is the same) carries on.
   auto saved = std::find_if(to_resume_.begin(), to_resume_.end(), [&](const SavedWorkload& s) {
     return s.id == id && std::any_of(s.processes.begin(), s.processes.end(),
@@ -170,18 +173,17 @@ void NodeGuard::EndGone(const GpuSnapshot& snap, const std::set<std::string>& se
   if (!snap.processes_listed) return;
   for (auto it = workloads_.begin(); it != workloads_.end();) {
     const TrackedWorkload& w = it->second;
-    const bool gone = !seen.count(it->first) &&
-                      std::all_of(w.gpus.begin(), w.gpus.end(),
-                                  [&](int g) { return Listed(snap, g); });
+    const bool gone = !seen.count(it->first) && std::all_of(w.gpus.begin(), w.gpus.end(),
+                                                            [&](int g) { return Listed(snap, g); });
     if (!gone) {
       ++it;
       continue;
     }
-    pending_.push_back({GuardEventKind::kEnd, it->first, KillRule::kIdle, snap.t, snap.t,
-                        fmt::format("{} holds no GPU any more ({:.2f} GPU-hours, {:.0f} % idle)",
-                                    it->first, w.gpu_ms / kMsPerHour,
-                                    w.gpu_ms > 0 ? 100 * w.idle_gpu_ms / w.gpu_ms : 0.0),
-                        w.Record()});
+    pending_.push_back(
+        {GuardEventKind::kEnd, it->first, KillRule::kIdle, snap.t, snap.t,
+         fmt::format("{} holds no GPU any more ({:.2f} GPU-hours, {:.0f} % idle)", it->first,
+                     w.gpu_ms / kMsPerHour, w.gpu_ms > 0 ? 100 * w.idle_gpu_ms / w.gpu_ms : 0.0),
+         w.Record()});
     it = workloads_.erase(it);
   }
 }
@@ -205,7 +207,9 @@ void NodeGuard::WatchMachine(const GpuSnapshot& snap, const std::vector<Attribut
     machine_.reset();
   }
   if (machine_released_) return;
-  if (!machine_) machine_ = std::make_unique<JobWatch>(machine_policy_, WatchedJob{"machine", "", {}, snap.t, {}, 0, std::nullopt});
+  if (!machine_)
+    machine_ = std::make_unique<JobWatch>(
+        machine_policy_, WatchedJob{"machine", "", {}, snap.t, {}, 0, std::nullopt});
   machine_->OnReadings(snap.t, readings);
   if (!snap.unread_gpus.empty() || !snap.unlisted_gpus.empty()) {
     // Part of the machine is unknown now: none of it counts as idle.
@@ -215,9 +219,11 @@ void NodeGuard::WatchMachine(const GpuSnapshot& snap, const std::vector<Attribut
 
 std::string NodeGuard::Describe(const TrackedWorkload& w) const {
   std::string memory;
-  if (w.memory_known && w.memory_mib > 0) memory = fmt::format(", {:.1f} GiB held", w.memory_mib / 1024);
-  return fmt::format("{} of {} on GPU {}{}{}", w.info.command.empty() ? "(no command)" : w.info.command,
-                     w.info.owner, GpuList(w.gpus), memory, w.shared ? ", shared" : "");
+  if (w.memory_known && w.memory_mib > 0)
+    memory = fmt::format(", {:.1f} GiB held", w.memory_mib / 1024);
+  return fmt::format("{} of {} on GPU {}{}{}",
+                     w.info.command.empty() ? "(no command)" : w.info.command, w.info.owner,
+                     GpuList(w.gpus), memory, w.shared ? ", shared" : "");
 }
 
 std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision& d) const {
@@ -231,7 +237,8 @@ std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision&
       "{} ({}) is {}; {} at {} UTC unless its GPUs get busy. To keep it: gpuledger keep {} 2h "
       "--reason '…' (at most {})",
       w.info.name.id, Describe(w), idle,
-      how.empty() ? "it will be reported as idle (the guard does not stop this kind)" : "stopping it",
+      how.empty() ? "it will be reported as idle (the guard does not stop this kind)"
+                  : "stopping it",
       Clock(d.due_at), w.info.name.id, FormatDuration(policy_.max_keep_ms));
 }
 
@@ -239,8 +246,7 @@ std::string NodeGuard::KillMessage(const TrackedWorkload& w, const LiveDecision&
   const std::string_view how = StopAction(w.info.name.kind);
   return fmt::format("{} ({}): {}; {}", w.info.name.id, Describe(w), d.explanation,
                      how.empty() ? "not stopped: the guard only warns about " +
-                                       std::string(WorkloadKindId(w.info.name.kind)) +
-                                       " workloads"
+                                       std::string(WorkloadKindId(w.info.name.kind)) + " workloads"
                                  : "stopping it: " + std::string(how));
 }
 
@@ -262,11 +268,10 @@ void NodeGuard::AdvanceWorkload(TrackedWorkload& w, TimeMs now, std::vector<Guar
         break;
       case DecisionKind::kExempt:
         e.kind = GuardEventKind::kExempt;
-        e.message = fmt::format("{} ({}): {}; exempt by the policy{}", w.info.name.id,
-                                Describe(w), d.explanation,
-                                policy_.exempt.granted_by.empty()
-                                    ? ""
-                                    : " (granted by " + policy_.exempt.granted_by + ")");
+        e.message = fmt::format(
+            "{} ({}): {}; exempt by the policy{}", w.info.name.id, Describe(w), d.explanation,
+            policy_.exempt.granted_by.empty() ? ""
+                                              : " (granted by " + policy_.exempt.granted_by + ")");
         w.verdict = e.kind;
         break;
     }
@@ -287,10 +292,10 @@ void NodeGuard::AdvanceMachine(TimeMs now, std::vector<GuardEvent>* out) {
           policy_.threshold_pct, Clock(d.due_at), command);
     } else {
       e.kind = GuardEventKind::kRelease;
-      e.message = fmt::format("no workload held a GPU and every GPU stayed below {} % for {}: "
-                              "releasing the machine ({})",
-                              policy_.threshold_pct, FormatDuration(policy_.release_after_ms),
-                              command);
+      e.message = fmt::format(
+          "no workload held a GPU and every GPU stayed below {} % for {}: "
+          "releasing the machine ({})",
+          policy_.threshold_pct, FormatDuration(policy_.release_after_ms), command);
       machine_released_ = true;
     }
     out->push_back(std::move(e));

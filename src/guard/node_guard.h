@@ -33,8 +33,8 @@ struct WorkloadInfo {
   std::string owner;  // the Slurm or `run` owner, else the uid's user name
   uint32_t uid = 0;
   int64_t pgid = 0;
-  std::string command;               // its first GPU process's command line, shortened
-  std::set<ProcessKey> processes;    // its GPU processes
+  std::string command;             // its first GPU process's command line, shortened
+  std::set<ProcessKey> processes;  // its GPU processes
 };
 
 // A keep: the workload is spared until "until" (gpuledger keep).
@@ -94,14 +94,12 @@ struct TrackedWorkload {
   std::optional<TimeMs> idle_since;    // every GPU of it below threshold since then
   std::optional<KeepGrant> keep;
   int warnings = 0;
-  std::optional<TimeMs> warned_stretch;  // idle_since of the stretch last warned about
+  std::optional<TimeMs> warned_stretch;   // idle_since of the stretch last warned about
   std::optional<GuardEventKind> verdict;  // kKill, kWarnOnly or kExempt once decided
   bool shared = false;
   bool fresh = false;  // just seen for the first time
 
-  WorkloadRecord Record() const {
-    return {info, gpus, first_seen, last_seen, gpu_ms, idle_gpu_ms};
-  }
+  WorkloadRecord Record() const { return {info, gpus, first_seen, last_seen, gpu_ms, idle_gpu_ms}; }
 };
 
 class NodeGuard {

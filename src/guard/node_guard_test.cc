@@ -65,7 +65,8 @@ class Node {
     for (const Proc& p : procs) snap.processes.push_back({p.gpu, p.pid, p.mib, p.util});
     std::vector<AttributedProcess> attributed;
     for (const GpuProcessReading& r : snap.processes) {
-      auto it = std::find_if(procs.begin(), procs.end(), [&](const Proc& p) { return p.pid == r.pid; });
+      auto it =
+          std::find_if(procs.begin(), procs.end(), [&](const Proc& p) { return p.pid == r.pid; });
       attributed.push_back({&r, it->workload});
     }
     guard.Observe(snap, attributed, infos);
@@ -73,8 +74,8 @@ class Node {
   }
 
   // Runs from "from" to "to" seconds every 10 s with the same readings; all events.
-  std::vector<GuardEvent> Run(int from, int to, std::vector<double> utils, const std::vector<Proc>& procs,
-                              std::vector<int> unlisted = {}) {
+  std::vector<GuardEvent> Run(int from, int to, std::vector<double> utils,
+                              const std::vector<Proc>& procs, std::vector<int> unlisted = {}) {
     std::vector<GuardEvent> all;
     for (int s = from; s <= to; s += 10) {
       auto e = Step(s, utils, procs, unlisted);
@@ -192,7 +193,8 @@ TEST(NodeGuard, KeepSparesTheWorkloadUntilItEndsThenIdleStartsAgain) {
   const std::vector<Proc> procs = {{0, 100, "pg:100", std::nullopt}};
   auto events = n.Run(0, 20, {0}, procs);
   std::string note;
-  auto refused = n.guard.Keep("pg:100", 1001, "mallory", 300 * kSec, "mine now", kT0 + 25 * kSec, &note);
+  auto refused =
+      n.guard.Keep("pg:100", 1001, "mallory", 300 * kSec, "mine now", kT0 + 25 * kSec, &note);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("only they or root"), std::string::npos);
   auto kept = n.guard.Keep("100", 1000, "user1000", 9000 * kSec, "demo", kT0 + 25 * kSec, &note);
@@ -253,7 +255,8 @@ TEST(NodeGuard, AnIdleMachineIsReleasedOnceAfterReleaseAfter) {
 TEST(NodeGuard, AMachineWhoseGpuIsHeldOrUnreadIsNotReleased) {
   Node held;
   held.infos["pg:100"] = Info("pg:100", 1000, {100});
-  EXPECT_TRUE(Of(held.Run(0, 300, {0}, {{0, 100, "pg:100", 99.0}}), GuardEventKind::kRelease).empty());
+  EXPECT_TRUE(
+      Of(held.Run(0, 300, {0}, {{0, 100, "pg:100", 99.0}}), GuardEventKind::kRelease).empty());
   Node lost;
   EXPECT_TRUE(Of(lost.Run(0, 300, {0, -1}, {}), GuardEventKind::kRelease).empty());
 }
@@ -290,7 +293,8 @@ TEST(NodeGuard, SavedStateOfAReusedPidIsNotApplied) {
   reused.processes = {{100, 777}};  // same pid, another start time: another process
   after.infos["pg:100"] = reused;
   after.guard.Resume(saved);
-  auto kills = Of(after.Run(100, 170, {0}, {{0, 100, "pg:100", std::nullopt}}), GuardEventKind::kKill);
+  auto kills =
+      Of(after.Run(100, 170, {0}, {{0, 100, "pg:100", std::nullopt}}), GuardEventKind::kKill);
   ASSERT_EQ(kills.size(), 1u);
   EXPECT_EQ(kills[0].rule, KillRule::kSetup);  // judged as new, not by the old one's history
 }

@@ -76,10 +76,12 @@ bool Outbox::WriteOne(const Write& w) {
     }
     ledger_ = std::move(*opened);
   }
-  Result<void> r = std::holds_alternative<LedgerJob>(w) ? ledger_->PutJob(std::get<LedgerJob>(w))
-                                                        : ledger_->AddDecision(std::get<LedgerDecision>(w));
+  Result<void> r = std::holds_alternative<LedgerJob>(w)
+                       ? ledger_->PutJob(std::get<LedgerJob>(w))
+                       : ledger_->AddDecision(std::get<LedgerDecision>(w));
   if (!r) {
-    fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n", r.error().ToString());
+    fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n",
+               r.error().ToString());
     ledger_.reset();  // open it afresh next time (the file may have been replaced)
   }
   return r.has_value();
@@ -115,9 +117,9 @@ void Outbox::Loop() {
       continue;
     }
     if (stopping_ && (writes_.empty() || steady_clock::now() >= *drain_until)) break;
-    wake_.wait_until(lock, writes_.empty() ? steady_clock::now() + seconds(1)
-                                           : std::max(retry_at, steady_clock::now() +
-                                                                    milliseconds(50)));
+    wake_.wait_until(lock, writes_.empty()
+                               ? steady_clock::now() + seconds(1)
+                               : std::max(retry_at, steady_clock::now() + milliseconds(50)));
   }
   if (!writes_.empty()) {
     fmt::print(log_, "gpuledger guard: ledger: {} writes could not be made before exit\n",

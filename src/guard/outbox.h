@@ -29,8 +29,8 @@ class Outbox {
   void AddDecision(LedgerDecision decision);
   void Post(std::string json);  // to the webhook
 
-  size_t queued() const;              // ledger writes not yet done
-  uint64_t ledger_failures() const;   // write or open attempts that failed
+  size_t queued() const;             // ledger writes not yet done
+  uint64_t ledger_failures() const;  // write or open attempts that failed
   uint64_t webhook_failures() const;
 
   static constexpr size_t kMaxQueued = 1'000'000;  // then the oldest are dropped (and counted)

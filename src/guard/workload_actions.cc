@@ -51,9 +51,9 @@ class SignalActions : public WorkloadActions {
     if (!plan.refusal.empty()) return {false, "not signalled: " + plan.refusal};
     const size_t sent = Send(plan, SIGTERM);
     pending_.push_back({t.workload, t.pgid, plan, now + grace_});
-    return {sent > 0, fmt::format("sent SIGTERM to {} ({} process{}); SIGKILL in {} to what is left",
-                                  Whom(t, plan), sent, sent == 1 ? "" : "es",
-                                  FormatDuration(grace_))};
+    return {sent > 0,
+            fmt::format("sent SIGTERM to {} ({} process{}); SIGKILL in {} to what is left",
+                        Whom(t, plan), sent, sent == 1 ? "" : "es", FormatDuration(grace_))};
   }
 
   ActionOutcome Release(const std::string& command) override {
@@ -81,10 +81,10 @@ class SignalActions : public WorkloadActions {
         }
       }
       const size_t sent = Send(it->plan, SIGKILL);
-      out.push_back({true, fmt::format("{}: sent SIGKILL to {} process{} that outlived SIGTERM "
-                                       "by {}",
-                                       it->workload, sent, sent == 1 ? "" : "es",
-                                       FormatDuration(grace_))});
+      out.push_back(
+          {true, fmt::format("{}: sent SIGKILL to {} process{} that outlived SIGTERM "
+                             "by {}",
+                             it->workload, sent, sent == 1 ? "" : "es", FormatDuration(grace_))});
       it = pending_.erase(it);
     }
     return out;
@@ -101,9 +101,9 @@ class SignalActions : public WorkloadActions {
   };
 
   static std::string Whom(const StopTarget& t, const StopPlan& plan) {
-    return plan.whole_group ? fmt::format("process group {}", t.pgid)
-                            : fmt::format("the GPU processes of shell group {} and their children",
-                                          t.pgid);
+    return plan.whole_group
+               ? fmt::format("process group {}", t.pgid)
+               : fmt::format("the GPU processes of shell group {} and their children", t.pgid);
   }
 
   // Signals each planned process still the same one; returns how many were signalled.
@@ -126,10 +126,10 @@ class DryRunActions : public WorkloadActions {
   ActionOutcome Stop(const StopTarget& t, TimeMs) override {
     StopPlan plan = PlanStop(t, procs_);
     if (!plan.refusal.empty()) return {true, "[dry run] would not signal: " + plan.refusal};
-    return {true, fmt::format("[dry run] would send SIGTERM to {} {} ({} process{}), then SIGKILL",
-                              plan.whole_group ? "process group" : "the GPU processes of group",
-                              t.pgid, plan.processes.size(),
-                              plan.processes.size() == 1 ? "" : "es")};
+    return {true,
+            fmt::format("[dry run] would send SIGTERM to {} {} ({} process{}), then SIGKILL",
+                        plan.whole_group ? "process group" : "the GPU processes of group", t.pgid,
+                        plan.processes.size(), plan.processes.size() == 1 ? "" : "es")};
   }
   ActionOutcome Release(const std::string& command) override {
     return {true, "[dry run] would run: " + command};

@@ -39,9 +39,9 @@ TEST(Workload, KubernetesPodFromCgroupfsAndSystemdDrivers) {
                            "89abcdef.scope"),
             "3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a");
   // A pod's container is the pod's, not a container of its own.
-  const WorkloadName n = ClassifyProcess(
-      Facts("0::/kubepods/pod3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a/"
-            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+  const WorkloadName n =
+      ClassifyProcess(Facts("0::/kubepods/pod3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a/"
+                            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
   EXPECT_EQ(n.id, "k8s:3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a");
   EXPECT_EQ(PodUidOfCgroup("0::/system.slice/pod-notkube.service"), "");
 }

@@ -56,8 +56,8 @@ bool ClassifyJobStatus(std::string_view status, bool* failed) {
       "bootfail", "requeued",    "interrupted", "abandoned"};
   // "ended" is the guard's: a workload let go of its GPUs, its exit status unknown.
   static constexpr std::array<std::string_view, 11> kOk = {
-      "completed", "complete", "succeeded", "success",  "ok",   "running",
-      "pending",   "suspended", "done",     "finished", "ended"};
+      "completed", "complete",  "succeeded", "success",  "ok",   "running",
+      "pending",   "suspended", "done",      "finished", "ended"};
   if (std::find(kFailed.begin(), kFailed.end(), key) != kFailed.end() || key == "deadline") {
     *failed = true;
     return true;

@@ -90,7 +90,8 @@ TEST(JobWatch, FatalOutputKillsAtOnce) {
 TEST(JobWatch, BudgetAndMaxRuntime) {
   Policy p = Fast();
   p.budget_usd = 1;
-  JobWatch w(p, {"j1", "", {}, kStart, {0, 1}, 36, std::nullopt});  // 2 GPUs × $36/h = 2 cents a second
+  JobWatch w(
+      p, {"j1", "", {}, kStart, {0, 1}, 36, std::nullopt});  // 2 GPUs × $36/h = 2 cents a second
   auto d = Feed(w, 0, 60, 90);
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[1].rule, KillRule::kBudget);
