@@ -63,7 +63,7 @@ class Guard {
   std::unique_ptr<KeepSocket> socket_;
   std::unique_ptr<MetricsServer> metrics_;
   std::unique_ptr<SmiCsvRecorder> recorder_;
-  std::string state_path_;
+  std::string state_path_, state_written_;
   std::optional<GpuSnapshot> last_;
   GuardCounters counters_;
   std::map<std::string, std::string> killed_by_;  // workload → rule, for its closing row
@@ -339,7 +339,8 @@ std::string Guard::AnswerKeep(const Result<KeepRequest>& request, const Peer& pe
 
 void Guard::SaveState() {
   if (state_path_.empty()) return;
-  if (auto r = SaveGuardState(state_path_, guard_.Saved()); !r) Say(r.error().ToString());
+  if (auto r = SaveGuardState(state_path_, guard_.Saved(), &state_written_); !r)
+    Say(r.error().ToString());
 }
 
 void Guard::Loop() {

@@ -96,11 +96,15 @@ Result<std::vector<SavedWorkload>> ParseGuardState(std::string_view json,
   return out;
 }
 
-Result<void> SaveGuardState(const std::string& path, const std::vector<SavedWorkload>& saved) {
+Result<void> SaveGuardState(const std::string& path, const std::vector<SavedWorkload>& saved,
+                            std::string* last_written) {
+  static const std::string kBootId = BootId();
+  std::string json = GuardStateJson(saved, kBootId);
+  if (last_written && *last_written == json) return {};
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << GuardStateJson(saved, BootId()) << "\n";
+    out << json << "\n";
     out.flush();
     if (!out) return MakeError(ErrorCode::kIo, "cannot write the guard's state", tmp);
   }
@@ -108,6 +112,7 @@ Result<void> SaveGuardState(const std::string& path, const std::vector<SavedWork
   std::filesystem::rename(tmp, path, ec);
   if (ec)
     return MakeError(ErrorCode::kIo, "cannot replace the guard's state: " + ec.message(), path);
+  if (last_written) *last_written = std::move(json);
   return {};
 }
 

@@ -17,7 +17,9 @@ std::string GuardStateJson(const std::vector<SavedWorkload>& saved, const std::s
 Result<std::vector<SavedWorkload>> ParseGuardState(std::string_view json,
                                                    const std::string& boot_id);
 
-Result<void> SaveGuardState(const std::string& path, const std::vector<SavedWorkload>& saved);
+// Writes the state unless it is what *last_written holds (then nothing is written); updates it.
+Result<void> SaveGuardState(const std::string& path, const std::vector<SavedWorkload>& saved,
+                            std::string* last_written = nullptr);
 // A missing file is no saved state.
 Result<std::vector<SavedWorkload>> LoadGuardState(const std::string& path);
 
