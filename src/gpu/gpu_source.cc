@@ -10,6 +10,7 @@ class NoGpuSource : public GpuSource {
   explicit NoGpuSource(std::string why) : why_(std::move(why)) {}
   Result<std::vector<GpuSnapshot>> Read(TimeMs) override { return std::vector<GpuSnapshot>{}; }
   std::string Describe() const override { return "no GPUs (" + why_ + ")"; }
+  bool HasGpus() const override { return false; }
 
  private:
   std::string why_;

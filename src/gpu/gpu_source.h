@@ -51,6 +51,8 @@ class GpuSource {
   // The instant the policy judges at when the wall clock reads "wall_now", and the clock of the
   // snapshots' t: the wall clock, except for a replay, which runs on its recording's clock.
   virtual TimeMs ClockAt(TimeMs wall_now) const { return wall_now; }
+  // False for the "none" source (and `auto` finding no GPU): nothing to read.
+  virtual bool HasGpus() const { return true; }
 };
 
 // Makes a source from a spec:

@@ -76,6 +76,9 @@ Result<void> Guard::Setup() {
   auto source = MakeGpuSource(o_.gpu_source, now);
   if (!source) return std::unexpected(source.error());
   source_ = std::move(*source);
+  if (!source_->HasGpus()) {
+    return MakeError(ErrorCode::kIo, "nothing to guard: " + source_->Describe(), "--gpu-source");
+  }
   actions_ = o_.dry_run ? MakeDryRunActions(&procs_) : MakeSignalActions(&procs_, o_.kill_grace_ms);
   if (!o_.state_dir.empty()) {
     std::error_code ec;

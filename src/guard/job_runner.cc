@@ -144,8 +144,12 @@ void Run::Act(const LiveDecision& d, TimeMs now) {
   const std::string kind = DecisionKindId(d.kind);
   fmt::print(log_, "gpuledger run: {} ({}): {}{}\n", kind, KillRuleId(d.rule), d.explanation,
              o_.dry_run && d.kind == DecisionKind::kKill ? " [dry run: not killed]" : "");
+  // A live kill's end is unknown: it saves the job's rate for every hour it would have run on.
+  const size_t gpus = o_.gpus.empty() ? gpus_seen_ : o_.gpus.size();
+  const double usd_per_hour =
+      d.kind == DecisionKind::kKill && !o_.dry_run ? o_.usd_per_gpu_hour * gpus : 0;
   Record({job_.job_id, now, kind, std::string(KillRuleId(d.rule)), d.explanation, GpuHours(now), 0,
-          0, d.kind == DecisionKind::kExempt ? o_.policy.exempt.granted_by : ""});
+          0, d.kind == DecisionKind::kExempt ? o_.policy.exempt.granted_by : "", usd_per_hour});
   if (!o_.webhook_url.empty() && d.kind != DecisionKind::kExempt) {
     JsonWriter w(false);
     w.BeginObject();
@@ -181,7 +185,7 @@ void Run::Interrupt(int sig, TimeMs now) {
       sig);
   const std::string what =
       fmt::format("gpuledger run received signal {} ({})", sig, strsignal(sig));
-  Record({job_.job_id, now, "interrupt", "signal", what, GpuHours(now), 0, 0, ""});
+  Record({job_.job_id, now, "interrupt", "signal", what, GpuHours(now), 0, 0, "", 0});
   outcome_.child = exit;
 }
 
@@ -195,7 +199,7 @@ void Run::ReleaseMachine(TimeMs now) {
     what = r ? "ran: " + o_.release_command : r.error().ToString();
   }
   fmt::print(log_, "gpuledger run: release (machine): {}\n", what);
-  Record({job_.job_id, now, "release", "machine", what, GpuHours(now), 0, 0, ""});
+  Record({job_.job_id, now, "release", "machine", what, GpuHours(now), 0, 0, "", 0});
 }
 
 void Run::Finish(const ChildExit& exit) {
@@ -209,7 +213,7 @@ void Run::Finish(const ChildExit& exit) {
                         outcome_.leftovers_killed, outcome_.leftovers_killed == 1 ? "" : "es")
           : "main process exited";
   fmt::print(log_, "gpuledger run: release (exit): {}\n", why);
-  Record({job_.job_id, end, "release", "exit", why, GpuHours(end), 0, 0, ""});
+  Record({job_.job_id, end, "release", "exit", why, GpuHours(end), 0, 0, "", 0});
   if (!o_.release_command.empty()) ReleaseMachine(end);
   outcome_.exit_status = outcome_.interrupted_by ? 128 + *outcome_.interrupted_by
                          : outcome_.killed_by    ? kExitAutokilled

@@ -52,6 +52,15 @@ void WriteAll(int fd, std::string_view s) {
   }
 }
 
+// True when something accepts connections at "path" (a live guard, even a busy one).
+bool Listening(const sockaddr_un& addr) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool ok = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
 }  // namespace
 
 Result<KeepRequest> ParseKeepRequest(std::string_view line) {
@@ -98,7 +107,7 @@ Result<std::unique_ptr<KeepSocket>> KeepSocket::Listen(const std::string& path) 
     chmod(dir.c_str(), 0755);
   }
   if (std::filesystem::exists(path, ec)) {
-    if (AskGuard(path, R"({"op":"list"})")) {
+    if (Listening(*addr)) {
       return MakeError(ErrorCode::kIo, "another guard is listening on " + path, "--socket");
     }
     unlink(path.c_str());  // stale: left by a guard that died
@@ -133,6 +142,10 @@ void KeepSocket::Serve(const Handler& handler) {
       answer = R"j({"ok":false,"message":"cannot tell who is asking (SO_PEERCRED)"})j";
     } else {
       const std::string line = ReadLine(c, 500);
+      if (line.empty()) {  // a probe (another guard checking the socket is live), or nothing
+        close(c);
+        continue;
+      }
       answer = handler(ParseKeepRequest(line), Peer{cred.uid, cred.pid});
     }
     WriteAll(c, answer + "\n");

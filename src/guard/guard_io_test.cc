@@ -1,0 +1,240 @@
+// The node guard's pieces that touch the system: /proc (on a synthetic tree and on real
+// children), the stop plan, the state file, the keep protocol, /metrics text, the outbox.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "guard/guard_metrics.h"
+#include "guard/guard_state.h"
+#include "guard/keep_socket.h"
+#include "guard/outbox.h"
+#include "guard/process_table.h"
+#include "guard/workload_actions.h"
+
+namespace gpuledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TempDir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/guard_io_" + name + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void Write(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// A process of the synthetic /proc: its stat (with a start time), status, cgroup, cmdline.
+void FakeProcess(const std::string& root, int pid, int64_t start, const std::string& argv0) {
+  const std::string dir = root + "/" + std::to_string(pid);
+  Write(dir + "/stat", std::to_string(pid) + " (" + argv0 + ") S 1 " + std::to_string(pid) + " " +
+                           std::to_string(pid) + " 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 " +
+                           std::to_string(start) + " 1000 100");
+  Write(dir + "/status", "Name:\t" + argv0 + "\nUid:\t1234\t1234\t1234\t1234\n");
+  Write(dir + "/cgroup", "0::/user.slice/user-1234.slice/session-9.scope\n");
+  Write(dir + "/cmdline", argv0 + std::string("\0--epochs\0"
+                                              "3\0",
+                                              12));
+  Write(dir + "/environ", std::string("HOME=/h\0SLURM_JOB_ID=77\0", 25));
+}
+
+TEST(ProcessTable, AReusedPidIsReadAfreshAndTheOldProcessIsGone) {
+  const std::string root = TempDir("proc");
+  FakeProcess(root, 500, 1000, "python");
+  ProcessTable table(root);
+  const ProcessTable::Entry* e = table.Lookup(500);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->facts.uid, 1234u);
+  EXPECT_EQ(e->facts.argv, (std::vector<std::string>{"python", "--epochs", "3"}));
+  EXPECT_EQ(e->workload.name.id, "slurm:77");  // SLURM_JOB_ID from its environment
+  EXPECT_TRUE(table.Alive({500, 1000}));
+  FakeProcess(root, 500, 2000, "bash");  // pid 500 reused by another process
+  e = table.Lookup(500);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->facts.start_ticks, 2000);
+  EXPECT_EQ(e->facts.argv[0], "bash");
+  EXPECT_FALSE(table.Alive({500, 1000}));
+  fs::remove_all(root + "/500");
+  EXPECT_EQ(table.Lookup(500), nullptr);
+}
+
+TEST(ProcessTable, ALoginShellLeadingItsGroupIsAShellGroup) {
+  const std::string root = TempDir("shell");
+  FakeProcess(root, 600, 10, "-bash");
+  FakeProcess(root, 700, 10, "python");
+  ProcessTable table(root);
+  EXPECT_TRUE(table.IsShellGroup(600));
+  EXPECT_FALSE(table.IsShellGroup(700));
+  EXPECT_FALSE(table.IsShellGroup(800));  // no leader any more: the group is the workload's
+}
+
+TEST(WorkloadActions, NeverSignalsItsOwnGroupPid1OrAReusedPid) {
+  ProcessTable table;
+  const int64_t self_start = ReadProcStat(getpid())->start_ticks;
+  StopPlan own = PlanStop({"pg:self", getpgrp(), {{getpid(), self_start}}}, &table);
+  EXPECT_TRUE(own.processes.empty());
+  EXPECT_NE(own.refusal.find("own"), std::string::npos) << own.refusal;
+  StopPlan init =
+      PlanStop({"pg:1", 1, {{1, ReadProcStat(1) ? ReadProcStat(1)->start_ticks : 0}}}, &table);
+  EXPECT_TRUE(init.processes.empty());
+  // A child in its own group: planned; the same pid with another start time: refused.
+  const pid_t child = fork();
+  if (child == 0) {
+    setpgid(0, 0);
+    pause();
+    _exit(0);
+  }
+  setpgid(child, child);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const int64_t start = ReadProcStat(child)->start_ticks;
+  StopPlan stale = PlanStop({"pg:c", child, {{child, start + 1}}}, &table);
+  EXPECT_TRUE(stale.processes.empty());
+  EXPECT_NE(stale.refusal.find("gone"), std::string::npos);
+  auto dry = MakeDryRunActions(&table);
+  EXPECT_NE(dry->Stop({"pg:c", child, {{child, start}}}, 0).what.find("[dry run]"),
+            std::string::npos);
+  EXPECT_EQ(kill(child, 0), 0);  // the dry run signalled nothing
+  auto real = MakeSignalActions(&table, 100);
+  const ActionOutcome out = real->Stop({"pg:c", child, {{child, start}}}, 0);
+  EXPECT_TRUE(out.ok) << out.what;
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+}
+
+TEST(GuardState, RoundTripsAndIsDroppedAfterAReboot) {
+  SavedWorkload s{"pg:42",
+                  {{42, 9000}, {43, 9001}},
+                  1'790'000'000'000,
+                  2,
+                  KeepGrant{"pg:42", 1, 2, "asha", "demo \"at\" 3pm"}};
+  const std::string json = GuardStateJson({s}, "boot-a");
+  auto back = ParseGuardState(json, "boot-a");
+  ASSERT_TRUE(back) << back.error().ToString();
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ((*back)[0].processes, s.processes);
+  EXPECT_EQ((*back)[0].first_active, s.first_active);
+  EXPECT_EQ((*back)[0].warnings, 2);
+  ASSERT_TRUE((*back)[0].keep);
+  EXPECT_EQ((*back)[0].keep->reason, "demo \"at\" 3pm");
+  EXPECT_TRUE(ParseGuardState(json, "boot-b")->empty());
+  EXPECT_FALSE(ParseGuardState("{\"boot_id\": ", "boot-a"));
+  const std::string dir = TempDir("state");
+  std::string last;
+  ASSERT_TRUE(SaveGuardState(dir + "/s.json", {s}, &last));
+  const auto mtime = fs::last_write_time(dir + "/s.json");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(SaveGuardState(dir + "/s.json", {s}, &last));  // unchanged: not rewritten
+  EXPECT_EQ(fs::last_write_time(dir + "/s.json"), mtime);
+  auto loaded = LoadGuardState(dir + "/s.json");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->size(), 1u);
+  EXPECT_TRUE(LoadGuardState(dir + "/none.json")->empty());
+}
+
+TEST(KeepSocket, RequestsRoundTripAndThePeerIsTheKernelsWord) {
+  auto keep = ParseKeepRequest(KeepRequestJson({"keep", "pg:1", "eval", 7200000}));
+  ASSERT_TRUE(keep);
+  EXPECT_EQ(keep->workload, "pg:1");
+  EXPECT_EQ(keep->duration_ms, 7200000);
+  EXPECT_FALSE(ParseKeepRequest(R"({"op":"keep","workload":"pg:1"})"));
+  EXPECT_FALSE(ParseKeepRequest(R"({"op":"delete"})"));
+  EXPECT_FALSE(ParseKeepRequest("not json"));
+  const std::string path = TempDir("sock") + "/run/guard.sock";
+  auto socket = KeepSocket::Listen(path);
+  ASSERT_TRUE(socket) << socket.error().ToString();
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::others_write, fs::perms::others_write);
+  EXPECT_FALSE(KeepSocket::Listen(path));  // a live guard there already
+  std::thread client([&] {
+    auto answer = AskGuard(path, R"({"op":"list"})");
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(*answer, "uid " + std::to_string(getuid()) + " list");
+  });
+  for (int i = 0; i < 100; ++i) {
+    bool served = false;
+    (*socket)->Serve([&](const Result<KeepRequest>& r, const Peer& peer) {
+      served = true;
+      return "uid " + std::to_string(peer.uid) + " " + (r ? r->op : "?");
+    });
+    if (served) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  client.join();
+  socket->reset();
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(AskGuard(path, "{}"));
+}
+
+TEST(GuardMetrics, LabelValuesAreEscapedAndCountersExposed) {
+  EXPECT_EQ(PromLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+  Policy p;
+  NodeGuard guard(p, 1);
+  GpuSnapshot snap;
+  snap.t = 1'790'000'000'500;
+  snap.processes_listed = true;
+  snap.gpus = {{0, 42, 1024.0}};
+  snap.processes = {{0, 9, 512.0, std::nullopt}};
+  WorkloadInfo info;
+  info.name = {WorkloadKind::kProcessGroup, "pg:9"};
+  info.owner = "we\"ird";
+  guard.Observe(snap, {{&snap.processes[0], "pg:9"}}, {{"pg:9", info}});
+  GuardCounters c;
+  c.kills = 3;
+  const std::string text = RenderGuardMetrics(guard, &snap, c, snap.t);
+  EXPECT_NE(text.find("gpuledger_gpu_utilization_percent{gpu=\"0\"} 42\n"), std::string::npos);
+  EXPECT_NE(
+      text.find("gpuledger_workload_gpus{workload=\"pg:9\",kind=\"pg\",owner=\"we\\\"ird\"} 1"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("gpuledger_kills_total 3\n"), std::string::npos);
+  EXPECT_NE(text.find("gpuledger_last_sample_timestamp_seconds 1790000000.500\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("# TYPE gpuledger_kills_total counter"), std::string::npos);
+}
+
+TEST(Outbox, ALedgerThatCannotBeOpenedKeepsItsWritesQueuedUntilItCan) {
+  const std::string dir = TempDir("outbox");
+  Write(dir + "/blocked", "a file where the ledger's folder should be");
+  const std::string ledger = dir + "/blocked/ledger.db";
+  std::FILE* log = std::tmpfile();
+  {
+    Outbox out(ledger, "", log);
+    LedgerJob job;
+    job.job_id = "node:pg:1:0", job.owner = "asha", job.status = "running", job.kind = "pg";
+    out.PutJob(job);
+    out.AddDecision({job.job_id, 5, "kill", "idle", "idle", 0.5, 0, 0, "", 3});
+    job.status = "killed";
+    out.PutJob(job);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(out.queued(), 3u);
+    EXPECT_GE(out.ledger_failures(), 1u);
+    fs::remove(dir + "/blocked");  // the ledger can be created now
+    for (int i = 0; i < 100 && out.queued() > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(out.queued(), 0u);
+  }
+  std::fclose(log);
+  auto l = Ledger::OpenExisting(ledger);
+  ASSERT_TRUE(l);
+  auto jobs = (*l)->Jobs(0);
+  ASSERT_EQ(jobs->size(), 1u);  // written by id: one row, its last state
+  EXPECT_EQ((*jobs)[0].status, "killed");
+  EXPECT_EQ((*jobs)[0].kind, "pg");
+  auto decisions = (*l)->Decisions(0);
+  ASSERT_EQ(decisions->size(), 1u);
+  EXPECT_DOUBLE_EQ((*decisions)[0].usd_per_hour_saved, 3);
+}
+
+}  // namespace
+}  // namespace gpuledger
