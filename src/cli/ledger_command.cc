@@ -66,7 +66,12 @@ int PrintJobs(const std::vector<LedgerJob>& jobs, const std::string& format) {
       w.Key("killed_by").String(j.killed_by).Key("gpu_hours").Number(j.gpu_hours);
       w.Key("cost_usd").Number(j.cost_usd, kUsdDecimals).Key("repo").String(j.repo);
       w.Key("commit").String(j.commit).Key("dirty").Bool(j.dirty).Key("pr").String(j.pr);
-      w.Key("output_tail").String(j.output_tail);
+      w.Key("output_tail").String(j.output_tail).Key("kind").String(j.kind);
+      w.Key("idle_gpu_hours");
+      if (j.idle_gpu_hours)
+        w.Number(*j.idle_gpu_hours);
+      else
+        w.Null();
     });
     return kExitOk;
   }
@@ -92,6 +97,7 @@ int PrintDecisions(const std::vector<LedgerDecision>& ds, const std::string& for
           .Key("explanation")
           .String(d.explanation);
       w.Key("gpu_hours_used").Number(d.gpu_hours_used).Key("granted_by").String(d.granted_by);
+      w.Key("usd_per_hour_saved").Number(d.usd_per_hour_saved, kUsdDecimals);
     });
     return kExitOk;
   }
