@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "core/json_writer.h"
+#include "core/line_reader.h"
+#include "core/csv_table.h"
 #include "gpu/gpu_source.h"
 #include "gpu/smi_csv_recorder.h"
 #include "guard/guard_metrics.h"
@@ -42,6 +44,7 @@ class Guard {
  private:
   void Sample(TimeMs now);
   void Observe(const GpuSnapshot& snap);
+  void Resolve(const ProcessFacts& facts, WorkloadInfo* info);
   void Handle(const GuardEvent& e, TimeMs now);
   void Act(const GuardEvent& e, TimeMs now, std::string* outcome);
   std::string AnswerKeep(const Result<KeepRequest>& request, const Peer& peer);
@@ -67,6 +70,7 @@ class Guard {
   std::optional<GpuSnapshot> last_;
   GuardCounters counters_;
   std::map<std::string, std::string> killed_by_;  // workload → rule, for its closing row
+  std::map<std::string, WorkloadInfo> resolved_;  // workload → its title and how to stop it
   std::string last_errors_;
   TimeMs next_ledger_refresh_ = 0;
 };
@@ -79,7 +83,8 @@ Result<void> Guard::Setup() {
   if (!source_->HasGpus()) {
     return MakeError(ErrorCode::kIo, "nothing to guard: " + source_->Describe(), "--gpu-source");
   }
-  actions_ = o_.dry_run ? MakeDryRunActions(&procs_) : MakeSignalActions(&procs_, o_.kill_grace_ms);
+  actions_ = o_.dry_run ? MakeDryRunActions(&procs_, o_.policy.k8s_action)
+                        : MakeSignalActions(&procs_, o_.kill_grace_ms, o_.policy.k8s_action);
   if (!o_.state_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o_.state_dir, ec);
@@ -139,8 +144,13 @@ void Guard::Observe(const GpuSnapshot& snap) {
     attributed.push_back({&p, e->workload.name.id});
     auto [it, fresh] = workloads.try_emplace(e->workload.name.id, e->workload);
     if (!fresh) it->second.processes.insert({e->facts.pid, e->facts.start_ticks});
+    if (fresh) Resolve(e->facts, &it->second);
   }
   procs_.Sweep();
+  // What ended is forgotten (a later workload of the same id is found afresh).
+  std::erase_if(resolved_, [&](const auto& kv) {
+    return !workloads.count(kv.first) && !guard_.workloads().count(kv.first);
+  });
   guard_.Observe(snap, attributed, workloads);
 }
 
@@ -168,6 +178,56 @@ void Guard::Sample(TimeMs now) {
     Observe(snap);
     last_ = std::move(snap);
   }
+}
+
+// What a person knows the workload by, and how it is stopped: the notebook and the Jupyter
+// server of a kernel, a Slurm job's name, a pod's namespace and name. Looked up once per
+// workload (a Jupyter server is asked over HTTP) and kept while it lives.
+void Guard::Resolve(const ProcessFacts& facts, WorkloadInfo* info) {
+  auto it = resolved_.find(info->name.id);
+  if (it == resolved_.end()) {
+    WorkloadInfo r;
+    switch (info->name.kind) {
+      case WorkloadKind::kJupyter: {
+        const std::string kernel = info->name.id.substr(8);
+        std::string dir = JupyterRuntimeDirOf(facts.argv);
+        auto found = LocateJupyterKernel(dir, kernel);
+        if (found) {
+          r.jupyter = *found;
+          r.title = found->notebook.empty() ? "Jupyter kernel " + kernel.substr(0, 8)
+                                            : "notebook " + found->notebook;
+        } else {
+          r.title = "Jupyter kernel " + kernel.substr(0, 8);
+          Say(fmt::format("{}: {} (it would be stopped with signals)", info->name.id,
+                          found.error().message));
+        }
+        break;
+      }
+      case WorkloadKind::kSlurm:
+        r.title = "Slurm job " + info->name.id.substr(6) +
+                  (facts.slurm_job_name.empty() ? "" : " (" + facts.slurm_job_name + ")");
+        break;
+      case WorkloadKind::kPod: {
+        r.pod_namespace = facts.pod_namespace;
+        if (r.pod_namespace.empty()) {  // the pod's own service-account view of its namespace
+          auto ns = ReadWholeFile(o_.proc_root + "/" + std::to_string(facts.pid) +
+                                  "/root/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+          if (ns) r.pod_namespace = std::string(Trim(*ns));
+        }
+        r.pod_name = !facts.pod_name.empty() ? facts.pod_name : facts.hostname;
+        if (!r.pod_name.empty())
+          r.title = "pod " + (r.pod_namespace.empty() ? "?" : r.pod_namespace) + "/" + r.pod_name;
+        break;
+      }
+      default:
+        break;
+    }
+    it = resolved_.emplace(info->name.id, std::move(r)).first;
+  }
+  info->title = it->second.title;
+  info->jupyter = it->second.jupyter;
+  info->pod_namespace = it->second.pod_namespace;
+  info->pod_name = it->second.pod_name;
 }
 
 LedgerJob Guard::JobRow(const WorkloadRecord& w, const std::string& status) const {
@@ -219,7 +279,17 @@ void Guard::Act(const GuardEvent& e, TimeMs now, std::string* outcome) {
     return;
   }
   const TrackedWorkload& w = guard_.workloads().at(e.workload);
-  const ActionOutcome r = actions_->Stop({e.workload, w.info.pgid, w.info.processes}, now);
+  StopTarget target;
+  target.workload = e.workload;
+  target.pgid = w.info.pgid;
+  target.gpu_processes = w.info.processes;
+  target.kind = w.info.name.kind;
+  target.jupyter = w.info.jupyter;
+  target.pod_namespace = w.info.pod_namespace;
+  target.pod_name = w.info.pod_name;
+  if (w.info.name.kind == WorkloadKind::kPod) target.pod_uid = w.info.name.id.substr(4);
+  target.node = host_;
+  const ActionOutcome r = actions_->Stop(target, now);
   if (r.ok) {
     ++counters_.kills;
     killed_by_[e.workload] = KillRuleId(e.rule);

@@ -79,14 +79,20 @@ TEST(ProcessTable, ALoginShellLeadingItsGroupIsAShellGroup) {
   EXPECT_FALSE(table.IsShellGroup(800));  // no leader any more: the group is the workload's
 }
 
+StopTarget Group(std::string workload, int64_t pgid, std::set<ProcessKey> procs) {
+  StopTarget t;
+  t.workload = std::move(workload), t.pgid = pgid, t.gpu_processes = std::move(procs);
+  return t;
+}
+
 TEST(WorkloadActions, NeverSignalsItsOwnGroupPid1OrAReusedPid) {
   ProcessTable table;
   const int64_t self_start = ReadProcStat(getpid())->start_ticks;
-  StopPlan own = PlanStop({"pg:self", getpgrp(), {{getpid(), self_start}}}, &table);
+  StopPlan own = PlanStop(Group("pg:self", getpgrp(), {{getpid(), self_start}}), &table);
   EXPECT_TRUE(own.processes.empty());
   EXPECT_NE(own.refusal.find("own"), std::string::npos) << own.refusal;
   StopPlan init =
-      PlanStop({"pg:1", 1, {{1, ReadProcStat(1) ? ReadProcStat(1)->start_ticks : 0}}}, &table);
+      PlanStop(Group("pg:1", 1, {{1, ReadProcStat(1) ? ReadProcStat(1)->start_ticks : 0}}), &table);
   EXPECT_TRUE(init.processes.empty());
   // A child in its own group: planned; the same pid with another start time: refused.
   const pid_t child = fork();
@@ -98,19 +104,56 @@ TEST(WorkloadActions, NeverSignalsItsOwnGroupPid1OrAReusedPid) {
   setpgid(child, child);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const int64_t start = ReadProcStat(child)->start_ticks;
-  StopPlan stale = PlanStop({"pg:c", child, {{child, start + 1}}}, &table);
+  StopPlan stale = PlanStop(Group("pg:c", child, {{child, start + 1}}), &table);
   EXPECT_TRUE(stale.processes.empty());
   EXPECT_NE(stale.refusal.find("gone"), std::string::npos);
   auto dry = MakeDryRunActions(&table);
-  EXPECT_NE(dry->Stop({"pg:c", child, {{child, start}}}, 0).what.find("[dry run]"),
+  EXPECT_NE(dry->Stop(Group("pg:c", child, {{child, start}}), 0).what.find("[dry run]"),
             std::string::npos);
   EXPECT_EQ(kill(child, 0), 0);  // the dry run signalled nothing
   auto real = MakeSignalActions(&table, 100);
-  const ActionOutcome out = real->Stop({"pg:c", child, {{child, start}}}, 0);
+  const ActionOutcome out = real->Stop(Group("pg:c", child, {{child, start}}), 0);
   EXPECT_TRUE(out.ok) << out.what;
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+}
+
+TEST(WorkloadActions, K8sActionFillsWordsAndNoNameInjects) {
+  StopTarget pod;
+  pod.kind = WorkloadKind::kPod;
+  pod.pod_namespace = "ml-team", pod.pod_name = "trainer-0.x", pod.pod_uid = "3b5d-1f2e", pod.node = "n1";
+  auto argv = ExpandK8sAction("kubectl delete pod -n {namespace} {pod} --wait=false", pod);
+  ASSERT_TRUE(argv) << argv.error().ToString();
+  EXPECT_EQ(*argv, (std::vector<std::string>{"kubectl", "delete", "pod", "-n", "ml-team",
+                                             "trainer-0.x", "--wait=false"}));
+  argv = ExpandK8sAction("sh -c 'notify {pod}@{node} uid={uid}'", pod);
+  ASSERT_TRUE(argv);
+  EXPECT_EQ(argv->back(), "notify trainer-0.x@n1 uid=3b5d-1f2e");  // a quoted word stays one
+  for (const char* evil : {"x; rm -rf /", "$(reboot)", "--all", "a b", "Trainer", "`id`", ""}) {
+    StopTarget bad = pod;
+    bad.pod_name = evil;
+    EXPECT_FALSE(ExpandK8sAction("kubectl delete pod -n {namespace} {pod}", bad)) << evil;
+    bad = pod;
+    bad.pod_namespace = evil;
+    EXPECT_FALSE(ExpandK8sAction("kubectl delete pod -n {namespace} {pod}", bad)) << evil;
+  }
+  EXPECT_FALSE(ExpandK8sAction("kubectl delete {podname}", pod));
+  EXPECT_FALSE(ExpandK8sAction("kubectl 'unclosed", pod));
+  EXPECT_FALSE(ExpandK8sAction("   ", pod));
+  EXPECT_EQ(SlurmJobIdOf("slurm:4711"), "4711");
+  EXPECT_EQ(SlurmJobIdOf("slurm:47;11"), "");
+  EXPECT_EQ(SlurmJobIdOf("pg:4711"), "");
+}
+
+TEST(WorkloadActions, RunArgvRunsWithoutAShellAndReportsFailure) {
+  EXPECT_TRUE(RunArgv({"true"}, 5000));
+  auto r = RunArgv({"sh", "-c", "echo first; echo 'it broke' >&2; exit 3"}, 5000);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("exited 3: it broke"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(RunArgv({"/no/such/command"}, 5000));
+  EXPECT_FALSE(RunArgv({"sleep", "5"}, 200));  // timed out, killed
+  EXPECT_TRUE(RunArgv({"echo", "$(id)"}, 5000));  // a word is a word
 }
 
 TEST(GuardState, RoundTripsAndIsDroppedAfterAReboot) {

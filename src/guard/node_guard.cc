@@ -26,14 +26,21 @@ Policy MachinePolicy(const Policy& p) {
 }
 
 // How the guard stops a workload of this kind; empty when it does not (it only warns).
-std::string_view StopAction(WorkloadKind kind) {
+std::string_view StopAction(WorkloadKind kind, const Policy& policy) {
   switch (kind) {
     case WorkloadKind::kProcessGroup:
     case WorkloadKind::kContainer:
       return "SIGTERM to its process group, SIGKILL after the grace period";
-    default:
+    case WorkloadKind::kJupyter:
+      return "its kernel shut down through its Jupyter server (the notebook and server stay)";
+    case WorkloadKind::kSlurm:
+      return "scancel (the job ends CANCELLED, after Slurm's KillWait)";
+    case WorkloadKind::kPod:
+      return policy.k8s_action.empty() ? "" : "the policy's k8s_action";
+    case WorkloadKind::kRun:
       return "";
   }
+  return "";
 }
 
 bool Contains(const std::vector<int>& v, int x) {
@@ -221,13 +228,13 @@ std::string NodeGuard::Describe(const TrackedWorkload& w) const {
   std::string memory;
   if (w.memory_known && w.memory_mib > 0)
     memory = fmt::format(", {:.1f} GiB held", w.memory_mib / 1024);
-  return fmt::format("{} of {} on GPU {}{}{}",
-                     w.info.command.empty() ? "(no command)" : w.info.command, w.info.owner,
+  const std::string& what = !w.info.title.empty() ? w.info.title : w.info.command;
+  return fmt::format("{} of {} on GPU {}{}{}", what.empty() ? "(no command)" : what, w.info.owner,
                      GpuList(w.gpus), memory, w.shared ? ", shared" : "");
 }
 
 std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision& d) const {
-  const std::string_view how = StopAction(w.info.name.kind);
+  const std::string_view how = StopAction(w.info.name.kind, policy_);
   const std::string idle =
       w.idle_since ? fmt::format("idle below {} % since {} ({})", policy_.threshold_pct,
                                  Clock(*w.idle_since),
@@ -243,10 +250,12 @@ std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision&
 }
 
 std::string NodeGuard::KillMessage(const TrackedWorkload& w, const LiveDecision& d) const {
-  const std::string_view how = StopAction(w.info.name.kind);
+  const std::string_view how = StopAction(w.info.name.kind, policy_);
   return fmt::format("{} ({}): {}; {}", w.info.name.id, Describe(w), d.explanation,
-                     how.empty() ? "not stopped: the guard only warns about " +
-                                       std::string(WorkloadKindId(w.info.name.kind)) + " workloads"
+                     how.empty() ? "not stopped: " +
+                                       std::string(w.info.name.kind == WorkloadKind::kPod
+                                                       ? "the policy has no k8s_action"
+                                                       : "the guard only warns about this kind")
                                  : "stopping it: " + std::string(how));
 }
 
@@ -261,7 +270,7 @@ void NodeGuard::AdvanceWorkload(TrackedWorkload& w, TimeMs now, std::vector<Guar
         e.message = WarnMessage(w, d);
         break;
       case DecisionKind::kKill:
-        e.kind = StopAction(w.info.name.kind).empty() ? GuardEventKind::kWarnOnly
+        e.kind = StopAction(w.info.name.kind, policy_).empty() ? GuardEventKind::kWarnOnly
                                                       : GuardEventKind::kKill;
         e.message = KillMessage(w, d);
         w.verdict = e.kind;

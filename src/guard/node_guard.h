@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "gpu/gpu_source.h"
+#include "guard/jupyter_server.h"
 #include "guard/gpu_shares.h"
 #include "guard/workload.h"
 #include "policy/job_watch.h"
@@ -35,6 +36,11 @@ struct WorkloadInfo {
   int64_t pgid = 0;
   std::string command;             // its first GPU process's command line, shortened
   std::set<ProcessKey> processes;  // its GPU processes
+  // What a person knows it by ("notebook analysis/idle.ipynb", "Slurm job 88 (train)", "pod
+  // ml/trainer-0"); empty: its command line.
+  std::string title;
+  std::optional<JupyterKernel> jupyter;  // the server that owns the kernel, when found
+  std::string pod_namespace, pod_name;   // a pod's, when known
 };
 
 // A keep: the workload is spared until "until" (gpuledger keep).

@@ -215,10 +215,47 @@ TEST(NodeGuard, JupyterKernelsGetTheInteractiveGrace) {
   Node n;
   n.infos["jupyter:k1"] = Info("jupyter:k1", 1000, {100}, WorkloadKind::kJupyter);
   auto events = n.Run(0, 400, {0}, {{0, 100, "jupyter:k1", std::nullopt}});
-  auto due = Of(events, GuardEventKind::kWarnOnly);  // warned about, never signalled (yet)
+  auto due = Of(events, GuardEventKind::kKill);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].due_at, kT0 + 300 * kSec);
-  EXPECT_TRUE(Of(events, GuardEventKind::kKill).empty());
+  EXPECT_NE(due[0].message.find("Jupyter server"), std::string::npos) << due[0].message;
+}
+
+TEST(NodeGuard, WarningsNameWhatAPersonKnowsAndEachKindItsAction) {
+  Node n;
+  WorkloadInfo nb = Info("jupyter:k1", 1000, {100}, WorkloadKind::kJupyter);
+  nb.title = "notebook analysis/idle.ipynb";
+  n.infos["jupyter:k1"] = nb;
+  n.infos["slurm:88"] = Info("slurm:88", 1000, {200}, WorkloadKind::kSlurm);
+  n.infos["k8s:u1"] = Info("k8s:u1", 1000, {300}, WorkloadKind::kPod);
+  auto events = n.Run(0, 400, {0, 0, 0},
+                      {{0, 100, "jupyter:k1", std::nullopt},
+                       {1, 200, "slurm:88", std::nullopt},
+                       {2, 300, "k8s:u1", std::nullopt}});
+  auto warns = Of(events, GuardEventKind::kWarn);
+  ASSERT_FALSE(warns.empty());
+  bool named = false;
+  for (const GuardEvent& w : warns) {
+    if (w.workload == "jupyter:k1") {
+      named = w.message.find("notebook analysis/idle.ipynb") != std::string::npos &&
+              w.message.find("gpuledger keep jupyter:k1") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(named);
+  auto kills = Of(events, GuardEventKind::kKill);
+  ASSERT_EQ(kills.size(), 2u);  // the Slurm job (setup grace), then the kernel (interactive)
+  EXPECT_EQ(kills[0].workload, "slurm:88");
+  EXPECT_NE(kills[0].message.find("scancel"), std::string::npos) << kills[0].message;
+  auto warn_only = Of(events, GuardEventKind::kWarnOnly);  // a pod, with no k8s_action
+  ASSERT_EQ(warn_only.size(), 1u);
+  EXPECT_NE(warn_only[0].message.find("no k8s_action"), std::string::npos);
+
+  Policy p = Fast();
+  p.k8s_action = "kubectl delete pod -n {namespace} {pod}";
+  Node k(p);
+  k.infos["k8s:u1"] = Info("k8s:u1", 1000, {300}, WorkloadKind::kPod);
+  EXPECT_EQ(Of(k.Run(0, 100, {0}, {{0, 300, "k8s:u1", std::nullopt}}), GuardEventKind::kKill).size(),
+            1u);
 }
 
 TEST(NodeGuard, RunJobsAreLeftToRun) {

@@ -88,6 +88,10 @@ std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat&
     if (key == "SLURM_JOB_USER") f.slurm_job_user = std::move(value);
     if (key == "GPULEDGER_JOB_ID") f.gpuledger_job_id = std::move(value);
     if (key == "GPULEDGER_OWNER") f.gpuledger_owner = std::move(value);
+    if (key == "SLURM_JOB_NAME") f.slurm_job_name = std::move(value);
+    if (key == "HOSTNAME") f.hostname = std::move(value);
+    if (key == "POD_NAME") f.pod_name = std::move(value);
+    if (key == "POD_NAMESPACE") f.pod_namespace = std::move(value);
   }
   return f;
 }

@@ -29,7 +29,8 @@ struct ProcessFacts {
   std::string cgroup;             // /proc/PID/cgroup, every line
   std::vector<std::string> argv;  // /proc/PID/cmdline
   // From /proc/PID/environ where it could be read (root, or the same user).
-  std::string slurm_job_id, slurm_job_user, gpuledger_job_id, gpuledger_owner;
+  std::string slurm_job_id, slurm_job_user, slurm_job_name, gpuledger_job_id, gpuledger_owner;
+  std::string hostname, pod_name, pod_namespace;  // HOSTNAME, POD_NAME, POD_NAMESPACE
 };
 
 struct WorkloadName {

@@ -1,13 +1,20 @@
-// Acting on the node guard's decisions: the one place the guard sends signals or runs the
-// release command, with a dry-run twin that says what it would do and touches nothing.
+// Acting on the node guard's decisions: the one place the guard stops workloads or runs the
+// release command, with a dry-run twin that says what it would do and touches nothing. Each
+// kind is stopped through the system that owns it:
 //
-// A process group gets SIGTERM, then SIGKILL after the grace period for what outlived it —
-// never pid 1, never the guard's own group, and never a login or interactive shell's group
-// (then only the GPU processes and their descendants). Every signal goes to a process checked
-// to be the same (pid and start time) as the one judged, so a reused pid is never signalled.
+// - a process group (and a container's) gets SIGTERM, then SIGKILL after the grace period for
+//   what outlived it — never pid 1, never the guard's own group, and never a login or
+//   interactive shell's group (then only the GPU processes and their descendants). Every signal
+//   goes to a process checked to be the same (pid and start time) as the one judged, so a reused
+//   pid is never signalled;
+// - a Jupyter kernel is shut down through its server (DELETE /api/kernels/<id>), falling back to
+//   signals only when no server answers (said in the outcome);
+// - a Slurm job gets `scancel <id>` (it ends CANCELLED, with Slurm's own KillWait);
+// - a pod gets the policy's k8s_action, its words filled in and run without a shell.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +29,9 @@ struct StopTarget {
   std::string workload;
   int64_t pgid = 0;
   std::set<ProcessKey> gpu_processes;  // the processes the GPUs listed for it
+  WorkloadKind kind = WorkloadKind::kProcessGroup;
+  std::optional<JupyterKernel> jupyter;
+  std::string pod_namespace, pod_name, pod_uid, node;
 };
 
 struct ActionOutcome {
@@ -42,8 +52,23 @@ class WorkloadActions {
   virtual size_t stopping() const = 0;
 };
 
-std::unique_ptr<WorkloadActions> MakeSignalActions(ProcessTable* procs, DurationMs kill_grace_ms);
-std::unique_ptr<WorkloadActions> MakeDryRunActions(ProcessTable* procs);
+// "k8s_action" is the policy's template (empty: pods are never stopped).
+std::unique_ptr<WorkloadActions> MakeSignalActions(ProcessTable* procs, DurationMs kill_grace_ms,
+                                                   std::string k8s_action = "");
+std::unique_ptr<WorkloadActions> MakeDryRunActions(ProcessTable* procs, std::string k8s_action = "");
+
+// The k8s_action template as argv: split into words at spaces (a word may be quoted with ' or
+// "), then {namespace}, {pod}, {uid} and {node} replaced inside each word. No shell ever sees
+// it, and a namespace or pod name that is not a Kubernetes name (DNS-1123) is refused, so a
+// name cannot inject a word, a flag or a command. kInvalid naming what is wrong.
+Result<std::vector<std::string>> ExpandK8sAction(const std::string& tmpl, const StopTarget& pod);
+
+// The Slurm job id of a slurm:<id> workload, "" otherwise.
+std::string SlurmJobIdOf(const std::string& workload);
+
+// Runs argv (execvp, no shell) and waits for it, at most "timeout_ms" (then SIGKILL). Fails
+// with its output's last line when it exits non-zero.
+Result<void> RunArgv(const std::vector<std::string>& argv, DurationMs timeout_ms);
 
 // The processes a stop would signal, and how: the whole group, or (a shell's group) only the
 // GPU processes with their descendants. Empty with *refusal set when nothing may be signalled.

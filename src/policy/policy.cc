@@ -139,6 +139,12 @@ Result<void> ReadKey(const std::string& source, const std::string& key, const to
   if (key == "exempt") return ReadExempt(source, value, &p->exempt);
   if (key == "interactive") return ReadInteractive(source, value, p);
   if (key == "max_keep") return set_duration(&p->max_keep_ms);
+  if (key == "k8s_action") {
+    auto s = value.value<std::string>();
+    if (!s) return std::unexpected(BadKey(source, value, "k8s_action must be a string"));
+    p->k8s_action = *s;
+    return {};
+  }
   if (key == "release_command") {
     auto s = value.value<std::string>();
     if (!s) return std::unexpected(BadKey(source, value, "release_command must be a string"));
@@ -149,7 +155,7 @@ Result<void> ReadKey(const std::string& source, const std::string& key, const to
       source, value,
       "unknown key " + key +
           " (known: threshold, setup_grace, idle_after, warn_before, release_after, max_gap, "
-          "max_runtime, budget_usd, fatal_patterns, max_keep, release_command, [exempt], "
+          "max_runtime, budget_usd, fatal_patterns, max_keep, release_command, k8s_action, [exempt], "
           "[interactive])"));
 }
 
@@ -217,6 +223,7 @@ std::string PolicyToToml(const Policy& p) {
   line("fatal_patterns", TomlList(p.fatal_patterns), "output lines that kill at once");
   line("max_keep", TomlString(FormatDuration(p.max_keep_ms)), "guard: longest keep granted");
   line("release_command", TomlString(p.release_command), "guard: releases an idle machine");
+  line("k8s_action", TomlString(p.k8s_action), "guard: stops a pod (empty: warn only)");
   out += "\n[exempt]\n";
   out += fmt::format("owners = {}\njobs = {}\nlabels = {}\n", TomlList(p.exempt.owners),
                      TomlList(p.exempt.jobs), TomlList(p.exempt.labels));

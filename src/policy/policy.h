@@ -33,6 +33,9 @@ struct Policy {
   // The node guard's keys.
   DurationMs max_keep_ms = 8 * kMsPerHour;  // the longest `gpuledger keep` granted at once
   std::string release_command;              // run by /bin/sh -c to release an idle machine
+  // How a pod is stopped: a command template, {namespace}, {pod}, {uid} and {node} filled in
+  // per word (no shell). Empty: pods are warned about, never stopped.
+  std::string k8s_action;
   // [interactive]: Jupyter kernels' own grace periods (people think between cells).
   DurationMs interactive_setup_grace_ms = 2 * kMsPerHour;
   DurationMs interactive_idle_after_ms = 2 * kMsPerHour;

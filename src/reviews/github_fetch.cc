@@ -73,7 +73,7 @@ std::optional<DurationMs> Fetcher::RateLimitWait(const HttpResponse& r) const {
 Result<HttpResponse> Fetcher::Get(const std::string& url) {
   for (int attempt = 0;; ++attempt) {
     ++stats_.requests;
-    const HttpAuth auth{o_.token, "", "", OriginOf(o_.api_url)};
+    const HttpAuth auth{o_.token, "", "", OriginOf(o_.api_url), "Bearer"};
     HttpResponse r = HttpGet(url, auth, kAccept);
     if (r.status == 200) return r;
     if (auto wait = RateLimitWait(r)) {

@@ -102,6 +102,11 @@ std::string RedactedExcerpt(std::string_view body, const HttpAuth& auth, size_t 
 
 HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept,
                      uint64_t max_body_bytes) {
+  return HttpRequest("GET", url, auth, accept, max_body_bytes, 30);
+}
+
+HttpResponse HttpRequest(const std::string& method, const std::string& url, const HttpAuth& auth,
+                         const std::string& accept, uint64_t max_body_bytes, long timeout_s) {
   static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   HttpResponse r;
   CURL* curl = kInit ? curl_easy_init() : nullptr;
@@ -114,7 +119,8 @@ HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::st
   headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
   const bool own_origin = !auth.origin.empty() && OriginOf(url) == auth.origin;
   if (own_origin && !auth.bearer_token.empty()) {
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + auth.bearer_token).c_str());
+    headers = curl_slist_append(
+        headers, ("Authorization: " + auth.scheme + " " + auth.bearer_token).c_str());
   }
   const std::string user_password = auth.user + ":" + auth.password;
   if (own_origin && !auth.user.empty()) {
@@ -124,7 +130,8 @@ HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::st
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "gpuledger");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
+  if (method != "GET") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);

@@ -19,9 +19,10 @@ struct HttpResponse {
 // the user gave: --api-url, --prometheus): a next-page link or redirect to any other host gets
 // the request without them. An empty origin sends them nowhere.
 struct HttpAuth {
-  std::string bearer_token;    // Authorization: Bearer …, when set
+  std::string bearer_token;    // Authorization: <scheme> …, when set
   std::string user, password;  // HTTP basic authentication, when user is set
   std::string origin;
+  std::string scheme = "Bearer";  // of bearer_token; Jupyter servers take "token"
 };
 
 // "scheme://host:port" of a URL, lower-cased, the port written out (80, 443 by default); "" when
@@ -37,6 +38,10 @@ std::string RedactedExcerpt(std::string_view body, const HttpAuth& auth, size_t 
 // A body larger than "max_body_bytes" (0: no limit) stops the transfer: status 0, too_large.
 HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept,
                      uint64_t max_body_bytes = 0);
+
+// The same with another method ("DELETE", "POST") and a timeout in seconds.
+HttpResponse HttpRequest(const std::string& method, const std::string& url, const HttpAuth& auth,
+                         const std::string& accept, uint64_t max_body_bytes, long timeout_s);
 
 // "s" escaped for a URL query value.
 std::string UrlEncode(std::string_view s);
