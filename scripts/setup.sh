@@ -12,7 +12,10 @@ packages=(g++ cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev libcl
           libfmt-dev libtomlplusplus-dev libsqlite3-dev libcurl4-openssl-dev libsimdjson-dev
           libcpp-httplib-dev pkg-config
           prometheus clang-format tzdata time nodejs)
-[ "$test_deps" -eq 1 ] && packages+=(chromium fonts-dejavu-core sqlite3 procps)
+# The guard's tests start real servers: Jupyter (with an IPython kernel) and a one-node Slurm.
+[ "$test_deps" -eq 1 ] && packages+=(chromium fonts-dejavu-core sqlite3 procps curl util-linux
+                                      jupyter-server python3-ipykernel slurmctld slurmd
+                                      slurm-client munge)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_install() {

@@ -232,7 +232,10 @@ void Guard::Resolve(const ProcessFacts& facts, WorkloadInfo* info) {
 
 LedgerJob Guard::JobRow(const WorkloadRecord& w, const std::string& status) const {
   LedgerJob j;
-  j.job_id = fmt::format("{}:{}:{}", host_, w.info.name.id, w.first_seen);
+  // A Slurm job is recorded under its Slurm id, so `audit --jobs-format sacct` joins it.
+  const std::string slurm_id = SlurmJobIdOf(w.info.name.id);
+  j.job_id = slurm_id.empty() ? fmt::format("{}:{}:{}", host_, w.info.name.id, w.first_seen)
+                              : slurm_id;
   j.owner = w.info.owner;
   j.labels =
       "kind=" + std::string(WorkloadKindId(w.info.name.kind)) + ";workload=" + w.info.name.id;
