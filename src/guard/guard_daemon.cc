@@ -8,9 +8,9 @@
 #include <map>
 #include <memory>
 
+#include "core/csv_table.h"
 #include "core/json_writer.h"
 #include "core/line_reader.h"
-#include "core/csv_table.h"
 #include "gpu/gpu_source.h"
 #include "gpu/smi_csv_recorder.h"
 #include "guard/guard_metrics.h"
@@ -234,8 +234,8 @@ LedgerJob Guard::JobRow(const WorkloadRecord& w, const std::string& status) cons
   LedgerJob j;
   // A Slurm job is recorded under its Slurm id, so `audit --jobs-format sacct` joins it.
   const std::string slurm_id = SlurmJobIdOf(w.info.name.id);
-  j.job_id = slurm_id.empty() ? fmt::format("{}:{}:{}", host_, w.info.name.id, w.first_seen)
-                              : slurm_id;
+  j.job_id =
+      slurm_id.empty() ? fmt::format("{}:{}:{}", host_, w.info.name.id, w.first_seen) : slurm_id;
   j.owner = w.info.owner;
   j.labels =
       "kind=" + std::string(WorkloadKindId(w.info.name.kind)) + ";workload=" + w.info.name.id;

@@ -122,7 +122,8 @@ TEST(WorkloadActions, NeverSignalsItsOwnGroupPid1OrAReusedPid) {
 TEST(WorkloadActions, K8sActionFillsWordsAndNoNameInjects) {
   StopTarget pod;
   pod.kind = WorkloadKind::kPod;
-  pod.pod_namespace = "ml-team", pod.pod_name = "trainer-0.x", pod.pod_uid = "3b5d-1f2e", pod.node = "n1";
+  pod.pod_namespace = "ml-team", pod.pod_name = "trainer-0.x", pod.pod_uid = "3b5d-1f2e",
+  pod.node = "n1";
   auto argv = ExpandK8sAction("kubectl delete pod -n {namespace} {pod} --wait=false", pod);
   ASSERT_TRUE(argv) << argv.error().ToString();
   EXPECT_EQ(*argv, (std::vector<std::string>{"kubectl", "delete", "pod", "-n", "ml-team",
@@ -152,7 +153,7 @@ TEST(WorkloadActions, RunArgvRunsWithoutAShellAndReportsFailure) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("exited 3: it broke"), std::string::npos) << r.error().message;
   EXPECT_FALSE(RunArgv({"/no/such/command"}, 5000));
-  EXPECT_FALSE(RunArgv({"sleep", "5"}, 200));  // timed out, killed
+  EXPECT_FALSE(RunArgv({"sleep", "5"}, 200));     // timed out, killed
   EXPECT_TRUE(RunArgv({"echo", "$(id)"}, 5000));  // a word is a word
 }
 

@@ -38,8 +38,8 @@ bool IsKernelId(std::string_view id) {
 
 // The notebook of the session whose kernel is "kernel_id", from GET /api/sessions.
 std::string NotebookOf(const JupyterServer& s, const std::string& kernel_id) {
-  const HttpResponse r =
-      HttpRequest("GET", Api(s, "api/sessions"), AuthFor(s), "application/json", kMaxBody, kTimeoutS);
+  const HttpResponse r = HttpRequest("GET", Api(s, "api/sessions"), AuthFor(s), "application/json",
+                                     kMaxBody, kTimeoutS);
   if (r.status != 200) return "";
   using namespace simdjson;
   dom::parser parser;
@@ -73,7 +73,8 @@ std::vector<JupyterServer> ListJupyterServers(const std::string& runtime_dir) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(runtime_dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (!(name.starts_with("jpserver-") || name.starts_with("nbserver-")) || !name.ends_with(".json"))
+    if (!(name.starts_with("jpserver-") || name.starts_with("nbserver-")) ||
+        !name.ends_with(".json"))
       continue;
     auto text = ReadWholeFile(e.path().string());
     if (!text) continue;
@@ -86,13 +87,15 @@ std::vector<JupyterServer> ListJupyterServers(const std::string& runtime_dir) {
     if (doc["token"].get(token) != SUCCESS) token = "";
     out.push_back({std::string(url), std::string(token), e.path().string()});
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.info_file < b.info_file; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.info_file < b.info_file; });
   return out;
 }
 
 Result<JupyterKernel> LocateJupyterKernel(const std::string& runtime_dir,
                                           const std::string& kernel_id) {
-  if (!IsKernelId(kernel_id)) return MakeError(ErrorCode::kInvalid, "not a kernel id: " + kernel_id);
+  if (!IsKernelId(kernel_id))
+    return MakeError(ErrorCode::kInvalid, "not a kernel id: " + kernel_id);
   const auto servers = ListJupyterServers(runtime_dir);
   if (servers.empty())
     return MakeError(ErrorCode::kIo, "no Jupyter server is listed in " + runtime_dir);
@@ -104,7 +107,8 @@ Result<JupyterKernel> LocateJupyterKernel(const std::string& runtime_dir,
     tried += fmt::format("{}{} ({})", tried.empty() ? "" : ", ", s.url,
                          r.status ? "HTTP " + std::to_string(r.status) : r.error);
   }
-  return MakeError(ErrorCode::kIo, "no Jupyter server answers for kernel " + kernel_id + ": " + tried);
+  return MakeError(ErrorCode::kIo,
+                   "no Jupyter server answers for kernel " + kernel_id + ": " + tried);
 }
 
 Result<void> ShutdownJupyterKernel(const JupyterKernel& k) {

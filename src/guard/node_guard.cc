@@ -251,12 +251,12 @@ std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision&
 
 std::string NodeGuard::KillMessage(const TrackedWorkload& w, const LiveDecision& d) const {
   const std::string_view how = StopAction(w.info.name.kind, policy_);
-  return fmt::format("{} ({}): {}; {}", w.info.name.id, Describe(w), d.explanation,
-                     how.empty() ? "not stopped: " +
-                                       std::string(w.info.name.kind == WorkloadKind::kPod
-                                                       ? "the policy has no k8s_action"
-                                                       : "the guard only warns about this kind")
-                                 : "stopping it: " + std::string(how));
+  return fmt::format(
+      "{} ({}): {}; {}", w.info.name.id, Describe(w), d.explanation,
+      how.empty() ? "not stopped: " + std::string(w.info.name.kind == WorkloadKind::kPod
+                                                      ? "the policy has no k8s_action"
+                                                      : "the guard only warns about this kind")
+                  : "stopping it: " + std::string(how));
 }
 
 void NodeGuard::AdvanceWorkload(TrackedWorkload& w, TimeMs now, std::vector<GuardEvent>* out) {
@@ -271,7 +271,7 @@ void NodeGuard::AdvanceWorkload(TrackedWorkload& w, TimeMs now, std::vector<Guar
         break;
       case DecisionKind::kKill:
         e.kind = StopAction(w.info.name.kind, policy_).empty() ? GuardEventKind::kWarnOnly
-                                                      : GuardEventKind::kKill;
+                                                               : GuardEventKind::kKill;
         e.message = KillMessage(w, d);
         w.verdict = e.kind;
         break;

@@ -14,8 +14,8 @@
 
 #include "core/error.h"
 #include "gpu/gpu_source.h"
-#include "guard/jupyter_server.h"
 #include "guard/gpu_shares.h"
+#include "guard/jupyter_server.h"
 #include "guard/workload.h"
 #include "policy/job_watch.h"
 #include "policy/policy.h"

@@ -254,8 +254,8 @@ TEST(NodeGuard, WarningsNameWhatAPersonKnowsAndEachKindItsAction) {
   p.k8s_action = "kubectl delete pod -n {namespace} {pod}";
   Node k(p);
   k.infos["k8s:u1"] = Info("k8s:u1", 1000, {300}, WorkloadKind::kPod);
-  EXPECT_EQ(Of(k.Run(0, 100, {0}, {{0, 300, "k8s:u1", std::nullopt}}), GuardEventKind::kKill).size(),
-            1u);
+  EXPECT_EQ(
+      Of(k.Run(0, 100, {0}, {{0, 300, "k8s:u1", std::nullopt}}), GuardEventKind::kKill).size(), 1u);
 }
 
 TEST(NodeGuard, RunJobsAreLeftToRun) {

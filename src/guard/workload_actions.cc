@@ -1,11 +1,10 @@
 #include "guard/workload_actions.h"
 
-#include <fmt/format.h>
-#include <unistd.h>
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,7 +29,8 @@ Result<std::vector<std::string>> ExpandK8sAction(const std::string& tmpl, const 
   static const std::regex kSubdomain("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
   static const std::regex kUid("[0-9a-f-]{1,64}");
   if (!std::regex_match(pod.pod_namespace, kLabel))
-    return MakeError(ErrorCode::kInvalid, "not a Kubernetes namespace: '" + pod.pod_namespace + "'");
+    return MakeError(ErrorCode::kInvalid,
+                     "not a Kubernetes namespace: '" + pod.pod_namespace + "'");
   if (!std::regex_match(pod.pod_name, kSubdomain))
     return MakeError(ErrorCode::kInvalid, "not a Kubernetes pod name: '" + pod.pod_name + "'");
   if (!pod.pod_uid.empty() && !std::regex_match(pod.pod_uid, kUid))
@@ -74,9 +74,8 @@ Result<std::vector<std::string>> ExpandK8sAction(const std::string& tmpl, const 
       }
       if (replaced) continue;
       if (w[i] == '{' && w.find('}', i) != std::string::npos)
-        return MakeError(ErrorCode::kInvalid,
-                         "k8s_action: unknown placeholder in '" + w +
-                             "' (known: {namespace}, {pod}, {uid}, {node})");
+        return MakeError(ErrorCode::kInvalid, "k8s_action: unknown placeholder in '" + w +
+                                                  "' (known: {namespace}, {pod}, {uid}, {node})");
       out += w[i++];
     }
     w = std::move(out);
@@ -123,7 +122,8 @@ Result<void> RunArgv(const std::vector<std::string>& argv, DurationMs timeout_ms
   int status = 0;
   waitpid(child, &status, 0);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  const std::string last = output.substr(output.rfind('\n') == std::string::npos ? 0 : output.rfind('\n') + 1);
+  const std::string last =
+      output.substr(output.rfind('\n') == std::string::npos ? 0 : output.rfind('\n') + 1);
   if (timed_out) return MakeError(ErrorCode::kIo, argv[0] + " did not finish in time");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   return MakeError(ErrorCode::kIo,
@@ -302,8 +302,9 @@ class DryRunActions : public WorkloadActions {
       : procs_(procs), k8s_action_(std::move(k8s_action)) {}
   ActionOutcome Stop(const StopTarget& t, TimeMs) override {
     if (t.kind == WorkloadKind::kJupyter && t.jupyter) {
-      return {true, fmt::format("[dry run] would shut down kernel {} through the Jupyter server at {}",
-                                t.jupyter->kernel_id, t.jupyter->server.url)};
+      return {true,
+              fmt::format("[dry run] would shut down kernel {} through the Jupyter server at {}",
+                          t.jupyter->kernel_id, t.jupyter->server.url)};
     }
     if (t.kind == WorkloadKind::kSlurm)
       return {true, "[dry run] would run: scancel " + SlurmJobIdOf(t.workload)};

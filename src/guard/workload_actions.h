@@ -55,7 +55,8 @@ class WorkloadActions {
 // "k8s_action" is the policy's template (empty: pods are never stopped).
 std::unique_ptr<WorkloadActions> MakeSignalActions(ProcessTable* procs, DurationMs kill_grace_ms,
                                                    std::string k8s_action = "");
-std::unique_ptr<WorkloadActions> MakeDryRunActions(ProcessTable* procs, std::string k8s_action = "");
+std::unique_ptr<WorkloadActions> MakeDryRunActions(ProcessTable* procs,
+                                                   std::string k8s_action = "");
 
 // The k8s_action template as argv: split into words at spaces (a word may be quoted with ' or
 // "), then {namespace}, {pod}, {uid} and {node} replaced inside each word. No shell ever sees

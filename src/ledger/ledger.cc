@@ -294,13 +294,13 @@ Result<std::vector<OwnerTotals>> Ledger::Owners(TimeMs since) const {
 }
 
 std::string JobsToCsv(const std::vector<LedgerJob>& jobs) {
-  std::string out = "job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr\n";
+  std::string out = "job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr,kind\n";
   for (const LedgerJob& j : jobs) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", CsvQuote(j.job_id), CsvQuote(j.host),
-                       CsvQuote(j.gpus), CsvQuote(j.owner), FormatIsoUtc(j.start),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", CsvQuote(j.job_id),
+                       CsvQuote(j.host), CsvQuote(j.gpus), CsvQuote(j.owner), FormatIsoUtc(j.start),
                        j.end ? FormatIsoUtc(*j.end) : "", CsvQuote(j.status),
                        j.exit_code ? std::to_string(*j.exit_code) : "", CsvQuote(j.repo),
-                       CsvQuote(j.commit), CsvQuote(j.pr));
+                       CsvQuote(j.commit), CsvQuote(j.pr), CsvQuote(j.kind));
   }
   return out;
 }

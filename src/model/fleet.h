@@ -52,6 +52,9 @@ struct Job {
   std::string repo;
   std::string commit;
   std::string pr;
+  // Interactive work (a notebook): judged by the policy's [interactive] grace periods, and a
+  // kill of it is false only when its GPUs became active again before its end.
+  bool interactive = false;
   uint64_t input_order = 0;  // rank in the jobs file, to break ties deterministically
 
   bool CoversGpu(int gpu) const;

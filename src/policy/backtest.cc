@@ -80,6 +80,15 @@ std::optional<KillDue> FirstKill(const Job& job, const std::vector<const GpuStat
   return kill;
 }
 
+// The first instant in [from, to) some of "logs" is active, if any.
+std::optional<TimeMs> FirstActive(const std::vector<const GpuStateLog*>& logs, TimeMs from,
+                                  TimeMs to) {
+  for (const StateSpan& s : CombineStates(logs, from, to)) {
+    if (s.state == GpusState::kActive) return s.from;
+  }
+  return std::nullopt;
+}
+
 // A GPU the backtest judges, and the share of a GPU's price it bears.
 struct JudgedGpu {
   int index;
@@ -112,6 +121,7 @@ void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
                   const std::vector<BilledSpan>& spans, TimeMs clip_to, const Policy& p,
                   std::vector<MachineRelease>* out) {
   const std::vector<JudgedGpu> judged = JudgedGpus(t, rec);
+  const Policy interactive = InteractivePolicy(p);
   std::vector<const GpuStateLog*> logs;
   for (const JudgedGpu& g : judged) logs.push_back(&rec.Log(g.index));
   auto running = [&](TimeMs a, TimeMs b) {  // some job runs somewhere in [a, b)
@@ -161,6 +171,7 @@ void Evaluate(const MachineTask& t, TimeMs open_end, const BacktestOptions& o,
   const TimeMs billed_from = spans.front().from, billed_to = spans.back().to;
   const Policy& p = o.policy;
   const std::vector<JudgedGpu> judged = JudgedGpus(t, rec);
+  const Policy interactive = InteractivePolicy(p);
   for (const Job* job : t.jobs) {
     const TimeMs from = std::max(job->start, billed_from);
     const TimeMs to = std::min(job->end == kTimeMax ? clip_to : job->end, billed_to);
@@ -178,18 +189,25 @@ void Evaluate(const MachineTask& t, TimeMs open_end, const BacktestOptions& o,
     if (covered.empty()) continue;
     std::sort(gpus.begin(), gpus.end());
     gpus.erase(std::unique(gpus.begin(), gpus.end()), gpus.end());
-    auto due = FirstKill(*job, logs, Shares(covered), spans, from, to, p);
+    const Policy& judged_by = job->interactive ? interactive : p;
+    auto due = FirstKill(*job, logs, Shares(covered), spans, from, to, judged_by);
     if (!due) continue;
     KillDecision d;
     d.job_id = job->id, d.machine = job->machine, d.owner = job->owner, d.status = job->status;
     d.rule = due->rule;
     d.at = due->at;
-    d.warn_at = std::max(job->start, due->at - p.warn_before_ms);
+    d.warn_at = std::max(job->start, due->at - judged_by.warn_before_ms);
     d.job_end = to;
     d.gpus = gpus;
-    d.false_kill = IsCompletedStatus(job->status);
+    d.interactive = job->interactive;
+    if (job->interactive) {
+      d.came_back_at = FirstActive(logs, due->at, to);
+      d.false_kill = d.came_back_at.has_value();
+    } else {
+      d.false_kill = IsCompletedStatus(job->status);
+    }
     d.saved = BilledSpend(spans, due->at, to, Shares(covered));
-    d.explanation = Explain(*due, gpus, p);
+    d.explanation = Explain(*due, gpus, judged_by);
     (IsExempt(p, job->id, job->owner, {}) ? out->exempted : out->decisions).push_back(std::move(d));
   }
   FindReleases(t, rec, spans, clip_to, p, &out->releases);

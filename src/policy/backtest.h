@@ -27,8 +27,12 @@ struct KillDecision {
   TimeMs warn_at = 0;  // the warning, warn_before earlier (not before the job's start)
   TimeMs job_end = 0;  // the recorded end, or the end of billing for a running job
   std::vector<int> gpus;
-  bool false_kill = false;  // recorded as completed
-  Spend saved;              // billed GPU time of the job from the kill to its end
+  // Recorded as completed; for interactive work, its GPUs became active again before its end
+  // (the user came back): a notebook that sat idle until someone closed it is a true kill.
+  bool false_kill = false;
+  bool interactive = false;
+  std::optional<TimeMs> came_back_at;  // interactive: the first active instant after the kill
+  Spend saved;                         // billed GPU time of the job from the kill to its end
   std::string explanation;
 };
 

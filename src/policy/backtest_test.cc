@@ -198,3 +198,40 @@ TEST(Backtest, ReleaseNeedsEveryGpuMonitoredAndIdle) {
 
 }  // namespace
 }  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+TEST(Backtest, AnInteractiveKillIsFalseOnlyWhenItsGpusCameBackBeforeItsEnd) {
+  using namespace gpuledger::testing;
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 400);
+  // A notebook active, then idle until someone closed it: a true kill, though "completed".
+  AddJob(&f, "m", 0, 150, "completed");
+  // A notebook idle for a long lunch, then busy again before its end: a false kill.
+  AddJob(&f, "m", 150, 400, "completed");
+  f.jobs[0].interactive = f.jobs[1].interactive = true;
+  Policy p;
+  p.interactive_setup_grace_ms = p.interactive_idle_after_ms = 60 * kMsPerMinute;
+  auto r = Backtest(f,
+                    Join({Every(0, 10, "50"), Every(10, 150, "0"), Every(150, 160, "70"),
+                          Every(160, 300, "0"), Every(300, 400, "60")}),
+                    p);
+  ASSERT_EQ(r.decisions.size(), 2u);
+  const KillDecision& back = r.decisions[0];  // the false kill first
+  EXPECT_EQ(back.job_id, "j2");
+  EXPECT_TRUE(back.interactive);
+  EXPECT_TRUE(back.false_kill);
+  EXPECT_EQ(back.at, Min(220));  // idle from 160, [interactive] idle_after 60 min
+  ASSERT_TRUE(back.came_back_at);
+  EXPECT_EQ(*back.came_back_at, Min(300));
+  const KillDecision& closed = r.decisions[1];
+  EXPECT_EQ(closed.job_id, "j1");
+  EXPECT_FALSE(closed.false_kill);
+  EXPECT_FALSE(closed.came_back_at);
+  EXPECT_EQ(closed.at, Min(70));  // not the top-level idle_after of 30 min
+  EXPECT_EQ(r.FalseKills(), 1);
+}
+
+}  // namespace
+}  // namespace gpuledger

@@ -155,7 +155,8 @@ Result<void> ReadKey(const std::string& source, const std::string& key, const to
       source, value,
       "unknown key " + key +
           " (known: threshold, setup_grace, idle_after, warn_before, release_after, max_gap, "
-          "max_runtime, budget_usd, fatal_patterns, max_keep, release_command, k8s_action, [exempt], "
+          "max_runtime, budget_usd, fatal_patterns, max_keep, release_command, k8s_action, "
+          "[exempt], "
           "[interactive])"));
 }
 

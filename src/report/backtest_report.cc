@@ -53,6 +53,12 @@ void WriteDecision(JsonWriter& w, const KillDecision& d, const std::string* gran
   WriteTime(w, d.job_end);
   w.Key("status").String(d.status);
   w.Key("false_kill").Bool(d.false_kill);
+  w.Key("interactive").Bool(d.interactive);
+  w.Key("came_back_at");
+  if (d.came_back_at)
+    WriteTime(w, *d.came_back_at);
+  else
+    w.Null();
   w.Key("gpus").BeginArray();
   for (int g : d.gpus) w.Int(g);
   w.EndArray();
@@ -135,7 +141,9 @@ std::string BacktestToTable(const BacktestResult& r, int top) {
                  "  kills              {:>8}  {:>12.1f} GPU-hours  {:>16} saved\n",
                  r.decisions.size(), saved.GpuHours(), FormatUsd(saved.usd));
   fmt::format_to(std::back_inserter(out),
-                 "  false kills        {:>8}  (jobs recorded as completed)\n", r.FalseKills());
+                 "  false kills        {:>8}  (jobs recorded as completed; interactive work whose "
+                 "GPUs became busy again)\n",
+                 r.FalseKills());
   fmt::format_to(std::back_inserter(out),
                  "  machine releases   {:>8}  {:>12.1f} GPU-hours  {:>16} saved\n",
                  r.releases.size(), released.GpuHours(), FormatUsd(released.usd));
@@ -146,19 +154,42 @@ std::string BacktestToTable(const BacktestResult& r, int top) {
   auto list = [&](std::string_view title, std::vector<const KillDecision*> ds) {
     if (ds.empty()) return;
     fmt::format_to(std::back_inserter(out), "\n{} ({} in all)\n", title, ds.size());
+    fmt::format_to(std::back_inserter(out), "  {:<12} {:<20} {:<10} {:<11} {:<24} {:>12}  {}\n",
+                   "JOB", "MACHINE", "STATUS", "RULE", "KILLED AT", "SAVED", "WHY");
     for (size_t i = 0; i < std::min<size_t>(top, ds.size()); ++i) {
       const KillDecision& d = *ds[i];
-      fmt::format_to(std::back_inserter(out), "  {:<12} {:<20} {:<11} {} {:>12}  {}\n", d.job_id,
-                     d.machine, KillRuleId(d.rule), FormatIsoUtc(d.at), FormatUsd(d.saved.usd),
-                     d.explanation);
+      std::string why = d.explanation;
+      if (d.came_back_at) why += "; busy again at " + FormatIsoUtc(*d.came_back_at);
+      fmt::format_to(std::back_inserter(out), "  {:<12} {:<20} {:<10} {:<11} {:<24} {:>12}  {}\n",
+                     d.job_id, d.machine, d.interactive ? d.status + "*" : d.status,
+                     KillRuleId(d.rule), FormatIsoUtc(d.at), FormatUsd(d.saved.usd), why);
     }
   };
   std::vector<const KillDecision*> false_kills, largest;
   for (const KillDecision& d : r.decisions) (d.false_kill ? false_kills : largest).push_back(&d);
   std::stable_sort(largest.begin(), largest.end(),
                    [](auto* a, auto* b) { return a->saved.usd > b->saved.usd; });
-  list("False kills: completed jobs the policy would have killed", false_kills);
-  list("Largest savings", largest);
+  list("False kills: completed jobs, and interactive work that became busy again", false_kills);
+  list("Kills, largest savings first", largest);
+  if (!r.releases.empty()) {
+    std::vector<const MachineRelease*> rs;
+    for (const MachineRelease& m : r.releases) rs.push_back(&m);
+    std::stable_sort(rs.begin(), rs.end(),
+                     [](auto* a, auto* b) { return a->saved.usd > b->saved.usd; });
+    fmt::format_to(std::back_inserter(out),
+                   "\nMachine releases, largest savings first ({} in all)\n", rs.size());
+    fmt::format_to(std::back_inserter(out), "  {:<20} {:<24} {:<24} {:<24} {:>12}\n", "MACHINE",
+                   "IDLE FROM", "RELEASED AT", "IDLE UNTIL", "SAVED");
+    for (size_t i = 0; i < std::min<size_t>(top, rs.size()); ++i) {
+      const MachineRelease& m = *rs[i];
+      fmt::format_to(std::back_inserter(out), "  {:<20} {:<24} {:<24} {:<24} {:>12}\n", m.machine,
+                     FormatIsoUtc(m.idle_from), FormatIsoUtc(m.at), FormatIsoUtc(m.idle_to),
+                     FormatUsd(m.saved.usd));
+    }
+  }
+  if (std::any_of(r.decisions.begin(), r.decisions.end(),
+                  [](const KillDecision& d) { return d.interactive; }))
+    out += "\n  * interactive work, judged by [interactive]\n";
   return out;
 }
 

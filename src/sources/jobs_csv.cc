@@ -41,6 +41,8 @@ Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t f
   const auto c_repo = table.Column({"repo", "repository"});
   const auto c_commit = table.Column({"commit", "sha"});
   const auto c_pr = table.Column({"pr", "pull_request"});
+  const auto c_interactive = table.Column({"interactive"});
+  const auto c_kind = table.Column({"kind"});
 
   ++stats->files;
   TimeParser parser(&zone);
@@ -90,6 +92,16 @@ Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t f
     job.repo = r.Get(c_repo);
     job.commit = r.Get(c_commit);
     job.pr = r.Get(c_pr);
+    const std::string interactive = r.Get(c_interactive), kind = r.Get(c_kind);
+    if (interactive == "true" || interactive == "yes" || interactive == "1") {
+      job.interactive = true;
+    } else if (!interactive.empty() && interactive != "false" && interactive != "no" &&
+               interactive != "0") {
+      r.Reject("bad_interactive", "interactive '" + interactive + "' (true or false)");
+      return;
+    }
+    // The ledger's kinds: a Jupyter kernel seen by the guard is interactive work.
+    if (kind == "jupyter" || kind == "notebook" || kind == "interactive") job.interactive = true;
     job.input_order = r.order();
     jobs->push_back(std::move(job));
     ++stats->rows_accepted;

@@ -67,6 +67,25 @@ TEST(Inventory, BadRowsAreRejectedByReason) {
   EXPECT_EQ(stats.rows_accepted, 2u);
 }
 
+TEST(Jobs, InteractiveWorkByColumnOrByTheLedgersKind) {
+  KnownMachines known = {{"m", 4}};
+  std::vector<Job> jobs;
+  SourceStats stats;
+  auto r = ReadJobs(
+      "job_id,machine,start,status,interactive,kind\n"
+      "j1,m,2025-01-01,completed,true,\n"
+      "j2,m,2025-01-01,completed,,jupyter\n"
+      "j3,m,2025-01-01,completed,no,pg\n"
+      "j4,m,2025-01-01,completed,maybe,\n",
+      "jobs.csv", 0, TimeZone::Utc(), known, &jobs, &stats);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_TRUE(jobs[0].interactive);
+  EXPECT_TRUE(jobs[1].interactive);
+  EXPECT_FALSE(jobs[2].interactive);
+  EXPECT_EQ(Count(stats.rejected, "bad_interactive"), 1u);
+}
+
 TEST(Jobs, BadRowsAreRejectedByReason) {
   KnownMachines known = {{"m", 4}, {"t", 0}};
   std::vector<Job> jobs;
