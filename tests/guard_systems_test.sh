@@ -38,12 +38,14 @@ release_after = "1h"
 setup_grace = "3s"
 idle_after = "3s"
 EOF
-guard() {  # guard NAME SECONDS: the guard for that long, its log in $tmp/NAME.log
+guard() {  # guard NAME SECONDS [FLAG…]: the guard for that long, its log in $tmp/NAME.log
+  local name=$1 seconds=$2
+  shift 2
   "$bin" guard --policy "$tmp/policy.toml" --gpu-source nvml --sample-every 250ms \
-    --kill-grace 1s --state-dir "$tmp/state-$1" --socket "$tmp/$1.sock" --no-ledger \
-    2>"$tmp/$1.log" &
+    --kill-grace 1s --state-dir "$tmp/state-$name" --socket "$tmp/$name.sock" --no-ledger "$@" \
+    2>"$tmp/$name.log" &
   local g=$!
-  sleep "$2"
+  sleep "$seconds"
   kill -TERM "$g"
   wait "$g"
 }
@@ -146,12 +148,14 @@ EOF
   busy_p=$(pgrep -x -f "sleep 302")
   printf 'gpu 0 util 0 mem 4000\ngpu 1 util 85 mem 9000\nproc 0 %s 3000\nproc 1 %s 8000\n' \
     "$idle_p" "$busy_p" >"$FAKE_NVML_STATE"
-  guard slurm 7
+  guard slurm 7 --hpc-job-mapping-dir "$tmp/hpc"
   for _ in $(seq 30); do [ "$(state 1)" = CANCELLED ] && break; sleep 0.2; done
   check "the idle Slurm job ends CANCELLED (it is $(state 1))" "[ '$(state 1)' = CANCELLED ]"
   check "the busy Slurm job is RUNNING (it is $(state 2))" "[ '$(state 2)' = RUNNING ]"
   check "the guard named the Slurm job and ran scancel" \
     "grep -q 'kill: slurm:1 (Slurm job 1 (wrap) of root' $tmp/slurm.log && grep -q 'ran: scancel 1' $tmp/slurm.log"
+  check "dcgm-exporter's job mapping: GPU 1 runs job 2, GPU 0 nothing now" \
+    "[ \"\$(cat $tmp/hpc/1)\" = 2 ] && [ -e $tmp/hpc/0 ] && [ ! -s $tmp/hpc/0 ]"
 else
   failed=$((failed + 1))
   echo "FAIL: Debian's slurmctld, slurmd and munge are not installed (scripts/setup.sh --test)"

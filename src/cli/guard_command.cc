@@ -81,6 +81,8 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_flag("--no-socket", f->no_socket, "take no keep requests");
   cmd->add_option("--webhook", f->options.webhook_url,
                   "POST warnings, kills and releases here as JSON");
+  cmd->add_option("--hpc-job-mapping-dir", f->options.hpc_job_mapping_dir,
+                  "write dcgm-exporter's HPC job mapping files (one per GPU index) here");
   cmd->add_option("--record", f->options.record_dir,
                   "write the readings as daily nvidia-smi CSV files DIR/YYYY-MM-DD/HOST.csv");
   cmd->add_option("--state-dir", f->options.state_dir,

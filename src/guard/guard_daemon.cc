@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "core/csv_table.h"
 #include "core/json_writer.h"
@@ -44,6 +46,7 @@ class Guard {
  private:
   void Sample(TimeMs now);
   void Observe(const GpuSnapshot& snap);
+  void WriteHpcJobMapping(const GpuSnapshot& snap);
   void Resolve(const ProcessFacts& facts, WorkloadInfo* info);
   void Handle(const GuardEvent& e, TimeMs now);
   void Act(const GuardEvent& e, TimeMs now, std::string* outcome);
@@ -71,6 +74,7 @@ class Guard {
   GuardCounters counters_;
   std::map<std::string, std::string> killed_by_;  // workload → rule, for its closing row
   std::map<std::string, WorkloadInfo> resolved_;  // workload → its title and how to stop it
+  std::map<int, std::string> hpc_written_;        // GPU index → the mapping file's content
   std::string last_errors_;
   TimeMs next_ledger_refresh_ = 0;
 };
@@ -176,7 +180,40 @@ void Guard::Sample(TimeMs now) {
       if (auto r = recorder_->Write(snap); !r) Say("--record: " + r.error().ToString());
     }
     Observe(snap);
+    if (!o_.hpc_job_mapping_dir.empty()) WriteHpcJobMapping(snap);
     last_ = std::move(snap);
+  }
+}
+
+// Each read GPU's file holds the Slurm job ids on it now, one per line (empty: none); a file is
+// rewritten (atomically) only when its content changes. A GPU not read keeps its last file.
+void Guard::WriteHpcJobMapping(const GpuSnapshot& snap) {
+  std::error_code ec;
+  std::filesystem::create_directories(o_.hpc_job_mapping_dir, ec);
+  for (const GpuReading& g : snap.gpus) {
+    if (std::find(snap.unlisted_gpus.begin(), snap.unlisted_gpus.end(), g.index) !=
+        snap.unlisted_gpus.end())
+      continue;
+    std::set<std::string> jobs;
+    for (const auto& [id, w] : guard_.workloads()) {
+      const std::string job = SlurmJobIdOf(id);
+      if (!job.empty() && w.gpus.count(g.index)) jobs.insert(job);
+    }
+    std::string content;
+    for (const std::string& j : jobs) content += j + "\n";
+    auto it = hpc_written_.find(g.index);
+    if (it != hpc_written_.end() && it->second == content) continue;
+    const std::string path = o_.hpc_job_mapping_dir + "/" + std::to_string(g.index);
+    {
+      std::ofstream out(path + ".tmp", std::ios::trunc);
+      out << content;
+    }
+    std::filesystem::rename(path + ".tmp", path, ec);
+    if (ec) {
+      Say("--hpc-job-mapping-dir: " + ec.message());
+      continue;
+    }
+    hpc_written_[g.index] = content;
   }
 }
 

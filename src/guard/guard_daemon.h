@@ -24,7 +24,10 @@ struct GuardOptions {
   std::string socket_path;     // empty: no keeps
   std::string webhook_url;
   std::string record_dir;  // empty: no recording
-  std::string state_dir;   // keeps and warnings carried over a restart
+  // dcgm-exporter's HPC job mapping (DCGM_HPC_JOB_MAPPING_DIR): one file per GPU index holding
+  // the Slurm job ids on it, so DCGM series carry hpc_job. Empty: not written.
+  std::string hpc_job_mapping_dir;
+  std::string state_dir;  // keeps and warnings carried over a restart
   double usd_per_gpu_hour = 0;
   bool dry_run = false;
   std::string proc_root = "/proc";
