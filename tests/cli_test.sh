@@ -48,6 +48,15 @@ contains() {  # contains NAME FILE TEXT
 check "help" 0 "$bin" --help
 check "audit help" 0 "$bin" audit --help
 check "demo help" 0 "$bin" demo --help
+check "guard help" 0 "$bin" guard --help
+check "keep help" 0 "$bin" keep --help
+check "guard: a zero sampling interval is a usage error" 2 "$bin" guard --sample-every 0s
+check "guard: a bad policy is an error" 1 "$bin" guard --policy /no/such/policy.toml
+check "guard: no GPU to guard is an error" 1 "$bin" guard --gpu-source none --no-ledger \
+  --no-socket --state-dir "$tmp/guard-state"
+check "keep without a guard is an error" 1 "$bin" keep pg:1 1h --reason x --socket "$tmp/none.sock"
+check "keep without a reason is a usage error" 2 "$bin" keep pg:1 1h --socket "$tmp/none.sock"
+check "keep with a bad duration is a usage error" 2 "$bin" keep pg:1 soon --reason x
 check "no subcommand" 2 "$bin"
 check "unknown flag" 2 "$bin" audit --telemetry x --bogus
 check "flat price without telemetry" 2 "$bin" audit --price-per-gpu-hour 1

@@ -169,4 +169,16 @@ int Run(CLI::App& app, int argc, char** argv, Outcome& outcome) {
   return outcome.exit_code;
 }
 
+Result<void> ParseWatchFlags(const std::string& sample_every, const std::string& kill_grace,
+                             DurationMs* every_ms, DurationMs* grace_ms) {
+  auto every = ParseDuration(sample_every);
+  auto grace = ParseDuration(kill_grace);
+  if (!every || *every <= 0)
+    return MakeError(ErrorCode::kUsage, "must be a positive duration", "--sample-every");
+  if (!grace) return MakeError(ErrorCode::kUsage, "must be a duration", "--kill-grace");
+  *every_ms = *every;
+  *grace_ms = *grace;
+  return {};
+}
+
 }  // namespace gpuledger::cli

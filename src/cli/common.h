@@ -44,6 +44,11 @@ int ReportError(std::string_view command, const Error& error);
 Result<TimeMs> ParseTimeFlag(std::string_view flag, const std::string& text, const TimeZone& zone,
                              TimeMs if_empty);
 
+// --sample-every (a positive duration) and --kill-grace (a duration), shared by `run` and
+// `guard`; a usage error naming the flag.
+Result<void> ParseWatchFlags(const std::string& sample_every, const std::string& kill_grace,
+                             DurationMs* every_ms, DurationMs* grace_ms);
+
 // Runs the audit with a progress line on stderr (when it is a terminal).
 Result<AuditResult> RunAuditWithProgress(const AuditInputs& inputs, const AuditOptions& options);
 

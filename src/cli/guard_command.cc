@@ -29,16 +29,9 @@ int RunGuardCommand(GuardFlags& f) {
   auto policy = LoadPolicy(o.policy_file);
   if (!policy) return ReportError("guard", policy.error());
   o.policy = *policy;
-  auto every = ParseDuration(f.sample_every);
-  auto grace = ParseDuration(f.kill_grace);
-  if (!every || *every <= 0) {
-    return ReportError("guard",
-                       Error{ErrorCode::kUsage, "must be a positive duration", "--sample-every"});
-  }
-  if (!grace)
-    return ReportError("guard", Error{ErrorCode::kUsage, "must be a duration", "--kill-grace"});
-  o.sample_every_ms = *every;
-  o.kill_grace_ms = *grace;
+  if (auto r = ParseWatchFlags(f.sample_every, f.kill_grace, &o.sample_every_ms, &o.kill_grace_ms);
+      !r)
+    return ReportError("guard", r.error());
   if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
   if (f.no_ledger)
     o.ledger.clear();

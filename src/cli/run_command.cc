@@ -37,16 +37,9 @@ int RunRunCommand(RunFlags& f, const std::vector<std::string>& command) {
     return ReportError("run",
                        Error{ErrorCode::kUsage, "'" + f.gpus + "' is no GPU list", "--gpus"});
   }
-  auto every = ParseDuration(f.sample_every);
-  auto grace = ParseDuration(f.kill_grace);
-  if (!every || *every <= 0) {
-    return ReportError("run",
-                       Error{ErrorCode::kUsage, "must be a positive duration", "--sample-every"});
-  }
-  if (!grace)
-    return ReportError("run", Error{ErrorCode::kUsage, "must be a duration", "--kill-grace"});
-  o.sample_every_ms = *every;
-  o.kill_grace_ms = *grace;
+  if (auto r = ParseWatchFlags(f.sample_every, f.kill_grace, &o.sample_every_ms, &o.kill_grace_ms);
+      !r)
+    return ReportError("run", r.error());
   std::unique_ptr<Ledger> ledger;
   if (!f.no_ledger) {
     auto opened = Ledger::Open(f.ledger);
