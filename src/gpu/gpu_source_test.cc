@@ -1,8 +1,10 @@
 #include "gpu/gpu_source.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 namespace gpuledger {
@@ -170,6 +172,47 @@ TEST(NvidiaSmiSource, ComputeAppLines) {
   ASSERT_TRUE(ParseGpuQueryLine("1, 55, 1000, GPU-b\n", &r, &uuid));
   EXPECT_EQ(uuid, "GPU-b");
   EXPECT_EQ(r.index, 1);
+}
+
+}  // namespace
+}  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+// A stand-in nvidia-smi on PATH answering the two queries the source makes.
+TEST(NvidiaSmiSource, ReadsGpusAndTheirComputeAppsByUuid) {
+  const std::string dir = ::testing::TempDir() + "/fake-smi-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream script(dir + "/nvidia-smi");
+    script
+        << "#!/bin/sh\n"
+           "case \"$1\" in\n"
+           "  --query-gpu=*) printf '0, 3, 20000, GPU-aaaa\\n1, 97, 70000, GPU-bbbb\\n' ;;\n"
+           "  --query-compute-apps=*) printf '4242, GPU-bbbb, 69000\\n77, GPU-aaaa, [N/A]\\n' ;;\n"
+           "  *) exit 9 ;;\n"
+           "esac\n";
+  }
+  std::filesystem::permissions(dir + "/nvidia-smi", std::filesystem::perms::owner_all);
+  const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  setenv("PATH", (dir + ":" + old_path).c_str(), 1);
+  auto s = MakeGpuSource("nvidia-smi", 0);
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto snaps = (*s)->Read(10);
+  setenv("PATH", old_path.c_str(), 1);
+  ASSERT_TRUE(snaps);
+  const GpuSnapshot& snap = (*snaps)[0];
+  EXPECT_TRUE(snap.processes_listed);
+  ASSERT_EQ(snap.gpus.size(), 2u);
+  EXPECT_DOUBLE_EQ(snap.gpus[1].util_pct, 97);
+  ASSERT_EQ(snap.processes.size(), 2u);
+  EXPECT_EQ(snap.processes[0].pid, 4242);
+  EXPECT_EQ(snap.processes[0].gpu, 1);  // GPU-bbbb is index 1
+  EXPECT_DOUBLE_EQ(*snap.processes[0].memory_mib, 69000);
+  EXPECT_EQ(snap.processes[1].gpu, 0);
+  EXPECT_FALSE(snap.processes[1].memory_mib);
+  EXPECT_FALSE(snap.processes[1].util_pct);  // nvidia-smi gives no per-process utilisation
 }
 
 }  // namespace
