@@ -469,6 +469,7 @@ void Guard::Loop() {
       RecordJobs(now);
       counters_.ledger_queued = outbox_.queued();
       counters_.ledger_failures = outbox_.ledger_failures();
+      counters_.ledger_dropped = outbox_.dropped();
       if (metrics_)
         metrics_->Publish(RenderGuardMetrics(guard_, last_ ? &*last_ : nullptr, counters_, now));
       SaveState();

@@ -88,6 +88,8 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
   counter("gpuledger_samples_total", c.samples, "samples taken");
   Header(&out, "gpuledger_ledger_queued_writes", "gauge", "ledger writes waiting to be made");
   out += fmt::format("gpuledger_ledger_queued_writes {}\n", c.ledger_queued);
+  counter("gpuledger_ledger_dropped_total", c.ledger_dropped,
+          "ledger writes dropped: more than a million were waiting");
   counter("gpuledger_ledger_failures_total", c.ledger_failures,
           "ledger writes that failed (retried)");
   return out;

@@ -61,6 +61,10 @@ uint64_t Outbox::ledger_failures() const {
   std::lock_guard lock(mu_);
   return ledger_failures_;
 }
+uint64_t Outbox::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
 uint64_t Outbox::webhook_failures() const {
   std::lock_guard lock(mu_);
   return webhook_failures_;

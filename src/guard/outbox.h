@@ -32,6 +32,7 @@ class Outbox {
   size_t queued() const;             // ledger writes not yet done
   uint64_t ledger_failures() const;  // write or open attempts that failed
   uint64_t webhook_failures() const;
+  uint64_t dropped() const;  // writes dropped because kMaxQueued were waiting
 
   static constexpr size_t kMaxQueued = 1'000'000;  // then the oldest are dropped (and counted)
   int drain_ms = 5000;
