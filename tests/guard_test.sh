@@ -199,22 +199,25 @@ check "keep --list shows the keep" "grep -q \"pg:$kept .*kept.*demo at 3pm\" $tm
 check "the keep is in the ledger with who asked" \
   "[ \"\$(sqlite3 $tmp/ledger.db \"select granted_by from decisions where kind='keep' and explanation like 'pg:$kept%'\")\" = '$(id -un)' ]"
 
-# --- E: a restart mid-stretch kills nothing, and the keep survives it ------------------------------
+# --- E: a crash mid-stretch kills nothing; after the restart the keep still holds --------------------
 stop_guard
 check "the kept workload survives the guard stopping" "alive $kept"
 spawn; fresh=$spawned
 printf 'gpu 0 util 0 mem 2048\ngpu 1 util 0 mem 1024\nproc 0 %s 2000\nproc 1 %s 1000\n' \
   "$kept" "$fresh" >"$FAKE_NVML_STATE"
 start_guard e1 --no-ledger
-sleep 2  # fresh is idle for 2 s of its 3 s setup grace when the guard stops
-stop_guard
-check "a restart mid-stretch kills nothing" "alive $fresh"
+sleep 2  # fresh is idle for 2 s of its 3 s setup grace when the guard dies
+kill -KILL "$guard_pid"  # a crash: no clean exit, the socket file left behind
+wait "$guard_pid" 2>/dev/null
+guard_pid=""
+check "a crash mid-stretch kills nothing" "alive $fresh && alive $kept"
 start_guard e2 --no-ledger
 sleep 1.5
 check "the idle stretch starts again after the restart (missing data never kills)" "alive $fresh"
 "$bin" keep --list --socket "$tmp/guard.sock" >"$tmp/list2.out"
 check "the keep survives the restart" "grep -q \"pg:$kept .*kept.*demo at 3pm\" $tmp/list2.out"
 check "the restart says what it carried over" "grep -q 'carrying over' $tmp/e2.log"
+check "the restart replaced the dead guard's socket" "! grep -q 'another guard' $tmp/e2.log"
 sleep 4
 check "after the restart the idle workload is killed" "! alive $fresh"
 check "the kept one is still spared" "alive $kept"
