@@ -39,6 +39,14 @@ int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0
 
 }  // namespace
 
+std::string FormatNvidiaSmiTime(TimeMs t) {
+  std::string iso = FormatIsoUtc(t);  // 2025-01-01T00:05:00.000Z
+  iso[4] = iso[7] = '/';
+  iso[10] = ' ';
+  iso.pop_back();
+  return iso;
+}
+
 std::string FormatIsoUtc(TimeMs t) {
   if (t <= kTimeMin) return "-inf";
   if (t >= kTimeMax) return "+inf";

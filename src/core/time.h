@@ -40,6 +40,9 @@ int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 // "2024-03-01T12:00:00.000Z". Open-ended sentinels print as "-inf" / "+inf".
 std::string FormatIsoUtc(TimeMs t);
 
+// "2025/01/01 00:05:00.000": how nvidia-smi writes a timestamp (read back as UTC).
+std::string FormatNvidiaSmiTime(TimeMs t);
+
 // Parses "20m", "1h30m", "90s", "250ms", "2d", or a bare number of seconds ("300").
 Result<DurationMs> ParseDuration(std::string_view text);
 

@@ -92,14 +92,6 @@ void ForEachRow(const DemoFleet& demo, size_t m, Emit&& emit) {
   }
 }
 
-std::string NvidiaSmiTime(TimeMs t) {
-  std::string iso = FormatIsoUtc(t);  // 2025-01-01T00:05:00.000Z
-  iso[4] = iso[7] = '/';
-  iso[10] = ' ';
-  iso.pop_back();
-  return iso;
-}
-
 std::string IsoOrEmpty(TimeMs t) { return t == kTimeMax ? "" : FormatIsoUtc(t); }
 
 Result<void> WriteText(const std::filesystem::path& path, const std::string& text) {
@@ -119,7 +111,7 @@ Result<void> WriteMachineCsv(const DemoFleet& demo, size_t m, const std::filesys
   std::string stamp;
   bool ok = true;
   ForEachRow(demo, m, [&](TimeMs t, int g, int util, int memory_mib) {
-    if (t != last_t) stamp = NvidiaSmiTime(t), last_t = t;
+    if (t != last_t) stamp = FormatNvidiaSmiTime(t), last_t = t;
     fmt::format_to(std::back_inserter(buf), "{}, {}, {}, {} %, {} MiB\n", stamp, g, model, util,
                    memory_mib);
     if (buf.size() > (1 << 20)) {

@@ -1,5 +1,6 @@
 #include "gpu/gpu_source.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace gpuledger {
@@ -17,6 +18,12 @@ class NoGpuSource : public GpuSource {
 };
 
 }  // namespace
+
+bool GpuSnapshot::Listed(int gpu) const {
+  return std::any_of(gpus.begin(), gpus.end(),
+                     [&](const GpuReading& r) { return r.index == gpu; }) &&
+         std::find(unlisted_gpus.begin(), unlisted_gpus.end(), gpu) == unlisted_gpus.end();
+}
 
 std::unique_ptr<GpuSource> MakeNoGpuSource(std::string why) {
   return std::make_unique<NoGpuSource>(std::move(why));

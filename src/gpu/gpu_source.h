@@ -39,6 +39,9 @@ struct GpuSnapshot {
   std::vector<int> unlisted_gpus;
   std::vector<int> unread_gpus;     // GPUs whose reading failed (absent from "gpus")
   std::vector<std::string> errors;  // "GPU 2: GPU is lost (NVML error 15)"
+
+  // True when GPU "gpu" was read and its processes listed: what is known of who holds it.
+  bool Listed(int gpu) const;
 };
 
 class GpuSource {

@@ -1,6 +1,7 @@
 // nvidia-smi as a subprocess, one query per read.
-#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,11 +66,10 @@ bool SplitFields(std::string_view line, std::string_view* f, int n) {
   return true;
 }
 
+// A memory field in MiB, unset for "[N/A]" and the like (the CSV reader's parser).
 std::optional<double> MemoryField(std::string_view f) {
-  double memory = 0;
-  auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), memory);
-  if (ec == std::errc() && end == f.data() + f.size() && memory >= 0) return memory;
-  return std::nullopt;
+  const double mib = ParseMemoryMib(f);
+  return std::isnan(mib) ? std::nullopt : std::optional<double>(mib);
 }
 
 }  // namespace
@@ -77,9 +77,8 @@ std::optional<double> MemoryField(std::string_view f) {
 bool ParseComputeAppLine(std::string_view line, ComputeAppLine* out) {
   std::string_view f[3];
   if (!SplitFields(line, f, 3) || f[1].empty()) return false;
-  int64_t pid = 0;
-  auto [end, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), pid);
-  if (ec != std::errc() || end != f[0].data() + f[0].size() || pid <= 0) return false;
+  int pid = 0;
+  if (!ReadInt(f[0], 1, std::numeric_limits<int>::max(), &pid)) return false;
   *out = {pid, std::string(f[1]), MemoryField(f[2])};
   return true;
 }

@@ -30,10 +30,7 @@ Result<void> SmiCsvRecorder::Write(const GpuSnapshot& snap) {
     open_path_ = path;
     if (fresh) std::fputs("timestamp, index, utilization.gpu [%], memory.used [MiB]\n", file_);
   }
-  const std::string iso = FormatIsoUtc(snap.t);  // 2026-12-02T16:00:00.000Z or without millis
-  const std::string stamp =
-      fmt::format("{}/{}/{} {}.{:03}", iso.substr(0, 4), iso.substr(5, 2), iso.substr(8, 2),
-                  iso.substr(11, 8), ((snap.t % 1000) + 1000) % 1000);
+  const std::string stamp = FormatNvidiaSmiTime(snap.t);
   for (const GpuReading& g : snap.gpus) {
     if (g.memory_used_mib)
       fmt::print(file_, "{}, {}, {} %, {:.0f} MiB\n", stamp, g.index, g.util_pct,

@@ -20,9 +20,7 @@ std::map<std::string, WorkloadShare> ShareGpus(const GpuSnapshot& snap,
                                                double threshold_pct) {
   std::map<std::string, WorkloadShare> out;
   for (const GpuReading& gpu : snap.gpus) {
-    if (std::find(snap.unlisted_gpus.begin(), snap.unlisted_gpus.end(), gpu.index) !=
-        snap.unlisted_gpus.end())
-      continue;
+    if (!snap.Listed(gpu.index)) continue;
     std::map<std::string, OnGpu> here;
     for (const AttributedProcess& p : procs) {
       if (p.reading->gpu != gpu.index || p.workload.empty()) continue;

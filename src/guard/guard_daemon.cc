@@ -191,9 +191,7 @@ void Guard::WriteHpcJobMapping(const GpuSnapshot& snap) {
   std::error_code ec;
   std::filesystem::create_directories(o_.hpc_job_mapping_dir, ec);
   for (const GpuReading& g : snap.gpus) {
-    if (std::find(snap.unlisted_gpus.begin(), snap.unlisted_gpus.end(), g.index) !=
-        snap.unlisted_gpus.end())
-      continue;
+    if (!snap.Listed(g.index)) continue;
     std::set<std::string> jobs;
     for (const auto& [id, w] : guard_.workloads()) {
       const std::string job = SlurmJobIdOf(id);

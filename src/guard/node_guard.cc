@@ -43,16 +43,6 @@ std::string_view StopAction(WorkloadKind kind, const Policy& policy) {
   return "";
 }
 
-bool Contains(const std::vector<int>& v, int x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-bool Listed(const GpuSnapshot& snap, int gpu) {
-  return std::any_of(snap.gpus.begin(), snap.gpus.end(),
-                     [&](const GpuReading& r) { return r.index == gpu; }) &&
-         !Contains(snap.unlisted_gpus, gpu);
-}
-
 }  // namespace
 
 std::string_view GuardEventKindId(GuardEventKind kind) {
@@ -150,7 +140,7 @@ void NodeGuard::Observe(const GpuSnapshot& snap, const std::vector<AttributedPro
     for (const GpuReading& r : share.gpus) now_held.insert(r.index);
     for (int g : w.gpus) {  // let go of a GPU it was seen to leave; keep those not read now
       if (now_held.count(g)) continue;
-      if (Listed(snap, g)) {
+      if (snap.Listed(g)) {
         if (w.watch) w.watch->ForgetGpu(g);
       } else {
         now_held.insert(g);
@@ -168,7 +158,7 @@ void NodeGuard::Observe(const GpuSnapshot& snap, const std::vector<AttributedPro
   // A GPU not read (or its processes not listed) now: unmonitored for the workloads on it.
   for (auto& [id, w] : workloads_) {
     for (int g : w.gpus) {
-      if (w.watch && !Listed(snap, g)) w.watch->OnUnread(snap.t, g);
+      if (w.watch && !snap.Listed(g)) w.watch->OnUnread(snap.t, g);
     }
   }
   EndGone(snap, seen);
@@ -181,7 +171,7 @@ void NodeGuard::EndGone(const GpuSnapshot& snap, const std::set<std::string>& se
   for (auto it = workloads_.begin(); it != workloads_.end();) {
     const TrackedWorkload& w = it->second;
     const bool gone = !seen.count(it->first) && std::all_of(w.gpus.begin(), w.gpus.end(),
-                                                            [&](int g) { return Listed(snap, g); });
+                                                            [&](int g) { return snap.Listed(g); });
     if (!gone) {
       ++it;
       continue;
@@ -200,7 +190,7 @@ void NodeGuard::WatchMachine(const GpuSnapshot& snap, const std::vector<Attribut
   std::vector<GpuReading> readings;
   bool busy = false;
   for (const GpuReading& g : snap.gpus) {
-    if (!Listed(snap, g.index)) continue;  // no reading: unmonitored, so no release
+    if (!snap.Listed(g.index)) continue;  // no reading: unmonitored, so no release
     const bool held = std::any_of(procs.begin(), procs.end(), [&](const AttributedProcess& p) {
       return p.reading->gpu == g.index;
     });
