@@ -5,24 +5,23 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 
-#include "core/csv_table.h"
 #include "core/json_writer.h"
-#include "core/line_reader.h"
 #include "gpu/gpu_source.h"
 #include "gpu/smi_csv_recorder.h"
 #include "guard/guard_metrics.h"
 #include "guard/guard_state.h"
+#include "guard/hpc_job_mapping.h"
 #include "guard/keep_socket.h"
 #include "guard/node_guard.h"
 #include "guard/outbox.h"
 #include "guard/process_table.h"
 #include "guard/stop_signals.h"
 #include "guard/workload_actions.h"
+#include "guard/workload_names.h"
 #include "ledger/ledger.h"
 
 namespace gpuledger {
@@ -38,7 +37,8 @@ class Guard {
         host_(o.host.empty() ? LedgerHostName() : o.host),
         procs_(o.proc_root),
         guard_(o.policy, o.usd_per_gpu_hour),
-        outbox_(o.ledger, o.webhook_url, log) {}
+        outbox_(o.ledger, o.webhook_url, log),
+        names_(o.proc_root, log) {}
 
   Result<void> Setup();
   void Loop();
@@ -46,12 +46,11 @@ class Guard {
  private:
   void Sample(TimeMs now);
   void Observe(const GpuSnapshot& snap);
-  void WriteHpcJobMapping(const GpuSnapshot& snap);
-  void Resolve(const ProcessFacts& facts, WorkloadInfo* info);
   void Handle(const GuardEvent& e, TimeMs now);
   void Act(const GuardEvent& e, TimeMs now, std::string* outcome);
   std::string AnswerKeep(const Result<KeepRequest>& request, const Peer& peer);
   std::string ListJson() const;
+  std::string JobId(const WorkloadInfo& info, TimeMs first_seen) const;
   LedgerJob JobRow(const WorkloadRecord& w, const std::string& status) const;
   void RecordJobs(TimeMs now);
   void Post(const GuardEvent& e);
@@ -73,8 +72,8 @@ class Guard {
   std::optional<GpuSnapshot> last_;
   GuardCounters counters_;
   std::map<std::string, std::string> killed_by_;  // workload → rule, for its closing row
-  std::map<std::string, WorkloadInfo> resolved_;  // workload → its title and how to stop it
-  std::map<int, std::string> hpc_written_;        // GPU index → the mapping file's content
+  WorkloadNames names_;
+  std::unique_ptr<HpcJobMapping> hpc_;
   std::string last_errors_;
   TimeMs next_ledger_refresh_ = 0;
 };
@@ -121,6 +120,8 @@ Result<void> Guard::Setup() {
     metrics_ = std::move(*metrics);
   }
   if (!o_.record_dir.empty()) recorder_ = std::make_unique<SmiCsvRecorder>(o_.record_dir, host_);
+  if (!o_.hpc_job_mapping_dir.empty())
+    hpc_ = std::make_unique<HpcJobMapping>(o_.hpc_job_mapping_dir, log_);
   const Policy& p = o_.policy;
   Say(fmt::format(
       "watching {} on {} every {}{}: idle below {} % — setup {}, idle {}, "
@@ -147,14 +148,16 @@ void Guard::Observe(const GpuSnapshot& snap) {
     }
     attributed.push_back({&p, e->workload.name.id});
     auto [it, fresh] = workloads.try_emplace(e->workload.name.id, e->workload);
-    if (!fresh) it->second.processes.insert({e->facts.pid, e->facts.start_ticks});
-    if (fresh) Resolve(e->facts, &it->second);
+    if (fresh)
+      names_.Fill(e->facts, &it->second);
+    else
+      it->second.processes.insert({e->facts.pid, e->facts.start_ticks});
   }
   procs_.Sweep();
-  // What ended is forgotten (a later workload of the same id is found afresh).
-  std::erase_if(resolved_, [&](const auto& kv) {
-    return !workloads.count(kv.first) && !guard_.workloads().count(kv.first);
-  });
+  std::set<std::string> alive;  // what ended is forgotten: a later one of its id is named afresh
+  for (const auto& [id, w] : workloads) alive.insert(id);
+  for (const auto& [id, w] : guard_.workloads()) alive.insert(id);
+  names_.KeepOnly(alive);
   guard_.Observe(snap, attributed, workloads);
 }
 
@@ -180,97 +183,21 @@ void Guard::Sample(TimeMs now) {
       if (auto r = recorder_->Write(snap); !r) Say("--record: " + r.error().ToString());
     }
     Observe(snap);
-    if (!o_.hpc_job_mapping_dir.empty()) WriteHpcJobMapping(snap);
+    if (hpc_) hpc_->Write(snap, guard_.workloads());
     last_ = std::move(snap);
   }
 }
 
-// Each read GPU's file holds the Slurm job ids on it now, one per line (empty: none); a file is
-// rewritten (atomically) only when its content changes. A GPU not read keeps its last file.
-void Guard::WriteHpcJobMapping(const GpuSnapshot& snap) {
-  std::error_code ec;
-  std::filesystem::create_directories(o_.hpc_job_mapping_dir, ec);
-  for (const GpuReading& g : snap.gpus) {
-    if (!snap.Listed(g.index)) continue;
-    std::set<std::string> jobs;
-    for (const auto& [id, w] : guard_.workloads()) {
-      const std::string job = SlurmJobIdOf(id);
-      if (!job.empty() && w.gpus.count(g.index)) jobs.insert(job);
-    }
-    std::string content;
-    for (const std::string& j : jobs) content += j + "\n";
-    auto it = hpc_written_.find(g.index);
-    if (it != hpc_written_.end() && it->second == content) continue;
-    const std::string path = o_.hpc_job_mapping_dir + "/" + std::to_string(g.index);
-    {
-      std::ofstream out(path + ".tmp", std::ios::trunc);
-      out << content;
-    }
-    std::filesystem::rename(path + ".tmp", path, ec);
-    if (ec) {
-      Say("--hpc-job-mapping-dir: " + ec.message());
-      continue;
-    }
-    hpc_written_[g.index] = content;
-  }
-}
-
-// What a person knows the workload by, and how it is stopped: the notebook and the Jupyter
-// server of a kernel, a Slurm job's name, a pod's namespace and name. Looked up once per
-// workload (a Jupyter server is asked over HTTP) and kept while it lives.
-void Guard::Resolve(const ProcessFacts& facts, WorkloadInfo* info) {
-  auto it = resolved_.find(info->name.id);
-  if (it == resolved_.end()) {
-    WorkloadInfo r;
-    switch (info->name.kind) {
-      case WorkloadKind::kJupyter: {
-        const std::string kernel = info->name.id.substr(8);
-        std::string dir = JupyterRuntimeDirOf(facts.argv);
-        auto found = LocateJupyterKernel(dir, kernel);
-        if (found) {
-          r.jupyter = *found;
-          r.title = found->notebook.empty() ? "Jupyter kernel " + kernel.substr(0, 8)
-                                            : "notebook " + found->notebook;
-        } else {
-          r.title = "Jupyter kernel " + kernel.substr(0, 8);
-          Say(fmt::format("{}: {} (it would be stopped with signals)", info->name.id,
-                          found.error().message));
-        }
-        break;
-      }
-      case WorkloadKind::kSlurm:
-        r.title = "Slurm job " + info->name.id.substr(6) +
-                  (facts.slurm_job_name.empty() ? "" : " (" + facts.slurm_job_name + ")");
-        break;
-      case WorkloadKind::kPod: {
-        r.pod_namespace = facts.pod_namespace;
-        if (r.pod_namespace.empty()) {  // the pod's own service-account view of its namespace
-          auto ns = ReadWholeFile(o_.proc_root + "/" + std::to_string(facts.pid) +
-                                  "/root/var/run/secrets/kubernetes.io/serviceaccount/namespace");
-          if (ns) r.pod_namespace = std::string(Trim(*ns));
-        }
-        r.pod_name = !facts.pod_name.empty() ? facts.pod_name : facts.hostname;
-        if (!r.pod_name.empty())
-          r.title = "pod " + (r.pod_namespace.empty() ? "?" : r.pod_namespace) + "/" + r.pod_name;
-        break;
-      }
-      default:
-        break;
-    }
-    it = resolved_.emplace(info->name.id, std::move(r)).first;
-  }
-  info->title = it->second.title;
-  info->jupyter = it->second.jupyter;
-  info->pod_namespace = it->second.pod_namespace;
-  info->pod_name = it->second.pod_name;
+// A Slurm job is recorded under its Slurm id, so `audit --jobs-format sacct` joins it; any other
+// workload under host:id:first-seen (an id like pg:4242 recurs).
+std::string Guard::JobId(const WorkloadInfo& info, TimeMs first_seen) const {
+  const std::string slurm_id = SlurmJobIdOf(info.name.id);
+  return slurm_id.empty() ? fmt::format("{}:{}:{}", host_, info.name.id, first_seen) : slurm_id;
 }
 
 LedgerJob Guard::JobRow(const WorkloadRecord& w, const std::string& status) const {
   LedgerJob j;
-  // A Slurm job is recorded under its Slurm id, so `audit --jobs-format sacct` joins it.
-  const std::string slurm_id = SlurmJobIdOf(w.info.name.id);
-  j.job_id =
-      slurm_id.empty() ? fmt::format("{}:{}:{}", host_, w.info.name.id, w.first_seen) : slurm_id;
+  j.job_id = JobId(w.info, w.first_seen);
   j.owner = w.info.owner;
   j.labels =
       "kind=" + std::string(WorkloadKindId(w.info.name.kind)) + ";workload=" + w.info.name.id;
@@ -375,7 +302,7 @@ void Guard::Handle(const GuardEvent& e, TimeMs now) {
   d.explanation = outcome.empty() ? e.message : e.message + " — " + outcome;
   if (auto it = guard_.workloads().find(e.workload); it != guard_.workloads().end()) {
     const TrackedWorkload& w = it->second;
-    d.job_id = JobRow(w.Record(), "running").job_id;
+    d.job_id = JobId(w.info, w.first_seen);
     d.gpu_hours_used = w.gpu_ms / kMsPerHour;
     if (e.kind == GuardEventKind::kKill) d.usd_per_hour_saved = o_.usd_per_gpu_hour * w.gpus.size();
     if (e.kind == GuardEventKind::kExempt) d.granted_by = o_.policy.exempt.granted_by;
@@ -438,7 +365,7 @@ std::string Guard::AnswerKeep(const Result<KeepRequest>& request, const Peer& pe
                   who, grant->reason, note.empty() ? "" : "; " + note);
   Say(message);
   const TrackedWorkload& w = guard_.workloads().at(grant->workload);
-  outbox_.AddDecision({JobRow(w.Record(), "running").job_id, now, "keep", "keep", message,
+  outbox_.AddDecision({JobId(w.info, w.first_seen), now, "keep", "keep", message,
                        w.gpu_ms / kMsPerHour, 0, 0, who, 0});
   SaveState();
   JsonWriter out(false);

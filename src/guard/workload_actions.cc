@@ -201,36 +201,6 @@ class SignalActions : public WorkloadActions {
     }
   }
 
- private:
-  ActionOutcome StopKernel(const StopTarget& t, TimeMs now) {
-    std::string why = "no Jupyter server was found for it";
-    if (t.jupyter) {
-      auto r = ShutdownJupyterKernel(*t.jupyter);
-      if (r) {
-        return {true, fmt::format("shut down kernel {}{} through the Jupyter server at {} (the "
-                                  "notebook and the server stay)",
-                                  t.jupyter->kernel_id,
-                                  t.jupyter->notebook.empty() ? "" : " of " + t.jupyter->notebook,
-                                  t.jupyter->server.url)};
-      }
-      why = r.error().message;
-    }
-    ActionOutcome out = Signal(t, now);
-    out.what = why + "; falling back to signals: " + out.what;
-    return out;
-  }
-
- public:
-  ActionOutcome Signal(const StopTarget& t, TimeMs now) {
-    StopPlan plan = PlanStop(t, procs_);
-    if (!plan.refusal.empty()) return {false, "not signalled: " + plan.refusal};
-    const size_t sent = Send(plan, SIGTERM);
-    pending_.push_back({t.workload, t.pgid, plan, now + grace_});
-    return {sent > 0,
-            fmt::format("sent SIGTERM to {} ({} process{}); SIGKILL in {} to what is left",
-                        Whom(t, plan), sent, sent == 1 ? "" : "es", FormatDuration(grace_))};
-  }
-
   ActionOutcome Release(const std::string& command) override {
     auto r = RunShellCommand(command);
     return {r.has_value(), r ? "ran: " + command : r.error().ToString()};
@@ -268,6 +238,36 @@ class SignalActions : public WorkloadActions {
   size_t stopping() const override { return pending_.size(); }
 
  private:
+  // Through the kernel's Jupyter server; signals when none answers.
+  ActionOutcome StopKernel(const StopTarget& t, TimeMs now) {
+    std::string why = "no Jupyter server was found for it";
+    if (t.jupyter) {
+      auto r = ShutdownJupyterKernel(*t.jupyter);
+      if (r) {
+        return {true, fmt::format("shut down kernel {}{} through the Jupyter server at {} (the "
+                                  "notebook and the server stay)",
+                                  t.jupyter->kernel_id,
+                                  t.jupyter->notebook.empty() ? "" : " of " + t.jupyter->notebook,
+                                  t.jupyter->server.url)};
+      }
+      why = r.error().message;
+    }
+    ActionOutcome out = Signal(t, now);
+    out.what = why + "; falling back to signals: " + out.what;
+    return out;
+  }
+
+  // SIGTERM to the plan's processes now; SIGKILL to what is left by Tick after the grace.
+  ActionOutcome Signal(const StopTarget& t, TimeMs now) {
+    StopPlan plan = PlanStop(t, procs_);
+    if (!plan.refusal.empty()) return {false, "not signalled: " + plan.refusal};
+    const size_t sent = Send(plan, SIGTERM);
+    pending_.push_back({t.workload, t.pgid, plan, now + grace_});
+    return {sent > 0,
+            fmt::format("sent SIGTERM to {} ({} process{}); SIGKILL in {} to what is left",
+                        Whom(t, plan), sent, sent == 1 ? "" : "es", FormatDuration(grace_))};
+  }
+
   struct Pending {
     std::string workload;
     int64_t pgid;

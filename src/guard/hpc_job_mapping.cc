@@ -1,0 +1,42 @@
+#include "guard/hpc_job_mapping.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "guard/workload_actions.h"
+
+namespace gpuledger {
+
+void HpcJobMapping::Write(const GpuSnapshot& snap,
+                          const std::map<std::string, TrackedWorkload>& workloads) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  for (const GpuReading& g : snap.gpus) {
+    if (!snap.Listed(g.index)) continue;
+    std::set<std::string> jobs;
+    for (const auto& [id, w] : workloads) {
+      const std::string job = SlurmJobIdOf(id);
+      if (!job.empty() && w.gpus.count(g.index)) jobs.insert(job);
+    }
+    std::string content;
+    for (const std::string& j : jobs) content += j + "\n";
+    auto it = written_.find(g.index);
+    if (it != written_.end() && it->second == content) continue;
+    const std::string path = dir_ + "/" + std::to_string(g.index);
+    {
+      std::ofstream out(path + ".tmp", std::ios::trunc);
+      out << content;
+    }
+    std::filesystem::rename(path + ".tmp", path, ec);
+    if (ec) {
+      fmt::print(log_, "gpuledger guard: --hpc-job-mapping-dir: {}\n", ec.message());
+      continue;
+    }
+    written_[g.index] = content;
+  }
+}
+
+}  // namespace gpuledger
