@@ -2,7 +2,6 @@
 
 #include <simdjson.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -101,17 +100,7 @@ Result<void> SaveGuardState(const std::string& path, const std::vector<SavedWork
   static const std::string kBootId = BootId();
   std::string json = GuardStateJson(saved, kBootId);
   if (last_written && *last_written == json) return {};
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << json << "\n";
-    out.flush();
-    if (!out) return MakeError(ErrorCode::kIo, "cannot write the guard's state", tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    return MakeError(ErrorCode::kIo, "cannot replace the guard's state: " + ec.message(), path);
+  if (auto r = WriteFileAtomically(path, json + "\n"); !r) return r;
   if (last_written) *last_written = std::move(json);
   return {};
 }

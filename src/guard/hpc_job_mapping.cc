@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 
+#include "core/line_reader.h"
 #include "guard/workload_actions.h"
 
 namespace gpuledger {
@@ -25,14 +25,8 @@ void HpcJobMapping::Write(const GpuSnapshot& snap,
     for (const std::string& j : jobs) content += j + "\n";
     auto it = written_.find(g.index);
     if (it != written_.end() && it->second == content) continue;
-    const std::string path = dir_ + "/" + std::to_string(g.index);
-    {
-      std::ofstream out(path + ".tmp", std::ios::trunc);
-      out << content;
-    }
-    std::filesystem::rename(path + ".tmp", path, ec);
-    if (ec) {
-      fmt::print(log_, "gpuledger guard: --hpc-job-mapping-dir: {}\n", ec.message());
+    if (auto r = WriteFileAtomically(dir_ + "/" + std::to_string(g.index), content); !r) {
+      fmt::print(log_, "gpuledger guard: --hpc-job-mapping-dir: {}\n", r.error().ToString());
       continue;
     }
     written_[g.index] = content;
