@@ -1,6 +1,7 @@
 #include "core/time.h"
 
 #include <charconv>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 
@@ -120,6 +121,12 @@ std::string FormatDuration(DurationMs d) {
     }
   }
   return out;
+}
+
+TimeMs WallNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace gpuledger

@@ -29,6 +29,9 @@ inline constexpr DurationMs kMsPerDay = 24 * kMsPerHour;
 inline constexpr TimeMs kLatestPlausibleMs = 253402300800000;  // 10000-01-01T00:00:00Z
 inline bool IsPlausibleTime(TimeMs t) { return t > -62167219200000 && t < kLatestPlausibleMs; }
 
+// The wall clock, ms since the epoch.
+TimeMs WallNow();
+
 inline int64_t DayOf(TimeMs t) { return t >= 0 ? t / kMsPerDay : -((-t - 1) / kMsPerDay) - 1; }
 
 // "2025-03-01": the date of a day since 1970-01-01.

@@ -1,7 +1,5 @@
 #include "guard/stop_signals.h"
 
-#include <chrono>
-
 namespace gpuledger {
 namespace {
 
@@ -24,11 +22,5 @@ StopSignals::~StopSignals() {
 }
 
 int StopSignals::Pending() const { return g_stop_signal; }
-
-TimeMs WallNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace gpuledger

@@ -25,7 +25,4 @@ class StopSignals {
   std::array<struct sigaction, 3> old_{};
 };
 
-// The wall clock, ms since the epoch.
-TimeMs WallNow();
-
 }  // namespace gpuledger

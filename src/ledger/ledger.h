@@ -1,12 +1,18 @@
-// The ledger: every run and every decision, in one SQLite file (WAL mode). The schema is
-// versioned (PRAGMA user_version) and upgraded by migrations when a ledger is opened.
+// The ledger: every run and every decision. Two stores behind one interface, with one schema
+// and one set of migrations (ledger_sql.h): a SQLite file (WAL mode), the embedded default, and
+// PostgreSQL (libpq), the shared store every node's guard and `run` write to at once
+// (DESIGN.md, "One ledger for the fleet").
+//
+// Every write is idempotent, so a write retried after a lost connection never duplicates
+// anything: a job is written by its id (a newer state replaces the row; an older "running" never
+// takes a finished job back), a decision by (job, instant, kind, rule).
 #pragma once
-
-#include <sqlite3.h>
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/error.h"
@@ -31,6 +37,9 @@ struct LedgerJob {
   // "run" for `gpuledger run`; the guard's workloads: pg, jupyter, slurm, k8s, container.
   std::string kind = "run";
   std::optional<double> idle_gpu_hours;  // the guard's: held GPU time below threshold
+  // When the row was last written (the store sets it on every write): a running row whose
+  // writer has been silent for kAbandonedAfterMs has lost its writer.
+  std::optional<TimeMs> heartbeat;
 };
 
 struct LedgerDecision {
@@ -52,52 +61,68 @@ struct OwnerTotals {
   double gpu_hours = 0, cost_usd = 0;
 };
 
+using LedgerWrite = std::variant<LedgerJob, LedgerDecision>;
+
+// Writers of running rows write them again at least this often (`run` and the guard do).
+inline constexpr DurationMs kHeartbeatMs = 60 * 1000;
+// A running row not written for this long has lost its writer (a host that died, a network
+// that parted): `run` rows then read "abandoned", the guard's "unknown".
+inline constexpr DurationMs kAbandonedAfterMs = 10 * kHeartbeatMs;
+
 // The start time of process "pid" (clock ticks since boot), or -1 when there is none.
 int64_t ProcessStartTicks(int64_t pid);
 
 // This machine's host name, as the ledger records it.
 std::string LedgerHostName();
 
-// True for a job whose runner was on "this_host" (LedgerHostName()) and is gone (or its pid now
-// names another process): a row left "running" by a `run` that was SIGKILLed. Jobs() reports
-// such rows with status "abandoned". A row of another host cannot be judged and stays "running".
-bool IsAbandoned(const LedgerJob& job, const std::string& this_host);
+// True for a `run` row left "running" whose runner is gone: on "this_host" (LedgerHostName())
+// its pid is gone or names another process now; on any host, it has not been written for
+// kAbandonedAfterMs before "now" (a row without a heartbeat, from an older gpuledger, cannot be
+// judged from another host and stays "running").
+bool IsAbandoned(const LedgerJob& job, const std::string& this_host, TimeMs now);
+
+// The status a reader reports: "running" rows that lost their writer read "abandoned" (`run`)
+// or "unknown" (the guard's workloads, which may still run unwatched); others as stored.
+std::string ReadStatus(const LedgerJob& job, const std::string& this_host, TimeMs now);
+
+// True when "location" names a PostgreSQL database (postgresql:// or postgres://).
+bool IsPostgresLocation(const std::string& location);
+
+// "location" with any password replaced by "***", for messages.
+std::string RedactedLocation(const std::string& location);
 
 class Ledger {
  public:
-  // Opens (creating it and its folder if needed) the ledger at "path", migrating its schema.
-  // Several processes may open a new ledger at once: the schema is created once, inside one
-  // write transaction that re-reads the version.
-  static Result<std::unique_ptr<Ledger>> Open(const std::string& path);
+  // Opens the ledger at "location", a file path or a postgresql:// URL, creating it (a file
+  // and its folder; the tables in a database) and migrating its schema. Several processes may
+  // open one new ledger at once: the schema is created once. A ledger from a newer gpuledger
+  // is refused, not touched.
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& location);
 
-  // Opens an existing ledger for reading: never creates the file or its folder (kIo naming the
-  // path when there is none), and refuses a ledger from a newer gpuledger.
-  static Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& path);
-  ~Ledger();
-  Ledger(const Ledger&) = delete;
-  Ledger& operator=(const Ledger&) = delete;
+  // Opens an existing ledger for reading: never creates a file, its folder or the tables
+  // (kIo naming the location when there is none); refuses a ledger from a newer gpuledger.
+  static Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& location);
+
+  virtual ~Ledger() = default;
 
   // The default path: $XDG_DATA_HOME/gpuledger/ledger.db or ~/.local/share/gpuledger/ledger.db.
   static std::string DefaultPath();
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
-  Result<void> PutJob(const LedgerJob& job);  // insert or replace by job_id
+  Result<void> PutJob(const LedgerJob& job);
   Result<void> AddDecision(const LedgerDecision& decision);
+  // Writes "writes" in one transaction: all of them or, on an error, none.
+  virtual Result<void> Write(std::span<const LedgerWrite> writes) = 0;
 
-  // Jobs started at or after "since", newest first.
-  Result<std::vector<LedgerJob>> Jobs(TimeMs since) const;
-  Result<std::vector<LedgerDecision>> Decisions(TimeMs since) const;
+  // Jobs started at or after "since", newest first, with ReadStatus's status.
+  virtual Result<std::vector<LedgerJob>> Jobs(TimeMs since) const = 0;
+  // Decisions made at or after "since", newest first.
+  virtual Result<std::vector<LedgerDecision>> Decisions(TimeMs since) const = 0;
+  // Totals by owner of the jobs started at or after "since", costliest first.
   Result<std::vector<OwnerTotals>> Owners(TimeMs since) const;
-  int SchemaVersion() const;
-
- private:
-  explicit Ledger(sqlite3* db) : db_(db) {}
-  Result<void> Migrate();
-  Result<void> Exec(const std::string& sql);
-  Error SqlError(const std::string& what) const;
-
-  sqlite3* db_;
-  std::string path_;
+  virtual int SchemaVersion() const = 0;
+  // The location it was opened at (RedactedLocation), for messages.
+  virtual std::string Location() const = 0;
 };
 
 // The ledger's jobs as the jobs CSV `gpuledger audit --jobs` reads.

@@ -1,0 +1,157 @@
+#include "ledger/ledger_sql.h"
+
+#include <array>
+
+namespace gpuledger::ledger_sql {
+namespace {
+
+// Migration i brings the schema from version i to i + 1. Append; never edit a shipped one.
+// {int} is a 64-bit integer, {real} a double, {id} an auto-numbered primary key: SQLite's
+// INTEGER, REAL and INTEGER PRIMARY KEY (the text shipped before PostgreSQL), PostgreSQL's
+// BIGINT, DOUBLE PRECISION and BIGSERIAL PRIMARY KEY.
+constexpr std::array<const char*, Ledger::kSchemaVersion> kMigrations = {
+    R"sql(
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY, owner TEXT NOT NULL, labels TEXT NOT NULL, command TEXT NOT NULL,
+  host TEXT NOT NULL, gpus TEXT NOT NULL, start_ms {int} NOT NULL, end_ms {int},
+  status TEXT NOT NULL, exit_code {int}, killed_by TEXT NOT NULL, gpu_hours {real} NOT NULL,
+  cost_usd {real} NOT NULL, repo TEXT NOT NULL, commit_sha TEXT NOT NULL, pr TEXT NOT NULL,
+  dirty {int} NOT NULL, output_tail TEXT NOT NULL);
+CREATE INDEX jobs_start ON jobs (start_ms);
+CREATE TABLE decisions (
+  id {id}, job_id TEXT NOT NULL, at_ms {int} NOT NULL, kind TEXT NOT NULL,
+  rule TEXT NOT NULL, explanation TEXT NOT NULL, gpu_hours_used {real} NOT NULL,
+  gpu_hours_saved {real} NOT NULL, usd_saved {real} NOT NULL, granted_by TEXT NOT NULL);
+CREATE INDEX decisions_at ON decisions (at_ms);
+)sql",
+    // 1 → 2: the process that runs a job (pid and its start time, in clock ticks since boot),
+    // so a row left "running" by a process that died is recognisable as abandoned.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN runner_pid {int} NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN runner_start {int} NOT NULL DEFAULT 0;
+)sql",
+    // 2 → 3: the node guard's workloads (kind: run, pg, jupyter, slurm, k8s, container; the
+    // GPU-hours of them below threshold) and the rate a kill saves when its end is unknown.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';
+ALTER TABLE jobs ADD COLUMN idle_gpu_hours {real};
+ALTER TABLE decisions ADD COLUMN usd_per_hour_saved {real} NOT NULL DEFAULT 0;
+)sql",
+    // 3 → 4: many writers. A row's last write (a writer silent for long has lost its host), and
+    // decisions keyed by (job, instant, kind, rule) so a retried write adds nothing: copies an
+    // older gpuledger wrote twice are dropped first, the earliest kept.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN heartbeat_ms {int};
+DELETE FROM decisions WHERE id NOT IN
+  (SELECT MIN(id) FROM decisions GROUP BY job_id, at_ms, kind, rule);
+CREATE UNIQUE INDEX decisions_key ON decisions (job_id, at_ms, kind, rule);
+)sql",
+};
+
+void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
+  for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size())) {
+    s->replace(at, from.size(), to);
+  }
+}
+
+Value Optional(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); }
+
+}  // namespace
+
+std::string Migration(int from, Dialect dialect) {
+  std::string sql = kMigrations.at(from);
+  const bool pg = dialect == Dialect::kPostgres;
+  ReplaceAll(&sql, "{int}", pg ? "BIGINT" : "INTEGER");
+  ReplaceAll(&sql, "{real}", pg ? "DOUBLE PRECISION" : "REAL");
+  ReplaceAll(&sql, "{id}", pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY");
+  return sql;
+}
+
+// A row is replaced by a newer write of its job, except that a "running" write of the same run
+// (same start) never replaces a finished row: a retried or late heartbeat cannot take a job
+// back. A new run under the same id (another start) replaces it whatever its status.
+const char* const kPutJob =
+    "INSERT INTO jobs (job_id, owner, labels, command, host, gpus, start_ms, end_ms, status, "
+    "exit_code, killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, dirty, output_tail, "
+    "runner_pid, runner_start, kind, idle_gpu_hours, heartbeat_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+    "$19, $20, $21, $22, $23) "
+    "ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, labels = excluded.labels, "
+    "command = excluded.command, host = excluded.host, gpus = excluded.gpus, "
+    "start_ms = excluded.start_ms, end_ms = excluded.end_ms, status = excluded.status, "
+    "exit_code = excluded.exit_code, killed_by = excluded.killed_by, "
+    "gpu_hours = excluded.gpu_hours, cost_usd = excluded.cost_usd, repo = excluded.repo, "
+    "commit_sha = excluded.commit_sha, pr = excluded.pr, dirty = excluded.dirty, "
+    "output_tail = excluded.output_tail, runner_pid = excluded.runner_pid, "
+    "runner_start = excluded.runner_start, kind = excluded.kind, "
+    "idle_gpu_hours = excluded.idle_gpu_hours, heartbeat_ms = excluded.heartbeat_ms "
+    "WHERE jobs.status = 'running' OR excluded.status <> 'running' "
+    "OR jobs.start_ms <> excluded.start_ms";
+
+std::vector<Value> JobParams(const LedgerJob& j, TimeMs now) {
+  return {j.job_id,         j.owner,
+          j.labels,         j.command,
+          j.host,           j.gpus,
+          int64_t{j.start}, Optional(j.end),
+          j.status,         j.exit_code ? Value(int64_t{*j.exit_code}) : Value(),
+          j.killed_by,      j.gpu_hours,
+          j.cost_usd,       j.repo,
+          j.commit,         j.pr,
+          int64_t{j.dirty}, j.output_tail,
+          j.runner_pid,     j.runner_start,
+          j.kind,           j.idle_gpu_hours ? Value(*j.idle_gpu_hours) : Value(),
+          int64_t{now}};
+}
+
+const char* const kAddDecision =
+    "INSERT INTO decisions (job_id, at_ms, kind, rule, explanation, gpu_hours_used, "
+    "gpu_hours_saved, usd_saved, granted_by, usd_per_hour_saved) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (job_id, at_ms, kind, rule) DO NOTHING";
+
+std::vector<Value> DecisionParams(const LedgerDecision& d) {
+  return {d.job_id,         int64_t{d.at},     d.kind,      d.rule,       d.explanation,
+          d.gpu_hours_used, d.gpu_hours_saved, d.usd_saved, d.granted_by, d.usd_per_hour_saved};
+}
+
+const char* const kSelectJobs =
+    "SELECT job_id, owner, labels, command, host, gpus, start_ms, end_ms, status, exit_code, "
+    "killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, dirty, output_tail, runner_pid, "
+    "runner_start, kind, idle_gpu_hours, heartbeat_ms FROM jobs WHERE start_ms >= $1 "
+    "ORDER BY start_ms DESC, job_id";
+
+LedgerJob JobOf(const Row& r) {
+  LedgerJob j;
+  j.job_id = r.Text(0), j.owner = r.Text(1), j.labels = r.Text(2), j.command = r.Text(3);
+  j.host = r.Text(4), j.gpus = r.Text(5), j.start = r.Int(6);
+  if (!r.Null(7)) j.end = r.Int(7);
+  j.status = r.Text(8);
+  if (!r.Null(9)) j.exit_code = static_cast<int>(r.Int(9));
+  j.killed_by = r.Text(10), j.gpu_hours = r.Real(11), j.cost_usd = r.Real(12);
+  j.repo = r.Text(13), j.commit = r.Text(14), j.pr = r.Text(15), j.dirty = r.Int(16) != 0;
+  j.output_tail = r.Text(17);
+  j.runner_pid = r.Int(18), j.runner_start = r.Int(19), j.kind = r.Text(20);
+  if (!r.Null(21)) j.idle_gpu_hours = r.Real(21);
+  if (!r.Null(22)) j.heartbeat = r.Int(22);
+  return j;
+}
+
+const char* const kSelectDecisions =
+    "SELECT job_id, at_ms, kind, rule, explanation, gpu_hours_used, gpu_hours_saved, "
+    "usd_saved, granted_by, usd_per_hour_saved FROM decisions WHERE at_ms >= $1 "
+    "ORDER BY at_ms DESC, id DESC";
+
+LedgerDecision DecisionOf(const Row& r) {
+  return {r.Text(0), r.Int(1),  r.Text(2), r.Text(3), r.Text(4),
+          r.Real(5), r.Real(6), r.Real(7), r.Text(8), r.Real(9)};
+}
+
+std::string SqliteText(const char* sql) {
+  std::string out = sql;
+  for (char& c : out) {
+    if (c == '$') c = '?';
+  }
+  return out;
+}
+
+}  // namespace gpuledger::ledger_sql

@@ -1,0 +1,266 @@
+#include "ledger/postgres_ledger.h"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstdlib>
+
+#include "ledger/ledger_sql.h"
+
+namespace gpuledger {
+namespace {
+
+using ledger_sql::Value;
+
+// Serialises migrations of one database across every gpuledger connecting to it.
+constexpr int64_t kMigrationLock = 0x67706c6564676572;  // "gpledger"
+
+// A result, cleared when it goes out of scope; its rows as Rows.
+class PgResult {
+ public:
+  explicit PgResult(PGresult* r) : r_(r) {}
+  ~PgResult() { PQclear(r_); }
+  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+  PGresult* get() const { return r_; }
+  int rows() const { return PQntuples(r_); }
+
+ private:
+  PGresult* r_;
+};
+
+class PgRow : public ledger_sql::Row {
+ public:
+  PgRow(PGresult* r, int row) : r_(r), row_(row) {}
+  bool Null(int col) const override { return PQgetisnull(r_, row_, col) != 0; }
+  std::string Text(int col) const override { return PQgetvalue(r_, row_, col); }
+  int64_t Int(int col) const override {
+    const char* s = PQgetvalue(r_, row_, col);
+    int64_t v = 0;
+    std::from_chars(s, s + std::char_traits<char>::length(s), v);
+    return v;
+  }
+  double Real(int col) const override { return std::strtod(PQgetvalue(r_, row_, col), nullptr); }
+
+ private:
+  PGresult* r_;
+  int row_;
+};
+
+// A parameter as text (libpq's text format); doubles with enough digits to read back exactly.
+std::optional<std::string> ParamText(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);
+  if (const auto* d = std::get_if<double>(&v)) return fmt::format("{:.17g}", *d);
+  return std::nullopt;
+}
+
+// The URL with what gpuledger wants unless it says otherwise: a bounded connect, a name in
+// pg_stat_activity.
+std::string ConnectionUrl(const std::string& url) {
+  std::string out = url;
+  auto add = [&](const char* key, const char* value) {
+    if (out.find(std::string(key) + "=") != std::string::npos) return;
+    out += (out.find('?') == std::string::npos ? "?" : "&") + std::string(key) + "=" + value;
+  };
+  add("connect_timeout", "10");
+  add("application_name", "gpuledger");
+  return out;
+}
+
+class PostgresLedger : public Ledger {
+ public:
+  explicit PostgresLedger(std::string url)
+      : url_(ConnectionUrl(url)), location_(RedactedLocation(url)) {}
+  ~PostgresLedger() override { PQfinish(conn_); }
+
+  Result<void> Connect();
+  Result<void> Migrate(bool create);
+  Result<void> Write(std::span<const LedgerWrite> writes) override;
+  Result<std::vector<LedgerJob>> Jobs(TimeMs since) const override;
+  Result<std::vector<LedgerDecision>> Decisions(TimeMs since) const override;
+  int SchemaVersion() const override;
+  std::string Location() const override { return location_; }
+
+ private:
+  // Runs "sql" with "params"; a connection found lost is made again and the statement tried
+  // once more (outside a transaction only: inside one, the caller retries the whole of it).
+  Result<PgResult> Exec(const std::string& sql, const std::vector<Value>& params = {},
+                        bool in_transaction = false) const;
+  Result<void> Run(const std::string& sql, bool in_transaction = false) const;
+  Result<int> ReadVersion() const;
+  Error PgError(const std::string& what) const {
+    std::string m = PQerrorMessage(conn_);
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    return Error{ErrorCode::kIo, what + ": " + m, location_};
+  }
+
+  std::string url_, location_;
+  PGconn* conn_ = nullptr;
+};
+
+Result<void> PostgresLedger::Connect() {
+  conn_ = PQconnectdb(url_.c_str());
+  if (PQstatus(conn_) != CONNECTION_OK) return std::unexpected(PgError("cannot connect"));
+  (void)Run("SET client_min_messages = warning");  // no NOTICEs from IF NOT EXISTS on stderr
+  return {};
+}
+
+Result<PgResult> PostgresLedger::Exec(const std::string& sql, const std::vector<Value>& params,
+                                      bool in_transaction) const {
+  std::vector<std::optional<std::string>> texts;
+  std::vector<const char*> values;
+  for (const Value& v : params) texts.push_back(ParamText(v));
+  for (const auto& t : texts) values.push_back(t ? t->c_str() : nullptr);
+  for (int attempt = 0;; ++attempt) {
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      if (in_transaction) return std::unexpected(PgError("ledger: connection lost"));
+      PQreset(conn_);
+    }
+    // Without parameters, PQexec: a migration is several statements in one string.
+    PgResult r(values.empty() ? PQexec(conn_, sql.c_str())
+                              : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                                             nullptr, values.data(), nullptr, nullptr, 0));
+    const ExecStatusType status = PQresultStatus(r.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
+    if (PQstatus(conn_) == CONNECTION_OK || in_transaction || attempt > 0) {
+      return std::unexpected(PgError("ledger"));
+    }
+  }
+}
+
+Result<void> PostgresLedger::Run(const std::string& sql, bool in_transaction) const {
+  auto r = Exec(sql, {}, in_transaction);
+  return r ? Result<void>() : std::unexpected(r.error());
+}
+
+Result<int> PostgresLedger::ReadVersion() const {
+  auto exists = Exec("SELECT to_regclass('gpuledger_schema') IS NOT NULL");
+  if (!exists) return std::unexpected(exists.error());
+  if (std::string(PQgetvalue(exists->get(), 0, 0)) != "t") return 0;
+  auto r = Exec("SELECT max(version) FROM gpuledger_schema");
+  if (!r) return std::unexpected(r.error());
+  return PQgetisnull(r->get(), 0, 0) ? 0 : std::atoi(PQgetvalue(r->get(), 0, 0));
+}
+
+int PostgresLedger::SchemaVersion() const {
+  auto v = ReadVersion();
+  return v ? *v : -1;
+}
+
+Result<void> PostgresLedger::Migrate(bool create) {
+  auto version = ReadVersion();
+  if (!version) return std::unexpected(version.error());
+  auto newer = [&](int v) {
+    return MakeError(
+        ErrorCode::kIo,
+        fmt::format("ledger schema {} is newer than this gpuledger ({})", v, kSchemaVersion),
+        location_);
+  };
+  if (*version > kSchemaVersion) return newer(*version);
+  if (*version == kSchemaVersion) return {};
+  if (*version == 0 && !create) {
+    return MakeError(ErrorCode::kIo,
+                     "no ledger in this database (gpuledger run and guard create one; --ledger "
+                     "names it)",
+                     location_);
+  }
+  // Everyone migrating takes the same lock, then reads the version again under it.
+  auto tx = [&]() -> Result<void> {
+    if (auto r = Run("BEGIN", true); !r) return r;
+    if (auto r = Exec(fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLock), {}, true);
+        !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r =
+            Run("CREATE TABLE IF NOT EXISTS gpuledger_schema (version INTEGER NOT NULL)", true);
+        !r) {
+      return r;
+    }
+    auto now = ReadVersion();
+    if (!now) return std::unexpected(now.error());
+    if (*now > kSchemaVersion) return newer(*now);
+    for (int v = *now; v < kSchemaVersion; ++v) {
+      if (auto r = Run(ledger_sql::Migration(v, ledger_sql::Dialect::kPostgres), true); !r)
+        return r;
+    }
+    if (*now < kSchemaVersion) {
+      if (auto r = Run("DELETE FROM gpuledger_schema", true); !r) return r;
+      if (auto r =
+              Run(fmt::format("INSERT INTO gpuledger_schema VALUES ({})", kSchemaVersion), true);
+          !r) {
+        return r;
+      }
+    }
+    return Run("COMMIT", true);
+  };
+  auto r = tx();
+  if (!r) (void)Run("ROLLBACK", true);
+  return r;
+}
+
+Result<void> PostgresLedger::Write(std::span<const LedgerWrite> writes) {
+  if (writes.empty()) return {};
+  const TimeMs now = WallNow();
+  auto one = [&](const LedgerWrite& w, bool in_transaction) {
+    const bool is_job = std::holds_alternative<LedgerJob>(w);
+    return is_job ? Exec(ledger_sql::kPutJob, ledger_sql::JobParams(std::get<LedgerJob>(w), now),
+                         in_transaction)
+                  : Exec(ledger_sql::kAddDecision,
+                         ledger_sql::DecisionParams(std::get<LedgerDecision>(w)), in_transaction);
+  };
+  if (writes.size() == 1) {
+    auto r = one(writes.front(), false);
+    return r ? Result<void>() : std::unexpected(r.error());
+  }
+  // A batch is one transaction; one lost connection is survived by doing it all again.
+  for (int attempt = 0;; ++attempt) {
+    auto tx = [&]() -> Result<void> {
+      if (auto r = Run("BEGIN", true); !r) return r;
+      for (const LedgerWrite& w : writes) {
+        if (auto r = one(w, true); !r) return std::unexpected(r.error());
+      }
+      return Run("COMMIT", true);
+    };
+    if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
+    auto r = tx();
+    if (r) return r;
+    const bool lost = PQstatus(conn_) != CONNECTION_OK;
+    if (!lost) (void)Run("ROLLBACK", true);
+    if (!lost || attempt > 0) return r;
+  }
+}
+
+Result<std::vector<LedgerJob>> PostgresLedger::Jobs(TimeMs since) const {
+  auto r = Exec(ledger_sql::kSelectJobs, {int64_t{since}});
+  if (!r) return std::unexpected(r.error());
+  std::vector<LedgerJob> out;
+  const std::string host = LedgerHostName();
+  const TimeMs now = WallNow();
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back(ledger_sql::JobOf(PgRow(r->get(), i)));
+    out.back().status = ReadStatus(out.back(), host, now);
+  }
+  return out;
+}
+
+Result<std::vector<LedgerDecision>> PostgresLedger::Decisions(TimeMs since) const {
+  auto r = Exec(ledger_sql::kSelectDecisions, {int64_t{since}});
+  if (!r) return std::unexpected(r.error());
+  std::vector<LedgerDecision> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ledger_sql::DecisionOf(PgRow(r->get(), i)));
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url, bool create) {
+  auto ledger = std::make_unique<PostgresLedger>(url);
+  if (auto r = ledger->Connect(); !r) return std::unexpected(r.error());
+  if (auto r = ledger->Migrate(create); !r) return std::unexpected(r.error());
+  return ledger;
+}
+
+}  // namespace gpuledger
