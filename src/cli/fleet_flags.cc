@@ -53,8 +53,10 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
   cmd->add_option("--owners", f->paths.owners,
                   "owners.toml: ordered [[owner]] rules naming owner, team and project from "
                   "machine, namespace, pod, container, label:NAME or tag:KEY (docs/audit.md)");
-  cmd->add_option("--jobs", f->paths.jobs,
-                  "jobs CSV: job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr");
+  cmd->add_option(
+      "--jobs", f->paths.jobs,
+      "jobs CSV (job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr), or a "
+      "ledger's jobs: ledger:PATH or postgresql://USER@HOST:PORT/DB");
   cmd->add_option("--telemetry-format", f->paths.telemetry_format,
                   "nvidia-smi (one CSV log per machine), prometheus (query_range JSON), dcgm "
                   "(exporter text with timestamps) or long (time, series, value CSV)")

@@ -105,7 +105,8 @@ void AddAuditVerb(CLI::App* reviews, Outcome* outcome) {
       "audit", "Classify the reviews of saved GitHub pages and join PRs to GPU jobs.");
   cmd->add_option("DIR", f->dir, "the folder `reviews fetch` filled")->required();
   cmd->add_option("--jobs", f->jobs, "jobs CSV (repo, pr, commit columns join jobs to PRs)");
-  cmd->add_option("--ledger", f->ledger, "take the jobs from this ledger instead");
+  cmd->add_option("--ledger", f->ledger,
+                  "take the jobs from this ledger (a file or postgresql:// URL) instead");
   cmd->add_option("--inventory", f->inventory, "inventory CSV: prices, for dollars per PR");
   cmd->add_option("--as-of", f->as_of, "'now' for PRs still open (default: now)");
   cmd->add_option("--substantive-words", f->substantive_words,

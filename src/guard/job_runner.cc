@@ -57,6 +57,9 @@ class Run {
  private:
   Result<void> Preflight();
   void Record(const LedgerDecision& d);
+  // Writes the running row again (with its GPU-hours so far), so readers on other hosts know
+  // its writer lives (ledger.h, kAbandonedAfterMs).
+  void Heartbeat(TimeMs now);
   void OnLine(int stream, std::string_view line);
   void Sample(TimeMs now);
   void Act(const LiveDecision& d, TimeMs now);
@@ -110,6 +113,14 @@ Result<void> Run::Preflight() {
 double Run::GpuHours(TimeMs now) const {
   const size_t gpus = o_.gpus.empty() ? gpus_seen_ : o_.gpus.size();
   return static_cast<double>(now - start_) * gpus / kMsPerHour;
+}
+
+void Run::Heartbeat(TimeMs now) {
+  if (!ledger_) return;
+  job_.gpu_hours = GpuHours(now);
+  job_.cost_usd = job_.gpu_hours * o_.usd_per_gpu_hour;
+  if (auto r = ledger_->PutJob(job_); !r)
+    fmt::print(log_, "gpuledger run: {}\n", r.error().ToString());
 }
 
 void Run::Record(const LedgerDecision& d) {
@@ -249,12 +260,16 @@ Result<RunOutcome> Run::Go() {
   if (ledger_) (void)ledger_->PutJob(job_);
   fmt::print(log_, "gpuledger run: job {} started (pid {})\n", job_.job_id, proc_->pid());
   auto on_line = [this](int s, std::string_view l) { OnLine(s, l); };
-  TimeMs next_sample = start_ + o_.sample_every_ms;
+  TimeMs next_sample = start_ + o_.sample_every_ms, next_heartbeat = start_ + kHeartbeatMs;
   while (true) {
     const TimeMs now = WallNow();
     if (now >= next_sample) {
       Sample(now);
       next_sample = now + o_.sample_every_ms;
+    }
+    if (now >= next_heartbeat) {
+      Heartbeat(now);
+      next_heartbeat = now + kHeartbeatMs;
     }
     if (const int sig = stop.Pending(); sig != 0) {
       Interrupt(sig, now);

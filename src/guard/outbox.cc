@@ -8,8 +8,8 @@
 
 namespace gpuledger {
 
-Outbox::Outbox(std::string ledger_path, std::string webhook_url, std::FILE* log)
-    : ledger_path_(std::move(ledger_path)), webhook_url_(std::move(webhook_url)), log_(log) {
+Outbox::Outbox(std::string ledger, std::string webhook_url, std::FILE* log)
+    : ledger_path_(std::move(ledger)), webhook_url_(std::move(webhook_url)), log_(log) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -55,7 +55,7 @@ void Outbox::Post(std::string json) {
 
 size_t Outbox::queued() const {
   std::lock_guard lock(mu_);
-  return writes_.size();
+  return writes_.size() + in_flight_;
 }
 uint64_t Outbox::ledger_failures() const {
   std::lock_guard lock(mu_);
@@ -70,7 +70,7 @@ uint64_t Outbox::webhook_failures() const {
   return webhook_failures_;
 }
 
-bool Outbox::WriteOne(const Write& w) {
+bool Outbox::WriteBatch(const std::vector<LedgerWrite>& batch) {
   if (!ledger_) {
     auto opened = Ledger::Open(ledger_path_);
     if (!opened) {
@@ -80,15 +80,13 @@ bool Outbox::WriteOne(const Write& w) {
     }
     ledger_ = std::move(*opened);
   }
-  Result<void> r = std::holds_alternative<LedgerJob>(w)
-                       ? ledger_->PutJob(std::get<LedgerJob>(w))
-                       : ledger_->AddDecision(std::get<LedgerDecision>(w));
-  if (!r) {
+  if (auto r = ledger_->Write(batch); !r) {
     fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n",
                r.error().ToString());
     ledger_.reset();  // open it afresh next time (the file may have been replaced)
+    return false;
   }
-  return r.has_value();
+  return true;
 }
 
 void Outbox::Loop() {
@@ -108,13 +106,20 @@ void Outbox::Loop() {
       continue;
     }
     if (!writes_.empty() && steady_clock::now() >= retry_at) {
-      Write w = writes_.front();
+      // Taken out of the queue while it is written, so producers only ever replace writes
+      // that are not in flight; put back in front, in order, when it fails.
+      const size_t n = std::min(writes_.size(), kBatch);
+      std::vector<LedgerWrite> batch(std::make_move_iterator(writes_.begin()),
+                                     std::make_move_iterator(writes_.begin() + n));
+      writes_.erase(writes_.begin(), writes_.begin() + n);
+      in_flight_ = n;
       lock.unlock();
-      const bool ok = WriteOne(w);
+      const bool ok = WriteBatch(batch);
       lock.lock();
-      if (ok) {
-        writes_.pop_front();
-      } else {
+      in_flight_ = 0;
+      if (!ok) {
+        writes_.insert(writes_.begin(), std::make_move_iterator(batch.begin()),
+                       std::make_move_iterator(batch.end()));
         ++ledger_failures_;
         retry_at = steady_clock::now() + seconds(2);
       }

@@ -1,7 +1,8 @@
 // The guard's writes that may be slow or fail — the ledger and the webhook — done on their own
-// thread, so enforcement never waits for them. A ledger that cannot be opened or written keeps
-// its writes queued, in order, and is tried again (every few seconds); jobs are written by id
-// (insert or replace), so a retried write never duplicates a row.
+// thread, so enforcement never waits for them. Queued writes go to the ledger in batches of up
+// to kBatch, each one transaction. A ledger that cannot be opened or written keeps its writes
+// queued, in order, and is tried again (every few seconds); every ledger write is idempotent
+// (ledger.h), so a batch retried after a lost connection never duplicates a row.
 #pragma once
 
 #include <condition_variable>
@@ -19,8 +20,9 @@ namespace gpuledger {
 
 class Outbox {
  public:
-  // "ledger_path" empty: no ledger. "webhook_url" empty: no webhook. Messages go to "log".
-  Outbox(std::string ledger_path, std::string webhook_url, std::FILE* log);
+  // "ledger" (a path or postgresql:// URL) empty: no ledger. "webhook_url" empty: no webhook.
+  // Messages go to "log".
+  Outbox(std::string ledger, std::string webhook_url, std::FILE* log);
   ~Outbox();  // tries to write what is queued (for up to "drain_ms"), then stops
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
@@ -35,18 +37,19 @@ class Outbox {
   uint64_t dropped() const;  // writes dropped because kMaxQueued were waiting
 
   static constexpr size_t kMaxQueued = 1'000'000;  // then the oldest are dropped (and counted)
+  static constexpr size_t kBatch = 500;            // writes per ledger transaction
   int drain_ms = 5000;
 
  private:
-  using Write = std::variant<LedgerJob, LedgerDecision>;
   void Loop();
-  bool WriteOne(const Write& w);
+  bool WriteBatch(const std::vector<LedgerWrite>& batch);
 
   const std::string ledger_path_, webhook_url_;
   std::FILE* log_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Write> writes_;
+  std::deque<LedgerWrite> writes_;
+  size_t in_flight_ = 0;  // taken from writes_ by the batch being written
   std::deque<std::string> posts_;
   uint64_t ledger_failures_ = 0, webhook_failures_ = 0, dropped_ = 0;
   bool stopping_ = false;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/line_reader.h"
+#include "ledger/ledger.h"
 #include "model/owner_rules.h"
 #include "sources/inventory_csv.h"
 #include "sources/jobs_csv.h"
@@ -136,6 +137,18 @@ void ApplyOwnerRules(const OwnerRules& rules, const std::vector<TelemetrySource>
   }
 }
 
+// The jobs table "jobs" names: a file, or a ledger (ledger:PATH, postgresql://…) written out
+// as the jobs CSV.
+Result<std::string> ReadJobsText(const std::string& jobs) {
+  const bool sqlite = jobs.starts_with("ledger:");
+  if (!sqlite && !IsPostgresLocation(jobs)) return ReadWholeFile(jobs);
+  auto ledger = Ledger::OpenExisting(sqlite ? jobs.substr(7) : jobs);
+  if (!ledger) return std::unexpected(ledger.error());
+  auto rows = (*ledger)->Jobs(kTimeMin);
+  if (!rows) return std::unexpected(rows.error());
+  return JobsToCsv(*rows);
+}
+
 }  // namespace
 
 AuditInputs InputsOf(const LoadedFleet& loaded) {
@@ -239,14 +252,15 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
   }
 
   if (!paths.jobs.empty()) {
-    auto text = ReadWholeFile(paths.jobs);
+    auto text = ReadJobsText(paths.jobs);
     if (!text) return std::unexpected(text.error());
     KnownMachines known;
     for (const Machine& m : out.fleet.machines) known[m.name] = m.gpu_count;
-    auto ok = paths.jobs_format == "sacct" ? ReadSacct(*text, paths.jobs, file_index++, *zone,
-                                                       known, &out.fleet.jobs, &out.jobs_stats)
-                                           : ReadJobs(*text, paths.jobs, file_index++, *zone, known,
-                                                      &out.fleet.jobs, &out.jobs_stats);
+    const std::string source = RedactedLocation(paths.jobs);
+    auto ok =
+        paths.jobs_format == "sacct"
+            ? ReadSacct(*text, source, file_index++, *zone, known, &out.fleet.jobs, &out.jobs_stats)
+            : ReadJobs(*text, source, file_index++, *zone, known, &out.fleet.jobs, &out.jobs_stats);
     if (!ok) return std::unexpected(ok.error());
   }
   return out;
