@@ -157,5 +157,23 @@ TEST(RealData, AScrapeWithoutAUtilisationMetricIsAnErrorNotAnEmptyAudit) {
   EXPECT_NE(r.error().message.find("nvidia-readme.prom"), std::string::npos);
 }
 
+TEST(RealData, APodOnAKubernetesNodeIsAJobOfItsNamespace) {
+  // Linode LKE's dcgm-exporter scrape: namespace="default", pod="cuda-…", container="cuda".
+  const fs::path file = fs::path(GPULEDGER_SOURCE_DIR) / ".." / "shared" / "realdata" /
+                        "dcgm-exporter" / "linode__lke-ai-conformance__README.prom";
+  if (!fs::exists(file)) GTEST_SKIP() << "no " << file;
+  auto r = AuditFile(file, "dcgm");
+  ASSERT_TRUE(r) << r.error().ToString();
+  const Spend total = r->totals.Total();
+  ASSERT_GT(total.gpu_ms, 0);
+  ASSERT_EQ(r->teams.size(), 1u);
+  EXPECT_EQ(r->teams.begin()->first, "default");
+  EXPECT_EQ(r->teams.begin()->second.gpu_ms, total.gpu_ms);
+  const Spend& in_job = r->totals.categories[static_cast<int>(Category::kJobIdle)];
+  const Spend& active = r->totals.categories[static_cast<int>(Category::kJobActive)];
+  EXPECT_EQ(in_job.gpu_ms + active.gpu_ms, total.gpu_ms);  // the pod covers all of it
+  EXPECT_EQ(r->jobs.notes.entries().at("jobs_from_labels").count, 1u);
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -15,6 +15,7 @@
 namespace gpuledger {
 
 inline constexpr const char* kUnattributed = "(unattributed)";
+inline constexpr const char* kNoTeam = "(none)";  // GPU time no team or project is named for
 
 // Money and GPU time of one category, or of any slice of the partition.
 struct Spend {
@@ -72,7 +73,10 @@ struct MachineResult {
   TimeMs billed_to = kTimeMin;
   Totals totals;
   SpendByKey owners;
+  // By team and project of the GPU-second: its job's, else its billing period's (kNoTeam).
+  SpendByKey teams, projects;
   SpendByKey owners_held_idle;  // held idle time by owner of the GPU-second
+  SpendByKey teams_held_idle;   // and by team
   std::vector<DayResult> days;  // sorted by day; only with AuditOptions::breakdown
   std::vector<JobResult> jobs;  // jobs with attributed time, by start; only with breakdown
 };
@@ -85,6 +89,7 @@ struct AuditResult {
   Totals totals;
   SpendByKey owners, teams, projects;
   SpendByKey owners_held_idle;  // held idle by owner, over machines whose memory is known
+  SpendByKey teams_held_idle;   // and by team
   bool memory_known = false;    // some machine's telemetry carried memory readings
   SourceStats telemetry, inventory, jobs;
   std::map<std::string, double> other_charges_usd;  // the bill's non-GPU charges (FOCUS)

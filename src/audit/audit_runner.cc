@@ -120,10 +120,10 @@ void RollUp(const MachineResult& m, AuditResult* out) {
   out->totals.Add(m.totals);
   for (const auto& [owner, spend] : m.owners) out->owners[owner].Add(spend);
   for (const auto& [owner, spend] : m.owners_held_idle) out->owners_held_idle[owner].Add(spend);
+  for (const auto& [team, spend] : m.teams) out->teams[team].Add(spend);
+  for (const auto& [project, spend] : m.projects) out->projects[project].Add(spend);
+  for (const auto& [team, spend] : m.teams_held_idle) out->teams_held_idle[team].Add(spend);
   out->memory_known = out->memory_known || m.memory_known;
-  const Spend total = m.totals.Total();
-  out->teams[m.team.empty() ? "(none)" : m.team].Add(total);
-  out->projects[m.project.empty() ? "(none)" : m.project].Add(total);
   if (m.billed_from < m.billed_to) {
     out->window_from = std::min(out->window_from, m.billed_from);
     out->window_to = std::max(out->window_to, m.billed_to);

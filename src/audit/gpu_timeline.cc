@@ -44,6 +44,14 @@ class CoverTracker {
     return !live_.empty() ? JobCover::kLive
                           : (!failed_.empty() ? JobCover::kFailedOnly : JobCover::kNone);
   }
+  // The live jobs when two or more cover the piece and all are pods; else empty.
+  std::vector<int32_t> SharingPods() const {
+    if (live_.size() < 2) return {};
+    for (int j : live_) {
+      if (jobs_[j]->pod.empty()) return {};
+    }
+    return std::vector<int32_t>(live_.begin(), live_.end());
+  }
   int AttributedJob() const {
     return !live_.empty() ? *live_.begin() : (!failed_.empty() ? *failed_.begin() : -1);
   }
@@ -59,7 +67,16 @@ class CoverTracker {
 
 std::vector<Piece> BuildGpuTimeline(const Machine& machine, int gpu,
                                     std::span<const Job* const> jobs, TimeMs window_from,
-                                    TimeMs window_to) {
+                                    TimeMs window_to,
+                                    std::vector<std::vector<int32_t>>* share_groups) {
+  auto group_of = [&](const std::vector<int32_t>& pods) -> int32_t {
+    if (pods.empty()) return -1;
+    for (size_t g = 0; g < share_groups->size(); ++g) {
+      if ((*share_groups)[g] == pods) return static_cast<int32_t>(g);
+    }
+    share_groups->push_back(pods);
+    return static_cast<int32_t>(share_groups->size() - 1);
+  };
   CoverTracker cover(jobs, gpu);
   std::vector<Piece> pieces;
   for (size_t p = 0; p < machine.billing.size(); ++p) {
@@ -76,13 +93,15 @@ std::vector<Piece> BuildGpuTimeline(const Machine& machine, int gpu,
       cover.AdvanceTo(cuts[k]);
       const JobCover c = cover.Cover();
       const int job = cover.AttributedJob();
+      const int32_t group = group_of(cover.SharingPods());
       if (!pieces.empty() && pieces.back().end == cuts[k] &&
           pieces.back().period == static_cast<int32_t>(p) && pieces.back().job == job &&
-          pieces.back().cover == c) {
+          pieces.back().share_group == group && pieces.back().cover == c) {
         pieces.back().end = cuts[k + 1];
         continue;
       }
       pieces.push_back(Piece{cuts[k], cuts[k + 1], static_cast<int32_t>(p), job, c});
+      pieces.back().share_group = group;
     }
   }
   return pieces;

@@ -24,8 +24,8 @@ GpuAccumulator* MachineAudit::Gpu(int gpu) {
     slot = &gpus_[gpu];
   }
   if (!*slot) {
-    std::vector<Piece> pieces =
-        BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from, options_.window_to);
+    std::vector<Piece> pieces = BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from,
+                                                 options_.window_to, &share_groups_);
     *slot = std::make_unique<GpuAccumulator>(std::move(pieces), options_.max_gap_ms,
                                              options_.threshold_pct, options_.breakdown,
                                              options_.held_memory_mib);
@@ -196,20 +196,44 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
     t.held_idle_by_category[static_cast<int>(where)].Add(spend(held_ms));
   }
 
-  const Job* job = p.job >= 0 ? jobs_[p.job] : nullptr;
   const Spend whole = spend(length_ms);
-  if (job != nullptr) {
-    if (breakdown != nullptr) breakdown->jobs[p.job].Add(whole);
-    t.in_jobs.Add(whole);
-    if (job->commit.empty()) t.no_commit.Add(whole);
+  const Spend held = held_ms > 0 ? spend(held_ms) : Spend{};
+  if (p.job >= 0) t.in_jobs.Add(whole);
+  // The jobs the piece is attributed to, and each one's share of it: one job, or the pods
+  // time-sliced on the GPU in equal parts (GPU-milliseconds split so that they add up).
+  const std::vector<int32_t> one = {p.job};
+  const std::vector<int32_t>& takers = p.share_group >= 0 ? share_groups_[p.share_group] : one;
+  const auto n = static_cast<int64_t>(takers.size());
+  for (int64_t k = 0; k < n; ++k) {
+    auto part = [&](const Spend& s) {
+      const DurationMs ms = s.gpu_ms / n + (k < s.gpu_ms % n ? 1 : 0);
+      return Spend{s.usd / static_cast<double>(n), ms};
+    };
+    const Job* job = takers[k] >= 0 ? jobs_[takers[k]] : nullptr;
+    const Spend mine = n == 1 ? whole : part(whole);
+    const Spend mine_held = n == 1 ? held : part(held);
+    if (job != nullptr) {
+      if (breakdown != nullptr) breakdown->jobs[takers[k]].Add(mine);
+      if (job->commit.empty()) t.no_commit.Add(mine);
+    }
+    auto pick = [&](const std::string& of_job, const std::string& of_machine) {
+      return job != nullptr && !of_job.empty() ? of_job : of_machine;
+    };
+    std::string owner = pick(job ? job->owner : "", period.owner);
+    if (owner.empty()) {
+      owner = kUnattributed;
+      t.unattributed.Add(mine);
+    }
+    out->owners[owner].Add(mine);
+    const std::string team = pick(job ? job->team : "", period.team);
+    out->teams[team.empty() ? kNoTeam : team].Add(mine);
+    const std::string project = pick(job ? job->project : "", period.project);
+    out->projects[project.empty() ? kNoTeam : project].Add(mine);
+    if (held_ms > 0) {
+      out->owners_held_idle[owner].Add(mine_held);
+      out->teams_held_idle[team.empty() ? kNoTeam : team].Add(mine_held);
+    }
   }
-  std::string owner = job != nullptr && !job->owner.empty() ? job->owner : period.owner;
-  if (owner.empty()) {
-    owner = kUnattributed;
-    t.unattributed.Add(whole);
-  }
-  out->owners[owner].Add(whole);
-  if (held_ms > 0) out->owners_held_idle[owner].Add(spend(held_ms));
 }
 
 }  // namespace gpuledger

@@ -67,6 +67,7 @@ class MachineAudit : public GpuSampleTarget {
   const AuditOptions& options_;
   std::vector<std::unique_ptr<GpuAccumulator>> gpus_;    // by GPU index; null: never seen
   std::map<int, std::unique_ptr<GpuAccumulator>> migs_;  // MIG instances (model/mig.h)
+  std::vector<std::vector<int32_t>> share_groups_;       // of every GPU's pieces
 };
 
 }  // namespace gpuledger

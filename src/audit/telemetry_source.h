@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/problems.h"
+#include "model/series_workload.h"
 #include "sources/sample_sink.h"
 
 namespace gpuledger {
@@ -22,6 +23,9 @@ struct TelemetrySource {
   std::vector<uint32_t> file_indices;
   // Labels of the machine's series (exports only), the first value seen of each.
   std::map<std::string, std::string> labels;
+  // Workloads its series name (pods, Slurm jobs; exports only) and their runs.
+  std::vector<SeriesWorkload> workloads;
+  std::vector<WorkloadRun> workload_runs;
   // Feeds every sample into "sink" in read order, counting rows in "stats" and bytes read in
   // "*bytes_read". Returns true when done, false when the sink refused a sample as out of
   // order (the caller may feed again into another sink), or an Error for unreadable input.

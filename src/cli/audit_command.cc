@@ -17,7 +17,7 @@ struct AuditCommandFlags {
 int RunAuditCommand(const AuditCommandFlags& flags) {
   auto options = MakeAuditOptions(flags.audit, flags.fleet.threads);
   if (!options) return ReportError("audit", options.error());
-  auto in = LoadFleetFlags(flags.fleet, flags.audit.threshold_pct);
+  auto in = LoadFleetFlags(flags.fleet, flags.audit.threshold_pct, options->max_gap_ms);
   if (!in) return ReportError("audit", in.error());
   UseInputWindow(**in, &*options);
   const LoadedFleet& loaded = (*in)->loaded;

@@ -58,7 +58,7 @@ int RunBacktestCommand(const BacktestFlags& flags) {
         "backtest",
         Error{ErrorCode::kUsage, "the backtest replays raw samples; drop --rollup", "--rollup"});
   }
-  auto in = LoadFleetFlags(flags.fleet);
+  auto in = LoadFleetFlags(flags.fleet, 5, policy->max_gap_ms);
   if (!in) return ReportError("backtest", in.error());
   const LoadedFleet& loaded = (*in)->loaded;
   const AuditInputs inputs = InputsOf(loaded);

@@ -176,7 +176,8 @@ Result<std::optional<RollupSpec>> RollupOf(const FleetFlags& f, double threshold
 
 }  // namespace
 
-Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f, double threshold_pct) {
+Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f, double threshold_pct,
+                                                   DurationMs max_gap_ms) {
   const bool priced = !f.paths.inventory.empty() || !f.paths.billing.empty();
   if (priced == (f.price_per_gpu_hour >= 0)) {
     return MakeError(ErrorCode::kUsage,
@@ -196,6 +197,7 @@ Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f, double t
   in->to = *to;
   if (f.price_per_gpu_hour >= 0) in->price_per_gpu_hour = f.price_per_gpu_hour;
   FleetPaths paths = f.paths;
+  paths.max_gap_ms = max_gap_ms;
   if (!f.scrape_time.empty()) {
     auto t = ParseTimeFlag("--scrape-time", f.scrape_time, in->zone, kTimeMin);
     if (!t) return std::unexpected(t.error());

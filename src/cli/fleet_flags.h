@@ -42,8 +42,10 @@ struct FleetInput {
 // name the file).
 // "threshold_pct" is needed up front only by --rollup, whose server-side queries count the
 // samples below it.
+// "max_gap_ms" ends the runs of pods named by telemetry labels (FleetPaths::max_gap_ms).
 Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& flags,
-                                                   double threshold_pct = 5);
+                                                   double threshold_pct = 5,
+                                                   DurationMs max_gap_ms = 5 * kMsPerMinute);
 
 // The audit's own knobs, shared by `audit` and `report`.
 struct AuditFlags {

@@ -39,7 +39,7 @@ struct ReportInput {
   AuditInputs inputs;
 };
 
-Result<std::unique_ptr<ReportInput>> LoadInput(const ReportFlags& f) {
+Result<std::unique_ptr<ReportInput>> LoadInput(const ReportFlags& f, DurationMs max_gap_ms) {
   auto in = std::make_unique<ReportInput>();
   if (f.demo) {
     auto demo = MakeDemoFleet(DemoOptions{});
@@ -50,7 +50,7 @@ Result<std::unique_ptr<ReportInput>> LoadInput(const ReportFlags& f) {
     in->inputs.telemetry = &in->demo_telemetry;
     return in;
   }
-  auto files = LoadFleetFlags(f.fleet, f.audit.threshold_pct);
+  auto files = LoadFleetFlags(f.fleet, f.audit.threshold_pct, max_gap_ms);
   if (!files) return std::unexpected(files.error());
   in->files = std::move(*files);
   const LoadedFleet& loaded = in->files->loaded;
@@ -113,7 +113,7 @@ int RunReportCommand(const ReportFlags& f) {
   auto options = MakeAuditOptions(f.audit, f.fleet.threads);
   if (!options) return ReportError(kName, options.error());
   options->breakdown = true;
-  auto in = LoadInput(f);
+  auto in = LoadInput(f, options->max_gap_ms);
   if (!in) return ReportError(kName, in.error());
   if ((*in)->files) UseInputWindow(*(*in)->files, &*options);
   auto audit = RunAuditWithProgress((*in)->inputs, *options);

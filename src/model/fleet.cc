@@ -55,9 +55,10 @@ bool ClassifyJobStatus(std::string_view status, bool* failed) {
       "killed",   "outofmemory", "oom",         "nodefailure", "nodefail", "preempted",
       "bootfail", "requeued",    "interrupted", "abandoned"};
   // "ended" is the guard's: a workload let go of its GPUs, its exit status unknown.
-  static constexpr std::array<std::string_view, 11> kOk = {
-      "completed", "complete",  "succeeded", "success",  "ok",   "running",
-      "pending",   "suspended", "done",      "finished", "ended"};
+  // "unknown" is a pod's from telemetry labels, and a guard's workload whose guard fell silent.
+  static constexpr std::array<std::string_view, 12> kOk = {
+      "completed", "complete",  "succeeded", "success",  "ok",    "running",
+      "pending",   "suspended", "done",      "finished", "ended", "unknown"};
   if (std::find(kFailed.begin(), kFailed.end(), key) != kFailed.end() || key == "deadline") {
     *failed = true;
     return true;

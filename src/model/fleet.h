@@ -44,6 +44,7 @@ struct Job {
   std::string machine;
   std::vector<int> gpus;  // empty: all of the machine's GPUs
   std::string owner;
+  std::string team, project;  // empty: the machine's
   TimeMs start = 0;
   TimeMs end = kTimeMax;  // kTimeMax: still running
   std::string status;     // as recorded
@@ -55,6 +56,9 @@ struct Job {
   // Interactive work (a notebook): judged by the policy's [interactive] grace periods, and a
   // kill of it is false only when its GPUs became active again before its end.
   bool interactive = false;
+  // A Kubernetes pod ("namespace/pod", from telemetry labels). Pods time-sliced on one GPU
+  // split each of its GPU-seconds equally (DESIGN.md, Shared GPUs).
+  std::string pod;
   uint64_t input_order = 0;  // rank in the jobs file, to break ties deterministically
 
   bool CoversGpu(int gpu) const;
@@ -78,7 +82,8 @@ struct Fleet {
 // Known failed: failed, cancelled/canceled (also Slurm's "CANCELLED by 123"), timeout/timed out,
 // killed, out of memory/oom, node failure/node_fail, preempted, boot_fail, deadline, requeued,
 // and the ledger's interrupted (`run` stopped by a signal) and abandoned (`run` died).
-// Known not failed: completed/complete/succeeded/success/ok, running, pending, suspended.
+// Known not failed: completed/complete/succeeded/success/ok, running, pending, suspended, ended
+// (the guard's) and unknown (pods from telemetry labels).
 bool ClassifyJobStatus(std::string_view status, bool* failed);
 
 // True for a status that records success: completed, complete, succeeded, success, ok, done,

@@ -163,6 +163,7 @@ bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric) {
 
 void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
                           const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats) {
+  int32_t workload = -1;  // of the series whose points come next
   ForEachMatrixPoint(
       json, file, file_index, mapping, stats,
       [&](const std::string& machine, int gpu, TimeMs t, std::string_view text, bool ratio,
@@ -183,11 +184,12 @@ void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32
           stats->rejected.Add(bad, file, series, order, "value '" + std::string(text) + "'");
           return;
         }
-        out->Add(machine, gpu, t, pct, order);
+        out->Add(machine, gpu, t, pct, order, kNoMemory, workload);
       },
       [&](const std::string& machine,
           const std::vector<std::pair<std::string, std::string>>& labels) {
         out->AddLabels(machine, labels);
+        workload = out->WorkloadOf(machine, labels);
       });
 }
 
@@ -265,7 +267,7 @@ void ReadDcgmScrape(std::string_view text, const std::string& file, uint32_t fil
       stats->rejected.Add(bad, file, no, order, std::string(line.substr(0, 80)));
       return true;
     }
-    out->Add(machine, gpu, t, pct, order);
+    out->Add(machine, gpu, t, pct, order, kNoMemory, out->WorkloadOf(machine, s.labels));
     out->AddLabels(machine, s.labels);
     return true;
   });
@@ -381,7 +383,8 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
       return;
     }
     out->Add(machine, gpu, t, pct, r.order(),
-             c_memory ? MemoryField(r[*c_memory], *mib_per_unit) : kNoMemory);
+             c_memory ? MemoryField(r[*c_memory], *mib_per_unit) : kNoMemory,
+             labels.empty() ? -1 : out->WorkloadOf(machine, labels));
   });
   // One stray 101 is a bad row; many are another metric (memory in MiB, a clock, a count).
   if (above_100 > 1 && above_100 * 20 >= numeric) {

@@ -11,6 +11,7 @@
 #include "sources/jobs_csv.h"
 #include "sources/slurm_sacct.h"
 #include "sources/telemetry_files.h"
+#include "sources/workload_jobs.h"
 
 namespace gpuledger {
 
@@ -66,7 +67,7 @@ Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<Tel
                      "GPU memory readings joined to utilisation samples of the same instant",
                      memory_stats.rows_accepted);
   }
-  return buckets.Sources();
+  return buckets.Sources(paths.max_gap_ms);
 }
 
 // The highest GPU index a machine's telemetry names, plus one (0: none), by one pass over it.
@@ -203,7 +204,7 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
                           : FetchPrometheusRaw(*paths.prometheus, paths.mapping, &buckets,
                                                &out.telemetry_stats, stderr);
     if (!r) return std::unexpected(r.error());
-    out.telemetry = buckets.Sources();
+    out.telemetry = buckets.Sources(paths.max_gap_ms);
   } else if (format == "nvidia-smi") {
     out.telemetry = NvidiaSmiSources(*files, zone);
   } else {
@@ -243,11 +244,13 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
     }
   }
 
+  std::optional<OwnerRules> rules;
   if (!paths.owners.empty()) {
     auto text = ReadWholeFile(paths.owners);
     if (!text) return std::unexpected(text.error());
-    auto rules = OwnerRules::Parse(*text, paths.owners);
-    if (!rules) return std::unexpected(rules.error());
+    auto parsed = OwnerRules::Parse(*text, paths.owners);
+    if (!parsed) return std::unexpected(parsed.error());
+    rules = std::move(*parsed);
     ApplyOwnerRules(*rules, out.telemetry, &out.fleet, &out.inventory_stats);
   }
 
@@ -262,6 +265,9 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
             ? ReadSacct(*text, source, file_index++, *zone, known, &out.fleet.jobs, &out.jobs_stats)
             : ReadJobs(*text, source, file_index++, *zone, known, &out.fleet.jobs, &out.jobs_stats);
     if (!ok) return std::unexpected(ok.error());
+    MatchWorkloadsToJobs(out.telemetry, rules ? &*rules : nullptr, &out.fleet, &out.jobs_stats);
+  } else {
+    JobsFromWorkloads(out.telemetry, rules ? &*rules : nullptr, &out.fleet, &out.jobs_stats);
   }
   return out;
 }

@@ -41,6 +41,9 @@ struct FleetPaths {
   // modification time.
   std::optional<TimeMs> scrape_time;
   std::string owners;  // --owners owners.toml: rules naming owners, teams and projects
+  // How long one sample stands at most (--max-gap): where the runs of pods named by telemetry
+  // labels end (sources/workload_jobs.h).
+  DurationMs max_gap_ms = 5 * kMsPerMinute;
 };
 
 struct LoadedFleet {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <unordered_map>
+
+#include "sources/workload_runs.h"
 
 namespace gpuledger {
 
@@ -12,10 +15,30 @@ uint32_t TelemetryBuckets::AddFile(const std::string& path, int line_shift) {
 }
 
 void TelemetryBuckets::Add(const std::string& machine, int gpu, TimeMs t, double util_pct,
-                           uint64_t order, double memory_mib) {
+                           uint64_t order, double memory_mib, int32_t workload) {
   machines_[machine].samples.push_back(
-      {t, order, static_cast<float>(util_pct), static_cast<float>(memory_mib), gpu});
+      {t, order, static_cast<float>(util_pct), static_cast<float>(memory_mib), gpu, workload});
   joined_ = false;
+}
+
+int32_t TelemetryBuckets::WorkloadOf(
+    const std::string& machine, const std::vector<std::pair<std::string, std::string>>& labels) {
+  auto label = [&](const char* key) {
+    for (const auto& [k, v] : labels) {
+      if (k == key) return v;
+    }
+    return std::string();
+  };
+  SeriesWorkload w;
+  if (!SeriesWorkloadOf(label, &w)) return -1;
+  Machine& m = machines_[machine];
+  auto [it, added] =
+      m.workload_index.try_emplace(w.Name(), static_cast<int32_t>(m.workloads.size()));
+  if (added) {
+    w.labels.insert(labels.begin(), labels.end());
+    m.workloads.push_back(std::move(w));
+  }
+  return it->second;
 }
 
 void TelemetryBuckets::AddLabels(const std::string& machine,
@@ -56,7 +79,7 @@ void TelemetryBuckets::AddSpan(const std::string& machine, int gpu, TimeMs from,
   machines_[machine].spans.push_back({from, to, below_ms, above_ms, order, gpu});
 }
 
-std::vector<TelemetrySource> TelemetryBuckets::Sources() {
+std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
   if (!joined_) JoinMemory();
   std::vector<TelemetrySource> out;
   for (const auto& [machine, held] : machines_) {
@@ -72,6 +95,13 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() {
     TelemetrySource src;
     src.machine = machine;
     src.labels = held.labels;
+    src.workloads = held.workloads;
+    if (!held.workloads.empty()) {
+      std::vector<WorkloadSample> samples;
+      samples.reserve(sorted->size());
+      for (const Held& h : *sorted) samples.push_back({h.t, h.gpu, h.workload});
+      src.workload_runs = WorkloadRuns(std::move(samples), max_gap_ms);
+    }
     src.bytes = sorted->size() * sizeof(Held) + spans->size() * sizeof(HeldSpan);
     for (uint32_t i = 0; i < files_.size(); ++i) {
       src.files.push_back(files_[i]);
@@ -87,13 +117,26 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources() {
         const uint64_t line = (order & ((uint64_t{1} << 40) - 1)) >> shifts[file];
         p.Add(reason, files[file], line, order, detail);
       };
+      std::unordered_map<int32_t, int32_t> last_workload;  // by GPU: of its last sample
       for (const Held& h : *sorted) {
-        switch (sink->Add(h.gpu, h.t, h.util_pct, h.order, h.memory_mib)) {
+        const SampleVerdict verdict = sink->Add(h.gpu, h.t, h.util_pct, h.order, h.memory_mib);
+        int32_t& last = last_workload[h.gpu];
+        const bool shared = verdict == SampleVerdict::kDuplicate && h.workload >= 0 && last >= 0 &&
+                            last != h.workload;
+        last = h.workload;
+        switch (verdict) {
           case SampleVerdict::kAccepted:
             ++stats->rows_accepted;
             break;
           case SampleVerdict::kDuplicate:
             ++stats->rows_accepted;
+            if (shared) {
+              report(stats->notes, "shared_gpu", h.order,
+                     "GPU " + std::to_string(h.gpu) +
+                         " carries series of several workloads at one instant (time-slicing, "
+                         "MPS): its time is split equally among them");
+              break;
+            }
             report(stats->notes, "duplicate_time", h.order,
                    "GPU " + std::to_string(h.gpu) +
                        " already had a sample at this instant; the later row wins");

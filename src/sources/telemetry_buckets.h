@@ -19,9 +19,15 @@ class TelemetryBuckets {
   // turns the key's line part back into the position it reports.
   uint32_t AddFile(const std::string& path, int line_shift = 0);
 
-  // One valid sample (util in [0, 100]) of "machine"; order = InputOrder(file, line).
+  // One valid sample (util in [0, 100]) of "machine"; order = InputOrder(file, line);
+  // "workload" the WorkloadOf its series, -1 for none.
   void Add(const std::string& machine, int gpu, TimeMs t, double util_pct, uint64_t order,
-           double memory_mib = kNoMemory);
+           double memory_mib = kNoMemory, int32_t workload = -1);
+
+  // The workload (a pod, a Slurm job) a series of "machine" with these labels names, numbered
+  // per machine; -1 when its labels name none (SeriesWorkloadOf).
+  int32_t WorkloadOf(const std::string& machine,
+                     const std::vector<std::pair<std::string, std::string>>& labels);
 
   // A memory reading given apart from utilisation (a DCGM FB_USED line, a memory table): it
   // joins the utilisation sample of the same machine and GPU at the same instant, the last
@@ -38,9 +44,11 @@ class TelemetryBuckets {
                DurationMs above_ms, uint64_t order);
 
   // One source per machine. Each feeds its samples by (time, input order), so rows of a GPU at
-  // one instant collapse to the last read, and counts accepted rows. Rows read and rejected
-  // are the readers' to count.
-  std::vector<TelemetrySource> Sources();
+  // one instant collapse to the last read (noted duplicate_time; shared_gpu when they are
+  // series of different workloads: a time-sliced GPU), and counts accepted rows. Rows read and
+  // rejected are the readers' to count. Each carries its workloads and their runs
+  // (WorkloadRuns, with "max_gap_ms").
+  std::vector<TelemetrySource> Sources(DurationMs max_gap_ms = 5 * kMsPerMinute);
 
  private:
   struct Held {
@@ -49,6 +57,7 @@ class TelemetryBuckets {
     float util_pct;
     float memory_mib;
     int32_t gpu;
+    int32_t workload;
   };
   std::vector<std::string> files_;
   std::vector<int> line_shifts_;
@@ -69,6 +78,8 @@ class TelemetryBuckets {
     std::vector<HeldSpan> spans;
     std::vector<HeldMemory> memory;
     std::map<std::string, std::string> labels;
+    std::vector<SeriesWorkload> workloads;
+    std::map<std::string, int32_t> workload_index;  // by SeriesWorkload::Name()
   };
   // Joins each machine's memory readings to its samples (once, before the first Sources()).
   void JoinMemory();

@@ -1,0 +1,173 @@
+// Kubernetes attribution end to end (DESIGN.md, "One ledger for the fleet, attribution from
+// labels"): a synthetic cluster export — a Prometheus query_range answer as dcgm-exporter's
+// series come out of it — read through LoadFleet and audited. Pods arrive and leave, one GPU is
+// time-sliced between two JupyterHub notebooks, a pod's telemetry has a gap, and an --owners
+// rule maps jupyter-<user> pods to their users.
+//
+// node-a has 2 GPUs at 120 USD/hour: one GPU-minute costs exactly 1 USD. Samples every minute.
+//   GPU 0: pod ml/train-1 at 80 % 00:00–00:09, no sample 00:10–00:15, again 00:16–00:19;
+//          then no pod (pod="") at 0 % 00:20–00:59.
+//   GPU 1: jupyterhub/jupyter-asha at 0 % 00:00–00:59; jupyterhub/jupyter-bo joins it (the
+//          same values, one series per pod) 00:30–00:59.
+// Worked out by hand:
+//   train-1, run 1: [00:00, 00:14) — its 00:09 sample stands max_gap (5 min), the next sample
+//   being at 00:16; run 2 ("#2"): [00:16, 00:20). 18 min job_active = $18; 00:14–00:16
+//   unmonitored = $2; 00:20–01:00 idle_outside_jobs = $40 (the last sample stands the median
+//   interval, one minute).
+//   GPU 1: 60 min job_idle = $60: asha alone 30 min, then 30 min split equally: asha $45, bo $15.
+//   Owners: asha $45, bo $15, the rest (no rule, no machine owner) $60 unattributed.
+//   Teams: research (the rule) $60, ml (train-1's namespace) $18, infra (the machine's) $42.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "audit/audit_runner.h"
+#include "sources/load_fleet.h"
+
+namespace gpuledger {
+namespace {
+
+constexpr int64_t kT0 = 1735689600;  // 2025-01-01T00:00:00Z, seconds
+
+std::string Series(const std::string& labels, int from_min, int to_min, const std::string& value) {
+  std::string s = R"({"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","Hostname":"node-a",)" + labels +
+                  R"(},"values":[)";
+  for (int m = from_min; m <= to_min; ++m) {
+    s += (m == from_min ? "" : ",") + std::string("[") + std::to_string(kT0 + 60 * m) + ",\"" +
+         value + "\"]";
+  }
+  return s + "]}";
+}
+
+std::string Pod(const std::string& gpu, const std::string& ns, const std::string& pod) {
+  return R"("gpu":")" + gpu + R"(","namespace":")" + ns + R"(","pod":")" + pod +
+         R"(","container":"main")";
+}
+
+class Kubernetes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / "gpuledger_kubernetes";
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    const std::string result =
+        Series(Pod("0", "ml", "train-1"), 0, 9, "80") + "," +
+        Series(Pod("0", "ml", "train-1"), 16, 19, "80") + "," +
+        Series(R"("gpu":"0","namespace":"","pod":"","container":"")", 20, 59, "0") + "," +
+        Series(Pod("1", "jupyterhub", "jupyter-asha"), 0, 59, "0") + "," +
+        Series(Pod("1", "jupyterhub", "jupyter-bo"), 30, 59, "0");
+    Write("cluster.json",
+          R"({"status":"success","data":{"resultType":"matrix","result":[)" + result + "]}}");
+    Write("inventory.csv",
+          "machine,gpu_count,gpu_model,hourly_usd,owner,team,project,start,end\n"
+          "node-a,2,H100,120,,infra,,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z\n");
+    Write("owners.toml",
+          "[[owner]]\nmatch = { namespace = \"jupyterhub\", pod = \"jupyter-(.*)\" }\n"
+          "owner = \"$1\"\nteam = \"research\"\n");
+  }
+
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+  }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+
+  AuditResult Audit(const std::string& jobs = "") {
+    FleetPaths paths;
+    paths.telemetry = {Path("cluster.json")};
+    paths.telemetry_format = "prometheus";
+    paths.inventory = Path("inventory.csv");
+    paths.owners = Path("owners.toml");
+    paths.jobs = jobs;
+    loaded_ = std::make_unique<LoadedFleet>();
+    auto loaded = LoadFleet(paths, std::nullopt, &utc_);
+    EXPECT_TRUE(loaded) << loaded.error().ToString();
+    *loaded_ = std::move(*loaded);
+    AuditOptions options;
+    options.breakdown = true;
+    auto r = RunAudit(InputsOf(*loaded_), options);
+    EXPECT_TRUE(r) << r.error().ToString();
+    return *r;
+  }
+
+  static double Usd(const SpendByKey& m, const std::string& key) {
+    auto it = m.find(key);
+    return it == m.end() ? -1 : it->second.usd;
+  }
+  static uint64_t Count(const Problems& p, const std::string& reason) {
+    auto it = p.entries().find(reason);
+    return it == p.entries().end() ? 0 : it->second.count;
+  }
+  static double Category(const AuditResult& r, gpuledger::Category c) {
+    return r.totals.categories[static_cast<int>(c)].usd;
+  }
+
+  std::filesystem::path dir_;
+  TimeZone utc_ = TimeZone::Utc();
+  std::unique_ptr<LoadedFleet> loaded_;
+};
+
+TEST_F(Kubernetes, PodsBecomeJobsSplitTimeSlicedGpusAndOwnersFollowTheirRules) {
+  const AuditResult r = Audit();
+  EXPECT_NEAR(r.totals.Total().usd, 120, 1e-9);
+  EXPECT_NEAR(Category(r, Category::kJobActive), 18, 1e-9);
+  EXPECT_NEAR(Category(r, Category::kUnmonitored), 2, 1e-9);
+  EXPECT_NEAR(Category(r, Category::kIdleOutsideJobs), 40, 1e-9);
+  EXPECT_NEAR(Category(r, Category::kJobIdle), 60, 1e-9);
+  EXPECT_NEAR(Usd(r.owners, "asha"), 45, 1e-9);
+  EXPECT_NEAR(Usd(r.owners, "bo"), 15, 1e-9);
+  EXPECT_NEAR(Usd(r.owners, kUnattributed), 60, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, "research"), 60, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, "ml"), 18, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, "infra"), 42, 1e-9);
+  std::map<std::string, double> jobs;
+  for (const MachineResult& m : r.machines) {
+    for (const JobResult& j : m.jobs) jobs[j.job->id] = j.spend.usd;
+  }
+  ASSERT_EQ(jobs.size(), 4u);
+  EXPECT_NEAR(jobs["jupyterhub/jupyter-asha"], 45, 1e-9);
+  EXPECT_NEAR(jobs["jupyterhub/jupyter-bo"], 15, 1e-9);
+  EXPECT_NEAR(jobs["ml/train-1"], 14, 1e-9);
+  EXPECT_NEAR(jobs["ml/train-1#2"], 4, 1e-9);
+  // The time-sliced samples are the pods' sharing, not duplicate rows.
+  EXPECT_EQ(Count(r.telemetry.notes, "shared_gpu"), 30u);
+  EXPECT_EQ(Count(r.telemetry.notes, "duplicate_time"), 0u);
+  EXPECT_EQ(Count(r.jobs.notes, "jobs_from_labels"), 4u);
+}
+
+TEST_F(Kubernetes, WithAJobsFilePodsAreMatchedByName) {
+  Write("jobs.csv",
+        "job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr\n"
+        "jupyter-asha,node-a,1,,2025-01-01T00:00:00Z,,running,,,,\n"
+        "ml/train-1,node-a,0,carol,2025-01-01T00:00:00Z,2025-01-01T00:20:00Z,failed,1,,,\n");
+  const AuditResult r = Audit(Path("jobs.csv"));
+  EXPECT_NEAR(Category(r, Category::kFailedJob), 20, 1e-9);  // the file says it failed
+  EXPECT_NEAR(Usd(r.owners, "asha"), 60, 1e-9);  // no pod job for bo: asha's job has GPU 1
+  EXPECT_NEAR(Usd(r.owners, "carol"), 20, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, "research"), 60, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, "ml"), 20, 1e-9);
+  EXPECT_EQ(Count(r.jobs.notes, "pods_without_job"), 1u);  // jupyter-bo
+}
+
+TEST_F(Kubernetes, AGpuWithoutLabelsStaysTheMachines) {
+  Write("owners.toml", "");
+  const AuditResult r = Audit();
+  EXPECT_NEAR(Usd(r.teams, "jupyterhub"), 60, 1e-9);  // no rule: the namespace is the team
+  EXPECT_NEAR(Usd(r.owners, kUnattributed), 120, 1e-9);
+}
+
+TEST_F(Kubernetes, HpcJobLabelsGiveASlurmJobItsGpus) {
+  Write("cluster.json", R"({"status":"success","data":{"resultType":"matrix","result":[)" +
+                            Series(R"("gpu":"0","hpc_job":"4242")", 0, 59, "90") + "," +
+                            Series(R"("gpu":"1","hpc_job":"")", 0, 59, "0") + "]}}");
+  Write("jobs.csv",
+        "job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr\n"
+        "4242,node-a,,dana,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,completed,0,,,\n");
+  const AuditResult r = Audit(Path("jobs.csv"));
+  EXPECT_NEAR(Category(r, Category::kJobActive), 60, 1e-9);
+  EXPECT_NEAR(Category(r, Category::kIdleOutsideJobs), 60, 1e-9);  // GPU 1 was not the job's
+  EXPECT_NEAR(Usd(r.owners, "dana"), 60, 1e-9);
+}
+
+}  // namespace
+}  // namespace gpuledger
