@@ -135,6 +135,11 @@ std::string AuditToJson(const AuditResult& r) {
     WriteSpendMap(w, r.owners_held_idle);
   else
     w.Null();
+  w.Key("teams_held_idle");
+  if (r.memory_known)
+    WriteSpendMap(w, r.teams_held_idle);
+  else
+    w.Null();
   w.Key("other_charges_usd").BeginObject();
   for (const auto& [category, usd] : r.other_charges_usd) w.Key(category).Number(usd, kUsdDecimals);
   w.EndObject();

@@ -112,8 +112,12 @@ void AddMachineTables(const AuditResult& a, int top, Report* r) {
     if (m.never_used) r->never_used.push_back(&m);
     for (const JobResult& j : m.jobs) {
       if (j.job->failed) r->failed_jobs.push_back({j.job, j.spend});
+      if (!j.job->pod.empty()) r->top_pods.push_back({j.job, j.spend});
     }
   }
+  std::stable_sort(r->top_pods.begin(), r->top_pods.end(),
+                   [](const auto& x, const auto& y) { return x.spend.usd > y.spend.usd; });
+  if (r->top_pods.size() > kTopPods) r->top_pods.resize(kTopPods);
   auto by_waste = [](const MachineResult* x, const MachineResult* y) {
     return x->totals.Waste().usd > y->totals.Waste().usd;
   };

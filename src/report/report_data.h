@@ -104,11 +104,14 @@ struct Report {
   std::vector<const MachineResult*> top_waste;               // by waste, largest first
   std::vector<const MachineResult*> never_used;              // by cost, largest first
   std::vector<FailedJobRow> failed_jobs;                     // by cost, largest first
+  std::vector<FailedJobRow> top_pods;  // Kubernetes pods (Job::pod), the kTopPods costliest
   std::optional<BacktestSummary> backtest;
   std::optional<ReviewsSummary> reviews;
 
   double Scale() const;  // budget ÷ audited spend (0 when nothing was spent or no budget)
 };
+
+inline constexpr size_t kTopPods = 10;
 
 // Windows up to this many days are charted by day, longer ones by week.
 inline constexpr int64_t kDailyUpToDays = 31;

@@ -147,8 +147,10 @@ void WriteHeatmap(JsonWriter& w, const Report& r) {
   w.EndObject();
 }
 
+// "held" given: each entry also carries held_idle_usd, null when the telemetry had no memory.
 void WriteSpendList(JsonWriter& w, std::string_view key, std::string_view name,
-                    const std::vector<std::pair<std::string, Spend>>& list, double total) {
+                    const std::vector<std::pair<std::string, Spend>>& list, double total,
+                    const SpendByKey* held = nullptr, bool held_known = false) {
   w.Key(key).BeginArray();
   for (const auto& [who, spend] : list) {
     w.BeginObject();
@@ -156,6 +158,32 @@ void WriteSpendList(JsonWriter& w, std::string_view key, std::string_view name,
     w.Key("cost_usd").Number(spend.usd, kUsdDecimals);
     w.Key("gpu_hours").Number(spend.GpuHours(), kGpuHourDecimals);
     w.Key("share").Number(total > 0 ? spend.usd / total : 0, kShare);
+    if (held != nullptr) {
+      w.Key("held_idle_usd");
+      auto it = held->find(who);
+      if (held_known)
+        w.Number(it == held->end() ? 0 : it->second.usd, kUsdDecimals);
+      else
+        w.Null();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteTopPods(JsonWriter& w, const Report& r) {
+  w.Key("top_pods").BeginArray();
+  for (const FailedJobRow& p : r.top_pods) {
+    w.BeginObject();
+    w.Key("pod").String(p.job->pod).Key("job").String(p.job->id);
+    w.Key("machine").String(p.job->machine).Key("owner").String(p.job->owner);
+    w.Key("team").String(p.job->team);
+    w.Key("start");
+    WriteTime(w, p.job->start);
+    w.Key("end");
+    WriteTime(w, p.job->end);
+    w.Key("cost_usd").Number(p.spend.usd, kUsdDecimals);
+    w.Key("gpu_hours").Number(p.spend.GpuHours(), kGpuHourDecimals);
     w.EndObject();
   }
   w.EndArray();
@@ -289,7 +317,8 @@ std::string ReportToJson(const Report& r, bool pretty) {
   WriteHeatmap(w, r);
   const double total = a.totals.Total().usd;
   WriteSpendList(w, "owners", "owner", r.owners, total);
-  WriteSpendList(w, "teams", "team", r.teams, total);
+  WriteSpendList(w, "teams", "team", r.teams, total, &a.teams_held_idle, a.memory_known);
+  WriteTopPods(w, r);
   WriteMachineList(w, "top_waste_machines", r.top_waste);
   WriteMachineList(w, "never_used_machines", r.never_used);
   WriteFailedJobs(w, r);

@@ -76,11 +76,31 @@ void Owners(Out out, const Report& r, int top) {
 
 void Teams(Out out, const Report& r) {
   if (r.teams.empty()) return;
-  const double total = r.audit->totals.Total().usd;
-  fmt::format_to(out, "\n## Spend by team\n\n| team | USD | share |\n|---|---:|---:|\n");
+  const AuditResult& a = *r.audit;
+  const double total = a.totals.Total().usd;
+  fmt::format_to(out,
+                 "\n## Spend by team\n\nThe team of a GPU-second is its job's (a pod: its "
+                 "namespace, or an --owners rule), else the machine's.\n\n"
+                 "| team | USD | share | held idle |\n|---|---:|---:|---:|\n");
   for (const auto& [team, spend] : r.teams) {
-    fmt::format_to(out, "| {} | {} | {} |\n", Cell(team.empty() ? "(none)" : team),
-                   FormatUsd(spend.usd), Percent(total > 0 ? spend.usd / total : 0));
+    auto held = a.teams_held_idle.find(team);
+    fmt::format_to(out, "| {} | {} | {} | {} |\n", Cell(team.empty() ? "(none)" : team),
+                   FormatUsd(spend.usd), Percent(total > 0 ? spend.usd / total : 0),
+                   !a.memory_known                   ? "unknown"
+                   : held == a.teams_held_idle.end() ? FormatUsd(0)
+                                                     : FormatUsd(held->second.usd));
+  }
+}
+
+void TopPods(Out out, const Report& r) {
+  if (r.top_pods.empty()) return;
+  fmt::format_to(out,
+                 "\n## Top pods\n\n| pod | machine | owner | team | start | cost |\n"
+                 "|---|---|---|---|---|---:|\n");
+  for (const FailedJobRow& p : r.top_pods) {
+    fmt::format_to(out, "| {} | {} | {} | {} | {} | {} |\n", Cell(p.job->id), Cell(p.job->machine),
+                   Cell(p.job->owner), Cell(p.job->team), FormatIsoUtc(p.job->start),
+                   FormatUsd(p.spend.usd));
   }
 }
 
@@ -156,6 +176,7 @@ std::string ReportToMarkdown(const Report& r, int top) {
   Practices(out, r);
   Owners(out, r, top);
   Teams(out, r);
+  TopPods(out, r);
   Machines(out, "Most wasteful machines", r.top_waste, top);
   if (!r.never_used.empty()) Machines(out, "Never-used machines", r.never_used, top);
   FailedJobs(out, r, top);
