@@ -21,6 +21,9 @@ struct AuditOptions {
   // Also per-UTC-day figures of each machine and the spend of each job (MachineResult::days,
   // ::jobs), for the report. Costs memory: one timeline piece per GPU per day at least.
   bool breakdown = false;
+  // Also every piece of billed time as a SpendSegment (MachineResult::segments), cut at UTC
+  // midnights: what credits and budgets consume in time order.
+  bool segments = false;
 };
 
 }  // namespace gpuledger

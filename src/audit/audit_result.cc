@@ -32,4 +32,14 @@ int64_t AuditResult::MachinesNeverUsed() const {
   return n;
 }
 
+const std::string& UnattributedName() {
+  static const std::string name = kUnattributed;
+  return name;
+}
+
+const std::string& NoneName() {
+  static const std::string name = kNoTeam;
+  return name;
+}
+
 }  // namespace gpuledger

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@
 #include "model/fleet.h"
 
 namespace gpuledger {
+
+struct CreditsResult;  // audit/credits.h
+struct BudgetUse;      // audit/budget_use.h
 
 inline constexpr const char* kUnattributed = "(unattributed)";
 inline constexpr const char* kNoTeam = "(none)";  // GPU time no team or project is named for
@@ -60,6 +64,25 @@ struct JobResult {
   Spend spend;
 };
 
+// A stretch of billed GPU time (one taker's part of a timeline piece, within one UTC day) whose
+// spend accrues evenly over [start, end) (AuditOptions::segments), its categories in the same
+// proportion throughout: what credits and budgets consume in time order. The strings point into
+// the audited Fleet, or to NoneName() / UnattributedName().
+struct SpendSegment {
+  TimeMs start = 0, end = 0;
+  double usd = 0;
+  std::array<double, kCategoryCount> category_usd{};  // adds up to usd
+  double held_idle_usd = 0;
+  const Job* job = nullptr;  // null: outside jobs
+  const std::string* owner = nullptr;
+  const std::string* team = nullptr;
+  const std::string* project = nullptr;
+};
+
+// The stable names of "no owner" (kUnattributed) and "no team / project" (kNoTeam).
+const std::string& UnattributedName();
+const std::string& NoneName();
+
 struct MachineResult {
   std::string name;
   int gpu_count = 0;
@@ -75,10 +98,11 @@ struct MachineResult {
   SpendByKey owners;
   // By team and project of the GPU-second: its job's, else its billing period's (kNoTeam).
   SpendByKey teams, projects;
-  SpendByKey owners_held_idle;  // held idle time by owner of the GPU-second
-  SpendByKey teams_held_idle;   // and by team
-  std::vector<DayResult> days;  // sorted by day; only with AuditOptions::breakdown
-  std::vector<JobResult> jobs;  // jobs with attributed time, by start; only with breakdown
+  SpendByKey owners_held_idle;         // held idle time by owner of the GPU-second
+  SpendByKey teams_held_idle;          // and by team
+  std::vector<DayResult> days;         // sorted by day; only with AuditOptions::breakdown
+  std::vector<JobResult> jobs;         // jobs with attributed time, by start; only with breakdown
+  std::vector<SpendSegment> segments;  // by GPU, then time; only with AuditOptions::segments
 };
 
 struct AuditResult {
@@ -93,6 +117,9 @@ struct AuditResult {
   bool memory_known = false;    // some machine's telemetry carried memory readings
   SourceStats telemetry, inventory, jobs;
   std::map<std::string, double> other_charges_usd;  // the bill's non-GPU charges (FOCUS)
+  // With --credits: who burned each batch (ConsumeCredits); with --budgets: use against them.
+  std::shared_ptr<const CreditsResult> credits;
+  std::shared_ptr<const std::vector<BudgetUse>> budgets;
 
   int64_t MachinesNeverUsed() const;
 };

@@ -26,9 +26,9 @@ GpuAccumulator* MachineAudit::Gpu(int gpu) {
   if (!*slot) {
     std::vector<Piece> pieces = BuildGpuTimeline(machine_, gpu, jobs_, options_.window_from,
                                                  options_.window_to, &share_groups_);
-    *slot = std::make_unique<GpuAccumulator>(std::move(pieces), options_.max_gap_ms,
-                                             options_.threshold_pct, options_.breakdown,
-                                             options_.held_memory_mib);
+    *slot = std::make_unique<GpuAccumulator>(
+        std::move(pieces), options_.max_gap_ms, options_.threshold_pct,
+        options_.breakdown || options_.segments, options_.held_memory_mib);
   }
   return slot->get();
 }
@@ -168,10 +168,12 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
     day->monitored_ms += std::min(length_ms, p.below_ms + p.above_ms);
     day->active_ms += std::min(length_ms, p.above_ms);
   }
+  std::array<double, kCategoryCount> piece_usd{};  // the piece's spend by category
   auto add = [&](Category c, DurationMs ms) {
     if (ms <= 0) return;
     const Spend s = spend(ms);
     t.categories[static_cast<int>(c)].Add(s);
+    piece_usd[static_cast<int>(c)] += s.usd;
     if (day != nullptr) day->usd[static_cast<int>(c)] += s.usd;
   };
 
@@ -216,22 +218,29 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
       if (breakdown != nullptr) breakdown->jobs[takers[k]].Add(mine);
       if (job->commit.empty()) t.no_commit.Add(mine);
     }
-    auto pick = [&](const std::string& of_job, const std::string& of_machine) {
-      return job != nullptr && !of_job.empty() ? of_job : of_machine;
+    // The job's name for it, else the billing period's, else "none".
+    auto pick = [&](const std::string* of_job, const std::string& of_machine,
+                    const std::string& none) -> const std::string& {
+      return job != nullptr && !of_job->empty() ? *of_job : !of_machine.empty() ? of_machine : none;
     };
-    std::string owner = pick(job ? job->owner : "", period.owner);
-    if (owner.empty()) {
-      owner = kUnattributed;
-      t.unattributed.Add(mine);
-    }
+    const std::string& owner = pick(job ? &job->owner : nullptr, period.owner, UnattributedName());
+    if (&owner == &UnattributedName()) t.unattributed.Add(mine);
     out->owners[owner].Add(mine);
-    const std::string team = pick(job ? job->team : "", period.team);
-    out->teams[team.empty() ? kNoTeam : team].Add(mine);
-    const std::string project = pick(job ? job->project : "", period.project);
-    out->projects[project.empty() ? kNoTeam : project].Add(mine);
+    const std::string& team = pick(job ? &job->team : nullptr, period.team, NoneName());
+    out->teams[team].Add(mine);
+    const std::string& project = pick(job ? &job->project : nullptr, period.project, NoneName());
+    out->projects[project].Add(mine);
     if (held_ms > 0) {
       out->owners_held_idle[owner].Add(mine_held);
-      out->teams_held_idle[team.empty() ? kNoTeam : team].Add(mine_held);
+      out->teams_held_idle[team].Add(mine_held);
+    }
+    if (options_.segments) {
+      SpendSegment seg{p.start, p.end,  mine.usd, piece_usd, mine_held.usd,
+                       job,     &owner, &team,    &project};
+      if (n > 1) {
+        for (double& c : seg.category_usd) c /= static_cast<double>(n);
+      }
+      out->segments.push_back(seg);
     }
   }
 }

@@ -22,7 +22,9 @@ int RunAuditCommand(const AuditCommandFlags& flags) {
   UseInputWindow(**in, &*options);
   const LoadedFleet& loaded = (*in)->loaded;
   const AuditInputs inputs = InputsOf(loaded);
-  return AuditAndPrint("audit", inputs, *options, flags.format, flags.top);
+  return AuditAndPrint("audit", inputs, *options, flags.format, flags.top, [&](AuditResult* r) {
+    return AttachCreditsAndBudgets(flags.audit, loaded.fleet, (*in)->zone, nullptr, r);
+  });
 }
 
 }  // namespace

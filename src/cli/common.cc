@@ -49,9 +49,13 @@ Result<AuditResult> RunAuditWithProgress(const AuditInputs& inputs, const AuditO
 }
 
 int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const AuditOptions& options,
-                  const std::string& format, int top) {
+                  const std::string& format, int top,
+                  const std::function<Result<void>(AuditResult*)>& attach) {
   Result<AuditResult> result = RunAuditWithProgress(inputs, options);
   if (!result) return ReportError(command, result.error());
+  if (attach) {
+    if (auto r = attach(&*result); !r) return ReportError(command, r.error());
+  }
   if (format == "json")
     fmt::print("{}", AuditToJson(*result));
   else if (format == "csv")

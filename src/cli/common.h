@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,8 +55,10 @@ Result<AuditResult> RunAuditWithProgress(const AuditInputs& inputs, const AuditO
 
 // Runs the audit with a progress line on stderr, prints it on stdout as table, json or csv,
 // and returns the exit code.
+// "attach", when given, adds to the result before it is printed (credits, budgets).
 int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const AuditOptions& options,
-                  const std::string& format, int top);
+                  const std::string& format, int top,
+                  const std::function<Result<void>(AuditResult*)>& attach = {});
 
 // Parses and runs "app"; maps parse errors to kExitUsage and --help to kExitOk.
 int Run(CLI::App& app, int argc, char** argv, Outcome& outcome);

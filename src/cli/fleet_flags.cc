@@ -2,7 +2,12 @@
 
 #include <cstdlib>
 
+#include "audit/budget_use.h"
+#include "audit/credits.h"
+#include "core/line_reader.h"
 #include "core/memory_size.h"
+#include "model/budgets.h"
+#include "sources/credits_csv.h"
 
 namespace gpuledger::cli {
 
@@ -122,6 +127,14 @@ void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags) {
                   "idle time with at least this much GPU memory in use is held idle (the "
                   "held_idle_usd lens), e.g. 1GiB, 500MiB")
       ->capture_default_str();
+  cmd->add_option("--credits", flags->credits,
+                  "who burned each top-up: a credits CSV (date,amount_usd,label), or 'focus' for "
+                  "the --billing bill's Credit and Purchase rows");
+  cmd->add_option("--burn-window", flags->burn_window,
+                  "the credits' runway: daily burn as the mean over this much of the end")
+      ->capture_default_str();
+  cmd->add_option("--budgets", flags->budgets,
+                  "budgets.toml: USD per month per team or owner; use against them");
 }
 
 Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, int threads) {
@@ -139,7 +152,58 @@ Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, int threads) {
   options.threshold_pct = flags.threshold_pct;
   options.max_gap_ms = *gap;
   options.threads = threads;
+  options.segments = !flags.credits.empty() || !flags.budgets.empty();
+  if (auto w = ParseDuration(flags.burn_window); !w || *w < kMsPerDay) {
+    return MakeError(ErrorCode::kUsage, "must be a duration of a day or more, like 14d",
+                     "--burn-window");
+  }
   return options;
+}
+
+Result<void> AttachCreditsAndBudgets(const AuditFlags& flags, const Fleet& fleet,
+                                     const TimeZone& zone, const std::vector<CreditBatch>* fallback,
+                                     AuditResult* audit) {
+  std::vector<CreditBatch> batches;
+  bool want = true;
+  if (flags.credits == "focus") {
+    if (fleet.bill_credits.empty()) {
+      return MakeError(ErrorCode::kUsage,
+                       "'focus' takes the batches from the --billing bill's Credit and Purchase "
+                       "rows, and it has none",
+                       "--credits");
+    }
+    batches = fleet.bill_credits;
+  } else if (!flags.credits.empty()) {
+    auto text = ReadWholeFile(flags.credits);
+    if (!text) return std::unexpected(text.error());
+    SourceStats stats;
+    if (auto r = ReadCredits(*text, flags.credits, 0, zone, &batches, &stats); !r) return r;
+    if (stats.RowsRejected() > 0) {
+      const auto& [reason, first] = *stats.rejected.entries().begin();
+      return MakeError(ErrorCode::kParse,
+                       "a credits row is " + reason + ": " + first.detail +
+                           " (every top-up must be read: none is skipped)",
+                       first.Where());
+    }
+  } else if (fallback != nullptr && !fallback->empty()) {
+    batches = *fallback;
+  } else {
+    want = false;
+  }
+  if (want) {
+    CreditsOptions options;
+    options.burn_window_ms = *ParseDuration(flags.burn_window);
+    audit->credits = std::make_shared<CreditsResult>(
+        ConsumeCredits(std::move(batches), *audit, fleet.timed_charges, options));
+  }
+  if (!flags.budgets.empty()) {
+    auto text = ReadWholeFile(flags.budgets);
+    if (!text) return std::unexpected(text.error());
+    auto budgets = Budgets::Parse(*text, flags.budgets);
+    if (!budgets) return std::unexpected(budgets.error());
+    audit->budgets = std::make_shared<std::vector<BudgetUse>>(UseAgainstBudgets(*budgets, *audit));
+  }
+  return {};
 }
 
 void UseInputWindow(const FleetInput& in, AuditOptions* options) {

@@ -52,10 +52,21 @@ struct AuditFlags {
   double threshold_pct = 5;
   std::string max_gap = "5m";
   std::string held_memory = "1GiB";
+  std::string credits;  // --credits FILE, or "focus": the bill's credit and purchase rows
+  std::string burn_window = "14d";
+  std::string budgets;  // --budgets budgets.toml
 };
 
-// Declares --threshold, --max-gap and --held-memory on "cmd".
+// Declares --threshold, --max-gap, --held-memory, --credits, --burn-window and --budgets on
+// "cmd".
 void AddAuditKnobs(CLI::App* cmd, AuditFlags* flags);
+
+// Reads --credits and --budgets and attaches what they say to "audit" (audited with
+// AuditOptions::segments, which MakeAuditOptions sets when either is given). "fallback" are the
+// batches to use without --credits (the demo's), or null.
+Result<void> AttachCreditsAndBudgets(const AuditFlags& flags, const Fleet& fleet,
+                                     const TimeZone& zone, const std::vector<CreditBatch>* fallback,
+                                     AuditResult* audit);
 
 // The audit options the knobs say (usage errors name their flag); check them before loading.
 Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, int threads);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/time.h"
+#include "model/credits.h"
 
 namespace gpuledger {
 
@@ -71,6 +72,10 @@ struct Fleet {
   // Charges of the bill that are not GPU time (storage, tax, credits, CPU-only instances), by
   // "ServiceCategory/ChargeCategory": reported beside the audit, never attributed to GPUs.
   std::map<std::string, double> other_charges_usd;
+  // The same charges with their periods (positive ones; credits and purchases excluded), and the
+  // bill's credit and purchase rows as batches (`--credits focus`).
+  std::vector<TimedCharge> timed_charges;
+  std::vector<CreditBatch> bill_credits;
 
   // Index of a machine by name, or -1.
   int64_t Find(const std::string& name) const;

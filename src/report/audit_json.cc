@@ -1,6 +1,7 @@
 #include "report/audit_json.h"
 
 #include "core/json_writer.h"
+#include "report/credits_text.h"
 #include "report/json_input.h"
 
 namespace gpuledger {
@@ -140,6 +141,7 @@ std::string AuditToJson(const AuditResult& r) {
     WriteSpendMap(w, r.teams_held_idle);
   else
     w.Null();
+  WriteCreditsJson(w, r);
   w.Key("other_charges_usd").BeginObject();
   for (const auto& [category, usd] : r.other_charges_usd) w.Key(category).Number(usd, kUsdDecimals);
   w.EndObject();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/csv_table.h"
+#include "report/credits_text.h"
 
 namespace gpuledger {
 namespace {
@@ -174,6 +175,7 @@ std::string AuditToTable(const AuditResult& r, int top) {
       fmt::format_to(std::back_inserter(out), "    {:<44} {:>16}\n", category, FormatUsd(usd));
     }
   }
+  out += CreditsTable(r);
   Categories(r, &out);
   Owners(r, top, &out);
   Machines(r, top, &out);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <optional>
 
@@ -169,6 +170,15 @@ void ChargeReader::Row(const TableRow& r) {
                                  (usage && compute && !gpu_machine ? " (no GPU machine)" : "");
     fleet_->other_charges_usd[category] += ch.cost_usd;
     ++stats_->rows_accepted;
+    if (charge == "Credit" || charge == "Purchase") {
+      // Money in, not spend: a credit's cost is negative, a purchase's positive.
+      const std::string label = Field(r, c_.description);
+      fleet_->bill_credits.push_back(
+          {label.empty() ? charge + " " + FormatIsoUtc(ch.start).substr(0, 10) : label, ch.start,
+           std::abs(ch.cost_usd), r.order()});
+    } else if (ch.cost_usd > 0) {
+      fleet_->timed_charges.push_back({ch.start, ch.end, ch.cost_usd, category});
+    }
     return;
   }
   const int64_t known = fleet_->Find(machine);
