@@ -48,7 +48,10 @@ std::string Pod(const std::string& gpu, const std::string& ns, const std::string
 class Kubernetes : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / "gpuledger_kubernetes";
+    // One folder per test: ctest runs them in parallel.
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gpuledger_kubernetes_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     const std::string result =

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/toml_text.h"
@@ -48,8 +49,12 @@ Result<Budgets> Budgets::Parse(std::string_view text, const std::string& source)
                        TomlWhere(source, value.source()));
     }
     b.name = name, b.usd_per_period = *usd;
+    b.line = value.source().begin.line;
     out.budgets.push_back(std::move(b));
   }
+  // toml++ keeps keys sorted: put them back in the file's order.
+  std::stable_sort(out.budgets.begin(), out.budgets.end(),
+                   [](const Budget& x, const Budget& y) { return x.line < y.line; });
   return out;
 }
 

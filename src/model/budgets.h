@@ -7,6 +7,7 @@
 //   "owner:asha" = 5000         # an owner
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,7 @@ struct Budget {
   Kind kind = Kind::kTeam;
   std::string name;
   double usd_per_period = 0;
+  uint32_t line = 0;        // where budgets.toml says it
   std::string Key() const;  // "team:NAME" or "owner:NAME"
 };
 
