@@ -48,6 +48,11 @@ try {
   const charts = ["chart-categories", "chart-owners", "chart-weekly", "chart-heatmap"];
   if (data.backtest) charts.push("chart-backtest");
   if (data.reviews) charts.push("chart-reviews");
+  // One burn-down per batch that paid for anything, the last six.
+  if (data.credits) {
+    const burning = data.credits.batches.filter((b) => b.daily.length > 0).length;
+    for (let k = 0; k < Math.min(burning, 6); k++) charts.push(`chart-burn-${k}`);
+  }
   for (const id of charts) {
     const inked = await page.evaluate((id) => {
       const canvas = document.querySelector(`#${id} canvas`);
@@ -98,6 +103,9 @@ try {
     if (key.startsWith("category.")) return audit.categories[key.slice(9)];
     if (key.startsWith("machine_cost.")) return machineCost[key.slice(13)];
     if (key.startsWith("team.")) return audit.teams[key.slice(5)];
+    if (key.startsWith("batch_spent.")) {
+      return audit.credits?.batches.find((b) => b.label === key.slice(12))?.spent_usd;
+    }
     if (key === "unattributed_usd") return audit.lenses.unattributed_usd;
     return audit[key];
   };

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The HTML report in a real headless browser (Debian's chromium, driven by playwright-core):
-# the demo fleet's report with a policy backtest and reviews, and a small fleet's without; each
-# must render every chart with no console error and show the audit's figures. The pages, their
-# screenshots and printed PDFs stay in BUILD_DIR/report-artifacts/.
+# the demo fleet's report (with its credits) with a policy backtest and reviews, and a small
+# fleet's without; each must render every chart with no console error and show the audit's
+# figures. The pages, their screenshots and printed PDFs stay in BUILD_DIR/report-artifacts/.
 # Usage: report_browser_test.sh PATH/TO/gpuledger SOURCE_DIR BUILD_DIR
 set -uo pipefail
 bin=$(realpath "$1")
@@ -43,9 +43,12 @@ printf '"%s",1,L4,0.90,"<img src=x onerror=window.__pwned=2>","<svg onload=windo
   "$name" >>"$hostile/inventory.csv"
 printf 'plain,1,L4,0.90,"<b onmouseover=window.__pwned=4>x</b>",t,p,2025-03-01T00:00:00Z,2025-03-01T01:00:00Z\n' \
   >>"$hostile/inventory.csv"
+printf 'date,amount_usd,label\n2025-03-01,0.5,"<img src=x onerror=window.__pwned=5>"\n2025-03-02,10,plain\n' \
+  >"$hostile/credits.csv"
 "$bin" report --telemetry "$hostile/telemetry" --inventory "$hostile/inventory.csv" \
-  --out "$out/hostile.html" 2>"$out/hostile.log" || { cat "$out/hostile.log"; exit 1; }
-"$bin" audit --telemetry "$hostile/telemetry" --inventory "$hostile/inventory.csv" --format json \
-  >"$out/hostile-audit.json" || exit 1
+  --credits "$hostile/credits.csv" --out "$out/hostile.html" 2>"$out/hostile.log" ||
+  { cat "$out/hostile.log"; exit 1; }
+"$bin" audit --telemetry "$hostile/telemetry" --inventory "$hostile/inventory.csv" \
+  --credits "$hostile/credits.csv" --format json >"$out/hostile-audit.json" || exit 1
 render hostile "$out/hostile-audit.json"
 exit $status

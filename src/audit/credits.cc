@@ -64,10 +64,13 @@ struct Curve {
   }
 };
 
-// Adds "fraction" of an item to a batch's figures.
-void Credit(const Item& item, double fraction, BatchResult* b, std::map<const Job*, double>* jobs) {
+// Adds "fraction" of an item to a batch's figures; "day" is the UTC day that part falls in.
+void Credit(const Item& item, double fraction, int64_t day, BatchResult* b,
+            std::map<const Job*, double>* jobs) {
   const double usd = item.usd * fraction;
   b->spent_usd += usd;
+  static const std::string kNotGpuTeam = "(not GPU time)";
+  b->daily_teams[day][item.segment ? *item.segment->team : kNotGpuTeam] += usd;
   if (item.segment == nullptr) {
     b->other_charges_usd += usd;
     b->outcomes["no_job"] += usd;
@@ -194,7 +197,12 @@ CreditsResult ConsumeCredits(std::vector<CreditBatch> batches, const AuditResult
     double covered = 0;
     for (; k < r.batches.size() && bounds[k] < static_cast<double>(item.end); ++k) {
       const double f = Overlap(item, bounds[k], bounds[k + 1]);
-      if (f > 0) Credit(item, f, &r.batches[k], &jobs[k]);
+      if (f > 0) {
+        const double mid = (std::max(static_cast<double>(item.start), bounds[k]) +
+                            std::min(static_cast<double>(item.end), bounds[k + 1])) /
+                           2;
+        Credit(item, f, DayOf(static_cast<TimeMs>(mid)), &r.batches[k], &jobs[k]);
+      }
       covered += f;
     }
     r.uncovered_usd += item.usd * std::max(0.0, 1 - covered);

@@ -48,6 +48,8 @@ struct BatchResult {
   double held_idle_usd = 0;
   double waste_usd = 0;            // never_used + failed_job + job_idle + idle_outside_jobs
   std::vector<BatchJob> top_jobs;  // the kTopJobsPerBatch costliest, costliest first
+  // What it paid for each UTC day (days since 1970-01-01), by team: its burn-down.
+  std::map<int64_t, std::map<std::string, double>> daily_teams;
 };
 
 struct Runway {

@@ -102,14 +102,14 @@ TEST(Credits, FocusCreditRowsAreTheBatchesAndOtherChargesAreSpendToo) {
   SourceStats stats;
   FocusOptions o;
   o.gpus_per_machine = 1;
-  ASSERT_TRUE(ReadFocusBilling(
-      "ChargePeriodStart,ChargePeriodEnd,ResourceId,EffectiveCost,ChargeCategory,"
-      "ServiceCategory,ChargeDescription\n"
-      "2025-01-01 00:00:00,2025-01-01 01:00:00,g1,60,Usage,Compute,GPU hour\n"
-      "2025-01-01 00:00:00,2025-01-01 01:00:00,vol-1,30,Usage,Storage,disk\n"
-      "2024-12-15 00:00:00,2024-12-16 00:00:00,,-50,Credit,,December top-up\n"
-      "2025-01-01 00:30:00,2025-01-01 00:30:01,,25,Purchase,,January top-up\n",
-      "f.csv", 0, TimeZone::Utc(), o, {"g1"}, {}, &fleet, &stats));
+  ASSERT_TRUE(
+      ReadFocusBilling("ChargePeriodStart,ChargePeriodEnd,ResourceId,EffectiveCost,ChargeCategory,"
+                       "ServiceCategory,ChargeDescription\n"
+                       "2025-01-01 00:00:00,2025-01-01 01:00:00,g1,60,Usage,Compute,GPU hour\n"
+                       "2025-01-01 00:00:00,2025-01-01 01:00:00,vol-1,30,Usage,Storage,disk\n"
+                       "2024-12-15 00:00:00,2024-12-16 00:00:00,,-50,Credit,,December top-up\n"
+                       "2025-01-01 00:30:00,2025-01-01 00:30:01,,25,Purchase,,January top-up\n",
+                       "f.csv", 0, TimeZone::Utc(), o, {"g1"}, {}, &fleet, &stats));
   ASSERT_EQ(fleet.bill_credits.size(), 2u);
   ASSERT_EQ(fleet.timed_charges.size(), 1u);  // storage; credits and purchases are money in
   const AuditResult a = Audit(fleet);
@@ -128,8 +128,8 @@ TEST(Credits, UseAgainstBudgetsCountsTheMonthOfTheAuditsEnd) {
   Machine& m = AddMachine(&fleet, "m1", 1, 0, 60, "asha");
   m.billing[0].team = "vision";
   const AuditResult a = Audit(fleet);
-  auto budgets = Budgets::Parse("period = \"month\"\n[budgets]\nvision = 100\n\"owner:asha\" = 50\n",
-                                "b.toml");
+  auto budgets = Budgets::Parse(
+      "period = \"month\"\n[budgets]\nvision = 100\n\"owner:asha\" = 50\n", "b.toml");
   ASSERT_TRUE(budgets) << budgets.error().ToString();
   const std::vector<BudgetUse> use = UseAgainstBudgets(*budgets, a);
   ASSERT_EQ(use.size(), 2u);

@@ -5,6 +5,7 @@
 
 #include "audit/audit_runner.h"
 #include "cli/commands.h"
+#include "cli/fleet_flags.h"
 #include "demo/demo_fleet.h"
 
 namespace gpuledger::cli {
@@ -23,8 +24,8 @@ int WriteFiles(const DemoFleet& demo, const std::string& dir) {
       "wrote {} machines and {} jobs to {}\n"
       "audit them with:\n"
       "  gpuledger audit --telemetry {}/telemetry --inventory {}/inventory.csv --jobs "
-      "{}/jobs.csv\n",
-      demo.fleet.machines.size(), demo.fleet.jobs.size(), dir, dir, dir, dir);
+      "{}/jobs.csv --credits {}/credits.csv\n",
+      demo.fleet.machines.size(), demo.fleet.jobs.size(), dir, dir, dir, dir, dir);
   return kExitOk;
 }
 
@@ -37,7 +38,11 @@ int RunDemoCommand(const DemoFlags& flags) {
   AuditInputs inputs;
   inputs.fleet = &demo->fleet;
   inputs.telemetry = &telemetry;
-  return AuditAndPrint("demo", inputs, AuditOptions{}, flags.format, flags.top);
+  AuditOptions options;
+  options.segments = true;  // the demo's credits
+  return AuditAndPrint("demo", inputs, options, flags.format, flags.top, [&](AuditResult* r) {
+    return AttachCreditsAndBudgets(AuditFlags{}, demo->fleet, TimeZone::Utc(), &demo->credits, r);
+  });
 }
 
 }  // namespace

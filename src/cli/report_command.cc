@@ -116,8 +116,15 @@ int RunReportCommand(const ReportFlags& f) {
   auto in = LoadInput(f, options->max_gap_ms);
   if (!in) return ReportError(kName, in.error());
   if ((*in)->files) UseInputWindow(*(*in)->files, &*options);
+  if (f.demo) options->segments = true;  // the demo's credits
   auto audit = RunAuditWithProgress((*in)->inputs, *options);
   if (!audit) return ReportError(kName, audit.error());
+  const TimeZone zone = (*in)->files ? (*in)->files->zone : TimeZone::Utc();
+  if (auto r = AttachCreditsAndBudgets(f.audit, *(*in)->inputs.fleet, zone,
+                                       (*in)->demo ? &(*in)->demo->credits : nullptr, &*audit);
+      !r) {
+    return ReportError(kName, r.error());
+  }
   auto backtest = MaybeBacktest(f, **in, *options);
   if (!backtest) return ReportError(kName, backtest.error());
   auto reviews = MaybeReviews(f, **in, *audit);

@@ -155,6 +155,35 @@ void PlanOutages(Rng& rng, const BillingPeriod& b, DemoMachinePlan* plan) {
 
 }  // namespace
 
+namespace {
+
+std::vector<CreditBatch> DemoCredits(const Fleet& fleet, const DemoOptions& options) {
+  double bill = 0;
+  for (const Machine& m : fleet.machines) {
+    for (const BillingPeriod& b : m.billing) {
+      bill += b.hourly_usd * static_cast<double>(b.end - b.start) / kMsPerHour;
+    }
+  }
+  static constexpr double kWeights[] = {1.0, 0.8, 1.2, 0.9, 1.1, 1.0, 1.3};
+  double weights = 0;
+  for (double w : kWeights) weights += w;
+  const double span = static_cast<double>(options.days) * kMsPerDay;
+  std::vector<CreditBatch> out;
+  double bought = 0;
+  for (size_t i = 0; i < std::size(kWeights); ++i) {
+    // Bought five days before the batches so far were due to run out, at the mean burn.
+    const TimeMs due = options.start + static_cast<TimeMs>(span * bought / std::max(bill, 1.0));
+    const TimeMs date = std::max(options.start - 7 * kMsPerDay, due - 5 * kMsPerDay);
+    const double amount =
+        std::max(10000.0, std::round(bill * 1.06 * kWeights[i] / weights / 10000) * 10000);
+    out.push_back({fmt::format("batch-{}", i + 1), date, amount, i});
+    bought += amount;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<DemoFleet> MakeDemoFleet(const DemoOptions& options) {
   if (options.machines <= 0 || options.days <= 0 || options.never_used < 0 ||
       options.never_used > options.machines || options.poll_ms <= 0) {
@@ -196,6 +225,7 @@ Result<DemoFleet> MakeDemoFleet(const DemoOptions& options) {
     demo.plans.push_back(std::move(plan));
   }
   for (size_t j = 0; j < demo.fleet.jobs.size(); ++j) demo.fleet.jobs[j].input_order = j + 2;
+  demo.credits = DemoCredits(demo.fleet, options);
   return demo;
 }
 

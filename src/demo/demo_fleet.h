@@ -50,6 +50,9 @@ struct DemoFleet {
   DemoOptions options;
   Fleet fleet;                         // machines (one billing period each) and jobs
   std::vector<DemoMachinePlan> plans;  // by machine index
+  // The top-ups the fleet was bought with: seven batches adding up to a little more than its
+  // bill, each bought a few days before the one before it was due to run out.
+  std::vector<CreditBatch> credits;
 };
 
 // Builds the fleet. Usage error when never_used > machines or a count is not positive.
@@ -58,8 +61,8 @@ Result<DemoFleet> MakeDemoFleet(const DemoOptions& options);
 // In-memory telemetry, one source per machine, exactly the rows WriteDemoFleet writes.
 std::vector<TelemetrySource> DemoTelemetry(const DemoFleet& demo);
 
-// Writes DIR/telemetry/<machine>.csv (nvidia-smi CSV with units), DIR/inventory.csv and
-// DIR/jobs.csv. Fails (kIo) naming the path that could not be written.
+// Writes DIR/telemetry/<machine>.csv (nvidia-smi CSV with units), DIR/inventory.csv,
+// DIR/jobs.csv and DIR/credits.csv. Fails (kIo) naming the path that could not be written.
 Result<void> WriteDemoFleet(const DemoFleet& demo, const std::string& dir);
 
 }  // namespace gpuledger

@@ -189,6 +189,11 @@ Result<void> WriteDemoFleet(const DemoFleet& demo, const std::string& dir) {
   if (ec) return MakeError(ErrorCode::kIo, "cannot create directory: " + ec.message(), dir);
   if (auto r = WriteText(fs::path(dir) / "inventory.csv", InventoryCsv(demo.fleet)); !r) return r;
   if (auto r = WriteText(fs::path(dir) / "jobs.csv", JobsCsv(demo.fleet)); !r) return r;
+  std::string credits = "date,amount_usd,label\n";
+  for (const CreditBatch& b : demo.credits) {
+    credits += fmt::format("{},{:.2f},{}\n", FormatIsoUtc(b.date), b.amount_usd, b.label);
+  }
+  if (auto r = WriteText(fs::path(dir) / "credits.csv", credits); !r) return r;
   std::atomic<size_t> next{0};
   std::vector<std::optional<Error>> errors(demo.fleet.machines.size());
   auto worker = [&] {

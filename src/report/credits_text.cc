@@ -86,6 +86,15 @@ void WriteBatch(JsonWriter& w, const BatchResult& b, bool memory_known) {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("daily").BeginArray();
+  for (const auto& [day, teams] : b.daily_teams) {
+    w.BeginObject();
+    w.Key("day").String(FormatIsoUtc(day * kMsPerDay).substr(0, 10));
+    w.Key("teams");
+    WriteUsdMap(w, teams);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("summary").String(BatchSentence(b));
   w.EndObject();
 }

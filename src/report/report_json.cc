@@ -1,6 +1,7 @@
 #include "report/report_json.h"
 
 #include "core/json_writer.h"
+#include "report/credits_text.h"
 #include "report/json_input.h"
 
 namespace gpuledger {
@@ -324,6 +325,7 @@ std::string ReportToJson(const Report& r, bool pretty) {
   WriteFailedJobs(w, r);
   WriteBacktest(w, r);
   WriteReviews(w, r);
+  WriteCreditsJson(w, a);
   w.EndObject();
   return w.str() + (pretty ? "\n" : "");
 }

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "report/audit_text.h"
+#include "report/credits_text.h"
 
 namespace gpuledger {
 namespace {
@@ -163,6 +164,40 @@ void Reviews(Out out, const Report& r) {
   }
 }
 
+// "Who burned the last batch": the runway, one sentence per batch (the last first), the table.
+void Credits(Out out, const AuditResult& a) {
+  if (a.credits) {
+    const CreditsResult& c = *a.credits;
+    fmt::format_to(out, "\n## Who burned the last batch\n\n{}\n\n", RunwaySentence(c));
+    for (auto it = c.batches.rbegin(); it != c.batches.rend(); ++it) {
+      fmt::format_to(out, "- {}\n", Cell(BatchSentence(*it)));
+    }
+    fmt::format_to(out,
+                   "\n| batch | bought | amount | started | ran out | spent | left | waste | "
+                   "failed or killed |\n|---|---|---:|---|---|---:|---:|---:|---:|\n");
+    for (const BatchResult& b : c.batches) {
+      auto outcome = [&](const char* o) {
+        auto it = b.outcomes.find(o);
+        return it == b.outcomes.end() ? 0.0 : it->second;
+      };
+      fmt::format_to(out, "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", Cell(b.batch.label),
+                     FormatIsoUtc(b.batch.date).substr(0, 10), FormatUsd(b.batch.amount_usd),
+                     b.started ? FormatIsoUtc(*b.started).substr(0, 16) : "-",
+                     b.ran_out ? FormatIsoUtc(*b.ran_out).substr(0, 16) : "-",
+                     FormatUsd(b.spent_usd), FormatUsd(b.left_usd), FormatUsd(b.waste_usd),
+                     FormatUsd(outcome("failed") + outcome("killed")));
+    }
+    if (c.uncovered_usd > 0) {
+      fmt::format_to(out, "\nSpend past the last batch (uncovered): {}.\n",
+                     FormatUsd(c.uncovered_usd));
+    }
+  }
+  if (a.budgets) {
+    fmt::format_to(out, "\n## Budgets\n\n");
+    for (const BudgetUse& u : *a.budgets) fmt::format_to(out, "- {}\n", BudgetSentence(u));
+  }
+}
+
 }  // namespace
 
 std::string ReportToMarkdown(const Report& r, int top) {
@@ -173,6 +208,7 @@ std::string ReportToMarkdown(const Report& r, int top) {
                  FormatIsoUtc(a.window_from), FormatIsoUtc(a.window_to), a.machines.size(),
                  FormatUsd(a.totals.Total().usd));
   for (const std::string& line : r.headline) fmt::format_to(out, "- {}\n", line);
+  Credits(out, a);
   Practices(out, r);
   Owners(out, r, top);
   Teams(out, r);
