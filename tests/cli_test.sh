@@ -387,14 +387,77 @@ contains "report reviews joined" "$tmp/out" "| no_review | 2 | 3 | 3.0 | \$10.80
 check "demo small" 0 "$bin" demo --machines 30 --never-used 12 --days 14 --format json
 grep -E '"(cost_total_usd|cost_below_threshold_usd|machines_never_used|gpu_hours_total)"' \
   "$tmp/out" >"$tmp/memory"
+grep -E '"(ran_out|left_usd|summary)"' "$tmp/out" >"$tmp/memory-credits"
 check "demo write" 0 "$bin" demo --machines 30 --never-used 12 --days 14 --write "$tmp/fleet"
 check "demo audit files" 0 "$bin" audit --telemetry "$tmp/fleet/telemetry" \
-  --inventory "$tmp/fleet/inventory.csv" --jobs "$tmp/fleet/jobs.csv" --format json
+  --inventory "$tmp/fleet/inventory.csv" --jobs "$tmp/fleet/jobs.csv" \
+  --credits "$tmp/fleet/credits.csv" --format json
 grep -E '"(cost_total_usd|cost_below_threshold_usd|machines_never_used|gpu_hours_total)"' \
   "$tmp/out" >"$tmp/files"
 same "demo files equal demo in memory" "$tmp/memory" "$tmp/files"
+grep -E '"(ran_out|left_usd|summary)"' "$tmp/out" >"$tmp/files-credits"
+same "demo credits.csv gives the demo's batches" "$tmp/memory-credits" "$tmp/files-credits"
+contains "demo batches burned" "$tmp/files-credits" "ran out on"
 check "demo table" 0 "$bin" demo
 contains "demo headline" "$tmp/out" "never used: 293 of 510 machines"
+
+# Credits and budgets on the small case (worked out by hand in the audit's golden: $8.10 billed).
+cd "$src/tests/data/audit/small" || exit 1
+printf 'date,amount_usd,label\n2025-02-01,5,second\n2025-01-01,3,first\n' >"$tmp/credits.csv"
+check "credits" 0 "$bin" audit --telemetry telemetry --inventory inventory.csv --jobs jobs.csv \
+  --credits "$tmp/credits.csv" --format json
+contains "credits: the older batch first" "$tmp/out" '"label": "first"'
+contains "credits: uncovered past the last batch" "$tmp/out" '"uncovered_usd": 0.1'
+check "credits table" 0 "$bin" audit --telemetry telemetry --inventory inventory.csv \
+  --jobs jobs.csv --credits "$tmp/credits.csv"
+contains "credits sentence" "$tmp/out" "first (\$3.00, bought 1 Jan 2025) ran out on 1 Mar 2025"
+printf 'date,amount_usd,label\n2025-02-01,-5,bad\n' >"$tmp/bad-credits.csv"
+check "a bad credits row is an error" 1 "$bin" audit --telemetry telemetry \
+  --inventory inventory.csv --credits "$tmp/bad-credits.csv"
+contains "bad credits row names file:line" "$tmp/err" "bad-credits.csv:2"
+check "--credits focus without a bill" 2 "$bin" audit --telemetry telemetry \
+  --inventory inventory.csv --credits focus
+printf 'period = "month"\n[budgets]\nvision = 10\n"owner:asha" = 2\n' >"$tmp/budgets.toml"
+check "budgets check records" 0 "$bin" budgets check --telemetry telemetry \
+  --inventory inventory.csv --jobs jobs.csv --budgets "$tmp/budgets.toml" \
+  --ledger "$tmp/budgets.db"
+contains "budgets: asha over" "$tmp/out" "owner asha: \$4.50 of \$2.00 in 2025-03 (225 %, over budget)"
+contains "budgets: 100 % alert recorded" "$tmp/out" "alert owner:asha at 100 %: recorded"
+check "budgets check again" 0 "$bin" budgets check --telemetry telemetry \
+  --inventory inventory.csv --jobs jobs.csv --budgets "$tmp/budgets.toml" \
+  --ledger "$tmp/budgets.db"
+contains "budgets: each alert once" "$tmp/out" "alert owner:asha at 100 %: already sent"
+# A webhook that refuses (python's http.server answers POST with 501): exit 1, tried again.
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+/usr/bin/python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1 &
+hook=$!
+sleep 1
+printf 'period = "month"\n[budgets]\nnlp = 1\n' >"$tmp/budgets2.toml"
+check "budgets: a failed webhook exits 1" 1 "$bin" budgets check --telemetry telemetry \
+  --inventory inventory.csv --jobs jobs.csv --budgets "$tmp/budgets2.toml" \
+  --ledger "$tmp/budgets.db" --webhook "http://127.0.0.1:$port/hook"
+contains "budgets: failed alert said" "$tmp/out" "alert team:nlp at 50 %: failed"
+check "budgets: a failed alert is sent again" 1 "$bin" budgets check --telemetry telemetry \
+  --inventory inventory.csv --jobs jobs.csv --budgets "$tmp/budgets2.toml" \
+  --ledger "$tmp/budgets.db" --webhook "http://127.0.0.1:$port/hook"
+contains "budgets: not marked sent" "$tmp/out" "alert team:nlp at 50 %: failed"
+kill "$hook" 2>/dev/null
+# Policy over_budget: run warns or refuses new work of an owner past 100 % this month.
+"$bin" run --ledger "$tmp/over.db" --gpu-source none --job-id first -- true >/dev/null 2>&1
+sqlite3 "$tmp/over.db" "INSERT INTO alerts VALUES ('owner:asha', '$(date -u +%Y-%m)', 100, 0, 'asha at 120 %')"
+printf 'over_budget = "refuse"\n' >"$tmp/refuse.toml"
+check "run refuses an owner over budget" 1 "$bin" run --ledger "$tmp/over.db" --gpu-source none \
+  --policy "$tmp/refuse.toml" --owner asha -- true
+contains "refusal says why" "$tmp/err" "owner:asha is past its budget"
+check "run warns by default" 0 "$bin" run --ledger "$tmp/over.db" --gpu-source none \
+  --owner asha --job-id warned -- true
+contains "warning says so" "$tmp/err" "over_budget = \"warn\": it runs"
+check "others run" 0 "$bin" run --ledger "$tmp/over.db" --gpu-source none \
+  --policy "$tmp/refuse.toml" --owner bo -- true
+check "over-budget decision recorded" 0 "$bin" ledger decisions --ledger "$tmp/over.db" --format csv
+contains "decision over_budget" "$tmp/out" "warned,"
+contains "decision rule" "$tmp/out" ",warn,over_budget,"
+cd "$src" || exit 1
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

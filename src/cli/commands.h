@@ -15,6 +15,7 @@ void AddKeepCommand(CLI::App* app, Outcome* outcome);      // keep_command.cc
 void AddLedgerCommand(CLI::App* app, Outcome* outcome);    // ledger_command.cc
 void AddReviewsCommand(CLI::App* app, Outcome* outcome);   // reviews_command.cc
 void AddReportCommand(CLI::App* app, Outcome* outcome);    // report_command.cc
+void AddBudgetsCommand(CLI::App* app, Outcome* outcome);   // budgets_command.cc
 void AddFetchVerb(CLI::App* reviews, Outcome* outcome);    // reviews_fetch_command.cc
 
 }  // namespace gpuledger::cli

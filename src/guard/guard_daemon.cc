@@ -52,6 +52,9 @@ class Guard {
   std::string ListJson() const;
   std::string JobId(const WorkloadInfo& info, TimeMs first_seen) const;
   LedgerJob JobRow(const WorkloadRecord& w, const std::string& status) const;
+  // Policy over_budget for a workload just seen: warns, or stops it (its team — a pod's
+  // namespace — or owner has a 100 % budget alert this month; Outbox::OverBudget).
+  void CheckBudget(const std::string& workload, TimeMs now);
   void RecordJobs(TimeMs now);
   void Post(const GuardEvent& e);
   void SaveState();
@@ -264,12 +267,39 @@ void Guard::Act(const GuardEvent& e, TimeMs now, std::string* outcome) {
   *outcome = r.what;
 }
 
+void Guard::CheckBudget(const std::string& workload, TimeMs now) {
+  auto it = guard_.workloads().find(workload);
+  if (it == guard_.workloads().end() || it->second.info.name.kind == WorkloadKind::kRun) return;
+  const WorkloadInfo& info = it->second.info;
+  const std::map<std::string, std::string> over = outbox_.OverBudget();
+  if (over.empty()) return;
+  std::vector<std::string> keys;
+  if (!info.pod_namespace.empty()) keys.push_back("team:" + info.pod_namespace);
+  if (!info.owner.empty()) keys.push_back("owner:" + info.owner);
+  for (const std::string& key : keys) {
+    auto o = over.find(key);
+    if (o == over.end()) continue;
+    const bool refuse = o_.policy.over_budget == "refuse";
+    GuardEvent e;
+    e.kind = refuse ? GuardEventKind::kKill : GuardEventKind::kWarnOnly;
+    e.workload = workload;
+    e.rule = KillRule::kOverBudget;
+    e.at = e.due_at = now;
+    e.message = fmt::format(
+        "{} of {}: {} is past its monthly budget ({}){}", workload, info.owner, key, o->second,
+        refuse ? "; over_budget = \"refuse\": stopped" : "; over_budget = \"warn\": it runs");
+    Handle(e, now);
+    return;
+  }
+}
+
 void Guard::Handle(const GuardEvent& e, TimeMs now) {
   std::string outcome;
   switch (e.kind) {
     case GuardEventKind::kStart:
     case GuardEventKind::kEnd: {
       Say(e.message);
+      if (e.kind == GuardEventKind::kStart) CheckBudget(e.workload, now);
       if (e.ended) {
         outbox_.PutJob(JobRow(*e.ended, killed_by_.count(e.workload) ? "killed" : "ended"));
         killed_by_.erase(e.workload);

@@ -16,6 +16,7 @@
 #include "guard/process_group.h"
 #include "guard/stop_signals.h"
 #include "guard/webhook.h"
+#include "ledger/over_budget.h"
 
 namespace gpuledger {
 namespace {
@@ -56,6 +57,8 @@ class Run {
 
  private:
   Result<void> Preflight();
+  // Policy over_budget: a team or owner past its monthly budget (ledger/over_budget.h).
+  Result<void> CheckBudget();
   void Record(const LedgerDecision& d);
   // Writes the running row again (with its GPU-hours so far), so readers on other hosts know
   // its writer lives (ledger.h, kAbandonedAfterMs).
@@ -79,9 +82,11 @@ class Run {
   std::deque<std::string> tail_;
   size_t gpus_seen_ = 0;
   RunOutcome outcome_;
+  std::string budget_warning_;  // set when over budget and the policy only warns
 };
 
 Result<void> Run::Preflight() {
+  if (auto r = CheckBudget(); !r) return r;
   auto source = MakeGpuSource(o_.gpu_source, start_);
   if (!source) return std::unexpected(source.error());
   source_ = std::move(*source);
@@ -107,6 +112,25 @@ Result<void> Run::Preflight() {
     watch_->OnReadings(s.t, s.gpus);
     gpus_seen_ = std::max(gpus_seen_, s.gpus.size());
   }
+  return {};
+}
+
+Result<void> Run::CheckBudget() {
+  if (!ledger_) return {};
+  auto over = OverBudget(*ledger_, start_, BudgetKeysOf(job_.owner, o_.labels));
+  if (!over) {  // an unreadable ledger does not keep a job from starting
+    fmt::print(log_, "gpuledger run: budget check: {}\n", over.error().ToString());
+    return {};
+  }
+  if (!*over) return {};
+  const std::string why = fmt::format("{} is past its budget for {}: {}", (*over)->budget,
+                                      (*over)->period, (*over)->detail);
+  if (o_.policy.over_budget == "refuse") {
+    return MakeError(ErrorCode::kInvalid,
+                     "preflight: " + why + " (policy over_budget = \"refuse\")");
+  }
+  fmt::print(log_, "gpuledger run: warning: {} (over_budget = \"warn\": it runs)\n", why);
+  budget_warning_ = why;
   return {};
 }
 
@@ -258,6 +282,9 @@ Result<RunOutcome> Run::Go() {
   if (!proc) return std::unexpected(proc.error());
   proc_ = std::move(*proc);
   if (ledger_) (void)ledger_->PutJob(job_);
+  if (!budget_warning_.empty()) {
+    Record({job_.job_id, start_, "warn", "over_budget", budget_warning_, 0, 0, 0, "", 0});
+  }
   fmt::print(log_, "gpuledger run: job {} started (pid {})\n", job_.job_id, proc_->pid());
   auto on_line = [this](int s, std::string_view l) { OnLine(s, l); };
   TimeMs next_sample = start_ + o_.sample_every_ms, next_heartbeat = start_ + kHeartbeatMs;

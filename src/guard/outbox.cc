@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "guard/webhook.h"
+#include "model/budgets.h"
 
 namespace gpuledger {
 
@@ -70,16 +71,37 @@ uint64_t Outbox::webhook_failures() const {
   return webhook_failures_;
 }
 
-bool Outbox::WriteBatch(const std::vector<LedgerWrite>& batch) {
-  if (!ledger_) {
-    auto opened = Ledger::Open(ledger_path_);
-    if (!opened) {
-      fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n",
-                 opened.error().ToString());
-      return false;
-    }
-    ledger_ = std::move(*opened);
+bool Outbox::OpenLedger() {
+  if (ledger_) return true;
+  auto opened = Ledger::Open(ledger_path_);
+  if (!opened) {
+    fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n",
+               opened.error().ToString());
+    return false;
   }
+  ledger_ = std::move(*opened);
+  return true;
+}
+
+std::map<std::string, std::string> Outbox::OverBudget() const {
+  std::lock_guard lock(mu_);
+  return over_budget_;
+}
+
+void Outbox::RefreshBudgets() {
+  if (!OpenLedger()) return;
+  auto alerts = ledger_->Alerts(MonthOf(WallNow()).Label());
+  if (!alerts) return;  // kept as last read; the next write finds a broken ledger
+  std::map<std::string, std::string> over;
+  for (const LedgerAlert& a : *alerts) {
+    if (a.level >= 100) over[a.budget] = a.detail;
+  }
+  std::lock_guard lock(mu_);
+  over_budget_ = std::move(over);
+}
+
+bool Outbox::WriteBatch(const std::vector<LedgerWrite>& batch) {
+  if (!OpenLedger()) return false;
   if (auto r = ledger_->Write(batch); !r) {
     fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n",
                r.error().ToString());
@@ -92,6 +114,7 @@ bool Outbox::WriteBatch(const std::vector<LedgerWrite>& batch) {
 void Outbox::Loop() {
   using namespace std::chrono;
   auto retry_at = steady_clock::now();
+  auto budgets_at = steady_clock::now();
   std::optional<steady_clock::time_point> drain_until;
   std::unique_lock lock(mu_);
   while (true) {
@@ -123,6 +146,13 @@ void Outbox::Loop() {
         ++ledger_failures_;
         retry_at = steady_clock::now() + seconds(2);
       }
+      continue;
+    }
+    if (!ledger_path_.empty() && !stopping_ && steady_clock::now() >= budgets_at) {
+      budgets_at = steady_clock::now() + milliseconds(kBudgetRefreshMs);
+      lock.unlock();
+      RefreshBudgets();
+      lock.lock();
       continue;
     }
     if (stopping_ && (writes_.empty() || steady_clock::now() >= *drain_until)) break;

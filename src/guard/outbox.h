@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,11 @@ class Outbox {
   void AddDecision(LedgerDecision decision);
   void Post(std::string json);  // to the webhook
 
+  // Budgets past 100 % this month (Budget key → what the alert said), as last read from the
+  // ledger: the thread re-reads them every kBudgetRefreshMs, so asking never waits on it.
+  std::map<std::string, std::string> OverBudget() const;
+  static constexpr int64_t kBudgetRefreshMs = 60 * 1000;
+
   size_t queued() const;             // ledger writes not yet done
   uint64_t ledger_failures() const;  // write or open attempts that failed
   uint64_t webhook_failures() const;
@@ -43,6 +49,8 @@ class Outbox {
  private:
   void Loop();
   bool WriteBatch(const std::vector<LedgerWrite>& batch);
+  bool OpenLedger();
+  void RefreshBudgets();  // on the thread, without the lock
 
   const std::string ledger_path_, webhook_url_;
   std::FILE* log_;
@@ -50,6 +58,7 @@ class Outbox {
   std::condition_variable wake_;
   std::deque<LedgerWrite> writes_;
   size_t in_flight_ = 0;  // taken from writes_ by the batch being written
+  std::map<std::string, std::string> over_budget_;
   std::deque<std::string> posts_;
   uint64_t ledger_failures_ = 0, webhook_failures_ = 0, dropped_ = 0;
   bool stopping_ = false;

@@ -61,6 +61,15 @@ struct OwnerTotals {
   double gpu_hours = 0, cost_usd = 0;
 };
 
+// A budget alert sent (gpuledger budgets check): one per budget, period and level.
+struct LedgerAlert {
+  std::string budget;  // Budget::Key(): "team:vision", "owner:asha"
+  std::string period;  // "2025-03"
+  int level = 0;       // 50, 80, 100 (percent of the budget)
+  TimeMs at = 0;
+  std::string detail;  // what was said
+};
+
 using LedgerWrite = std::variant<LedgerJob, LedgerDecision>;
 
 // Writers of running rows write them again at least this often (`run` and the guard do).
@@ -107,7 +116,7 @@ class Ledger {
 
   // The default path: $XDG_DATA_HOME/gpuledger/ledger.db or ~/.local/share/gpuledger/ledger.db.
   static std::string DefaultPath();
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   Result<void> PutJob(const LedgerJob& job);
   Result<void> AddDecision(const LedgerDecision& decision);
@@ -118,6 +127,14 @@ class Ledger {
   virtual Result<std::vector<LedgerJob>> Jobs(TimeMs since) const = 0;
   // Decisions made at or after "since", newest first.
   virtual Result<std::vector<LedgerDecision>> Decisions(TimeMs since) const = 0;
+  // Records "alert" unless the same (budget, period, level) is there: true when this call
+  // recorded it (so exactly one of many checks running at once sends it).
+  virtual Result<bool> ClaimAlert(const LedgerAlert& alert) = 0;
+  // Removes a claimed alert whose sending failed, so the next check sends it again.
+  virtual Result<void> ReleaseAlert(const LedgerAlert& alert) = 0;
+  // The alerts of "period", oldest first.
+  virtual Result<std::vector<LedgerAlert>> Alerts(const std::string& period) const = 0;
+
   // Totals by owner of the jobs started at or after "since", costliest first.
   Result<std::vector<OwnerTotals>> Owners(TimeMs since) const;
   virtual int SchemaVersion() const = 0;

@@ -46,6 +46,12 @@ DELETE FROM decisions WHERE id NOT IN
   (SELECT MIN(id) FROM decisions GROUP BY job_id, at_ms, kind, rule);
 CREATE UNIQUE INDEX decisions_key ON decisions (job_id, at_ms, kind, rule);
 )sql",
+    // 4 → 5: budget alerts, each sent once per budget, period and level.
+    R"sql(
+CREATE TABLE alerts (
+  budget TEXT NOT NULL, period TEXT NOT NULL, level {int} NOT NULL, at_ms {int} NOT NULL,
+  detail TEXT NOT NULL, PRIMARY KEY (budget, period, level));
+)sql",
 };
 
 void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
@@ -152,6 +158,23 @@ std::string SqliteText(const char* sql) {
     if (c == '$') c = '?';
   }
   return out;
+}
+
+const char* const kClaimAlert =
+    "INSERT INTO alerts (budget, period, level, at_ms, detail) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT (budget, period, level) DO NOTHING";
+const char* const kReleaseAlert =
+    "DELETE FROM alerts WHERE budget = $1 AND period = $2 AND level = $3";
+const char* const kSelectAlerts =
+    "SELECT budget, period, level, at_ms, detail FROM alerts WHERE period = $1 "
+    "ORDER BY at_ms, budget, level";
+
+std::vector<Value> AlertParams(const LedgerAlert& a) {
+  return {a.budget, a.period, int64_t{a.level}, int64_t{a.at}, a.detail};
+}
+
+LedgerAlert AlertOf(const Row& r) {
+  return {r.Text(0), r.Text(1), static_cast<int>(r.Int(2)), r.Int(3), r.Text(4)};
 }
 
 }  // namespace gpuledger::ledger_sql

@@ -46,6 +46,14 @@ LedgerJob JobOf(const Row& row);
 extern const char* const kSelectDecisions;
 LedgerDecision DecisionOf(const Row& row);
 
+// Budget alerts: claim (insert unless there; parameters AlertParams; the first three are the
+// key, which release takes), release, and select by period ($1).
+extern const char* const kClaimAlert;
+extern const char* const kReleaseAlert;
+extern const char* const kSelectAlerts;
+std::vector<Value> AlertParams(const LedgerAlert& alert);
+LedgerAlert AlertOf(const Row& row);
+
 // "sql" with $N placeholders written ?N (SQLite's numbered form).
 std::string SqliteText(const char* sql);
 

@@ -261,6 +261,24 @@ TEST_P(LedgerStore, ARunningRowWhoseWriterFellSilentIsNotRunning) {
   EXPECT_EQ(status["run-fresh"], "running");
 }
 
+TEST_P(LedgerStore, ABudgetAlertIsClaimedOncePerPeriodAndLevel) {
+  auto l = Ledger::Open(Fresh("alerts"));
+  ASSERT_TRUE(l);
+  const LedgerAlert a{"team:vision", "2025-03", 80, 1000, "vision at 82 %"};
+  EXPECT_TRUE(*(*l)->ClaimAlert(a));
+  EXPECT_FALSE(*(*l)->ClaimAlert(a));  // a second check, or one running at the same time
+  LedgerAlert next = a;
+  next.period = "2025-04";
+  EXPECT_TRUE(*(*l)->ClaimAlert(next));
+  ASSERT_TRUE((*l)->ReleaseAlert(next));  // its webhook failed: the next check sends it
+  EXPECT_TRUE(*(*l)->ClaimAlert(next));
+  auto march = (*l)->Alerts("2025-03");
+  ASSERT_TRUE(march);
+  ASSERT_EQ(march->size(), 1u);
+  EXPECT_EQ((*march)[0].detail, "vision at 82 %");
+  EXPECT_EQ((*march)[0].level, 80);
+}
+
 TEST(Ledger, UnopenablePathIsAClearError) {
   auto l = Ledger::Open("/proc/no/such/ledger.db");
   ASSERT_FALSE(l);

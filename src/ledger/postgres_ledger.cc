@@ -81,6 +81,9 @@ class PostgresLedger : public Ledger {
   Result<void> Write(std::span<const LedgerWrite> writes) override;
   Result<std::vector<LedgerJob>> Jobs(TimeMs since) const override;
   Result<std::vector<LedgerDecision>> Decisions(TimeMs since) const override;
+  Result<bool> ClaimAlert(const LedgerAlert& alert) override;
+  Result<void> ReleaseAlert(const LedgerAlert& alert) override;
+  Result<std::vector<LedgerAlert>> Alerts(const std::string& period) const override;
   int SchemaVersion() const override;
   std::string Location() const override { return location_; }
 
@@ -251,6 +254,27 @@ Result<std::vector<LedgerDecision>> PostgresLedger::Decisions(TimeMs since) cons
   if (!r) return std::unexpected(r.error());
   std::vector<LedgerDecision> out;
   for (int i = 0; i < r->rows(); ++i) out.push_back(ledger_sql::DecisionOf(PgRow(r->get(), i)));
+  return out;
+}
+
+Result<bool> PostgresLedger::ClaimAlert(const LedgerAlert& alert) {
+  auto r = Exec(ledger_sql::kClaimAlert, ledger_sql::AlertParams(alert));
+  if (!r) return std::unexpected(r.error());
+  return std::string(PQcmdTuples(r->get())) == "1";
+}
+
+Result<void> PostgresLedger::ReleaseAlert(const LedgerAlert& alert) {
+  std::vector<ledger_sql::Value> key = ledger_sql::AlertParams(alert);
+  key.resize(3);
+  auto r = Exec(ledger_sql::kReleaseAlert, key);
+  return r ? Result<void>() : std::unexpected(r.error());
+}
+
+Result<std::vector<LedgerAlert>> PostgresLedger::Alerts(const std::string& period) const {
+  auto r = Exec(ledger_sql::kSelectAlerts, {period});
+  if (!r) return std::unexpected(r.error());
+  std::vector<LedgerAlert> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ledger_sql::AlertOf(PgRow(r->get(), i)));
   return out;
 }
 

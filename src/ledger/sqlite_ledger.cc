@@ -66,6 +66,9 @@ class SqliteLedger : public Ledger {
   Result<void> Write(std::span<const LedgerWrite> writes) override;
   Result<std::vector<LedgerJob>> Jobs(TimeMs since) const override;
   Result<std::vector<LedgerDecision>> Decisions(TimeMs since) const override;
+  Result<bool> ClaimAlert(const LedgerAlert& alert) override;
+  Result<void> ReleaseAlert(const LedgerAlert& alert) override;
+  Result<std::vector<LedgerAlert>> Alerts(const std::string& period) const override;
   int SchemaVersion() const override;
   std::string Location() const override { return path_; }
 
@@ -179,6 +182,33 @@ Result<std::vector<LedgerDecision>> SqliteLedger::Decisions(TimeMs since) const 
   s.Bind({int64_t{since}});
   std::vector<LedgerDecision> out;
   while (sqlite3_step(s.get()) == SQLITE_ROW) out.push_back(ledger_sql::DecisionOf(s));
+  return out;
+}
+
+Result<bool> SqliteLedger::ClaimAlert(const LedgerAlert& alert) {
+  Statement s(db_, ledger_sql::kClaimAlert);
+  if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
+  s.Bind(ledger_sql::AlertParams(alert));
+  if (sqlite3_step(s.get()) != SQLITE_DONE) return std::unexpected(SqlError("cannot write alert"));
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<void> SqliteLedger::ReleaseAlert(const LedgerAlert& alert) {
+  Statement s(db_, ledger_sql::kReleaseAlert);
+  if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
+  std::vector<ledger_sql::Value> key = ledger_sql::AlertParams(alert);
+  key.resize(3);
+  s.Bind(key);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) return std::unexpected(SqlError("cannot drop alert"));
+  return {};
+}
+
+Result<std::vector<LedgerAlert>> SqliteLedger::Alerts(const std::string& period) const {
+  Statement s(db_, ledger_sql::kSelectAlerts);
+  if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
+  s.Bind({period});
+  std::vector<LedgerAlert> out;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) out.push_back(ledger_sql::AlertOf(s));
   return out;
 }
 

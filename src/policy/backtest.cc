@@ -49,6 +49,8 @@ std::string Explain(const KillDue& due, const std::vector<int>& gpus, const Poli
       return fmt::format("ran for max_runtime {}", FormatDuration(p.max_runtime_ms.value_or(0)));
     case KillRule::kFatalOutput:
       return "output matched a fatal pattern";
+    case KillRule::kOverBudget:
+      return "its team is past its monthly budget";
   }
   return "";
 }

@@ -14,6 +14,8 @@ std::string_view KillRuleId(KillRule rule) {
       return "max_runtime";
     case KillRule::kFatalOutput:
       return "fatal_output";
+    case KillRule::kOverBudget:
+      return "over_budget";
   }
   return "?";
 }

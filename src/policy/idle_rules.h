@@ -17,9 +17,10 @@
 
 namespace gpuledger {
 
-enum class KillRule { kSetup, kIdle, kBudget, kMaxRuntime, kFatalOutput };
+// kOverBudget: new work of a team past its monthly budget (policy over_budget = "refuse").
+enum class KillRule { kSetup, kIdle, kBudget, kMaxRuntime, kFatalOutput, kOverBudget };
 
-// "setup", "idle", "budget", "max_runtime", "fatal_output".
+// "setup", "idle", "budget", "max_runtime", "fatal_output", "over_budget".
 std::string_view KillRuleId(KillRule rule);
 
 struct KillDue {

@@ -125,6 +125,8 @@ std::string JobWatch::Explain(const KillDue& due) const {
                          FormatDuration(policy_.max_runtime_ms.value_or(0)));
     case KillRule::kFatalOutput:
       return "output matched a fatal pattern";
+    case KillRule::kOverBudget:
+      return "its team is past its monthly budget";
   }
   return "";
 }

@@ -145,6 +145,14 @@ Result<void> ReadKey(const std::string& source, const std::string& key, const to
     p->k8s_action = *s;
     return {};
   }
+  if (key == "over_budget") {
+    auto s = value.value<std::string>();
+    if (!s || (*s != "warn" && *s != "refuse")) {
+      return std::unexpected(BadKey(source, value, "over_budget must be \"warn\" or \"refuse\""));
+    }
+    p->over_budget = *s;
+    return {};
+  }
   if (key == "release_command") {
     auto s = value.value<std::string>();
     if (!s) return std::unexpected(BadKey(source, value, "release_command must be a string"));
@@ -156,7 +164,7 @@ Result<void> ReadKey(const std::string& source, const std::string& key, const to
       "unknown key " + key +
           " (known: threshold, setup_grace, idle_after, warn_before, release_after, max_gap, "
           "max_runtime, budget_usd, fatal_patterns, max_keep, release_command, k8s_action, "
-          "[exempt], "
+          "over_budget, [exempt], "
           "[interactive])"));
 }
 
@@ -225,6 +233,8 @@ std::string PolicyToToml(const Policy& p) {
   line("max_keep", TomlString(FormatDuration(p.max_keep_ms)), "guard: longest keep granted");
   line("release_command", TomlString(p.release_command), "guard: releases an idle machine");
   line("k8s_action", TomlString(p.k8s_action), "guard: stops a pod (empty: warn only)");
+  line("over_budget", TomlString(p.over_budget),
+       "new work of a team past its monthly budget: warn or refuse");
   out += "\n[exempt]\n";
   out += fmt::format("owners = {}\njobs = {}\nlabels = {}\n", TomlList(p.exempt.owners),
                      TomlList(p.exempt.jobs), TomlList(p.exempt.labels));

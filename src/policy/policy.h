@@ -36,6 +36,10 @@ struct Policy {
   // How a pod is stopped: a command template, {namespace}, {pod}, {uid} and {node} filled in
   // per word (no shell). Empty: pods are warned about, never stopped.
   std::string k8s_action;
+  // New work of a team or owner past 100 % of its monthly budget (a 100 % alert of
+  // `gpuledger budgets check` in the ledger this month): "warn" says so and lets it run;
+  // "refuse" — `run` does not start it, the guard stops it.
+  std::string over_budget = "warn";
   // [interactive]: Jupyter kernels' own grace periods (people think between cells).
   DurationMs interactive_setup_grace_ms = 2 * kMsPerHour;
   DurationMs interactive_idle_after_ms = 2 * kMsPerHour;
