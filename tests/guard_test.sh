@@ -242,5 +242,26 @@ sleep 2
 check "a listed pid with no process is skipped" "alive $guard_pid"
 stop_guard
 
+# --- H: over budget: new work of an owner with a 100 % alert this month ---------------------------
+# The alert as `gpuledger budgets check` records it; a busy workload, so only the budget can stop it.
+sqlite3 "$tmp/ledger.db" "INSERT INTO alerts VALUES ('owner:$(id -un)', '$(date -u +%Y-%m)', 100, 0, 'at 130 %')"
+spawn; spender=$spawned
+printf 'gpu 0 util 90 mem 2048\nproc 0 %s 2000\n' "$spender" >"$FAKE_NVML_STATE"
+start_guard h1 --ledger "$tmp/ledger.db"
+sleep 2
+check "over budget, over_budget = warn: it runs" "alive $spender"
+check "the warning says why" "grep -q 'past its monthly budget' $tmp/h1.log"
+stop_guard
+echo 'over_budget = "refuse"' >>"$tmp/policy.toml"
+spawn; refused=$spawned
+printf 'gpu 0 util 90 mem 2048\nproc 0 %s 2000\n' "$refused" >"$FAKE_NVML_STATE"
+start_guard h2 --ledger "$tmp/ledger.db"
+sleep 3
+check "over budget, over_budget = refuse: new work is stopped" "! alive $refused"
+check "the stop is in the ledger as over_budget" \
+  "[ \"\$(sqlite3 $tmp/ledger.db \"select count(*) from decisions where rule='over_budget' and kind='kill'\")\" -ge 1 ]"
+stop_guard
+sed -i '/over_budget/d' "$tmp/policy.toml"
+
 echo "guard: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -55,6 +55,8 @@ class Guard {
   // Policy over_budget for a workload just seen: warns, or stops it (its team — a pod's
   // namespace — or owner has a 100 % budget alert this month; Outbox::OverBudget).
   void CheckBudget(const std::string& workload, TimeMs now);
+  void CheckPendingBudgets(TimeMs now);
+  std::set<std::string> budget_pending_;  // seen before the ledger's budgets were first read
   void RecordJobs(TimeMs now);
   void Post(const GuardEvent& e);
   void SaveState();
@@ -268,6 +270,11 @@ void Guard::Act(const GuardEvent& e, TimeMs now, std::string* outcome) {
 }
 
 void Guard::CheckBudget(const std::string& workload, TimeMs now) {
+  if (o_.ledger.empty()) return;
+  if (!outbox_.BudgetsRead()) {  // judged once the ledger has been read (CheckPendingBudgets)
+    budget_pending_.insert(workload);
+    return;
+  }
   auto it = guard_.workloads().find(workload);
   if (it == guard_.workloads().end() || it->second.info.name.kind == WorkloadKind::kRun) return;
   const WorkloadInfo& info = it->second.info;
@@ -291,6 +298,13 @@ void Guard::CheckBudget(const std::string& workload, TimeMs now) {
     Handle(e, now);
     return;
   }
+}
+
+void Guard::CheckPendingBudgets(TimeMs now) {
+  if (budget_pending_.empty() || !outbox_.BudgetsRead()) return;
+  const std::set<std::string> pending = std::move(budget_pending_);
+  budget_pending_.clear();
+  for (const std::string& w : pending) CheckBudget(w, now);
 }
 
 void Guard::Handle(const GuardEvent& e, TimeMs now) {
@@ -421,6 +435,7 @@ void Guard::Loop() {
       next_sample = std::max(next_sample + o_.sample_every_ms, now + 1);
       for (const GuardEvent& e : guard_.Advance(source_->ClockAt(now))) Handle(e, now);
       for (const ActionOutcome& a : actions_->Tick(now)) Say(a.what);
+      CheckPendingBudgets(now);
       RecordJobs(now);
       counters_.ledger_queued = outbox_.queued();
       counters_.ledger_failures = outbox_.ledger_failures();

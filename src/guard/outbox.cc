@@ -98,6 +98,12 @@ void Outbox::RefreshBudgets() {
   }
   std::lock_guard lock(mu_);
   over_budget_ = std::move(over);
+  budgets_read_ = true;
+}
+
+bool Outbox::BudgetsRead() const {
+  std::lock_guard lock(mu_);
+  return budgets_read_;
 }
 
 bool Outbox::WriteBatch(const std::vector<LedgerWrite>& batch) {
