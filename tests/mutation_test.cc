@@ -13,12 +13,15 @@
 #include <sstream>
 
 #include "audit/audit_runner.h"
+#include "audit/credits.h"
 #include "audit_harness.h"
 #include "core/line_reader.h"
+#include "model/budgets.h"
 #include "model/owner_rules.h"
 #include "policy/policy.h"
 #include "report/audit_json.h"
 #include "reviews/github_json.h"
+#include "sources/credits_csv.h"
 #include "sources/exported_telemetry.h"
 #include "sources/focus_billing.h"
 #include "sources/inventory_csv.h"
@@ -279,6 +282,41 @@ TEST(Mutation, GitHubJsonAndTomlFiles) {
   Mutants({owners}, 9, [](const std::string& text) {
     auto rules = OwnerRules::Parse(text, "o.toml");
     if (rules) (void)rules->Apply([](const std::string&) { return std::string("a-b"); });
+  });
+  const fs::path budgets = fs::temp_directory_path() / "gpuledger_mutation_budgets.toml";
+  std::ofstream(budgets) << "period = \"month\"\n[budgets]\nvision = 50000\n\"owner:asha\" = 5e3\n";
+  Mutants({budgets}, 10, [](const std::string& text) {
+    auto b = Budgets::Parse(text, "b.toml");
+    if (!b) return;
+    for (const Budget& one : b->budgets) ASSERT_GT(one.usd_per_period, 0);
+  });
+}
+
+TEST(Mutation, CreditsCsvAndItsBatches) {
+  // Each mutant's batches are consumed by the small case's audit: no NaN or negative dollars,
+  // batch spend + uncovered = all spend.
+  const TimeZone utc = TimeZone::Utc();
+  const fs::path credits = fs::temp_directory_path() / "gpuledger_mutation_credits.csv";
+  std::ofstream(credits) << "date,amount_usd,label\n2025-03-01T00:20:00Z,2.5,b1\n"
+                            "2025-01-01,3,b0\n2025-03-01 00:40:00,1,\"b,2\"\n";
+  Fleet fleet;
+  AddMachine(&fleet, "m1", 1, 0, 60, "asha");
+  AuditOptions o;
+  o.segments = true;
+  const AuditResult audit = RunOn(fleet, {}, o);
+  Mutants({credits}, 11, [&](const std::string& text) {
+    std::vector<CreditBatch> batches;
+    SourceStats s;
+    if (!ReadCredits(text, "c.csv", 0, utc, &batches, &s)) return;
+    ASSERT_EQ(s.rows_read, s.rows_accepted + s.RowsRejected());
+    const CreditsResult c = ConsumeCredits(batches, audit, {}, {});
+    double paid = 0;
+    for (const BatchResult& b : c.batches) {
+      ASSERT_TRUE(std::isfinite(b.spent_usd) && b.spent_usd >= -1e-9) << text;
+      ASSERT_GE(b.left_usd, 0);
+      paid += b.spent_usd;
+    }
+    ASSERT_NEAR(paid + c.uncovered_usd, c.spent_usd, 1e-6) << text;
   });
 }
 
