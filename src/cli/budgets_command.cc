@@ -153,9 +153,12 @@ void AddBudgetsCommand(CLI::App* app, Outcome* outcome) {
   auto f = std::make_shared<BudgetsFlags>();
   CLI::App* check = budgets->add_subcommand(
       "check",
-      "Audit this month against --budgets and alert the webhook at 50, 80 and 100 % of each "
-      "budget, each once per month (remembered in the ledger): for running from cron. Exits 1 "
-      "when an alert could not be sent (it is tried again next time).");
+      "Audit the fleet flags' inputs and, for the month holding the end of the audited time, "
+      "alert the webhook at 50, 80 and 100 % of each --budgets budget, each once per month "
+      "(remembered in the ledger): for running from cron (e.g. --prometheus URL --from "
+      "$(date -u +%Y-%m-01) --to $(date -u +%FT%TZ)). Exits 1 when an alert could not be sent (it "
+      "is tried again next "
+      "time).");
   AddFleetOptions(check, &f->fleet);
   AddAuditKnobs(check, &f->audit);
   check->add_option("--ledger", f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB")
