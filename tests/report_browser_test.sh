@@ -27,8 +27,10 @@ render() {  # render NAME AUDIT_JSON: checks $out/NAME.html against the audit
 render demo "$out/demo-audit.json"
 
 small="$src/tests/data/audit/small"
+printf '[budgets]\nvision = 5\n' >"$out/budgets.toml"  # budgets without credits
 "$bin" report --telemetry "$small/telemetry" --inventory "$small/inventory.csv" \
-  --jobs "$small/jobs.csv" --out "$out/small.html" 2>"$out/small.log" || { cat "$out/small.log"; exit 1; }
+  --jobs "$small/jobs.csv" --budgets "$out/budgets.toml" --out "$out/small.html" \
+  2>"$out/small.log" || { cat "$out/small.log"; exit 1; }
 render small "$small/expected.json"
 
 # Hostile names (a machine named like an HTML tag, in the file name, an owner and a team) must
