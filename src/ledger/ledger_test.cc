@@ -261,6 +261,21 @@ TEST_P(LedgerStore, ARunningRowWhoseWriterFellSilentIsNotRunning) {
   EXPECT_EQ(status["run-fresh"], "running");
 }
 
+TEST_P(LedgerStore, ABatchWithAFailingWriteWritesNothing) {
+  if (GetParam() == "sqlite") GTEST_SKIP() << "SQLite stores any bytes: nothing here fails";
+  auto l = Ledger::Open(Fresh("atomic"));
+  ASSERT_TRUE(l);
+  LedgerJob a, b;
+  a.job_id = "a", a.status = "running", b.job_id = "b", b.status = "running";
+  const LedgerDecision bad{"a", 5, "warn", "idle", "not UTF-8: \xff\xfe", 0, 0, 0, ""};
+  auto r = (*l)->Write(std::vector<LedgerWrite>{a, bad, b});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("UTF8"), std::string::npos) << r.error().message;
+  EXPECT_TRUE((*l)->Jobs(kTimeMin)->empty());  // not even the write before the bad one
+  ASSERT_TRUE((*l)->Write(std::vector<LedgerWrite>{a, b}));  // the connection is usable after
+  EXPECT_EQ((*l)->Jobs(kTimeMin)->size(), 2u);
+}
+
 TEST_P(LedgerStore, ABudgetAlertIsClaimedOncePerPeriodAndLevel) {
   auto l = Ledger::Open(Fresh("alerts"));
   ASSERT_TRUE(l);

@@ -57,6 +57,21 @@ std::optional<std::string> ParamText(const Value& v) {
   return std::nullopt;
 }
 
+// Statement parameters as libpq takes them: texts, null for NULL.
+class Params {
+ public:
+  explicit Params(const std::vector<Value>& values) {
+    for (const Value& v : values) texts_.push_back(ParamText(v));
+    for (const auto& t : texts_) values_.push_back(t ? t->c_str() : nullptr);
+  }
+  int size() const { return static_cast<int>(values_.size()); }
+  const char* const* values() const { return values_.data(); }
+
+ private:
+  std::vector<std::optional<std::string>> texts_;
+  std::vector<const char*> values_;
+};
+
 // The URL with what gpuledger wants unless it says otherwise: a bounded connect, a name in
 // pg_stat_activity.
 std::string ConnectionUrl(const std::string& url) {
@@ -93,6 +108,9 @@ class PostgresLedger : public Ledger {
   Result<PgResult> Exec(const std::string& sql, const std::vector<Value>& params = {},
                         bool in_transaction = false) const;
   Result<void> Run(const std::string& sql, bool in_transaction = false) const;
+  // Sends "writes" in libpq's pipeline mode and one sync: PostgreSQL runs them as one implicit
+  // transaction (all or none) in one round trip.
+  Result<void> Pipeline(std::span<const LedgerWrite> writes, TimeMs now);
   Result<int> ReadVersion() const;
   Error PgError(const std::string& what) const {
     std::string m = PQerrorMessage(conn_);
@@ -113,19 +131,16 @@ Result<void> PostgresLedger::Connect() {
 
 Result<PgResult> PostgresLedger::Exec(const std::string& sql, const std::vector<Value>& params,
                                       bool in_transaction) const {
-  std::vector<std::optional<std::string>> texts;
-  std::vector<const char*> values;
-  for (const Value& v : params) texts.push_back(ParamText(v));
-  for (const auto& t : texts) values.push_back(t ? t->c_str() : nullptr);
+  const Params p(params);
   for (int attempt = 0;; ++attempt) {
     if (PQstatus(conn_) != CONNECTION_OK) {
       if (in_transaction) return std::unexpected(PgError("ledger: connection lost"));
       PQreset(conn_);
     }
     // Without parameters, PQexec: a migration is several statements in one string.
-    PgResult r(values.empty() ? PQexec(conn_, sql.c_str())
-                              : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
-                                             nullptr, values.data(), nullptr, nullptr, 0));
+    PgResult r(p.size() == 0 ? PQexec(conn_, sql.c_str())
+                             : PQexecParams(conn_, sql.c_str(), p.size(), nullptr, p.values(),
+                                            nullptr, nullptr, 0));
     const ExecStatusType status = PQresultStatus(r.get());
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
     if (PQstatus(conn_) == CONNECTION_OK || in_transaction || attempt > 0) {
@@ -218,22 +233,54 @@ Result<void> PostgresLedger::Write(std::span<const LedgerWrite> writes) {
     auto r = one(writes.front(), false);
     return r ? Result<void>() : std::unexpected(r.error());
   }
-  // A batch is one transaction; one lost connection is survived by doing it all again.
+  // A batch is one transaction in one round trip; a lost connection is survived once by
+  // sending it all again.
   for (int attempt = 0;; ++attempt) {
-    auto tx = [&]() -> Result<void> {
-      if (auto r = Run("BEGIN", true); !r) return r;
-      for (const LedgerWrite& w : writes) {
-        if (auto r = one(w, true); !r) return std::unexpected(r.error());
-      }
-      return Run("COMMIT", true);
-    };
     if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
-    auto r = tx();
-    if (r) return r;
-    const bool lost = PQstatus(conn_) != CONNECTION_OK;
-    if (!lost) (void)Run("ROLLBACK", true);
-    if (!lost || attempt > 0) return r;
+    auto r = Pipeline(writes, now);
+    if (r || PQstatus(conn_) == CONNECTION_OK || attempt > 0) return r;
   }
+}
+
+Result<void> PostgresLedger::Pipeline(std::span<const LedgerWrite> writes, TimeMs now) {
+  if (PQenterPipelineMode(conn_) != 1) return std::unexpected(PgError("ledger: pipeline"));
+  bool sent = true;
+  for (const LedgerWrite& w : writes) {
+    const bool is_job = std::holds_alternative<LedgerJob>(w);
+    const Params p(is_job ? ledger_sql::JobParams(std::get<LedgerJob>(w), now)
+                          : ledger_sql::DecisionParams(std::get<LedgerDecision>(w)));
+    if (PQsendQueryParams(conn_, is_job ? ledger_sql::kPutJob : ledger_sql::kAddDecision, p.size(),
+                          nullptr, p.values(), nullptr, nullptr, 0) != 1) {
+      sent = false;
+      break;
+    }
+  }
+  if (sent && PQpipelineSync(conn_) != 1) sent = false;
+  std::optional<Error> error;
+  if (!sent) error = PgError("ledger: cannot send the batch");
+  // Each statement's results end with a null; the sync's result ends the batch.
+  for (size_t nulls = 0; sent && nulls <= writes.size() + 1;) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      if (PQstatus(conn_) != CONNECTION_OK) break;
+      ++nulls;
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_FATAL_ERROR && !error) {
+      std::string m = PQresultErrorMessage(r);
+      while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+      error = Error{ErrorCode::kIo, "ledger: " + m, location_};
+    }
+    PQclear(r);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQexitPipelineMode(conn_);
+      return error ? Result<void>(std::unexpected(*error)) : Result<void>();
+    }
+  }
+  // Cut short (a lost connection): nothing of the batch is known to be in.
+  PQexitPipelineMode(conn_);
+  return std::unexpected(error ? *error : PgError("ledger: connection lost mid-batch"));
 }
 
 Result<std::vector<LedgerJob>> PostgresLedger::Jobs(TimeMs since) const {
