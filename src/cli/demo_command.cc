@@ -52,7 +52,7 @@ void AddDemoCommand(CLI::App* app, Outcome* outcome) {
   CLI::App* cmd = app->add_subcommand(
       "demo",
       "Audit a built-in synthetic fleet shaped like the talk's (510 machines, two quarters, "
-      "293 never used), or write it as nvidia-smi CSVs, inventory and jobs with --write.");
+      "293 never used), or write it as nvidia-smi CSVs, inventory, jobs and credits with --write.");
   cmd->add_option("--machines", flags->demo.machines, "machines in the fleet")
       ->check(Positive())
       ->capture_default_str();
