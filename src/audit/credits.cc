@@ -69,13 +69,11 @@ void Credit(const Item& item, double fraction, int64_t day, BatchResult* b,
             std::map<const Job*, double>* jobs) {
   const double usd = item.usd * fraction;
   b->spent_usd += usd;
-  static const std::string kNotGpuTeam = "(not GPU time)";
-  b->daily_teams[day][item.segment ? *item.segment->team : kNotGpuTeam] += usd;
+  b->daily_teams[day][item.segment ? *item.segment->team : kNotGpuTime] += usd;
   if (item.segment == nullptr) {
     b->other_charges_usd += usd;
     b->outcomes["no_job"] += usd;
-    static const std::string kNotGpu = "(not GPU time)";
-    b->owners[kNotGpu] += usd, b->teams[kNotGpu] += usd, b->projects[kNotGpu] += usd;
+    b->owners[kNotGpuTime] += usd, b->teams[kNotGpuTime] += usd, b->projects[kNotGpuTime] += usd;
     return;
   }
   const SpendSegment& s = *item.segment;
@@ -152,6 +150,11 @@ Runway RunwayOf(const CreditsResult& r, const std::vector<Item>& items, const Au
 }
 
 }  // namespace
+
+double BatchResult::Outcome(const std::string& outcome) const {
+  auto it = outcomes.find(outcome);
+  return it == outcomes.end() ? 0 : it->second;
+}
 
 std::string JobOutcome(const Job* job) {
   if (job == nullptr) return "no_job";

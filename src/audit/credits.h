@@ -50,7 +50,14 @@ struct BatchResult {
   std::vector<BatchJob> top_jobs;  // the kTopJobsPerBatch costliest, costliest first
   // What it paid for each UTC day (days since 1970-01-01), by team: its burn-down.
   std::map<int64_t, std::map<std::string, double>> daily_teams;
+
+  // Dollars of one outcome (0 when none); runs that failed or were killed.
+  double Outcome(const std::string& outcome) const;
+  double FailedOrKilled() const { return Outcome("failed") + Outcome("killed"); }
 };
+
+// The owner, team and project of the bill's charges that are not GPU time.
+inline constexpr const char* kNotGpuTime = "(not GPU time)";
 
 struct Runway {
   double left_usd = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <span>
 
 namespace gpuledger {
 
@@ -203,8 +204,9 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
   if (p.job >= 0) t.in_jobs.Add(whole);
   // The jobs the piece is attributed to, and each one's share of it: one job, or the pods
   // time-sliced on the GPU in equal parts (GPU-milliseconds split so that they add up).
-  const std::vector<int32_t> one = {p.job};
-  const std::vector<int32_t>& takers = p.share_group >= 0 ? share_groups_[p.share_group] : one;
+  const std::span<const int32_t> takers =
+      p.share_group >= 0 ? std::span<const int32_t>(share_groups_[p.share_group])
+                         : std::span<const int32_t>(&p.job, 1);
   const auto n = static_cast<int64_t>(takers.size());
   for (int64_t k = 0; k < n; ++k) {
     auto part = [&](const Spend& s) {

@@ -88,16 +88,9 @@ void Print(const std::vector<BudgetUse>& uses, const std::vector<Sent>& sent,
            const std::string& format) {
   if (format == "json") {
     JsonWriter w;
-    w.BeginObject().Key("budgets").BeginArray();
-    for (const BudgetUse& u : uses) {
-      w.BeginObject();
-      w.Key("budget").String(u.budget.Key()).Key("period").String(u.period.Label());
-      w.Key("used_usd").Number(u.used_usd, kUsdDecimals);
-      w.Key("budget_usd").Number(u.budget.usd_per_period, kUsdDecimals);
-      w.Key("used_pct").Number(u.used_pct, 2).Key("level").Int(u.level);
-      w.EndObject();
-    }
-    w.EndArray().Key("alerts").BeginArray();
+    w.BeginObject().Key("budgets");
+    WriteBudgetsJson(w, uses);
+    w.Key("alerts").BeginArray();
     for (const Sent& s : sent) {
       w.BeginObject();
       w.Key("budget").String(s.use->budget.Key()).Key("level").Int(s.level);

@@ -278,26 +278,21 @@ void Guard::CheckBudget(const std::string& workload, TimeMs now) {
   auto it = guard_.workloads().find(workload);
   if (it == guard_.workloads().end() || it->second.info.name.kind == WorkloadKind::kRun) return;
   const WorkloadInfo& info = it->second.info;
-  const std::map<std::string, std::string> over = outbox_.OverBudget();
-  if (over.empty()) return;
-  std::vector<std::string> keys;
-  if (!info.pod_namespace.empty()) keys.push_back("team:" + info.pod_namespace);
-  if (!info.owner.empty()) keys.push_back("owner:" + info.owner);
-  for (const std::string& key : keys) {
-    auto o = over.find(key);
-    if (o == over.end()) continue;
-    const bool refuse = o_.policy.over_budget == "refuse";
-    GuardEvent e;
-    e.kind = refuse ? GuardEventKind::kKill : GuardEventKind::kWarnOnly;
-    e.workload = workload;
-    e.rule = KillRule::kOverBudget;
-    e.at = e.due_at = now;
-    e.message = fmt::format(
-        "{} of {}: {} is past its monthly budget ({}){}", workload, info.owner, key, o->second,
-        refuse ? "; over_budget = \"refuse\": stopped" : "; over_budget = \"warn\": it runs");
-    Handle(e, now);
-    return;
-  }
+  // A pod's namespace is its team.
+  const auto first =
+      FirstOverBudget(outbox_.OverBudget(), BudgetKeysOf(info.owner, info.pod_namespace));
+  if (!first) return;
+  const bool refuse = o_.policy.over_budget == "refuse";
+  GuardEvent e;
+  e.kind = refuse ? GuardEventKind::kKill : GuardEventKind::kWarnOnly;
+  e.workload = workload;
+  e.rule = KillRule::kOverBudget;
+  e.at = e.due_at = now;
+  e.message = fmt::format(
+      "{} of {}: {} is past its monthly budget ({}){}", workload, info.owner, first->first,
+      first->second,
+      refuse ? "; over_budget = \"refuse\": stopped" : "; over_budget = \"warn\": it runs");
+  Handle(e, now);
 }
 
 void Guard::CheckPendingBudgets(TimeMs now) {

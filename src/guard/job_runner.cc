@@ -17,6 +17,7 @@
 #include "guard/stop_signals.h"
 #include "guard/webhook.h"
 #include "ledger/over_budget.h"
+#include "model/budgets.h"
 
 namespace gpuledger {
 namespace {
@@ -117,14 +118,19 @@ Result<void> Run::Preflight() {
 
 Result<void> Run::CheckBudget() {
   if (!ledger_) return {};
-  auto over = OverBudget(*ledger_, start_, BudgetKeysOf(job_.owner, o_.labels));
+  auto over = ReadOverBudgets(*ledger_, start_);
   if (!over) {  // an unreadable ledger does not keep a job from starting
     fmt::print(log_, "gpuledger run: budget check: {}\n", over.error().ToString());
     return {};
   }
-  if (!*over) return {};
-  const std::string why = fmt::format("{} is past its budget for {}: {}", (*over)->budget,
-                                      (*over)->period, (*over)->detail);
+  std::string team;  // a team=X label names the job's team
+  for (const std::string& l : o_.labels) {
+    if (l.starts_with("team=")) team = l.substr(5);
+  }
+  const auto first = FirstOverBudget(*over, BudgetKeysOf(job_.owner, team));
+  if (!first) return {};
+  const std::string why = fmt::format("{} is past its budget for {}: {}", first->first,
+                                      MonthOf(start_).Label(), first->second);
   if (o_.policy.over_budget == "refuse") {
     return MakeError(ErrorCode::kInvalid,
                      "preflight: " + why + " (policy over_budget = \"refuse\")");

@@ -5,7 +5,6 @@
 #include <chrono>
 
 #include "guard/webhook.h"
-#include "model/budgets.h"
 
 namespace gpuledger {
 
@@ -83,21 +82,17 @@ bool Outbox::OpenLedger() {
   return true;
 }
 
-std::map<std::string, std::string> Outbox::OverBudget() const {
+OverBudgets Outbox::OverBudget() const {
   std::lock_guard lock(mu_);
   return over_budget_;
 }
 
 void Outbox::RefreshBudgets() {
   if (!OpenLedger()) return;
-  auto alerts = ledger_->Alerts(MonthOf(WallNow()).Label());
-  if (!alerts) return;  // kept as last read; the next write finds a broken ledger
-  std::map<std::string, std::string> over;
-  for (const LedgerAlert& a : *alerts) {
-    if (a.level >= 100) over[a.budget] = a.detail;
-  }
+  auto over = ReadOverBudgets(*ledger_, WallNow());
+  if (!over) return;  // kept as last read; the next write finds a broken ledger
   std::lock_guard lock(mu_);
-  over_budget_ = std::move(over);
+  over_budget_ = std::move(*over);
   budgets_read_ = true;
 }
 

@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "ledger/ledger.h"
+#include "ledger/over_budget.h"
 
 namespace gpuledger {
 
@@ -35,7 +36,7 @@ class Outbox {
   // Budgets past 100 % this month (Budget key → what the alert said), as last read from the
   // ledger: the thread re-reads them every kBudgetRefreshMs, so asking never waits on it.
   // Empty until the first read: BudgetsRead() says whether one has happened.
-  std::map<std::string, std::string> OverBudget() const;
+  OverBudgets OverBudget() const;
   bool BudgetsRead() const;
   static constexpr int64_t kBudgetRefreshMs = 60 * 1000;
 
@@ -60,7 +61,7 @@ class Outbox {
   std::condition_variable wake_;
   std::deque<LedgerWrite> writes_;
   size_t in_flight_ = 0;  // taken from writes_ by the batch being written
-  std::map<std::string, std::string> over_budget_;
+  OverBudgets over_budget_;
   bool budgets_read_ = false;
   std::deque<std::string> posts_;
   uint64_t ledger_failures_ = 0, webhook_failures_ = 0, dropped_ = 0;

@@ -120,6 +120,11 @@ std::vector<Value> DecisionParams(const LedgerDecision& d) {
           d.gpu_hours_used, d.gpu_hours_saved, d.usd_saved, d.granted_by, d.usd_per_hour_saved};
 }
 
+Statement StatementOf(const LedgerWrite& w, TimeMs now) {
+  if (const auto* job = std::get_if<LedgerJob>(&w)) return {kPutJob, JobParams(*job, now)};
+  return {kAddDecision, DecisionParams(std::get<LedgerDecision>(w))};
+}
+
 const char* const kSelectJobs =
     "SELECT job_id, owner, labels, command, host, gpus, start_ms, end_ms, status, exit_code, "
     "killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, dirty, output_tail, runner_pid, "

@@ -38,6 +38,13 @@ std::vector<Value> JobParams(const LedgerJob& job, TimeMs now);
 extern const char* const kAddDecision;
 std::vector<Value> DecisionParams(const LedgerDecision& decision);
 
+// The statement (kPutJob or kAddDecision) and parameters of one write.
+struct Statement {
+  const char* sql;
+  std::vector<Value> params;
+};
+Statement StatementOf(const LedgerWrite& write, TimeMs now);
+
 // Selects jobs started at or after $1, newest first: rows for JobOf.
 extern const char* const kSelectJobs;
 LedgerJob JobOf(const Row& row);

@@ -1,31 +1,32 @@
 #include "ledger/over_budget.h"
 
-#include <algorithm>
-
 #include "model/budgets.h"
 
 namespace gpuledger {
 
-Result<std::optional<LedgerAlert>> OverBudget(const Ledger& ledger, TimeMs now,
-                                              const std::vector<std::string>& budgets) {
+Result<OverBudgets> ReadOverBudgets(const Ledger& ledger, TimeMs now) {
   auto alerts = ledger.Alerts(MonthOf(now).Label());
   if (!alerts) return std::unexpected(alerts.error());
-  for (const std::string& key : budgets) {
-    for (const LedgerAlert& a : *alerts) {
-      if (a.budget == key && a.level >= 100) return std::optional<LedgerAlert>(a);
-    }
+  OverBudgets over;
+  for (const LedgerAlert& a : *alerts) {
+    if (a.level >= 100) over[a.budget] = a.detail;
   }
-  return std::optional<LedgerAlert>();
+  return over;
 }
 
-std::vector<std::string> BudgetKeysOf(const std::string& owner,
-                                      const std::vector<std::string>& labels) {
+std::vector<std::string> BudgetKeysOf(const std::string& owner, const std::string& team) {
   std::vector<std::string> keys;
-  for (const std::string& l : labels) {
-    if (l.starts_with("team=") && l.size() > 5) keys.push_back("team:" + l.substr(5));
-  }
+  if (!team.empty()) keys.push_back("team:" + team);
   if (!owner.empty()) keys.push_back("owner:" + owner);
   return keys;
+}
+
+std::optional<std::pair<std::string, std::string>> FirstOverBudget(
+    const OverBudgets& over, const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    if (auto it = over.find(key); it != over.end()) return *it;
+  }
+  return std::nullopt;
 }
 
 }  // namespace gpuledger

@@ -3,6 +3,7 @@
 // over_budget).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,13 +12,16 @@
 
 namespace gpuledger {
 
-// The 100 % alert, in the budget period holding "now", of the first of "budgets" (Budget keys:
-// "owner:asha", "team:vision") that has one; nullopt when none has.
-Result<std::optional<LedgerAlert>> OverBudget(const Ledger& ledger, TimeMs now,
-                                              const std::vector<std::string>& budgets);
+// Budget key ("team:vision", "owner:asha") → what its alert said, for every budget with a
+// 100 % alert in the budget period holding "now".
+using OverBudgets = std::map<std::string, std::string>;
+Result<OverBudgets> ReadOverBudgets(const Ledger& ledger, TimeMs now);
 
-// The budget keys of work by "owner" with "labels" (k=v; a team=X label names its team).
-std::vector<std::string> BudgetKeysOf(const std::string& owner,
-                                      const std::vector<std::string>& labels);
+// The budget keys of work by "owner" of "team" (either may be empty), team first.
+std::vector<std::string> BudgetKeysOf(const std::string& owner, const std::string& team);
+
+// The first of "keys" past its budget, with what its alert said; nullopt when none is.
+std::optional<std::pair<std::string, std::string>> FirstOverBudget(
+    const OverBudgets& over, const std::vector<std::string>& keys);
 
 }  // namespace gpuledger

@@ -222,15 +222,9 @@ Result<void> PostgresLedger::Migrate(bool create) {
 Result<void> PostgresLedger::Write(std::span<const LedgerWrite> writes) {
   if (writes.empty()) return {};
   const TimeMs now = WallNow();
-  auto one = [&](const LedgerWrite& w, bool in_transaction) {
-    const bool is_job = std::holds_alternative<LedgerJob>(w);
-    return is_job ? Exec(ledger_sql::kPutJob, ledger_sql::JobParams(std::get<LedgerJob>(w), now),
-                         in_transaction)
-                  : Exec(ledger_sql::kAddDecision,
-                         ledger_sql::DecisionParams(std::get<LedgerDecision>(w)), in_transaction);
-  };
   if (writes.size() == 1) {
-    auto r = one(writes.front(), false);
+    const ledger_sql::Statement st = ledger_sql::StatementOf(writes.front(), now);
+    auto r = Exec(st.sql, st.params);
     return r ? Result<void>() : std::unexpected(r.error());
   }
   // A batch is one transaction in one round trip; a lost connection is survived once by
@@ -246,11 +240,9 @@ Result<void> PostgresLedger::Pipeline(std::span<const LedgerWrite> writes, TimeM
   if (PQenterPipelineMode(conn_) != 1) return std::unexpected(PgError("ledger: pipeline"));
   bool sent = true;
   for (const LedgerWrite& w : writes) {
-    const bool is_job = std::holds_alternative<LedgerJob>(w);
-    const Params p(is_job ? ledger_sql::JobParams(std::get<LedgerJob>(w), now)
-                          : ledger_sql::DecisionParams(std::get<LedgerDecision>(w)));
-    if (PQsendQueryParams(conn_, is_job ? ledger_sql::kPutJob : ledger_sql::kAddDecision, p.size(),
-                          nullptr, p.values(), nullptr, nullptr, 0) != 1) {
+    const ledger_sql::Statement st = ledger_sql::StatementOf(w, now);
+    const Params p(st.params);
+    if (PQsendQueryParams(conn_, st.sql, p.size(), nullptr, p.values(), nullptr, nullptr, 0) != 1) {
       sent = false;
       break;
     }

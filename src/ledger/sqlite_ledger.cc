@@ -149,10 +149,10 @@ Result<void> SqliteLedger::Write(std::span<const LedgerWrite> writes) {
   }
   const TimeMs now = WallNow();
   for (const LedgerWrite& w : writes) {
-    const bool is_job = std::holds_alternative<LedgerJob>(w);
+    const ledger_sql::Statement st = ledger_sql::StatementOf(w, now);
+    const bool is_job = st.sql == ledger_sql::kPutJob;
     Statement& s = is_job ? job : decision;
-    s.Bind(is_job ? ledger_sql::JobParams(std::get<LedgerJob>(w), now)
-                  : ledger_sql::DecisionParams(std::get<LedgerDecision>(w)));
+    s.Bind(st.params);
     if (sqlite3_step(s.get()) != SQLITE_DONE) {
       Error e = SqlError(is_job ? "cannot write job" : "cannot write decision");
       if (batch) (void)Exec("ROLLBACK;");

@@ -43,10 +43,11 @@ bool SeriesWorkloadOf(LabelFn&& label, SeriesWorkload* out) {
     return std::string();
   };
   out->pod = first({"pod", "exported_pod", "pod_name"});
+  out->hpc_job = label("hpc_job");
+  if (out->pod.empty() && out->hpc_job.empty()) return false;  // most series: no more lookups
   out->ns = first({"namespace", "exported_namespace", "pod_namespace"});
   out->container = first({"container", "exported_container", "container_name"});
-  out->hpc_job = label("hpc_job");
-  return !out->pod.empty() || !out->hpc_job.empty();
+  return true;
 }
 
 }  // namespace gpuledger

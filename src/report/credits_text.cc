@@ -66,10 +66,7 @@ void WriteBatch(JsonWriter& w, const BatchResult& b, bool memory_known) {
   w.Key("other_charges").Number(b.other_charges_usd, kUsdDecimals);
   w.EndObject();
   w.Key("outcomes").BeginObject();
-  for (const char* o : kOutcomes) {
-    auto it = b.outcomes.find(o);
-    w.Key(o).Number(it == b.outcomes.end() ? 0 : it->second, kUsdDecimals);
-  }
+  for (const char* o : kOutcomes) w.Key(o).Number(b.Outcome(o), kUsdDecimals);
   w.EndObject();
   w.Key("held_idle_usd");
   if (memory_known)
@@ -130,12 +127,8 @@ std::string BatchSentence(const BatchResult& b) {
   }
   if (b.teams.size() > teams.size())
     out += fmt::format(" and {} more", b.teams.size() - teams.size());
-  auto outcome = [&](const char* o) {
-    auto it = b.outcomes.find(o);
-    return it == b.outcomes.end() ? 0.0 : it->second;
-  };
-  out += "; " + Percent(outcome("failed") + outcome("killed"), b.spent_usd) +
-         " paid for runs that failed or were killed";
+  out +=
+      "; " + Percent(b.FailedOrKilled(), b.spent_usd) + " paid for runs that failed or were killed";
   return out;
 }
 
@@ -230,21 +223,26 @@ void WriteCreditsJson(JsonWriter& w, const AuditResult& r) {
     w.EndObject();
   }
   w.Key("budgets");
-  if (!r.budgets) {
+  if (r.budgets)
+    WriteBudgetsJson(w, *r.budgets);
+  else
     w.Null();
-    return;
-  }
+}
+
+void WriteBudgetsJson(JsonWriter& w, const std::vector<BudgetUse>& uses) {
   w.BeginArray();
-  for (const BudgetUse& u : *r.budgets) {
+  for (const BudgetUse& u : uses) {
     w.BeginObject();
     w.Key("kind").String(u.budget.kind == Budget::Kind::kTeam ? "team" : "owner");
-    w.Key("name").String(u.budget.name).Key("period").String(u.period.Label());
+    w.Key("name").String(u.budget.name).Key("budget").String(u.budget.Key());
+    w.Key("period").String(u.period.Label());
     w.Key("period_start").String(FormatIsoUtc(u.period.from));
     w.Key("measured_to").String(FormatIsoUtc(u.measured_to));
     w.Key("budget_usd").Number(u.budget.usd_per_period, kUsdDecimals);
     w.Key("used_usd").Number(u.used_usd, kUsdDecimals);
     w.Key("used_pct").Number(u.used_pct, 2);
     w.Key("level").Int(u.level);
+    w.Key("summary").String(BudgetSentence(u));
     w.EndObject();
   }
   w.EndArray();

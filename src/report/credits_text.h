@@ -28,6 +28,10 @@ std::string CreditsTable(const AuditResult& r);
 // Writes "credits": {...} (null when none) and "budgets": [...] (null when none).
 void WriteCreditsJson(JsonWriter& w, const AuditResult& r);
 
+// Writes the budgets array: kind, name, budget (its key), period, period_start, measured_to,
+// budget_usd, used_usd, used_pct, level, summary (BudgetSentence).
+void WriteBudgetsJson(JsonWriter& w, const std::vector<BudgetUse>& uses);
+
 // "3 Mar 2025"
 std::string ShortDate(TimeMs t);
 

@@ -176,16 +176,12 @@ void Credits(Out out, const AuditResult& a) {
                    "\n| batch | bought | amount | started | ran out | spent | left | waste | "
                    "failed or killed |\n|---|---|---:|---|---|---:|---:|---:|---:|\n");
     for (const BatchResult& b : c.batches) {
-      auto outcome = [&](const char* o) {
-        auto it = b.outcomes.find(o);
-        return it == b.outcomes.end() ? 0.0 : it->second;
-      };
       fmt::format_to(out, "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", Cell(b.batch.label),
                      FormatIsoUtc(b.batch.date).substr(0, 10), FormatUsd(b.batch.amount_usd),
                      b.started ? FormatIsoUtc(*b.started).substr(0, 16) : "-",
                      b.ran_out ? FormatIsoUtc(*b.ran_out).substr(0, 16) : "-",
                      FormatUsd(b.spent_usd), FormatUsd(b.left_usd), FormatUsd(b.waste_usd),
-                     FormatUsd(outcome("failed") + outcome("killed")));
+                     FormatUsd(b.FailedOrKilled()));
     }
     if (c.uncovered_usd > 0) {
       fmt::format_to(out, "\nSpend past the last batch (uncovered): {}.\n",
