@@ -284,10 +284,16 @@ Result<RunOutcome> Run::Go() {
   // to `run` (DESIGN.md, "The node guard": Workload).
   setenv("GPULEDGER_JOB_ID", job_.job_id.c_str(), 1);
   setenv("GPULEDGER_OWNER", job_.owner.c_str(), 1);
-  auto proc = ProcessGroup::Start(o_.argv);
-  if (!proc) return std::unexpected(proc.error());
-  proc_ = std::move(*proc);
+  // The row goes in before the job starts, so a `run` SIGKILLed at any moment after the job
+  // exists leaves a row that reads abandoned, never none.
   if (ledger_) (void)ledger_->PutJob(job_);
+  auto proc = ProcessGroup::Start(o_.argv);
+  if (!proc) {
+    job_.end = WallNow(), job_.status = "failed", job_.output_tail = proc.error().ToString();
+    if (ledger_) (void)ledger_->PutJob(job_);
+    return std::unexpected(proc.error());
+  }
+  proc_ = std::move(*proc);
   if (!budget_warning_.empty()) {
     Record({job_.job_id, start_, "warn", "over_budget", budget_warning_, 0, 0, 0, "", 0});
   }
