@@ -89,6 +89,9 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_option("--host", f->options.host, "this node's name in the ledger and the recording");
   cmd->add_flag("--dry-run", f->options.dry_run,
                 "decide, warn and record, but never signal or release");
+  cmd->add_option("--pod-logs-dir", f->options.pod_logs_dir,
+                  "the kubelet's pod log directory, which names pods (default: the host's "
+                  "/var/log/pods through PROC_ROOT/1/root)");
   cmd->add_option("--proc-root", f->options.proc_root,
                   "where /proc is (a container's view of the host)")
       ->capture_default_str();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <set>
 
 #include "core/json_writer.h"
+#include "core/text_safety.h"
 #include "gpu/gpu_source.h"
 #include "gpu/smi_csv_recorder.h"
 #include "guard/guard_metrics.h"
@@ -29,6 +31,27 @@ namespace {
 
 constexpr DurationMs kLedgerRefreshMs = 60 * 1000;  // running workloads' rows brought up to date
 
+// Why pids from NVML cannot be signalled here, or "" when they can: NVML names processes by
+// their pid in the host's (initial) PID namespace, and kill() takes pids of the caller's own,
+// so a guard in any other namespace would signal whatever process has that number there.
+std::string OutsideHostPidNamespace(const std::string& proc_root) {
+  constexpr std::string_view kInitialPidNamespace = "pid:[4026531836]";  // PROC_PID_INIT_INO
+  char link[64] = {};
+  const ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+  if (n <= 0) return "cannot read /proc/self/ns/pid to tell the guard's PID namespace";
+  if (std::string_view(link, static_cast<size_t>(n)) != kInitialPidNamespace)
+    return fmt::format("the guard is not in the host's PID namespace ({}; run it on the host "
+                       "or with hostPID: true)",
+                       std::string_view(link, static_cast<size_t>(n)));
+  if (proc_root != "/proc") {
+    char other[64] = {};
+    const ssize_t m = readlink((proc_root + "/self/ns/pid").c_str(), other, sizeof other - 1);
+    if (m > 0 && std::string_view(other, static_cast<size_t>(m)) != kInitialPidNamespace)
+      return "--proc-root " + proc_root + " is not the host's /proc";
+  }
+  return "";
+}
+
 class Guard {
  public:
   Guard(const GuardOptions& o, std::FILE* log)
@@ -38,7 +61,7 @@ class Guard {
         procs_(o.proc_root),
         guard_(o.policy, o.usd_per_gpu_hour),
         outbox_(o.ledger, o.webhook_url, log),
-        names_(o.proc_root, log) {}
+        names_(o.proc_root, o.pod_logs_dir, log) {}
 
   Result<void> Setup();
   void Loop();
@@ -60,7 +83,12 @@ class Guard {
   void RecordJobs(TimeMs now);
   void Post(const GuardEvent& e);
   void SaveState();
-  void Say(std::string_view what) { fmt::print(log_, "gpuledger guard: {}\n", what); }
+  // One line of the log: what users wrote (names, reasons, command lines) cannot break it.
+  void Say(std::string_view what) {
+    fmt::print(log_, "gpuledger guard: {}\n", EscapeForLog(TruncateUtf8(what, kMaxLogLine)));
+  }
+  static constexpr size_t kMaxLogLine = 4096;
+  void SayOutcomes(const std::vector<ActionOutcome>& outcomes);
 
   const GuardOptions& o_;
   std::FILE* log_;
@@ -91,8 +119,13 @@ Result<void> Guard::Setup() {
   if (!source_->HasGpus()) {
     return MakeError(ErrorCode::kIo, "nothing to guard: " + source_->Describe(), "--gpu-source");
   }
-  actions_ = o_.dry_run ? MakeDryRunActions(&procs_, o_.policy.k8s_action)
-                        : MakeSignalActions(&procs_, o_.kill_grace_ms, o_.policy.k8s_action);
+  const std::string no_signals = OutsideHostPidNamespace(o_.proc_root);
+  if (!no_signals.empty())
+    Say("no process will be signalled: " + no_signals +
+        " (Slurm, Jupyter and k8s_action stops still run; signal stops are warnings only)");
+  actions_ = o_.dry_run
+                 ? MakeDryRunActions(&procs_, o_.policy.k8s_action)
+                 : MakeSignalActions(&procs_, o_.kill_grace_ms, o_.policy.k8s_action, no_signals);
   if (!o_.state_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o_.state_dir, ec);
@@ -302,7 +335,28 @@ void Guard::CheckPendingBudgets(TimeMs now) {
   for (const std::string& w : pending) CheckBudget(w, now);
 }
 
-void Guard::Handle(const GuardEvent& e, TimeMs now) {
+void Guard::SayOutcomes(const std::vector<ActionOutcome>& outcomes) {
+  for (const ActionOutcome& a : outcomes) {
+    Say(a.what);
+    if (a.ok) continue;
+    ++counters_.action_failures;
+    killed_by_.erase(a.workload);  // not stopped after all: its row ends as it ends
+  }
+}
+
+void Guard::Handle(const GuardEvent& given, TimeMs now) {
+  GuardEvent e = given;
+  if (e.kind == GuardEventKind::kKill) {
+    // A pod the kubelet does not name: k8s_action would have to trust what the pod says of
+    // itself, so it is warned about, never stopped.
+    auto it = guard_.workloads().find(e.workload);
+    if (it != guard_.workloads().end() && it->second.info.name.kind == WorkloadKind::kPod &&
+        !o_.policy.k8s_action.empty() && K8sActionNeedsName(o_.policy.k8s_action) &&
+        it->second.info.pod_name.empty()) {
+      e.kind = GuardEventKind::kWarnOnly;
+      e.message += " — warned only: the kubelet's pod log directory does not name this pod";
+    }
+  }
   std::string outcome;
   switch (e.kind) {
     case GuardEventKind::kStart:
@@ -429,7 +483,7 @@ void Guard::Loop() {
       Sample(now);
       next_sample = std::max(next_sample + o_.sample_every_ms, now + 1);
       for (const GuardEvent& e : guard_.Advance(source_->ClockAt(now))) Handle(e, now);
-      for (const ActionOutcome& a : actions_->Tick(now)) Say(a.what);
+      SayOutcomes(actions_->Tick(now));
       CheckPendingBudgets(now);
       RecordJobs(now);
       counters_.ledger_queued = outbox_.queued();
@@ -439,13 +493,14 @@ void Guard::Loop() {
         metrics_->Publish(RenderGuardMetrics(guard_, last_ ? &*last_ : nullptr, counters_, now));
       SaveState();
     } else {
-      for (const ActionOutcome& a : actions_->Tick(now)) Say(a.what);
+      SayOutcomes(actions_->Tick(now));
     }
     const int wait = static_cast<int>(std::clamp<TimeMs>(next_sample - WallNow(), 0, 200));
-    pollfd p{socket_ ? socket_->fd() : -1, POLLIN, 0};
-    if (poll(&p, 1, wait) > 0 && socket_) {
-      socket_->Serve(
-          [this](const Result<KeepRequest>& r, const Peer& peer) { return AnswerKeep(r, peer); });
+    if (socket_) {
+      socket_->Poll(
+          wait, [this](const Result<KeepRequest>& r, const Peer& peer) { return AnswerKeep(r, peer); });
+    } else {
+      poll(nullptr, 0, wait);
     }
   }
   SaveState();

@@ -31,6 +31,9 @@ struct GuardOptions {
   double usd_per_gpu_hour = 0;
   bool dry_run = false;
   std::string proc_root = "/proc";
+  // The kubelet's pod log directory, which names pods (<namespace>_<name>_<uid>); empty: the
+  // host's /var/log/pods seen through proc_root's pid 1.
+  std::string pod_logs_dir;
   std::string host;  // default: the host name
 };
 

@@ -6,7 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -49,15 +54,29 @@ void FakeProcess(const std::string& root, int pid, int64_t start, const std::str
   Write(dir + "/environ", std::string("HOME=/h\0SLURM_JOB_ID=77\0", 25));
 }
 
+// A stand-in for scontrol: pidinfo puts "pid" in job 77; show job says its user is
+// "user(uid)".
+std::shared_ptr<SlurmQuery> FakeScontrol(const std::string& dir, int pid, const std::string& user) {
+  const std::string script = dir + "/scontrol";
+  Write(script, "#!/bin/sh\ncase \"$1 $2\" in\n\"pidinfo " + std::to_string(pid) +
+                    "\") echo 'Slurm job id 77 ends at Mon Dec 07 12:00:00 2026';;\n"
+                    "pidinfo*) echo 'Failed to locate job for requested pid' >&2; exit 1;;\n"
+                    "\"show job\") echo 'JobId=77 JobName=big run UserId=" + user +
+                    " GroupId=g(1)';;\nesac\n");
+  fs::permissions(script, fs::perms::owner_all);
+  return std::make_shared<SlurmQuery>(script, 2000);
+}
+
 TEST(ProcessTable, AReusedPidIsReadAfreshAndTheOldProcessIsGone) {
   const std::string root = TempDir("proc");
   FakeProcess(root, 500, 1000, "python");
-  ProcessTable table(root);
+  ProcessTable table(root, std::make_shared<SlurmQuery>("/no/such/scontrol"));
   const ProcessTable::Entry* e = table.Lookup(500);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->facts.uid, 1234u);
   EXPECT_EQ(e->facts.argv, (std::vector<std::string>{"python", "--epochs", "3"}));
-  EXPECT_EQ(e->workload.name.id, "slurm:77");  // SLURM_JOB_ID from its environment
+  // SLURM_JOB_ID=77 in its own environment, and no Slurm to vouch for it: its process group.
+  EXPECT_EQ(e->workload.name.id, "pg:500");
   EXPECT_TRUE(table.Alive({500, 1000}));
   FakeProcess(root, 500, 2000, "bash");  // pid 500 reused by another process
   e = table.Lookup(500);
@@ -67,6 +86,49 @@ TEST(ProcessTable, AReusedPidIsReadAfreshAndTheOldProcessIsGone) {
   EXPECT_FALSE(table.Alive({500, 1000}));
   fs::remove_all(root + "/500");
   EXPECT_EQ(table.Lookup(500), nullptr);
+}
+
+TEST(ProcessTable, ASlurmJobIsWhatSlurmSaysNeverWhatTheEnvironmentSays) {
+  const std::string root = TempDir("slurm");
+  FakeProcess(root, 500, 1000, "python");  // SLURM_JOB_ID=77 in its environment, uid 1234
+  FakeProcess(root, 501, 1000, "python");
+  {  // slurmd puts pid 500 in job 77, whose user is uid 1234: a Slurm job, its user the owner
+    ProcessTable table(root, FakeScontrol(root, 500, "asha(1234)"));
+    const ProcessTable::Entry* e = table.Lookup(500);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->workload.name.id, "slurm:77");
+    EXPECT_EQ(e->workload.owner, "asha");
+    EXPECT_EQ(e->facts.slurm_job_name, "big run");
+    // pid 501 says SLURM_JOB_ID=77 too, but slurmd does not track it in any job.
+    EXPECT_EQ(table.Lookup(501)->workload.name.id, "pg:501");
+  }
+  {  // job 77 is another user's: a process of uid 1234 claiming it is no part of it
+    ProcessTable table(root, FakeScontrol(root, 500, "bo(999)"));
+    EXPECT_EQ(table.Lookup(500)->workload.name.id, "pg:500");
+  }
+  // slurmd's cgroup (v1, the job's uid in the path) names the job without any environment.
+  Write(root + "/502/cgroup", "");
+  FakeProcess(root, 502, 1000, "python");
+  Write(root + "/502/environ", "");
+  Write(root + "/502/cgroup", "4:memory:/slurm/uid_1234/job_88/step_0/task_0\n");
+  FakeProcess(root, 503, 1000, "python");
+  Write(root + "/503/cgroup", "4:memory:/slurm/uid_999/job_88/step_0/task_0\n");
+  ProcessTable table(root, std::make_shared<SlurmQuery>("/no/such/scontrol"));
+  EXPECT_EQ(table.Lookup(502)->workload.name.id, "slurm:88");
+  EXPECT_EQ(table.Lookup(503)->workload.name.id, "pg:503");  // the path names another uid
+}
+
+TEST(ProcessTable, GpuledgerVariablesCountOnlyUnderALiveRun) {
+  const std::string root = TempDir("runvars");
+  FakeProcess(root, 510, 1000, "python");
+  Write(root + "/510/environ",
+        std::string("GPULEDGER_JOB_ID=x\0GPULEDGER_OWNER=someone-else\0", 48));
+  ProcessTable table(root, std::make_shared<SlurmQuery>("/no/such/scontrol"));
+  const ProcessTable::Entry* e = table.Lookup(510);
+  ASSERT_NE(e, nullptr);
+  EXPECT_FALSE(e->facts.under_gpuledger_run);  // its parent (pid 1) is no `gpuledger run`
+  EXPECT_EQ(e->workload.name.id, "pg:510");    // judged like any other process group
+  EXPECT_EQ(e->workload.owner, table.UserName(1234));  // the kernel's uid, not the variable
 }
 
 TEST(ProcessTable, ALoginShellLeadingItsGroupIsAShellGroup) {
@@ -111,12 +173,94 @@ TEST(WorkloadActions, NeverSignalsItsOwnGroupPid1OrAReusedPid) {
   EXPECT_NE(dry->Stop(Group("pg:c", child, {{child, start}}), 0).what.find("[dry run]"),
             std::string::npos);
   EXPECT_EQ(kill(child, 0), 0);  // the dry run signalled nothing
+  auto refusing = MakeSignalActions(&table, 100, "", "not the host's PID namespace");
+  const ActionOutcome refused = refusing->Stop(Group("pg:c", child, {{child, start}}), 0);
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.what.find("not the host's PID namespace"), std::string::npos);
+  EXPECT_EQ(kill(child, 0), 0);  // nothing signalled
   auto real = MakeSignalActions(&table, 100);
   const ActionOutcome out = real->Stop(Group("pg:c", child, {{child, start}}), 0);
   EXPECT_TRUE(out.ok) << out.what;
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+}
+
+// Polls "done" every 10 ms for up to "timeout_ms".
+template <typename Fn>
+bool Eventually(Fn done, int timeout_ms = 5000) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+bool Exited(pid_t pid, int* status) { return waitpid(pid, status, WNOHANG) == pid; }
+
+TEST(WorkloadActions, SigkillGoesOnlyToTheProcessesSigtermWasSentTo) {
+  ProcessTable table;
+  // A member that ignores SIGTERM, then — during the grace — a process that joins the group's
+  // id afterwards (as a reused group id would): only the first may get SIGKILL.
+  const pid_t stubborn = fork();
+  if (stubborn == 0) {
+    setpgid(0, 0);
+    signal(SIGTERM, SIG_IGN);
+    pause();
+    _exit(0);
+  }
+  setpgid(stubborn, stubborn);
+  ASSERT_TRUE(Eventually([&] { return ReadProcStat(stubborn) && ReadProcStat(stubborn)->pgrp == stubborn; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // SIG_IGN set
+  const int64_t start = ReadProcStat(stubborn)->start_ticks;
+  auto actions = MakeSignalActions(&table, 200);
+  ASSERT_TRUE(actions->Stop(Group("pg:s", stubborn, {{stubborn, start}}), 0).ok);
+  const pid_t newcomer = fork();
+  if (newcomer == 0) {
+    setpgid(0, stubborn);
+    pause();
+    _exit(0);
+  }
+  setpgid(newcomer, stubborn);
+  ASSERT_TRUE(Eventually([&] { return ReadProcStat(newcomer) && ReadProcStat(newcomer)->pgrp == stubborn; }));
+  int status = 0;
+  EXPECT_FALSE(Exited(stubborn, &status));  // SIGTERM ignored
+  const auto outcomes = actions->Tick(1000);  // past the grace
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_NE(outcomes[0].what.find("SIGKILL to 1 process"), std::string::npos) << outcomes[0].what;
+  ASSERT_TRUE(Eventually([&] { return Exited(stubborn, &status); }));
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  EXPECT_EQ(kill(newcomer, 0), 0);  // never warned about, never signalled
+  kill(newcomer, SIGKILL);
+  waitpid(newcomer, &status, 0);
+}
+
+TEST(WorkloadActions, OutsideCallsNeverHoldTheCallerUp) {
+  ProcessTable table;
+  StopTarget slurm;
+  slurm.workload = "slurm:42", slurm.kind = WorkloadKind::kSlurm;
+  const std::string dir = TempDir("slowcall");
+  // A scancel that hangs for longer than any sample: Stop returns at once, Tick reports later.
+  Write(dir + "/scancel", "#!/bin/sh\nsleep 1\necho cancelled $1 >> " + dir + "/calls\n");
+  fs::permissions(dir + "/scancel", fs::perms::owner_all);
+  const std::string path = getenv("PATH") ? getenv("PATH") : "";
+  setenv("PATH", (dir + ":" + path).c_str(), 1);
+  auto actions = MakeSignalActions(&table, 100);
+  const auto t0 = std::chrono::steady_clock::now();
+  const ActionOutcome started = actions->Stop(slurm, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+  EXPECT_EQ(started.what, "running: scancel 42");
+  EXPECT_TRUE(actions->Tick(0).empty());
+  EXPECT_EQ(actions->stopping(), 1u);
+  std::vector<ActionOutcome> done;
+  ASSERT_TRUE(Eventually([&] {
+    for (ActionOutcome& o : actions->Tick(0)) done.push_back(std::move(o));
+    return !done.empty();
+  }));
+  setenv("PATH", path.c_str(), 1);
+  EXPECT_TRUE(done[0].ok);
+  EXPECT_EQ(done[0].what, "slurm:42: ran: scancel 42");
+  EXPECT_EQ(done[0].workload, "slurm:42");
 }
 
 TEST(WorkloadActions, K8sActionFillsWordsAndNoNameInjects) {
@@ -207,17 +351,90 @@ TEST(KeepSocket, RequestsRoundTripAndThePeerIsTheKernelsWord) {
   });
   for (int i = 0; i < 100; ++i) {
     bool served = false;
-    (*socket)->Serve([&](const Result<KeepRequest>& r, const Peer& peer) {
+    (*socket)->Poll(10, [&](const Result<KeepRequest>& r, const Peer& peer) {
       served = true;
       return "uid " + std::to_string(peer.uid) + " " + (r ? r->op : "?");
     });
     if (served) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   client.join();
   socket->reset();
   EXPECT_FALSE(fs::exists(path));
   EXPECT_FALSE(AskGuard(path, "{}"));
+}
+
+// A client connection to "path" that has sent "bytes" and then goes quiet.
+int Connect(const std::string& path, const std::string& bytes) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  if (!bytes.empty()) (void)!write(fd, bytes.data(), bytes.size());
+  return fd;
+}
+
+TEST(KeepSocket, SlowSilentOrGreedyPeersNeverHoldTheGuardUp) {
+  const std::string path = TempDir("sock_dos") + "/guard.sock";
+  auto socket = KeepSocket::Listen(path);
+  ASSERT_TRUE(socket);
+  auto handler = [](const Result<KeepRequest>& r, const Peer&) {
+    return std::string(r ? "ok " + r->op : "bad");
+  };
+  // Half-sent requests, one dripping, up to the per-user cap: each Poll returns on time.
+  std::vector<int> held;
+  held.push_back(Connect(path, "{\"op\":"));
+  for (size_t i = 1; i < KeepSocket::kMaxPerUid; ++i) held.push_back(Connect(path, ""));
+  for (int round = 0; round < 20; ++round) {
+    const auto t0 = std::chrono::steady_clock::now();
+    (*socket)->Poll(20, handler);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+    (void)!write(held[0], " ", 1);  // a byte now and then: never a whole line
+  }
+  EXPECT_EQ((*socket)->connections(), KeepSocket::kMaxPerUid);
+  // Past the deadline every one of them is closed; nothing was answered.
+  std::this_thread::sleep_for(std::chrono::milliseconds(KeepSocket::kDeadlineMs + 50));
+  (*socket)->Poll(0, handler);
+  EXPECT_EQ((*socket)->connections(), 0u);
+  // A request larger than the cap is dropped, not buffered.
+  const int big = Connect(path, std::string(KeepSocket::kMaxRequest + 10, 'x'));
+  for (int i = 0; i < 5; ++i) (*socket)->Poll(20, handler);
+  EXPECT_EQ((*socket)->connections(), 0u);
+  // And a well-behaved client is still answered.
+  std::thread client([&] { EXPECT_EQ(AskGuard(path, R"({"op":"list"})").value_or(""), "ok list"); });
+  for (int i = 0; i < 50; ++i) (*socket)->Poll(10, handler);
+  client.join();
+  for (int fd : held) close(fd);
+  close(big);
+  // The reason is capped and kept as valid UTF-8.
+  EXPECT_FALSE(ParseKeepRequest(KeepRequestJson({"keep", "pg:1", std::string(kMaxReason + 1, 'r'), 1})));
+  auto odd = ParseKeepRequest(R"({"op":"keep","workload":"pg:1","duration_ms":1,"reason":"a\nkill: x"})");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->reason, "a\nkill: x");  // kept as said; every log line escapes it
+}
+
+TEST(KeepSocket, EachUserIsRateLimited) {
+  const std::string path = TempDir("sock_rate") + "/guard.sock";
+  auto socket = KeepSocket::Listen(path);
+  ASSERT_TRUE(socket);
+  int answered = 0, limited = 0;
+  std::atomic<bool> stop = false;
+  std::thread server([&] {
+    while (!stop) (*socket)->Poll(5, [](const Result<KeepRequest>&, const Peer&) { return std::string("ok"); });
+  });
+  for (int i = 0; i < KeepSocket::kRatePerUid + 5; ++i) {
+    const std::string a = AskGuard(path, R"({"op":"list"})").value_or("");
+    if (a == "ok") ++answered;
+    if (a.find("too many requests") != std::string::npos) ++limited;
+  }
+  stop = true;
+  server.join();
+  if (getuid() == 0) {  // root is never limited
+    EXPECT_EQ(answered, KeepSocket::kRatePerUid + 5);
+  } else {
+    EXPECT_EQ(answered, KeepSocket::kRatePerUid);
+    EXPECT_EQ(limited, 5);
+  }
 }
 
 TEST(GuardMetrics, LabelValuesAreEscapedAndCountersExposed) {

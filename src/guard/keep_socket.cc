@@ -9,16 +9,25 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
 #include "core/json_writer.h"
+#include "core/text_safety.h"
 
 namespace gpuledger {
 namespace {
 
-constexpr size_t kMaxRequest = 64 * 1024;
+constexpr size_t kMaxAnswer = 16 * 1024 * 1024;  // `keep --list` of a very busy node
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 Result<sockaddr_un> Address(const std::string& path) {
   sockaddr_un addr{};
@@ -29,11 +38,11 @@ Result<sockaddr_un> Address(const std::string& path) {
   return addr;
 }
 
-// Reads one line (up to kMaxRequest) from "fd" within "timeout_ms"; what came when it ends.
+// Reads one line (up to kMaxAnswer) from "fd" within "timeout_ms"; what came when it ends.
 std::string ReadLine(int fd, int timeout_ms) {
   std::string line;
   char buf[4096];
-  while (line.size() < kMaxRequest && line.find('\n') == std::string::npos) {
+  while (line.size() < kMaxAnswer && line.find('\n') == std::string::npos) {
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) <= 0) break;
     const ssize_t n = read(fd, buf, sizeof buf);
@@ -79,7 +88,11 @@ Result<KeepRequest> ParseKeepRequest(std::string_view line) {
   if (doc["workload"].get(workload) != SUCCESS || doc["duration_ms"].get(duration) != SUCCESS)
     return MakeError(ErrorCode::kParse, "keep needs workload and duration_ms");
   if (doc["reason"].get(reason) != SUCCESS) reason = "";
-  r.workload = workload, r.reason = reason, r.duration_ms = duration;
+  if (workload.size() > 256) return MakeError(ErrorCode::kParse, "the workload is too long");
+  if (reason.size() > kMaxReason)
+    return MakeError(ErrorCode::kParse,
+                     fmt::format("the reason is longer than {} bytes", kMaxReason));
+  r.workload = ValidUtf8(workload), r.reason = ValidUtf8(reason), r.duration_ms = duration;
   return r;
 }
 
@@ -127,30 +140,101 @@ Result<std::unique_ptr<KeepSocket>> KeepSocket::Listen(const std::string& path) 
 }
 
 KeepSocket::~KeepSocket() {
+  for (Connection& c : conns_) close(c.fd);
   if (fd_ >= 0) close(fd_);
   if (!path_.empty()) unlink(path_.c_str());
 }
 
-void KeepSocket::Serve(const Handler& handler) {
+bool KeepSocket::RateAllows(uint32_t uid, int64_t now_ms) {
+  if (uid == 0) return true;
+  if (rate_.size() > 4096) rate_.clear();  // bounded whatever the number of users
+  auto& [start, count] = rate_[uid];
+  if (now_ms - start >= kRateWindowMs) start = now_ms, count = 0;
+  return ++count <= kRatePerUid;
+}
+
+void KeepSocket::Accept(int64_t now_ms) {
   while (true) {
-    const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (c < 0) return;  // none waiting (EAGAIN) or an error: next time
     ucred cred{};
     socklen_t len = sizeof cred;
-    std::string answer;
-    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-      answer = R"j({"ok":false,"message":"cannot tell who is asking (SO_PEERCRED)"})j";
-    } else {
-      const std::string line = ReadLine(c, 500);
-      if (line.empty()) {  // a probe (another guard checking the socket is live), or nothing
-        close(c);
-        continue;
-      }
-      answer = handler(ParseKeepRequest(line), Peer{cred.uid, cred.pid});
+    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        conns_.size() >= kMaxConnections) {
+      close(c);
+      continue;
     }
-    WriteAll(c, answer + "\n");
-    close(c);
+    const size_t mine = std::count_if(conns_.begin(), conns_.end(), [&](const Connection& k) {
+      return k.peer.uid == cred.uid;
+    });
+    if (cred.uid != 0 && mine >= kMaxPerUid) {
+      close(c);
+      continue;
+    }
+    conns_.push_back({c, Peer{cred.uid, cred.pid}, now_ms + kDeadlineMs, "", "", false});
   }
+}
+
+bool KeepSocket::Read(Connection& c, const Handler& handler, int64_t now_ms) {
+  char buf[4096];
+  while (!c.answered) {
+    const ssize_t n = read(c.fd, buf, sizeof buf);
+    if (n == 0) return false;  // closed before a whole line: a probe, or nothing to answer
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    c.in.append(buf, static_cast<size_t>(n));
+    const size_t nl = c.in.find('\n');
+    if (nl == std::string::npos) {
+      if (c.in.size() > kMaxRequest) return false;
+      continue;
+    }
+    c.in.resize(nl);
+    const std::string answer =
+        RateAllows(c.peer.uid, now_ms)
+            ? handler(ParseKeepRequest(c.in), c.peer)
+            : R"j({"ok":false,"message":"too many requests from this user; try again in a few seconds"})j";
+    c.out = answer + "\n";
+    c.answered = true;
+  }
+  return true;
+}
+
+bool KeepSocket::Write(Connection& c) {
+  while (!c.out.empty()) {
+    const ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    c.out.erase(0, static_cast<size_t>(n));
+  }
+  return false;  // all written: done
+}
+
+void KeepSocket::Poll(int timeout_ms, const Handler& handler) {
+  std::vector<pollfd> fds;
+  fds.reserve(conns_.size() + 1);
+  fds.push_back({fd_, POLLIN, 0});
+  for (const Connection& c : conns_)
+    fds.push_back({c.fd, static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
+  poll(fds.data(), fds.size(), timeout_ms);
+  const int64_t now = SteadyNowMs();
+  std::vector<bool> keep(conns_.size(), true);
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    Connection& c = conns_[i];
+    const short ready = fds[i + 1].revents;
+    if (ready & (POLLERR | POLLNVAL)) {
+      keep[i] = false;
+    } else if (ready & (POLLIN | POLLHUP) && !c.answered) {
+      keep[i] = Read(c, handler, now);
+      if (keep[i] && c.answered) keep[i] = Write(c);
+    } else if (ready & POLLOUT && c.answered) {
+      keep[i] = Write(c);
+    }
+    if (now >= c.deadline_ms) keep[i] = false;  // slow or silent peers lose their turn
+  }
+  for (size_t i = conns_.size(); i-- > 0;) {
+    if (keep[i]) continue;
+    close(conns_[i].fd);
+    conns_.erase(conns_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  if (fds[0].revents & POLLIN) Accept(now);
 }
 
 Result<std::string> AskGuard(const std::string& path, const std::string& request_json) {

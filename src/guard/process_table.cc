@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <charconv>
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+
+#include "guard/jupyter_server.h"
 
 namespace gpuledger {
 namespace {
@@ -84,16 +87,62 @@ std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat&
     if (eq == std::string::npos) continue;
     const std::string_view key(var.data(), eq);
     std::string value = var.substr(eq + 1);
-    if (key == "SLURM_JOB_ID") f.slurm_job_id = std::move(value);
-    if (key == "SLURM_JOB_USER") f.slurm_job_user = std::move(value);
-    if (key == "GPULEDGER_JOB_ID") f.gpuledger_job_id = std::move(value);
-    if (key == "GPULEDGER_OWNER") f.gpuledger_owner = std::move(value);
-    if (key == "SLURM_JOB_NAME") f.slurm_job_name = std::move(value);
-    if (key == "HOSTNAME") f.hostname = std::move(value);
-    if (key == "POD_NAME") f.pod_name = std::move(value);
-    if (key == "POD_NAMESPACE") f.pod_namespace = std::move(value);
+    if (key == "SLURM_JOB_ID") f.env_slurm_job_id = std::move(value);
+    if (key == "GPULEDGER_JOB_ID") f.env_gpuledger_job_id = std::move(value);
+    if (key == "GPULEDGER_OWNER") f.env_gpuledger_owner = std::move(value);
   }
+  VouchSlurm(&f);
+  if (!f.env_gpuledger_job_id.empty()) f.under_gpuledger_run = UnderGpuledgerRun(f.ppid);
+  f.owns_kernel_file = OwnsKernelFile(f);
   return f;
+}
+
+// The Slurm job from slurmd's cgroup (v1's uid_<N> must be the process's uid), else — only
+// when SLURM_JOB_ID hints at one — from slurmd's own tracking (`scontrol pidinfo`). Either way
+// the job's user, where slurmctld answers, must be the process's uid.
+void ProcessTable::VouchSlurm(ProcessFacts* f) const {
+  std::optional<uint32_t> cgroup_uid;
+  std::string job = SlurmJobOfCgroup(f->cgroup, &cgroup_uid);
+  if (!job.empty() && cgroup_uid && *cgroup_uid != f->uid) job.clear();
+  if (job.empty() && !f->env_slurm_job_id.empty()) job = slurm_->JobOfPid(f->pid);
+  if (job.empty()) return;
+  if (auto info = slurm_->Job(job)) {
+    if (info->uid != f->uid) return;  // a job of someone else: not this process's
+    f->slurm_user = info->user;
+    f->slurm_job_name = info->name;
+  }
+  f->slurm_job = std::move(job);
+}
+
+// True when an ancestor of the process (from "ppid" up) is this very binary running `run`:
+// its executable is the guard's own (same device and inode, as the kernel links it).
+bool ProcessTable::UnderGpuledgerRun(int64_t ppid) const {
+  struct stat self {};
+  if (stat("/proc/self/exe", &self) != 0) return false;
+  for (int depth = 0; depth < 64 && ppid > 1; ++depth) {
+    const std::string dir = root_ + "/" + std::to_string(ppid);
+    struct stat exe {};
+    if (stat((dir + "/exe").c_str(), &exe) == 0 && exe.st_dev == self.st_dev &&
+        exe.st_ino == self.st_ino) {
+      const std::vector<std::string> argv = SplitNul(Slurp(dir + "/cmdline"));
+      if (argv.size() > 1 && argv[1] == "run") return true;
+    }
+    auto st = ReadProcStat(ppid, root_);
+    if (!st) return false;
+    ppid = st->ppid;
+  }
+  return false;
+}
+
+// True when the kernel connection file of an ipykernel command line is a regular file (not a
+// link) owned by the process's uid, looked up in the process's own mount namespace.
+bool ProcessTable::OwnsKernelFile(const ProcessFacts& f) const {
+  if (JupyterKernelOf(f.argv).empty()) return false;
+  const std::string file = JupyterConnectionFileOf(f.argv);
+  if (!file.starts_with('/')) return false;
+  struct stat st {};
+  const std::string path = root_ + "/" + std::to_string(f.pid) + "/root" + file;
+  return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == f.uid;
 }
 
 const ProcessTable::Entry* ProcessTable::Lookup(int64_t pid) {
@@ -175,9 +224,13 @@ WorkloadInfo ProcessTable::Describe(const ProcessFacts& f) {
   info.name = ClassifyProcess(f);
   info.uid = f.uid;
   info.pgid = f.pgid;
-  info.owner = !f.slurm_job_user.empty()    ? f.slurm_job_user
-               : !f.gpuledger_owner.empty() ? f.gpuledger_owner
-                                            : UserName(f.uid);
+  // The scheduler that vouches for the process names its owner; else the kernel's uid does.
+  if (info.name.kind == WorkloadKind::kSlurm && !f.slurm_user.empty())
+    info.owner = f.slurm_user;
+  else if (info.name.kind == WorkloadKind::kRun && IsWorkloadIdText(f.env_gpuledger_owner))
+    info.owner = f.env_gpuledger_owner;
+  else
+    info.owner = UserName(f.uid);
   std::string command;
   for (const std::string& a : f.argv) {
     if (command.size() > 60) break;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -14,14 +15,18 @@
 
 #include "core/proc_stat.h"
 #include "guard/node_guard.h"
+#include "guard/slurm_query.h"
 #include "guard/workload.h"
 
 namespace gpuledger {
 
 class ProcessTable {
  public:
-  // "proc_root": /proc, or a synthetic tree in tests.
-  explicit ProcessTable(std::string proc_root = "/proc") : root_(std::move(proc_root)) {}
+  // "proc_root": /proc, or a synthetic tree in tests. "slurm": how Slurm is asked (default:
+  // scontrol on the PATH).
+  explicit ProcessTable(std::string proc_root = "/proc",
+                        std::shared_ptr<SlurmQuery> slurm = std::make_shared<SlurmQuery>())
+      : root_(std::move(proc_root)), slurm_(std::move(slurm)) {}
 
   // A process with the workload it belongs to (owner, short command line; "processes" holds
   // only this process).
@@ -62,8 +67,12 @@ class ProcessTable {
 
  private:
   std::optional<ProcessFacts> ReadFacts(int64_t pid, const ProcStat& stat) const;
+  void VouchSlurm(ProcessFacts* f) const;
+  bool UnderGpuledgerRun(int64_t ppid) const;
+  bool OwnsKernelFile(const ProcessFacts& f) const;
 
   std::string root_;
+  std::shared_ptr<SlurmQuery> slurm_;
   std::unordered_map<int64_t, Entry> cache_;
   std::unordered_map<uint32_t, std::string> users_;
 };

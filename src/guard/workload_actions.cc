@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <regex>
+#include <future>
 
 #include "guard/preflight.h"
 
@@ -24,16 +24,43 @@ std::string SlurmJobIdOf(const std::string& workload) {
   return digits ? id : "";
 }
 
+namespace {
+
+// RFC 1123 label (a namespace): 1–63 of [a-z0-9-], alphanumeric at both ends.
+bool IsDnsLabel(std::string_view s) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (s.empty() || s.size() > 63 || !alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+// RFC 1123 subdomain (a pod name): up to 253 of [a-z0-9.-], alphanumeric at both ends.
+bool IsDnsSubdomain(std::string_view s) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (s.empty() || s.size() > 253 || !alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
+}
+
+bool IsPodUid(std::string_view s) {
+  return !s.empty() && s.size() <= 64 &&
+         s.find_first_not_of("0123456789abcdef-") == std::string_view::npos;
+}
+
+}  // namespace
+
+bool K8sActionNeedsName(const std::string& tmpl) {
+  return tmpl.find("{namespace}") != std::string::npos || tmpl.find("{pod}") != std::string::npos;
+}
+
 Result<std::vector<std::string>> ExpandK8sAction(const std::string& tmpl, const StopTarget& pod) {
-  static const std::regex kLabel("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
-  static const std::regex kSubdomain("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
-  static const std::regex kUid("[0-9a-f-]{1,64}");
-  if (!std::regex_match(pod.pod_namespace, kLabel))
+  if (K8sActionNeedsName(tmpl) && pod.pod_namespace.empty() && pod.pod_name.empty())
+    return MakeError(ErrorCode::kInvalid,
+                     "the kubelet's pod log directory does not name pod " + pod.pod_uid);
+  if (tmpl.find("{namespace}") != std::string::npos && !IsDnsLabel(pod.pod_namespace))
     return MakeError(ErrorCode::kInvalid,
                      "not a Kubernetes namespace: '" + pod.pod_namespace + "'");
-  if (!std::regex_match(pod.pod_name, kSubdomain))
+  if (tmpl.find("{pod}") != std::string::npos && !IsDnsSubdomain(pod.pod_name))
     return MakeError(ErrorCode::kInvalid, "not a Kubernetes pod name: '" + pod.pod_name + "'");
-  if (!pod.pod_uid.empty() && !std::regex_match(pod.pod_uid, kUid))
+  if (!pod.pod_uid.empty() && !IsPodUid(pod.pod_uid))
     return MakeError(ErrorCode::kInvalid, "not a pod uid: '" + pod.pod_uid + "'");
   std::vector<std::string> words;
   std::string word;
@@ -61,6 +88,7 @@ Result<std::vector<std::string>> ExpandK8sAction(const std::string& tmpl, const 
       {"{namespace}", &pod.pod_namespace},
       {"{pod}", &pod.pod_name},
       {"{uid}", &pod.pod_uid},
+      {"{pod_uid}", &pod.pod_uid},
       {"{node}", &pod.node}};
   for (std::string& w : words) {
     std::string out;
@@ -75,61 +103,12 @@ Result<std::vector<std::string>> ExpandK8sAction(const std::string& tmpl, const 
       if (replaced) continue;
       if (w[i] == '{' && w.find('}', i) != std::string::npos)
         return MakeError(ErrorCode::kInvalid, "k8s_action: unknown placeholder in '" + w +
-                                                  "' (known: {namespace}, {pod}, {uid}, {node})");
+                                                  "' (known: {namespace}, {pod}, {uid}, {pod_uid}, {node})");
       out += w[i++];
     }
     w = std::move(out);
   }
   return words;
-}
-
-Result<void> RunArgv(const std::vector<std::string>& argv, DurationMs timeout_ms) {
-  if (argv.empty()) return MakeError(ErrorCode::kUsage, "no command");
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return MakeError(ErrorCode::kIo, "pipe failed");
-  const pid_t child = fork();
-  if (child < 0) return MakeError(ErrorCode::kIo, "fork failed");
-  if (child == 0) {
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string output;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  bool timed_out = false;
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      kill(child, SIGKILL);
-      break;
-    }
-    pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[1024];
-    const ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    output.append(buf, static_cast<size_t>(n));
-    if (output.size() > 8192) output.erase(0, output.size() - 8192);
-  }
-  close(fds[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  const std::string last =
-      output.substr(output.rfind('\n') == std::string::npos ? 0 : output.rfind('\n') + 1);
-  if (timed_out) return MakeError(ErrorCode::kIo, argv[0] + " did not finish in time");
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return MakeError(ErrorCode::kIo,
-                   fmt::format("{} exited {}{}", argv[0],
-                               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                               last.empty() ? "" : ": " + last));
 }
 
 StopPlan PlanStop(const StopTarget& t, ProcessTable* procs) {
@@ -164,7 +143,7 @@ StopPlan PlanStop(const StopTarget& t, ProcessTable* procs) {
 
 namespace {
 
-constexpr DurationMs kCommandTimeoutMs = 30'000;
+constexpr DurationMs kCommandTimeoutMs = 15'000;
 
 std::string Joined(const std::vector<std::string>& argv) {
   std::string out;
@@ -174,25 +153,31 @@ std::string Joined(const std::vector<std::string>& argv) {
 
 class SignalActions : public WorkloadActions {
  public:
-  SignalActions(ProcessTable* procs, DurationMs grace, std::string k8s_action)
-      : procs_(procs), grace_(grace), k8s_action_(std::move(k8s_action)) {}
+  SignalActions(ProcessTable* procs, DurationMs grace, std::string k8s_action,
+                std::string no_signals)
+      : procs_(procs),
+        grace_(grace),
+        k8s_action_(std::move(k8s_action)),
+        no_signals_(std::move(no_signals)) {}
+
+  ~SignalActions() override {
+    for (External& e : external_) e.result.wait();  // each ends by its own deadline
+  }
 
   ActionOutcome Stop(const StopTarget& t, TimeMs now) override {
     switch (t.kind) {
       case WorkloadKind::kJupyter:
-        return StopKernel(t, now);
+        return StopKernel(t);
       case WorkloadKind::kSlurm: {
         const std::string id = SlurmJobIdOf(t.workload);
         if (id.empty()) return {false, "not stopped: no Slurm job id in " + t.workload};
-        auto r = RunArgv({"scancel", id}, kCommandTimeoutMs);
-        return {r.has_value(), r ? "ran: scancel " + id : r.error().ToString()};
+        return RunLater(t, {"scancel", id});
       }
       case WorkloadKind::kPod: {
         if (k8s_action_.empty()) return {false, "not stopped: the policy has no k8s_action"};
         auto argv = ExpandK8sAction(k8s_action_, t);
         if (!argv) return {false, "not stopped: " + argv.error().message};
-        auto r = RunArgv(*argv, kCommandTimeoutMs);
-        return {r.has_value(), r ? "ran: " + Joined(*argv) : r.error().ToString()};
+        return RunLater(t, *argv);
       }
       case WorkloadKind::kRun:
         return {false, "not stopped: `gpuledger run` judges its own jobs"};
@@ -202,12 +187,14 @@ class SignalActions : public WorkloadActions {
   }
 
   ActionOutcome Release(const std::string& command) override {
-    auto r = RunShellCommand(command);
-    return {r.has_value(), r ? "ran: " + command : r.error().ToString()};
+    StopTarget machine;
+    machine.workload = "machine";
+    return RunLater(machine, {"/bin/sh", "-c", command}, command);
   }
 
   std::vector<ActionOutcome> Tick(TimeMs now) override {
     std::vector<ActionOutcome> out;
+    FinishExternal(now, &out);
     for (auto it = pending_.begin(); it != pending_.end();) {
       std::erase_if(it->plan.processes, [&](const ProcessKey& k) { return !procs_->Alive(k); });
       if (it->plan.processes.empty()) {
@@ -218,47 +205,86 @@ class SignalActions : public WorkloadActions {
         ++it;
         continue;
       }
-      if (it->plan.whole_group) {  // the group lives on: what joined it since goes too
-        for (const ProcessKey& k : procs_->GroupMembers(it->pgid)) {
-          if (std::find(it->plan.processes.begin(), it->plan.processes.end(), k) ==
-              it->plan.processes.end())
-            it->plan.processes.push_back(k);
-        }
-      }
+      // Only what was warned about and sent SIGTERM (pid + start time, captured then): the
+      // group's id may belong to someone else by now.
       const size_t sent = Send(it->plan, SIGKILL);
       out.push_back(
           {true, fmt::format("{}: sent SIGKILL to {} process{} that outlived SIGTERM "
                              "by {}",
-                             it->workload, sent, sent == 1 ? "" : "es", FormatDuration(grace_))});
+                             it->workload, sent, sent == 1 ? "" : "es", FormatDuration(grace_)),
+           it->workload});
       it = pending_.erase(it);
     }
     return out;
   }
 
-  size_t stopping() const override { return pending_.size(); }
+  size_t stopping() const override { return pending_.size() + external_.size(); }
 
  private:
-  // Through the kernel's Jupyter server; signals when none answers.
-  ActionOutcome StopKernel(const StopTarget& t, TimeMs now) {
-    std::string why = "no Jupyter server was found for it";
-    if (t.jupyter) {
-      auto r = ShutdownJupyterKernel(*t.jupyter);
-      if (r) {
-        return {true, fmt::format("shut down kernel {}{} through the Jupyter server at {} (the "
-                                  "notebook and the server stay)",
-                                  t.jupyter->kernel_id,
-                                  t.jupyter->notebook.empty() ? "" : " of " + t.jupyter->notebook,
-                                  t.jupyter->server.url)};
-      }
-      why = r.error().message;
+  // A call to the system that owns a workload (its Jupyter server, scancel, k8s_action, the
+  // release command), on a thread of its own with its own deadline, so the guard's loop never
+  // waits for it; Tick reports how it went.
+  struct External {
+    StopTarget target;
+    std::future<ActionOutcome> result;
+    bool fall_back_to_signals = false;
+  };
+
+  ActionOutcome RunLater(const StopTarget& t, std::vector<std::string> argv,
+                         std::string shown = "") {
+    if (shown.empty()) shown = Joined(argv);
+    std::string workload = t.workload;
+    auto call = [argv = std::move(argv), shown, workload]() -> ActionOutcome {
+      auto r = RunArgv(argv, kCommandTimeoutMs);
+      return {r.has_value(), workload + ": " + (r ? "ran: " + shown : r.error().ToString()),
+              workload};
+    };
+    external_.push_back({t, std::async(std::launch::async, std::move(call)), false});
+    return {true, "running: " + shown};
+  }
+
+  // Through the kernel's Jupyter server; signals when it does not shut the kernel down.
+  ActionOutcome StopKernel(const StopTarget& t) {
+    if (!t.jupyter) {
+      ActionOutcome out = Signal(t, 0);
+      out.what = "no Jupyter server was vouched for it; falling back to signals: " + out.what;
+      return out;
     }
-    ActionOutcome out = Signal(t, now);
-    out.what = why + "; falling back to signals: " + out.what;
-    return out;
+    auto call = [k = *t.jupyter, workload = t.workload]() -> ActionOutcome {
+      auto r = ShutdownJupyterKernel(k);
+      if (!r) return {false, r.error().message, workload};
+      return {true,
+              fmt::format("{}: shut down kernel {}{} through the Jupyter server at {} (the "
+                          "notebook and the server stay)",
+                          workload, k.kernel_id, k.notebook.empty() ? "" : " of " + k.notebook,
+                          k.server.url),
+              workload};
+    };
+    external_.push_back({t, std::async(std::launch::async, std::move(call)), true});
+    return {true, "asking the Jupyter server at " + t.jupyter->server.url +
+                      " to shut down kernel " + t.jupyter->kernel_id};
+  }
+
+  void FinishExternal(TimeMs now, std::vector<ActionOutcome>* out) {
+    for (auto it = external_.begin(); it != external_.end();) {
+      if (it->result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        ++it;
+        continue;
+      }
+      ActionOutcome r = it->result.get();
+      if (!r.ok && it->fall_back_to_signals) {
+        ActionOutcome s = Signal(it->target, now);
+        r = {s.ok, it->target.workload + ": " + r.what + "; falling back to signals: " + s.what,
+             it->target.workload};
+      }
+      out->push_back(std::move(r));
+      it = external_.erase(it);
+    }
   }
 
   // SIGTERM to the plan's processes now; SIGKILL to what is left by Tick after the grace.
   ActionOutcome Signal(const StopTarget& t, TimeMs now) {
+    if (!no_signals_.empty()) return {false, "not signalled: " + no_signals_, t.workload};
     StopPlan plan = PlanStop(t, procs_);
     if (!plan.refusal.empty()) return {false, "not signalled: " + plan.refusal};
     const size_t sent = Send(plan, SIGTERM);
@@ -293,7 +319,9 @@ class SignalActions : public WorkloadActions {
   ProcessTable* procs_;
   DurationMs grace_;
   std::string k8s_action_;
+  std::string no_signals_;  // why no signal may be sent at all; empty: they may
   std::vector<Pending> pending_;
+  std::vector<External> external_;
 };
 
 class DryRunActions : public WorkloadActions {
@@ -335,8 +363,10 @@ class DryRunActions : public WorkloadActions {
 }  // namespace
 
 std::unique_ptr<WorkloadActions> MakeSignalActions(ProcessTable* procs, DurationMs grace,
-                                                   std::string k8s_action) {
-  return std::make_unique<SignalActions>(procs, grace, std::move(k8s_action));
+                                                   std::string k8s_action,
+                                                   std::string no_signals) {
+  return std::make_unique<SignalActions>(procs, grace, std::move(k8s_action),
+                                         std::move(no_signals));
 }
 
 std::unique_ptr<WorkloadActions> MakeDryRunActions(ProcessTable* procs, std::string k8s_action) {

@@ -16,15 +16,29 @@ ProcessFacts Facts(std::string cgroup, std::vector<std::string> argv = {"python"
   return f;
 }
 
-TEST(Workload, SlurmJobFromCgroupV1AndV2AndEnvironment) {
-  EXPECT_EQ(SlurmJobOfCgroup("12:memory:/slurm/uid_1000/job_4711/step_0/task_0\n"), "4711");
+TEST(Workload, SlurmJobOnlyFromSlurmdsOwnCgroupLayouts) {
+  std::optional<uint32_t> uid;
+  EXPECT_EQ(SlurmJobOfCgroup("12:memory:/slurm/uid_1000/job_4711/step_0/task_0\n", &uid), "4711");
+  EXPECT_EQ(uid, 1000u);
+  EXPECT_EQ(SlurmJobOfCgroup("5:cpu:/slurm_node7/uid_0/job_3/step_batch\n"), "3");
   EXPECT_EQ(SlurmJobOfCgroup("0::/system.slice/slurmstepd.scope/job_88/step_batch/user/task_0\n"),
             "88");
+  EXPECT_EQ(SlurmJobOfCgroup("0::/system.slice/node7_slurmstepd.scope/job_89/step_0\n"), "89");
+  // Seen from another cgroup namespace, the path starts with "/..": still slurmd's.
+  EXPECT_EQ(SlurmJobOfCgroup("0::/../../system.slice/slurmstepd.scope/job_90/step_0\n"), "90");
+  // What a user can create under their delegated subtree, or anywhere else, names no job.
   EXPECT_EQ(SlurmJobOfCgroup("0::/user.slice/job_x/"), "");
-  EXPECT_EQ(ClassifyProcess(Facts("0::/system.slice/slurmstepd.scope/job_88/step_0")).id,
-            "slurm:88");
+  EXPECT_EQ(SlurmJobOfCgroup("0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                             "system.slice/slurmstepd.scope/job_42/step_0\n"),
+            "");
+  EXPECT_EQ(SlurmJobOfCgroup("0::/user.slice/user-1000.slice/user@1000.service/job_42/x\n"), "");
+  EXPECT_EQ(SlurmJobOfCgroup("0::/system.slice/evil.scope/job_42/step_0\n"), "");
+  EXPECT_EQ(SlurmJobOfCgroup("0::/slurm/job_42/step_0\n"), "");  // v1 always has uid_<N>
+  // Only a Slurm job someone vouched for classifies as one; SLURM_JOB_ID is only a hint.
   ProcessFacts env = Facts("0::/user.slice/user-1000.slice/session-3.scope");
-  env.slurm_job_id = "91";
+  env.env_slurm_job_id = "91";
+  EXPECT_EQ(ClassifyProcess(env).id, "pg:4200");
+  env.slurm_job = "91";  // what slurmd said
   EXPECT_EQ(ClassifyProcess(env).id, "slurm:91");
   EXPECT_EQ(ClassifyProcess(env).kind, WorkloadKind::kSlurm);
 }
@@ -44,6 +58,12 @@ TEST(Workload, KubernetesPodFromCgroupfsAndSystemdDrivers) {
                             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
   EXPECT_EQ(n.id, "k8s:3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a");
   EXPECT_EQ(PodUidOfCgroup("0::/system.slice/pod-notkube.service"), "");
+  // A user's own subtree may hold any name: no pod there.
+  EXPECT_EQ(PodUidOfCgroup("0::/user.slice/user-1000.slice/user@1000.service/kubepods/"
+                           "pod3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a/x"),
+            "");
+  EXPECT_EQ(PodUidOfCgroup("0::/system.slice/x/kubepods/pod3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a"),
+            "");
 }
 
 TEST(Workload, JupyterKernelFromItsConnectionFile) {
@@ -51,8 +71,12 @@ TEST(Workload, JupyterKernelFromItsConnectionFile) {
       "/usr/bin/python3", "-m", "ipykernel_launcher", "-f",
       "/home/asha/.local/share/jupyter/runtime/kernel-5e4c1f2a-9b3d-4e6f-8a7b-1c2d3e4f5a6b.json"};
   EXPECT_EQ(JupyterKernelOf(argv), "5e4c1f2a-9b3d-4e6f-8a7b-1c2d3e4f5a6b");
-  EXPECT_EQ(ClassifyProcess(Facts("0::/user.slice", argv)).id,
-            "jupyter:5e4c1f2a-9b3d-4e6f-8a7b-1c2d3e4f5a6b");
+  ProcessFacts owner = Facts("0::/user.slice", argv);
+  owner.owns_kernel_file = true;
+  EXPECT_EQ(ClassifyProcess(owner).id, "jupyter:5e4c1f2a-9b3d-4e6f-8a7b-1c2d3e4f5a6b");
+  // Another user's kernel file copied into one's own command line names no kernel.
+  EXPECT_EQ(ClassifyProcess(Facts("0::/user.slice", argv)).id, "pg:4200");
+  EXPECT_EQ(JupyterKernelOf({"python", "-m", "ipykernel", "-f", "/r/kernel-a\nkill: b.json"}), "");
   EXPECT_EQ(JupyterKernelOf({"python", "-f", "/tmp/kernel-x.json"}), "");  // not ipykernel
   EXPECT_EQ(JupyterKernelOf({"python", "-m", "ipykernel", "--f=/r/kernel-abc.json"}), "abc");
 }
@@ -63,9 +87,16 @@ TEST(Workload, ContainersRunJobsAndProcessGroups) {
             "container:9f8e7d6c5b4a");
   EXPECT_EQ(ClassifyProcess(Facts("0::/machine.slice/libpod-" + id + ".scope/container")).id,
             "container:9f8e7d6c5b4a");
+  // In a user's own subtree a container id is not believed.
+  EXPECT_EQ(ClassifyProcess(Facts("0::/user.slice/user-1000.slice/docker-" + id + ".scope")).id,
+            "pg:4200");
   ProcessFacts run = Facts("0::/user.slice/user-1000.slice/session-3.scope");
-  run.gpuledger_job_id = "node1-17000-99";
+  run.env_gpuledger_job_id = "node1-17000-99";
+  EXPECT_EQ(ClassifyProcess(run).id, "pg:4200");  // no live `gpuledger run` above it
+  run.under_gpuledger_run = true;
   EXPECT_EQ(ClassifyProcess(run).id, "run:node1-17000-99");
+  run.env_gpuledger_job_id = "x\nkill: pg:1";
+  EXPECT_EQ(ClassifyProcess(run).id, "pg:4200");  // not id text
   EXPECT_EQ(ClassifyProcess(Facts("0::/user.slice/user-1000.slice/session-3.scope")).id, "pg:4200");
 }
 

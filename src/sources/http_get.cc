@@ -135,6 +135,10 @@ HttpResponse HttpRequest(const std::string& method, const std::string& url, cons
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
+  // Only HTTP(S), redirects included: a URL from a file a user wrote cannot reach gopher://,
+  // file:// or any other protocol libcurl speaks.
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
   Body body{&r.body, max_body_bytes, &r.too_large};
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);

@@ -1,0 +1,25 @@
+// Text that came from users (reasons, command lines, notebook paths, names) made safe to log
+// and to store: one line, valid UTF-8, bounded.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace gpuledger {
+
+// "s" as valid UTF-8: each byte that does not start a well-formed sequence (RFC 3629: no
+// overlongs, no surrogates, nothing past U+10FFFF, a sequence cut at the end) becomes U+FFFD.
+std::string ValidUtf8(std::string_view s);
+
+// ValidUtf8 with every control character (C0, DEL, C1) escaped as \n, \r, \t or \xNN and each
+// backslash doubled, so a value can never start a new log line or forge one.
+std::string EscapeForLog(std::string_view s);
+
+// At most "max_bytes" of "s", cut at a character boundary (never inside a UTF-8 sequence).
+std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
+
+// True when "s" holds a control character (C0 or DEL).
+bool HasControl(std::string_view s);
+
+}  // namespace gpuledger
