@@ -52,6 +52,18 @@ std::string OutsideHostPidNamespace(const std::string& proc_root) {
   return "";
 }
 
+// A saved workload as the record its ledger row is written from.
+WorkloadRecord RecordOf(const SavedWorkload& s) {
+  WorkloadRecord r;
+  r.info.name = {WorkloadKindOfId(s.id), s.id};
+  r.info.owner = s.owner, r.info.command = s.command, r.info.uid = s.uid;
+  r.info.processes = s.processes;
+  r.gpus = s.gpus;
+  r.first_seen = s.first_seen, r.last_seen = s.last_seen;
+  r.gpu_ms = s.gpu_ms, r.idle_gpu_ms = s.idle_gpu_ms;
+  return r;
+}
+
 class Guard {
  public:
   Guard(const GuardOptions& o, std::FILE* log)
@@ -131,14 +143,24 @@ Result<void> Guard::Setup() {
     std::filesystem::create_directories(o_.state_dir, ec);
     if (ec) return MakeError(ErrorCode::kIo, "cannot create: " + ec.message(), o_.state_dir);
     state_path_ = o_.state_dir + "/guard-state.json";
+    size_t damaged = 0;
+    auto replayed = outbox_.UseJournal(o_.state_dir + "/outbox.jsonl", &damaged);
+    if (!replayed) return std::unexpected(replayed.error());
+    if (*replayed > 0 || damaged > 0)
+      Say(fmt::format("writing {} ledger write{} an earlier guard left in its outbox journal{}",
+                      *replayed, *replayed == 1 ? "" : "s",
+                      damaged ? fmt::format(" ({} damaged lines skipped)", damaged) : ""));
     auto saved = LoadGuardState(state_path_);
     if (!saved) {
       Say(saved.error().ToString() + " (starting without it)");
     } else {
-      // What died while the guard was down is forgotten: its pids may be reused by now.
+      // What died while the guard was down is forgotten (its pids may be reused by now), and
+      // its ledger row closed: it ended at most when the guard last saw it.
       std::erase_if(*saved, [&](const SavedWorkload& s) {
-        return std::none_of(s.processes.begin(), s.processes.end(),
-                            [&](const ProcessKey& k) { return procs_.Alive(k); });
+        const bool gone = std::none_of(s.processes.begin(), s.processes.end(),
+                                       [&](const ProcessKey& k) { return procs_.Alive(k); });
+        if (gone && s.first_seen != 0) outbox_.PutJob(JobRow(RecordOf(s), "ended"));
+        return gone;
       });
     }
     if (saved && !saved->empty()) {
@@ -489,6 +511,9 @@ void Guard::Loop() {
       counters_.ledger_queued = outbox_.queued();
       counters_.ledger_failures = outbox_.ledger_failures();
       counters_.ledger_dropped = outbox_.dropped();
+      counters_.ledger_quarantined = outbox_.quarantined();
+      counters_.webhook_failures = outbox_.webhook_failures();
+      counters_.webhook_dropped = outbox_.webhook_dropped();
       if (metrics_)
         metrics_->Publish(RenderGuardMetrics(guard_, last_ ? &*last_ : nullptr, counters_, now));
       SaveState();

@@ -59,7 +59,7 @@ void FakeProcess(const std::string& root, int pid, int64_t start, const std::str
 std::shared_ptr<SlurmQuery> FakeScontrol(const std::string& dir, int pid, const std::string& user) {
   const std::string script = dir + "/scontrol";
   Write(script, "#!/bin/sh\ncase \"$1 $2\" in\n\"pidinfo " + std::to_string(pid) +
-                    "\") echo 'Slurm job id 77 ends at Mon Dec 07 12:00:00 2026';;\n"
+                    "\") echo 'Slurm JobId=77 ends at Mon Dec 07 12:00:00 2026';;\n"
                     "pidinfo*) echo 'Failed to locate job for requested pid' >&2; exit 1;;\n"
                     "\"show job\") echo 'JobId=77 JobName=big run UserId=" + user +
                     " GroupId=g(1)';;\nesac\n");
@@ -86,6 +86,22 @@ TEST(ProcessTable, AReusedPidIsReadAfreshAndTheOldProcessIsGone) {
   EXPECT_FALSE(table.Alive({500, 1000}));
   fs::remove_all(root + "/500");
   EXPECT_EQ(table.Lookup(500), nullptr);
+}
+
+TEST(SlurmQuery, ParsesWhatScontrolSays) {
+  EXPECT_EQ(ParsePidInfo("Slurm JobId=3 ends at Tue Dec 07 01:14:00 2027\n"
+                         "Job remaining time is 31535998 seconds\n"),
+            "3");
+  EXPECT_EQ(ParsePidInfo("Slurm job id 41 ends at Fri Jan 01 00:00:00 2027\n"), "41");
+  EXPECT_EQ(ParsePidInfo("Failed to locate job for requested pid\n"), "");
+  EXPECT_EQ(ParsePidInfo("Slurm JobId=x ends"), "");
+  auto job = ParseShowJob("JobId=3 JobName=my big run UserId=asha(1001) GroupId=asha(1001) X=1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->user, "asha");
+  EXPECT_EQ(job->uid, 1001u);
+  EXPECT_EQ(job->name, "my big run");
+  EXPECT_FALSE(ParseShowJob("slurm_load_jobs error: Invalid job id specified"));
+  EXPECT_FALSE(ParseShowJob("JobId=3 UserId=asha(x)"));
 }
 
 TEST(ProcessTable, ASlurmJobIsWhatSlurmSaysNeverWhatTheEnvironmentSays) {
@@ -302,11 +318,12 @@ TEST(WorkloadActions, RunArgvRunsWithoutAShellAndReportsFailure) {
 }
 
 TEST(GuardState, RoundTripsAndIsDroppedAfterAReboot) {
-  SavedWorkload s{"pg:42",
-                  {{42, 9000}, {43, 9001}},
-                  1'790'000'000'000,
-                  2,
-                  KeepGrant{"pg:42", 1, 2, "asha", "demo \"at\" 3pm"}};
+  SavedWorkload s;
+  s.id = "pg:42", s.processes = {{42, 9000}, {43, 9001}}, s.first_active = 1'790'000'000'000;
+  s.warnings = 2, s.keep = KeepGrant{"pg:42", 1, 2, "asha", "demo \"at\" 3pm"};
+  s.first_seen = 1'789'999'000'000, s.last_seen = 1'790'000'100'000;
+  s.gpu_ms = 3'600'000.5, s.idle_gpu_ms = 1000, s.owner = "asha", s.uid = 1000;
+  s.command = "python train.py", s.gpus = {0, 3};
   const std::string json = GuardStateJson({s}, "boot-a");
   auto back = ParseGuardState(json, "boot-a");
   ASSERT_TRUE(back) << back.error().ToString();
@@ -316,6 +333,15 @@ TEST(GuardState, RoundTripsAndIsDroppedAfterAReboot) {
   EXPECT_EQ((*back)[0].warnings, 2);
   ASSERT_TRUE((*back)[0].keep);
   EXPECT_EQ((*back)[0].keep->reason, "demo \"at\" 3pm");
+  // What its ledger row is resumed or closed from.
+  EXPECT_EQ((*back)[0].first_seen, s.first_seen);
+  EXPECT_EQ((*back)[0].last_seen, s.last_seen);
+  EXPECT_NEAR((*back)[0].gpu_ms, 3'600'000.5, 1);
+  EXPECT_EQ((*back)[0].idle_gpu_ms, 1000);
+  EXPECT_EQ((*back)[0].owner, "asha");
+  EXPECT_EQ((*back)[0].uid, 1000u);
+  EXPECT_EQ((*back)[0].command, "python train.py");
+  EXPECT_EQ((*back)[0].gpus, (std::set<int>{0, 3}));
   EXPECT_TRUE(ParseGuardState(json, "boot-b")->empty());
   EXPECT_FALSE(ParseGuardState("{\"boot_id\": ", "boot-a"));
   const std::string dir = TempDir("state");

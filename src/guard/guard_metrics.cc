@@ -92,6 +92,12 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
           "ledger writes dropped: more than a million were waiting");
   counter("gpuledger_ledger_failures_total", c.ledger_failures,
           "ledger writes that failed (retried)");
+  counter("gpuledger_ledger_quarantined_total", c.ledger_quarantined,
+          "ledger writes the ledger rejected, set aside so the rest go on");
+  counter("gpuledger_webhook_failures_total", c.webhook_failures,
+          "webhook posts that did not get a 2xx answer");
+  counter("gpuledger_webhook_dropped_total", c.webhook_dropped,
+          "webhook posts dropped: too many waiting, or not sent before exit");
   return out;
 }
 

@@ -19,7 +19,8 @@ namespace gpuledger {
 struct GuardCounters {
   uint64_t warnings = 0, kills = 0, warn_only = 0, exemptions = 0, keeps = 0, releases = 0;
   uint64_t action_failures = 0, reading_errors = 0, samples = 0;
-  uint64_t ledger_queued = 0, ledger_failures = 0, ledger_dropped = 0;
+  uint64_t ledger_queued = 0, ledger_failures = 0, ledger_dropped = 0, ledger_quarantined = 0;
+  uint64_t webhook_failures = 0, webhook_dropped = 0;
 };
 
 // The exposition text. "last" is the latest snapshot (nullptr before the first).

@@ -32,6 +32,12 @@ std::string GuardStateJson(const std::vector<SavedWorkload>& saved, const std::s
     else
       w.Null();
     w.Key("warnings").Int(s.warnings);
+    w.Key("first_seen_ms").Int(s.first_seen).Key("last_seen_ms").Int(s.last_seen);
+    w.Key("gpu_ms").Number(s.gpu_ms, 0).Key("idle_gpu_ms").Number(s.idle_gpu_ms, 0);
+    w.Key("owner").String(s.owner).Key("uid").Int(s.uid).Key("command").String(s.command);
+    w.Key("gpus").BeginArray();
+    for (int g : s.gpus) w.Int(g);
+    w.EndArray();
     w.Key("keep");
     if (s.keep) {
       w.BeginObject()
@@ -78,6 +84,21 @@ Result<std::vector<SavedWorkload>> ParseGuardState(std::string_view json,
     int64_t v = 0;
     if (e["first_active_ms"].get(v) == SUCCESS) s.first_active = v;
     if (e["warnings"].get(v) == SUCCESS) s.warnings = static_cast<int>(v);
+    if (e["first_seen_ms"].get(v) == SUCCESS) s.first_seen = v;
+    if (e["last_seen_ms"].get(v) == SUCCESS) s.last_seen = v;
+    if (e["uid"].get(v) == SUCCESS) s.uid = static_cast<uint32_t>(v);
+    double ms = 0;
+    if (e["gpu_ms"].get(ms) == SUCCESS) s.gpu_ms = ms;
+    if (e["idle_gpu_ms"].get(ms) == SUCCESS) s.idle_gpu_ms = ms;
+    std::string_view text;
+    if (e["owner"].get(text) == SUCCESS) s.owner = text;
+    if (e["command"].get(text) == SUCCESS) s.command = text;
+    dom::array gpus;
+    if (e["gpus"].get(gpus) == SUCCESS) {
+      for (dom::element g : gpus) {
+        if (g.get(v) == SUCCESS) s.gpus.insert(static_cast<int>(v));
+      }
+    }
     dom::element keep;
     if (e["keep"].get(keep) == SUCCESS && keep.is_object()) {
       KeepGrant g;

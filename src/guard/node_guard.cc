@@ -90,6 +90,11 @@ TrackedWorkload& NodeGuard::Track(const std::string& id, const WorkloadInfo& inf
   });
   if (saved != to_resume_.end()) {
     job.first_active = saved->first_active;
+    if (saved->first_seen != 0) {  // the same ledger row, its GPU time carried on
+      w.first_seen = saved->first_seen;
+      w.gpu_ms = saved->gpu_ms;
+      w.idle_gpu_ms = saved->idle_gpu_ms;
+    }
     w.warnings = saved->warnings;
     if (saved->keep && saved->keep->until > t) w.keep = saved->keep;
     to_resume_.erase(saved);
@@ -359,8 +364,13 @@ std::string NodeGuard::StateOf(const TrackedWorkload& w, TimeMs now) const {
 std::vector<SavedWorkload> NodeGuard::Saved() const {
   std::vector<SavedWorkload> out;
   for (const auto& [id, w] : workloads_) {
-    out.push_back({id, w.info.processes, w.watch ? w.watch->first_active() : std::nullopt,
-                   w.warnings, w.keep});
+    SavedWorkload& s = out.emplace_back();
+    s.id = id, s.processes = w.info.processes;
+    s.first_active = w.watch ? w.watch->first_active() : std::nullopt;
+    s.warnings = w.warnings, s.keep = w.keep;
+    s.first_seen = w.first_seen, s.last_seen = w.last_seen;
+    s.gpu_ms = w.gpu_ms, s.idle_gpu_ms = w.idle_gpu_ms;
+    s.owner = w.info.owner, s.command = w.info.command, s.uid = w.info.uid, s.gpus = w.gpus;
   }
   // Workloads not seen again yet since a restart are remembered still.
   for (const SavedWorkload& s : to_resume_) out.push_back(s);

@@ -50,13 +50,20 @@ struct KeepGrant {
   std::string who, reason;
 };
 
-// What the guard remembers of a workload across a restart.
+// What the guard remembers of a workload across a restart: enough to carry its judgement on
+// (keeps, warnings) and its ledger row (the same row, found by first_seen; or, when its
+// processes are gone, to close it).
 struct SavedWorkload {
   std::string id;
   std::set<ProcessKey> processes;
   std::optional<TimeMs> first_active;
   int warnings = 0;
   std::optional<KeepGrant> keep;
+  TimeMs first_seen = 0, last_seen = 0;  // 0: not saved (an older state file)
+  double gpu_ms = 0, idle_gpu_ms = 0;
+  std::string owner, command;
+  uint32_t uid = 0;
+  std::set<int> gpus;
 };
 
 enum class GuardEventKind {

@@ -1,16 +1,119 @@
 #include "guard/outbox.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 
+#include "core/json_writer.h"
+#include "core/text_safety.h"
 #include "guard/webhook.h"
 
 namespace gpuledger {
+namespace {
+
+constexpr int kExact = 15;  // decimals that carry a double through the journal
+
+std::string Text(std::string_view s) { return ValidUtf8(s); }
+
+void JobJson(JsonWriter& w, const LedgerJob& j) {
+  w.Key("w").String("job").Key("job_id").String(Text(j.job_id)).Key("owner").String(Text(j.owner));
+  w.Key("labels").String(Text(j.labels)).Key("command").String(Text(j.command));
+  w.Key("host").String(Text(j.host)).Key("gpus").String(Text(j.gpus)).Key("start").Int(j.start);
+  if (j.end) w.Key("end").Int(*j.end);
+  w.Key("status").String(Text(j.status));
+  if (j.exit_code) w.Key("exit_code").Int(*j.exit_code);
+  w.Key("killed_by").String(Text(j.killed_by)).Key("gpu_hours").Number(j.gpu_hours, kExact);
+  w.Key("cost_usd").Number(j.cost_usd, kExact).Key("repo").String(Text(j.repo));
+  w.Key("commit").String(Text(j.commit)).Key("pr").String(Text(j.pr));
+  w.Key("runner_pid").Int(j.runner_pid).Key("runner_start").Int(j.runner_start);
+  w.Key("dirty").Bool(j.dirty).Key("output_tail").String(Text(j.output_tail));
+  w.Key("kind").String(Text(j.kind));
+  if (j.idle_gpu_hours) w.Key("idle_gpu_hours").Number(*j.idle_gpu_hours, kExact);
+}
+
+void DecisionJson(JsonWriter& w, const LedgerDecision& d) {
+  w.Key("w").String("decision").Key("job_id").String(Text(d.job_id)).Key("at").Int(d.at);
+  w.Key("kind").String(Text(d.kind)).Key("rule").String(Text(d.rule));
+  w.Key("explanation").String(Text(d.explanation));
+  w.Key("gpu_hours_used").Number(d.gpu_hours_used, kExact);
+  w.Key("gpu_hours_saved").Number(d.gpu_hours_saved, kExact);
+  w.Key("usd_saved").Number(d.usd_saved, kExact).Key("granted_by").String(Text(d.granted_by));
+  w.Key("usd_per_hour_saved").Number(d.usd_per_hour_saved, kExact);
+}
+
+}  // namespace
+
+std::string LedgerWriteJson(const LedgerWrite& write) {
+  JsonWriter w(false);
+  w.BeginObject();
+  if (const auto* job = std::get_if<LedgerJob>(&write))
+    JobJson(w, *job);
+  else
+    DecisionJson(w, std::get<LedgerDecision>(write));
+  w.EndObject();
+  return w.str();
+}
+
+Result<LedgerWrite> ParseLedgerWriteJson(std::string_view line) {
+  using namespace simdjson;
+  dom::parser parser;
+  dom::object o;
+  if (parser.parse(padded_string(line)).get(o) != SUCCESS)
+    return MakeError(ErrorCode::kParse, "not a JSON object");
+  auto text = [&](const char* key) {
+    std::string_view v;
+    return o[key].get(v) == SUCCESS ? std::string(v) : std::string();
+  };
+  auto integer = [&](const char* key) -> std::optional<int64_t> {
+    int64_t v = 0;
+    return o[key].get(v) == SUCCESS ? std::optional<int64_t>(v) : std::nullopt;
+  };
+  auto real = [&](const char* key) -> std::optional<double> {
+    double v = 0;
+    return o[key].get(v) == SUCCESS ? std::optional<double>(v) : std::nullopt;
+  };
+  const std::string which = text("w");
+  if (which == "job") {
+    LedgerJob j;
+    j.job_id = text("job_id"), j.owner = text("owner"), j.labels = text("labels");
+    j.command = text("command"), j.host = text("host"), j.gpus = text("gpus");
+    j.start = integer("start").value_or(0), j.end = integer("end");
+    j.status = text("status");
+    if (auto code = integer("exit_code")) j.exit_code = static_cast<int>(*code);
+    j.killed_by = text("killed_by"), j.gpu_hours = real("gpu_hours").value_or(0);
+    j.cost_usd = real("cost_usd").value_or(0), j.repo = text("repo"), j.commit = text("commit");
+    j.pr = text("pr"), j.runner_pid = integer("runner_pid").value_or(0);
+    j.runner_start = integer("runner_start").value_or(0);
+    bool dirty = false;
+    j.dirty = o["dirty"].get(dirty) == SUCCESS && dirty;
+    j.output_tail = text("output_tail"), j.kind = text("kind");
+    j.idle_gpu_hours = real("idle_gpu_hours");
+    if (j.job_id.empty() || j.status.empty())
+      return MakeError(ErrorCode::kParse, "a job without job_id or status");
+    return LedgerWrite(std::move(j));
+  }
+  if (which == "decision") {
+    LedgerDecision d;
+    d.job_id = text("job_id"), d.at = integer("at").value_or(0), d.kind = text("kind");
+    d.rule = text("rule"), d.explanation = text("explanation");
+    d.gpu_hours_used = real("gpu_hours_used").value_or(0);
+    d.gpu_hours_saved = real("gpu_hours_saved").value_or(0);
+    d.usd_saved = real("usd_saved").value_or(0), d.granted_by = text("granted_by");
+    d.usd_per_hour_saved = real("usd_per_hour_saved").value_or(0);
+    if (d.job_id.empty() || d.kind.empty())
+      return MakeError(ErrorCode::kParse, "a decision without job_id or kind");
+    return LedgerWrite(std::move(d));
+  }
+  return MakeError(ErrorCode::kParse, "neither a job nor a decision");
+}
 
 Outbox::Outbox(std::string ledger, std::string webhook_url, std::FILE* log)
     : ledger_path_(std::move(ledger)), webhook_url_(std::move(webhook_url)), log_(log) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] { LedgerLoop(); });
+  post_thread_ = std::thread([this] { PostLoop(); });
 }
 
 Outbox::~Outbox() {
@@ -19,7 +122,51 @@ Outbox::~Outbox() {
     stopping_ = true;
   }
   wake_.notify_all();
+  post_wake_.notify_all();
   thread_.join();
+  post_thread_.join();
+  if (journal_) std::fclose(journal_);
+}
+
+Result<size_t> Outbox::UseJournal(const std::string& path, size_t* skipped) {
+  if (ledger_path_.empty()) return 0;
+  std::deque<LedgerWrite> earlier;
+  size_t bad = 0;
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      auto w = ParseLedgerWriteJson(line);
+      if (w)
+        earlier.push_back(std::move(*w));
+      else
+        ++bad;  // a line cut by a crash mid-write
+    }
+  }
+  if (skipped) *skipped = bad;
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) return MakeError(ErrorCode::kIo, "cannot open the outbox journal", path);
+  std::lock_guard lock(mu_);
+  journal_ = f;
+  for (const LedgerWrite& w : writes_) Journal(w);  // queued before the journal was open
+  writes_.insert(writes_.begin(), earlier.begin(), earlier.end());
+  wake_.notify_all();
+  return earlier.size();
+}
+
+void Outbox::Journal(const LedgerWrite& w) {
+  if (journal_ == nullptr) return;
+  const std::string line = LedgerWriteJson(w) + "\n";
+  std::fwrite(line.data(), 1, line.size(), journal_);
+  std::fflush(journal_);
+}
+
+void Outbox::Enqueue(LedgerWrite w) {
+  Journal(w);
+  if (writes_.size() >= kMaxQueued) writes_.pop_front(), ++dropped_;
+  writes_.push_back(std::move(w));
+  wake_.notify_all();
 }
 
 void Outbox::PutJob(LedgerJob job) {
@@ -28,29 +175,27 @@ void Outbox::PutJob(LedgerJob job) {
   // A newer state of a job still queued replaces it: one write per job is enough.
   for (auto it = writes_.rbegin(); it != writes_.rend(); ++it) {
     if (auto* queued = std::get_if<LedgerJob>(&*it); queued && queued->job_id == job.job_id) {
+      Journal(job);
       *queued = std::move(job);
       return;
     }
     if (std::holds_alternative<LedgerDecision>(*it)) break;  // keep decisions after their job
   }
-  if (writes_.size() >= kMaxQueued) writes_.pop_front(), ++dropped_;
-  writes_.push_back(std::move(job));
-  wake_.notify_all();
+  Enqueue(std::move(job));
 }
 
 void Outbox::AddDecision(LedgerDecision decision) {
   if (ledger_path_.empty()) return;
   std::lock_guard lock(mu_);
-  if (writes_.size() >= kMaxQueued) writes_.pop_front(), ++dropped_;
-  writes_.push_back(std::move(decision));
-  wake_.notify_all();
+  Enqueue(std::move(decision));
 }
 
 void Outbox::Post(std::string json) {
   if (webhook_url_.empty()) return;
   std::lock_guard lock(mu_);
+  if (posts_.size() >= kMaxPosts) posts_.pop_front(), ++webhook_dropped_;
   posts_.push_back(std::move(json));
-  wake_.notify_all();
+  post_wake_.notify_all();
 }
 
 size_t Outbox::queued() const {
@@ -69,13 +214,21 @@ uint64_t Outbox::webhook_failures() const {
   std::lock_guard lock(mu_);
   return webhook_failures_;
 }
+uint64_t Outbox::webhook_dropped() const {
+  std::lock_guard lock(mu_);
+  return webhook_dropped_;
+}
+uint64_t Outbox::quarantined() const {
+  std::lock_guard lock(mu_);
+  return quarantined_;
+}
 
 bool Outbox::OpenLedger() {
   if (ledger_) return true;
   auto opened = Ledger::Open(ledger_path_);
   if (!opened) {
     fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n",
-               opened.error().ToString());
+               EscapeForLog(opened.error().ToString()));
     return false;
   }
   ledger_ = std::move(*opened);
@@ -101,50 +254,77 @@ bool Outbox::BudgetsRead() const {
   return budgets_read_;
 }
 
-bool Outbox::WriteBatch(const std::vector<LedgerWrite>& batch) {
-  if (!OpenLedger()) return false;
+Outbox::Written Outbox::WriteBatch(const std::vector<LedgerWrite>& batch) {
+  if (!OpenLedger()) return Written::kCannotOpen;
   if (auto r = ledger_->Write(batch); !r) {
+    last_error_ = r.error().ToString();
     fmt::print(log_, "gpuledger guard: ledger: {} (writes queued, retrying)\n",
-               r.error().ToString());
+               EscapeForLog(last_error_));
     ledger_.reset();  // open it afresh next time (the file may have been replaced)
-    return false;
+    return Written::kRejected;
   }
-  return true;
+  return Written::kOk;
 }
 
-void Outbox::Loop() {
+void Outbox::Quarantine(const LedgerWrite& w, const std::string& why) {
+  ++quarantined_;
+  if (quarantined_ == 1 || (quarantined_ & (quarantined_ - 1)) == 0) {  // 1st, 2nd, 4th, 8th…
+    fmt::print(log_,
+               "gpuledger guard: ledger: set aside a write the ledger rejects ({} so far; "
+               "the rest go on): {} — {}\n",
+               quarantined_, EscapeForLog(TruncateUtf8(LedgerWriteJson(w), 300)),
+               EscapeForLog(why));
+  }
+}
+
+void Outbox::LedgerLoop() {
   using namespace std::chrono;
   auto retry_at = steady_clock::now();
   auto budgets_at = steady_clock::now();
   std::optional<steady_clock::time_point> drain_until;
+  size_t one_by_one = 0;     // writes to try alone, after a batch the ledger rejected
+  bool failed_alone = false;  // the write in front was rejected alone once
   std::unique_lock lock(mu_);
   while (true) {
     if (stopping_ && !drain_until) drain_until = steady_clock::now() + milliseconds(drain_ms);
-    if (!posts_.empty()) {
-      std::string json = std::move(posts_.front());
-      posts_.pop_front();
-      lock.unlock();
-      const bool ok = PostWebhook(webhook_url_, json, log_, "gpuledger guard");
-      lock.lock();
-      if (!ok) ++webhook_failures_;
-      continue;
-    }
     if (!writes_.empty() && steady_clock::now() >= retry_at) {
       // Taken out of the queue while it is written, so producers only ever replace writes
       // that are not in flight; put back in front, in order, when it fails.
-      const size_t n = std::min(writes_.size(), kBatch);
+      const size_t n = one_by_one > 0 ? 1 : std::min(writes_.size(), kBatch);
       std::vector<LedgerWrite> batch(std::make_move_iterator(writes_.begin()),
                                      std::make_move_iterator(writes_.begin() + n));
       writes_.erase(writes_.begin(), writes_.begin() + n);
       in_flight_ = n;
       lock.unlock();
-      const bool ok = WriteBatch(batch);
+      const Written r = WriteBatch(batch);
       lock.lock();
       in_flight_ = 0;
-      if (!ok) {
-        writes_.insert(writes_.begin(), std::make_move_iterator(batch.begin()),
-                       std::make_move_iterator(batch.end()));
-        ++ledger_failures_;
+      if (r == Written::kOk) {
+        if (one_by_one > 0) --one_by_one;
+        failed_alone = false;
+        if (writes_.empty() && journal_) {  // all written: nothing to replay after a crash
+          std::fflush(journal_);
+          if (ftruncate(fileno(journal_), 0) != 0) { /* replayed again: idempotent */ }
+        }
+        continue;
+      }
+      if (r == Written::kRejected && n == 1 && failed_alone) {
+        Quarantine(batch[0], last_error_);
+        failed_alone = false;
+        if (one_by_one > 0) --one_by_one;
+        continue;
+      }
+      writes_.insert(writes_.begin(), std::make_move_iterator(batch.begin()),
+                     std::make_move_iterator(batch.end()));
+      ++ledger_failures_;
+      if (r == Written::kRejected) {
+        // Try the batch's writes one at a time: the one the ledger rejects is found and set
+        // aside, the others go in. A lost connection shows as a ledger that cannot be opened.
+        failed_alone = n == 1;
+        one_by_one = std::max(one_by_one, n);
+        retry_at = steady_clock::now() + milliseconds(200);
+      } else {
+        failed_alone = false;
         retry_at = steady_clock::now() + seconds(2);
       }
       continue;
@@ -162,8 +342,30 @@ void Outbox::Loop() {
                                : std::max(retry_at, steady_clock::now() + milliseconds(50)));
   }
   if (!writes_.empty()) {
-    fmt::print(log_, "gpuledger guard: ledger: {} writes could not be made before exit\n",
-               writes_.size());
+    fmt::print(log_, "gpuledger guard: ledger: {} writes could not be made before exit{}\n",
+               writes_.size(),
+               journal_ ? " (kept in the outbox journal: the next guard writes them)" : "");
+  }
+}
+
+void Outbox::PostLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    post_wake_.wait(lock, [&] { return stopping_ || !posts_.empty(); });
+    if (stopping_) {
+      if (!posts_.empty()) {
+        webhook_dropped_ += posts_.size();
+        fmt::print(log_, "gpuledger guard: webhook: {} posts not sent before exit\n",
+                   posts_.size());
+      }
+      return;
+    }
+    std::string json = std::move(posts_.front());
+    posts_.pop_front();
+    lock.unlock();
+    const bool ok = PostWebhook(webhook_url_, json, log_, "gpuledger guard");
+    lock.lock();
+    if (!ok) ++webhook_failures_;
   }
 }
 

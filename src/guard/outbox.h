@@ -1,8 +1,16 @@
-// The guard's writes that may be slow or fail — the ledger and the webhook — done on their own
-// thread, so enforcement never waits for them. Queued writes go to the ledger in batches of up
-// to kBatch, each one transaction. A ledger that cannot be opened or written keeps its writes
-// queued, in order, and is tried again (every few seconds); every ledger write is idempotent
-// (ledger.h), so a batch retried after a lost connection never duplicates a row.
+// The guard's writes that may be slow or fail — the ledger and the webhook — done on threads of
+// their own, one each, so enforcement never waits for them and neither waits for the other.
+// Queued writes go to the ledger in batches of up to kBatch, each one transaction. A ledger that
+// cannot be opened or written keeps its writes queued, in order, and is tried again (every few
+// seconds); every ledger write is idempotent (ledger.h), so a batch retried after a lost
+// connection never duplicates a row.
+//
+// Nothing is lost: with a journal (UseJournal) every write is appended to it as it is queued and
+// the journal is emptied whenever the queue is; after a crash or a stop during an outage the
+// next guard reads it back and writes it (again: idempotent). A write the ledger itself rejects
+// (it fails alone, twice, while the ledger opens fine) is quarantined — counted, logged once —
+// so it never holds up the writes behind it. Webhook posts wait in a bounded queue
+// (kMaxPosts; the oldest dropped, counted) and are never retried in front of a ledger write.
 #pragma once
 
 #include <condition_variable>
@@ -15,10 +23,15 @@
 #include <thread>
 #include <variant>
 
+#include "core/error.h"
 #include "ledger/ledger.h"
 #include "ledger/over_budget.h"
 
 namespace gpuledger {
+
+// One ledger write as a line of JSON (the journal's format), and back.
+std::string LedgerWriteJson(const LedgerWrite& write);
+Result<LedgerWrite> ParseLedgerWriteJson(std::string_view line);
 
 class Outbox {
  public:
@@ -28,6 +41,11 @@ class Outbox {
   ~Outbox();  // tries to write what is queued (for up to "drain_ms"), then stops
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
+
+  // Journals every write to "path" from now on, after queueing (in front, in order) what an
+  // earlier guard left there. Returns how many writes it read back. kIo when it cannot be
+  // opened; damaged lines are skipped and counted in *skipped.
+  Result<size_t> UseJournal(const std::string& path, size_t* skipped = nullptr);
 
   void PutJob(LedgerJob job);
   void AddDecision(LedgerDecision decision);
@@ -43,31 +61,42 @@ class Outbox {
   size_t queued() const;             // ledger writes not yet done
   uint64_t ledger_failures() const;  // write or open attempts that failed
   uint64_t webhook_failures() const;
-  uint64_t dropped() const;  // writes dropped because kMaxQueued were waiting
+  uint64_t webhook_dropped() const;  // posts dropped: kMaxPosts were waiting, or at exit
+  uint64_t dropped() const;          // writes dropped because kMaxQueued were waiting
+  uint64_t quarantined() const;      // writes the ledger rejected, set aside
 
   static constexpr size_t kMaxQueued = 1'000'000;  // then the oldest are dropped (and counted)
-  static constexpr size_t kBatch = 500;            // writes per ledger transaction
+  static constexpr size_t kMaxPosts = 10'000;
+  static constexpr size_t kBatch = 500;  // writes per ledger transaction
   int drain_ms = 5000;
 
  private:
-  void Loop();
-  bool WriteBatch(const std::vector<LedgerWrite>& batch);
+  enum class Written { kOk, kCannotOpen, kRejected };
+  void LedgerLoop();
+  void PostLoop();
+  Written WriteBatch(const std::vector<LedgerWrite>& batch);
   bool OpenLedger();
   void RefreshBudgets();  // on the thread, without the lock
+  void Journal(const LedgerWrite& w);  // with the lock held
+  void Enqueue(LedgerWrite w);         // with the lock held
+  void Quarantine(const LedgerWrite& w, const std::string& why);
 
   const std::string ledger_path_, webhook_url_;
   std::FILE* log_;
   mutable std::mutex mu_;
-  std::condition_variable wake_;
+  std::condition_variable wake_, post_wake_;
   std::deque<LedgerWrite> writes_;
   size_t in_flight_ = 0;  // taken from writes_ by the batch being written
   OverBudgets over_budget_;
   bool budgets_read_ = false;
   std::deque<std::string> posts_;
-  uint64_t ledger_failures_ = 0, webhook_failures_ = 0, dropped_ = 0;
+  uint64_t ledger_failures_ = 0, webhook_failures_ = 0, webhook_dropped_ = 0, dropped_ = 0;
+  uint64_t quarantined_ = 0;
+  std::string last_error_;  // of the last rejected write: failing alone after it, it is set aside
   bool stopping_ = false;
-  std::unique_ptr<Ledger> ledger_;  // the thread's own
-  std::thread thread_;
+  std::FILE* journal_ = nullptr;
+  std::unique_ptr<Ledger> ledger_;  // the ledger thread's own
+  std::thread thread_, post_thread_;
 };
 
 }  // namespace gpuledger

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <set>
 
+#include "core/text_safety.h"
 #include "guard/jupyter_server.h"
 
 namespace gpuledger {
@@ -236,7 +237,8 @@ WorkloadInfo ProcessTable::Describe(const ProcessFacts& f) {
     if (command.size() > 60) break;
     command += (command.empty() ? "" : " ") + a;
   }
-  if (command.size() > 64) command = command.substr(0, 61) + "…";
+  // Cut at a character boundary: half a UTF-8 character is text no store accepts.
+  if (command.size() > 64) command = std::string(TruncateUtf8(command, 61)) + "…";
   info.command = command;
   info.processes.insert({f.pid, f.start_ticks});
   return info;

@@ -15,10 +15,15 @@ bool Digits(std::string_view s) {
 }  // namespace
 
 std::string ParsePidInfo(std::string_view output) {
-  constexpr std::string_view kLead = "Slurm job id ";
-  const size_t at = output.find(kLead);
-  if (at == std::string_view::npos) return "";
-  std::string_view rest = output.substr(at + kLead.size());
+  // "Slurm JobId=42 ends at …" (Slurm 22.05 and later), "Slurm job id 42 ends at …" (older).
+  std::string_view rest;
+  for (std::string_view lead : {"Slurm JobId=", "Slurm job id "}) {
+    if (const size_t at = output.find(lead); at != std::string_view::npos) {
+      rest = output.substr(at + lead.size());
+      break;
+    }
+  }
+  if (rest.empty()) return "";
   const size_t end = rest.find_first_not_of("0123456789");
   std::string_view id = rest.substr(0, end);
   return Digits(id) ? std::string(id) : "";

@@ -90,6 +90,15 @@ bool AllDigits(std::string_view s) {
 
 }  // namespace
 
+WorkloadKind WorkloadKindOfId(std::string_view id) {
+  for (WorkloadKind k : {WorkloadKind::kSlurm, WorkloadKind::kPod, WorkloadKind::kJupyter,
+                         WorkloadKind::kContainer, WorkloadKind::kRun}) {
+    const std::string_view prefix = WorkloadKindId(k);
+    if (id.size() > prefix.size() && id.starts_with(prefix) && id[prefix.size()] == ':') return k;
+  }
+  return WorkloadKind::kProcessGroup;
+}
+
 std::string SlurmJobOfCgroup(std::string_view cgroup, std::optional<uint32_t>* uid) {
   // v1: /slurm/uid_1000/job_42/step_0 (or /slurm_NODE/…); v2:
   // /system.slice/slurmstepd.scope/job_42/step_0 (or NODE_slurmstepd.scope).

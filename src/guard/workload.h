@@ -21,6 +21,8 @@ enum class WorkloadKind : uint8_t {
 
 // "slurm", "k8s", "jupyter", "container", "run", "pg": the prefix of a workload id.
 std::string_view WorkloadKindId(WorkloadKind kind);
+// The kind of a workload id by its prefix ("slurm:42" → kSlurm); kProcessGroup when unknown.
+WorkloadKind WorkloadKindOfId(std::string_view id);
 
 // What /proc/PID says of one process (stat, status, cgroup, cmdline, environ), and what the
 // systems that own it vouch for. The process writes its own argv and environment, so those

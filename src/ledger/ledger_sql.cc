@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/text_safety.h"
+
 namespace gpuledger::ledger_sql {
 namespace {
 
@@ -94,8 +96,25 @@ const char* const kPutJob =
     "WHERE jobs.status = 'running' OR excluded.status <> 'running' "
     "OR jobs.start_ms <> excluded.start_ms";
 
+namespace {
+
+// Every text a store receives is valid UTF-8 without NUL (PostgreSQL rejects either, and one
+// rejected write would hold up every write queued behind it).
+std::vector<Value> StoreSafe(std::vector<Value> values) {
+  for (Value& v : values) {
+    auto* text = std::get_if<std::string>(&v);
+    if (text == nullptr) continue;
+    std::string safe = ValidUtf8(*text);
+    for (size_t at; (at = safe.find('\0')) != std::string::npos;) safe.replace(at, 1, "\uFFFD");
+    *text = std::move(safe);
+  }
+  return values;
+}
+
+}  // namespace
+
 std::vector<Value> JobParams(const LedgerJob& j, TimeMs now) {
-  return {j.job_id,         j.owner,
+  return StoreSafe({j.job_id,         j.owner,
           j.labels,         j.command,
           j.host,           j.gpus,
           int64_t{j.start}, Optional(j.end),
@@ -106,7 +125,7 @@ std::vector<Value> JobParams(const LedgerJob& j, TimeMs now) {
           int64_t{j.dirty}, j.output_tail,
           j.runner_pid,     j.runner_start,
           j.kind,           j.idle_gpu_hours ? Value(*j.idle_gpu_hours) : Value(),
-          int64_t{now}};
+          int64_t{now}});
 }
 
 const char* const kAddDecision =
@@ -116,8 +135,8 @@ const char* const kAddDecision =
     "ON CONFLICT (job_id, at_ms, kind, rule) DO NOTHING";
 
 std::vector<Value> DecisionParams(const LedgerDecision& d) {
-  return {d.job_id,         int64_t{d.at},     d.kind,      d.rule,       d.explanation,
-          d.gpu_hours_used, d.gpu_hours_saved, d.usd_saved, d.granted_by, d.usd_per_hour_saved};
+  return StoreSafe({d.job_id, int64_t{d.at}, d.kind, d.rule, d.explanation, d.gpu_hours_used,
+                    d.gpu_hours_saved, d.usd_saved, d.granted_by, d.usd_per_hour_saved});
 }
 
 Statement StatementOf(const LedgerWrite& w, TimeMs now) {
@@ -175,7 +194,7 @@ const char* const kSelectAlerts =
     "ORDER BY at_ms, budget, level";
 
 std::vector<Value> AlertParams(const LedgerAlert& a) {
-  return {a.budget, a.period, int64_t{a.level}, int64_t{a.at}, a.detail};
+  return StoreSafe({a.budget, a.period, int64_t{a.level}, int64_t{a.at}, a.detail});
 }
 
 LedgerAlert AlertOf(const Row& r) {
