@@ -154,8 +154,7 @@ void AddBudgetsCommand(CLI::App* app, Outcome* outcome) {
       "time).");
   AddFleetOptions(check, &f->fleet);
   AddAuditKnobs(check, &f->audit);
-  check->add_option("--ledger", f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB")
-      ->capture_default_str();
+  AddLedgerOptions(check, &f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB");
   check->add_option("--webhook", f->webhook,
                     "where alerts go (a JSON POST with a Slack-style text field); none: they are "
                     "only recorded");

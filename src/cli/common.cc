@@ -1,5 +1,8 @@
 #include "cli/common.h"
 
+#include <cstdlib>
+#include <fstream>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -183,6 +186,26 @@ Result<void> ParseWatchFlags(const std::string& sample_every, const std::string&
   *every_ms = *every;
   *grace_ms = *grace;
   return {};
+}
+
+void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help) {
+  if (const char* env = std::getenv("GPULEDGER_LEDGER"); env != nullptr && *env != '\0')
+    *ledger = env;
+  CLI::Option* direct = cmd->add_option("--ledger", *ledger, help + " (default: $GPULEDGER_LEDGER)");
+  CLI::Option* file = cmd->add_option_function<std::string>(
+      "--ledger-file",
+      [ledger](const std::string& path) {
+        std::ifstream in(path);
+        std::string line;
+        if (!in || !std::getline(in, line))
+          throw CLI::ValidationError("--ledger-file", "cannot read " + path);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (line.empty()) throw CLI::ValidationError("--ledger-file", path + " is empty");
+        *ledger = line;
+      },
+      "read the ledger's location (e.g. a postgresql:// URL with its password) from the first "
+      "line of this file, so no password is on the command line");
+  direct->excludes(file);
 }
 
 }  // namespace gpuledger::cli

@@ -29,6 +29,13 @@ struct Outcome {
 CLI::Option* AddFormatOption(CLI::App* cmd, std::string* format,
                              std::initializer_list<std::string> choices);
 
+// Adds --ledger (and --ledger-file) to "cmd", writing the location to *ledger. So that no
+// password need be on a command line (where `ps` shows it to every user): --ledger-file PATH
+// reads the location from the first line of a file (one only root or its user can read), and
+// $GPULEDGER_LEDGER, when set, is the default that either flag overrides. libpq's own
+// PGPASSFILE works too (a URL without a password).
+void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help);
+
 // Validators whose errors fit on one line: "--price-per-gpu-hour: 'two' is not a number >= 0".
 CLI::Validator NonNegative();
 CLI::Validator Positive();

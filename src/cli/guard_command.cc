@@ -65,9 +65,9 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
       ->capture_default_str();
   cmd->add_option("--kill-grace", f->kill_grace, "SIGTERM, then SIGKILL after this long")
       ->capture_default_str();
-  cmd->add_option("--ledger", f->options.ledger,
-                  "the ledger: a file, or postgresql://USER@HOST:PORT/DB shared by the fleet "
-                  "(default: STATE_DIR/ledger.db)");
+  AddLedgerOptions(cmd, &f->options.ledger,
+                   "the ledger: a file, or postgresql://USER@HOST:PORT/DB shared by the fleet "
+                   "(STATE_DIR/ledger.db without one)");
   cmd->add_flag("--no-ledger", f->no_ledger, "keep no ledger");
   cmd->add_option("--metrics-listen", f->options.metrics_listen,
                   "serve Prometheus /metrics on HOST:PORT, e.g. 127.0.0.1:9400");

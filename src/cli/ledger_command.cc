@@ -182,8 +182,7 @@ void AddLedgerCommand(CLI::App* app, Outcome* outcome) {
   for (const auto& v : verbs) {
     auto f = std::make_shared<LedgerFlags>();
     CLI::App* cmd = ledger->add_subcommand(v.name, v.help);
-    cmd->add_option("--ledger", f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB")
-        ->capture_default_str();
+    AddLedgerOptions(cmd, &f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB");
     cmd->add_option("--since", f->since, "only what started since, e.g. 7d or 2025-01-01");
     if (std::string(v.name) == "export") {
       AddFormatOption(cmd, &f->format, {"csv"});

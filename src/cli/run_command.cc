@@ -88,8 +88,7 @@ void AddRunCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_option("--repo", f->options.repo, "repository the job runs (for the ledger)");
   cmd->add_option("--pr", f->options.pr, "pull request the job runs for (for the ledger)");
   cmd->add_flag("--dry-run", f->options.dry_run, "decide and log, but never kill");
-  cmd->add_option("--ledger", f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB")
-      ->capture_default_str();
+  AddLedgerOptions(cmd, &f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB");
   cmd->add_flag("--no-ledger", f->no_ledger, "keep no record");
   cmd->callback([f, outcome] { outcome->exit_code = RunRunCommand(*f, outcome->after_dashes); });
 }

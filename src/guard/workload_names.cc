@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/text_safety.h"
@@ -35,7 +36,7 @@ std::optional<PodName> PodNameFromKubelet(const std::string& dir, const std::str
 WorkloadNames::WorkloadNames(std::string proc_root, std::string pod_logs_dir, std::FILE* log)
     : proc_root_(std::move(proc_root)), pod_logs_dir_(std::move(pod_logs_dir)), log_(log) {
   if (pod_logs_dir_.empty()) pod_logs_dir_ = proc_root_ + "/1/root/var/log/pods";
-  thread_ = std::thread([this] { LookupLoop(); });
+  for (int i = 0; i < kThreads; ++i) threads_.emplace_back([this] { LookupLoop(); });
 }
 
 WorkloadNames::~WorkloadNames() {
@@ -44,7 +45,7 @@ WorkloadNames::~WorkloadNames() {
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  for (std::thread& t : threads_) t.join();
 }
 
 WorkloadNames::Names WorkloadNames::Find(const ProcessFacts& facts, const WorkloadName& name) {
@@ -101,7 +102,7 @@ void WorkloadNames::KeepOnly(const std::set<std::string>& alive) {
 bool WorkloadNames::Idle(int timeout_ms) {
   std::unique_lock lock(mu_);
   return wake_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                        [&] { return queue_.empty() && !busy_; });
+                        [&] { return queue_.empty() && busy_ == 0; });
 }
 
 void WorkloadNames::LookupLoop() {
@@ -109,9 +110,13 @@ void WorkloadNames::LookupLoop() {
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) return;
-    Lookup l = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
+    auto next = std::find_if(queue_.begin(), queue_.end(),
+                             [&](const Lookup& q) { return q.process.uid != last_uid_; });
+    if (next == queue_.end()) next = queue_.begin();
+    Lookup l = std::move(*next);
+    queue_.erase(next);
+    last_uid_ = l.process.uid;
+    ++busy_;
     lock.unlock();
     auto found = LocateJupyterKernel(l.process, l.kernel_id);
     if (!found) {
@@ -119,7 +124,7 @@ void WorkloadNames::LookupLoop() {
                  EscapeForLog(found.error().message));
     }
     lock.lock();
-    busy_ = false;
+    --busy_;
     if (auto it = names_.find(l.id); it != names_.end() && found) {
       if (!found->notebook.empty()) it->second.title = "notebook " + found->notebook;
       it->second.jupyter = std::move(*found);

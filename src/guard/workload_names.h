@@ -6,7 +6,7 @@
 // /var/log/pods/<namespace>_<name>_<uid>), a kernel's server from the checks in
 // jupyter_server.h. A pod's own environment or files never name it.
 //
-// Jupyter servers are asked over HTTP on a thread of their own: Fill never waits for one, so a
+// Jupyter servers are asked over HTTP on threads of their own: Fill never waits for one, so a
 // server that hangs (its user runs it) cannot delay the guard's sampling or its kills.
 #pragma once
 
@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "guard/node_guard.h"
 #include "guard/workload.h"
@@ -53,6 +54,9 @@ class WorkloadNames {
   bool Idle(int timeout_ms);
 
   static constexpr size_t kMaxQueued = 256;  // lookups beyond it are dropped (and said)
+  // Lookups run this many at a time, taking turns between users, so one user's servers that
+  // never answer delay another user's lookup by a few timeouts at most.
+  static constexpr int kThreads = 4;
 
  private:
   struct Names {
@@ -74,8 +78,10 @@ class WorkloadNames {
   std::condition_variable wake_;
   std::map<std::string, Names> names_;
   std::deque<Lookup> queue_;
-  bool busy_ = false, stopping_ = false;
-  std::thread thread_;
+  int busy_ = 0;
+  bool stopping_ = false;
+  uint32_t last_uid_ = 0;  // whose lookup went last: the next goes to another user if any waits
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace gpuledger

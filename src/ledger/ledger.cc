@@ -27,23 +27,66 @@ bool IsPostgresLocation(const std::string& location) {
   return location.starts_with("postgresql://") || location.starts_with("postgres://");
 }
 
-std::string RedactedLocation(const std::string& location) {
-  if (!IsPostgresLocation(location)) return location;
-  std::string out = location;
-  // userinfo: scheme://user:password@host
-  const size_t scheme_end = out.find("://") + 3;
-  const size_t at = out.find('@', scheme_end);
-  const size_t slash = out.find('/', scheme_end);
-  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-    const size_t colon = out.find(':', scheme_end);
-    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+namespace {
+
+// Where each "password=" value (URL parameter or key=value connection string) ends.
+size_t PasswordValueEnd(const std::string& s, size_t from) {
+  if (from < s.size() && s[from] == '\'') {  // key='quoted value'
+    const size_t close = s.find('\'', from + 1);
+    return close == std::string::npos ? s.size() : close + 1;
   }
-  // a password=... parameter
-  for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
-    const size_t from = p + 9, to = out.find('&', from);
-    out.replace(from, (to == std::string::npos ? out.size() : to) - from, "***");
+  const size_t end = s.find_first_of("& \t\n", from);
+  return end == std::string::npos ? s.size() : end;
+}
+
+// The userinfo password of scheme://user:password@host, as [begin, end); npos when none.
+std::pair<size_t, size_t> UserinfoPassword(const std::string& s) {
+  const size_t scheme = s.find("://");
+  if (scheme == std::string::npos) return {std::string::npos, 0};
+  const size_t from = scheme + 3;
+  const size_t at = s.rfind('@', s.find_first_of("/?#", from));
+  if (at == std::string::npos || at < from) return {std::string::npos, 0};
+  const size_t colon = s.find(':', from);
+  if (colon == std::string::npos || colon > at) return {std::string::npos, 0};
+  return {colon + 1, at};
+}
+
+}  // namespace
+
+std::vector<std::string> PasswordsOf(const std::string& location) {
+  std::vector<std::string> out;
+  if (auto [begin, end] = UserinfoPassword(location); begin != std::string::npos && end > begin)
+    out.push_back(location.substr(begin, end - begin));
+  for (size_t p = location.find("password="); p != std::string::npos;
+       p = location.find("password=", p + 1)) {
+    const size_t from = p + 9, to = PasswordValueEnd(location, from);
+    std::string v = location.substr(from, to - from);
+    if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = v.substr(1, v.size() - 2);
+    if (!v.empty()) out.push_back(v);
   }
   return out;
+}
+
+std::string RedactedLocation(const std::string& location) {
+  std::string out = location;
+  if (auto [begin, end] = UserinfoPassword(out); begin != std::string::npos)
+    out.replace(begin, end - begin, "***");
+  for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    const size_t from = p + 9;
+    out.replace(from, PasswordValueEnd(out, from) - from, "***");
+  }
+  return out;
+}
+
+std::string RedactSecrets(std::string text, const std::string& location) {
+  for (const std::string& secret : PasswordsOf(location)) {
+    for (size_t at; (at = text.find(secret)) != std::string::npos;) text.replace(at, secret.size(), "***");
+  }
+  for (size_t p = text.find("password="); p != std::string::npos; p = text.find("password=", p + 1)) {
+    const size_t from = p + 9;
+    text.replace(from, PasswordValueEnd(text, from) - from, "***");
+  }
+  return text;
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& location) {

@@ -97,8 +97,15 @@ std::string ReadStatus(const LedgerJob& job, const std::string& this_host, TimeM
 // True when "location" names a PostgreSQL database (postgresql:// or postgres://).
 bool IsPostgresLocation(const std::string& location);
 
-// "location" with any password replaced by "***", for messages.
+// "location" with any password replaced by "***", for messages: a URL's user:password@, and a
+// password=… parameter or key=value connection-string entry — whatever the location's form,
+// malformed ones included.
 std::string RedactedLocation(const std::string& location);
+// The passwords "location" carries (URL userinfo, password=…), for redacting messages.
+std::vector<std::string> PasswordsOf(const std::string& location);
+// "text" (a message, e.g. libpq's) with every password of "location" and every password=…
+// replaced by "***".
+std::string RedactSecrets(std::string text, const std::string& location);
 
 class Ledger {
  public:

@@ -115,7 +115,7 @@ class PostgresLedger : public Ledger {
   Error PgError(const std::string& what) const {
     std::string m = PQerrorMessage(conn_);
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-    return Error{ErrorCode::kIo, what + ": " + m, location_};
+    return Error{ErrorCode::kIo, RedactSecrets(what + ": " + m, url_), location_};
   }
 
   std::string url_, location_;

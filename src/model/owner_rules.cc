@@ -1,5 +1,7 @@
 #include "model/owner_rules.h"
 
+#include <re2/re2.h>
+
 #include "core/toml_text.h"
 
 namespace gpuledger {
@@ -64,12 +66,14 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
                              mkey + "')",
                          TomlWhere(source, v.source()));
       }
-      try {
-        rule.match.emplace_back(mkey, std::regex(*pattern, std::regex::ECMAScript));
-      } catch (const std::regex_error& e) {
-        return MakeError(ErrorCode::kParse, "bad regex '" + *pattern + "': " + e.what(),
+      re2::RE2::Options options;
+      options.set_log_errors(false);
+      auto re = std::make_shared<const re2::RE2>(*pattern, options);
+      if (!re->ok()) {
+        return MakeError(ErrorCode::kParse, "bad regex '" + *pattern + "': " + re->error(),
                          TomlWhere(source, v.source()));
       }
+      rule.match.emplace_back(mkey, std::move(re));
     }
     for (const auto& [k, v] : t) {
       const std::string name(k.str());
@@ -100,12 +104,17 @@ std::optional<Attribution> OwnerRules::Apply(const Lookup& lookup) const {
     bool all = true;
     for (const auto& [key, re] : rule.match) {
       const std::optional<std::string> value = lookup(key);
-      std::smatch m;
-      if (!value || !std::regex_match(*value, m, re)) {
+      const int n = re->NumberOfCapturingGroups();
+      std::vector<re2::StringPiece> found(static_cast<size_t>(n) + 1);
+      if (!value || !re->Match(*value, 0, value->size(), re2::RE2::ANCHOR_BOTH, found.data(),
+                               n + 1)) {
         all = false;
         break;
       }
-      for (size_t g = 1; g < m.size(); ++g) groups.push_back(m[g].str());
+      for (int g = 1; g <= n; ++g) {
+        const re2::StringPiece& piece = found[static_cast<size_t>(g)];
+        groups.emplace_back(piece.data() ? std::string(piece.data(), piece.size()) : "");
+      }
     }
     if (!all) continue;
     return Attribution{Expand(rule.owner, groups), Expand(rule.team, groups),

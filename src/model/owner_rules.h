@@ -6,19 +6,25 @@
 //   team = "$1"
 //
 // Keys: machine, namespace, pod, container, label:<name> (a Prometheus/DCGM label), tag:<key>
-// (a FOCUS Tags key). Values are regular expressions (ECMAScript) that must match the whole
-// value; every key of a rule must match. $1…$9 in owner, team and project are the rule's
+// (a FOCUS Tags key). Values are regular expressions (RE2 syntax: linear time in the value,
+// no backtracking or recursion, so no value or pattern can hang or crash the audit or the
+// guard; no back-references or look-around) that must match the whole value; every key of a
+// rule must match. $1…$9 in owner, team and project are the rule's
 // capture groups, in the order its keys are written. The first matching rule wins.
 #pragma once
 
 #include <functional>
 #include <optional>
-#include <regex>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/error.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace gpuledger {
 
@@ -42,7 +48,8 @@ class OwnerRules {
 
  private:
   struct Rule {
-    std::vector<std::pair<std::string, std::regex>> match;  // in the order written
+    // In the order written.
+    std::vector<std::pair<std::string, std::shared_ptr<const re2::RE2>>> match;
     std::string owner, team, project;                       // templates with $1…
     std::string where;                                      // source:line, for messages
   };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 
 namespace gpuledger {
@@ -26,6 +27,34 @@ TEST(OwnerRules, MalformedRulesNameTheirPlace) {
   EXPECT_FALSE(OwnerRules::Parse("[[owner]]\nmatch = { pod = \"a\" }\n", "o.toml"));
   EXPECT_FALSE(OwnerRules::Parse("[[owner]]\nmatch = { pod = \"a\" }\nowners = \"x\"\n", "o.toml"));
   EXPECT_FALSE(OwnerRules::Parse("owner = \"x\"\n", "o.toml"));
+}
+
+TEST(OwnerRules, NoValueOrPatternCanHangOrCrashIt) {
+  // std::regex recursed once per character (a 100,000-character tag overflowed the stack) and
+  // backtracked exponentially on (a+)+$ (23 s for a 30-character name): RE2 is linear.
+  auto rules = OwnerRules::Parse(R"toml(
+[[owner]]
+match = { machine = "(a+)+$" }
+owner = "nested"
+
+[[owner]]
+match = { "tag:business_unit" = "(.*)" }
+team = "$1"
+)toml",
+                                 "o.toml");
+  ASSERT_TRUE(rules) << rules.error().ToString();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(rules->Apply(From({{"machine", std::string(5000, 'a') + "!"}})));
+  const std::string huge(100'000, 'x');
+  auto tag = rules->Apply(From({{"tag:business_unit", huge}}));
+  ASSERT_TRUE(tag);
+  EXPECT_EQ(tag->team, huge);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  // Patterns RE2 cannot run in linear time are refused with their place.
+  auto backref = OwnerRules::Parse("[[owner]]\nmatch = { pod = \"(a)\\\\1\" }\nteam = \"a\"\n",
+                                   "o.toml");
+  ASSERT_FALSE(backref);
+  EXPECT_EQ(backref.error().where, "o.toml:2:17");
 }
 
 TEST(OwnerRules, FirstMatchingRuleWinsWithItsCaptureGroups) {
