@@ -95,6 +95,12 @@ TEST(Credits, OutcomesTopJobsAndWasteOfABatchWithMoneyLeft) {
   EXPECT_NEAR(*c.runway.days, 40.0 / 1440, 1e-9);
   EXPECT_NEAR(c.runway.waste_per_day_usd, 960, 1e-6);
   EXPECT_NEAR(*c.runway.days_of_waste, 40.0 / 480 - 40.0 / 1440, 1e-9);
+  // A $1e9 batch at $1440 a day lasts ~1.9 million years: the days say so, the date stops at a
+  // century (it aborted the JSON writer past year 9999).
+  const CreditsResult huge = ConsumeCredits({Batch("b1", 1e9, Min(0), 1)}, a, {}, {});
+  EXPECT_NEAR(*huge.runway.days, (1e9 - 60) / 1440, 1e-3);
+  EXPECT_EQ(*huge.runway.runs_out - huge.runway.burn_to, 36'500 * kMsPerDay);
+  EXPECT_NO_THROW(FormatIsoUtc(*huge.runway.runs_out));
 }
 
 TEST(Credits, FocusCreditRowsAreTheBatchesAndOtherChargesAreSpendToo) {
@@ -138,6 +144,8 @@ TEST(Credits, UseAgainstBudgetsCountsTheMonthOfTheAuditsEnd) {
   EXPECT_EQ(use[1].level, 100);  // asha: $60 of $50
   EXPECT_EQ(use[0].period.Label(), "2025-01");
   EXPECT_FALSE(Budgets::Parse("[budgets]\nvision = -1\n", "b.toml"));
+  EXPECT_FALSE(Budgets::Parse("[budgets]\nvision = inf\n", "b.toml"));  // was a budget of "$0"
+  EXPECT_FALSE(Budgets::Parse("[budgets]\nvision = nan\n", "b.toml"));
   EXPECT_FALSE(Budgets::Parse("period = \"week\"\n", "b.toml"));
 }
 

@@ -1,13 +1,12 @@
 #include "cli/common.h"
 
-#include <cstdlib>
-#include <fstream>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <vector>
 
 #include "cli/progress.h"
@@ -191,7 +190,8 @@ Result<void> ParseWatchFlags(const std::string& sample_every, const std::string&
 void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help) {
   if (const char* env = std::getenv("GPULEDGER_LEDGER"); env != nullptr && *env != '\0')
     *ledger = env;
-  CLI::Option* direct = cmd->add_option("--ledger", *ledger, help + " (default: $GPULEDGER_LEDGER)");
+  CLI::Option* direct =
+      cmd->add_option("--ledger", *ledger, help + " (default: $GPULEDGER_LEDGER)");
   CLI::Option* file = cmd->add_option_function<std::string>(
       "--ledger-file",
       [ledger](const std::string& path) {

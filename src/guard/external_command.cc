@@ -79,8 +79,8 @@ Result<void> RunArgv(const std::vector<std::string>& argv, DurationMs timeout_ms
   auto r = CaptureArgv(argv, timeout_ms);
   if (!r) return std::unexpected(r.error());
   if (r->timed_out)
-    return MakeError(ErrorCode::kIo, fmt::format("{} did not finish in {}", argv[0],
-                                                 FormatDuration(timeout_ms)));
+    return MakeError(ErrorCode::kIo,
+                     fmt::format("{} did not finish in {}", argv[0], FormatDuration(timeout_ms)));
   if (r->status == 0) return {};
   std::string& o = r->output;
   while (!o.empty() && (o.back() == '\n' || o.back() == ' ')) o.pop_back();

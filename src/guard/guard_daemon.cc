@@ -40,9 +40,10 @@ std::string OutsideHostPidNamespace(const std::string& proc_root) {
   const ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
   if (n <= 0) return "cannot read /proc/self/ns/pid to tell the guard's PID namespace";
   if (std::string_view(link, static_cast<size_t>(n)) != kInitialPidNamespace)
-    return fmt::format("the guard is not in the host's PID namespace ({}; run it on the host "
-                       "or with hostPID: true)",
-                       std::string_view(link, static_cast<size_t>(n)));
+    return fmt::format(
+        "the guard is not in the host's PID namespace ({}; run it on the host "
+        "or with hostPID: true)",
+        std::string_view(link, static_cast<size_t>(n)));
   if (proc_root != "/proc") {
     char other[64] = {};
     const ssize_t m = readlink((proc_root + "/self/ns/pid").c_str(), other, sizeof other - 1);
@@ -522,8 +523,9 @@ void Guard::Loop() {
     }
     const int wait = static_cast<int>(std::clamp<TimeMs>(next_sample - WallNow(), 0, 200));
     if (socket_) {
-      socket_->Poll(
-          wait, [this](const Result<KeepRequest>& r, const Peer& peer) { return AnswerKeep(r, peer); });
+      socket_->Poll(wait, [this](const Result<KeepRequest>& r, const Peer& peer) {
+        return AnswerKeep(r, peer);
+      });
     } else {
       poll(nullptr, 0, wait);
     }

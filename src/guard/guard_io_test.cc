@@ -2,12 +2,11 @@
 // children), the stop plan, the state file, the keep protocol, /metrics text, the outbox.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <atomic>
 #include <chrono>
@@ -61,8 +60,8 @@ std::shared_ptr<SlurmQuery> FakeScontrol(const std::string& dir, int pid, const 
   Write(script, "#!/bin/sh\ncase \"$1 $2\" in\n\"pidinfo " + std::to_string(pid) +
                     "\") echo 'Slurm JobId=77 ends at Mon Dec 07 12:00:00 2026';;\n"
                     "pidinfo*) echo 'Failed to locate job for requested pid' >&2; exit 1;;\n"
-                    "\"show job\") echo 'JobId=77 JobName=big run UserId=" + user +
-                    " GroupId=g(1)';;\nesac\n");
+                    "\"show job\") echo 'JobId=77 JobName=big run UserId=" +
+                    user + " GroupId=g(1)';;\nesac\n");
   fs::permissions(script, fs::perms::owner_all);
   return std::make_shared<SlurmQuery>(script, 2000);
 }
@@ -142,8 +141,8 @@ TEST(ProcessTable, GpuledgerVariablesCountOnlyUnderALiveRun) {
   ProcessTable table(root, std::make_shared<SlurmQuery>("/no/such/scontrol"));
   const ProcessTable::Entry* e = table.Lookup(510);
   ASSERT_NE(e, nullptr);
-  EXPECT_FALSE(e->facts.under_gpuledger_run);  // its parent (pid 1) is no `gpuledger run`
-  EXPECT_EQ(e->workload.name.id, "pg:510");    // judged like any other process group
+  EXPECT_FALSE(e->facts.under_gpuledger_run);          // its parent (pid 1) is no `gpuledger run`
+  EXPECT_EQ(e->workload.name.id, "pg:510");            // judged like any other process group
   EXPECT_EQ(e->workload.owner, table.UserName(1234));  // the kernel's uid, not the variable
 }
 
@@ -226,7 +225,8 @@ TEST(WorkloadActions, SigkillGoesOnlyToTheProcessesSigtermWasSentTo) {
     _exit(0);
   }
   setpgid(stubborn, stubborn);
-  ASSERT_TRUE(Eventually([&] { return ReadProcStat(stubborn) && ReadProcStat(stubborn)->pgrp == stubborn; }));
+  ASSERT_TRUE(Eventually(
+      [&] { return ReadProcStat(stubborn) && ReadProcStat(stubborn)->pgrp == stubborn; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // SIG_IGN set
   const int64_t start = ReadProcStat(stubborn)->start_ticks;
   auto actions = MakeSignalActions(&table, 200);
@@ -238,9 +238,10 @@ TEST(WorkloadActions, SigkillGoesOnlyToTheProcessesSigtermWasSentTo) {
     _exit(0);
   }
   setpgid(newcomer, stubborn);
-  ASSERT_TRUE(Eventually([&] { return ReadProcStat(newcomer) && ReadProcStat(newcomer)->pgrp == stubborn; }));
+  ASSERT_TRUE(Eventually(
+      [&] { return ReadProcStat(newcomer) && ReadProcStat(newcomer)->pgrp == stubborn; }));
   int status = 0;
-  EXPECT_FALSE(Exited(stubborn, &status));  // SIGTERM ignored
+  EXPECT_FALSE(Exited(stubborn, &status));    // SIGTERM ignored
   const auto outcomes = actions->Tick(1000);  // past the grace
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_NE(outcomes[0].what.find("SIGKILL to 1 process"), std::string::npos) << outcomes[0].what;
@@ -427,14 +428,17 @@ TEST(KeepSocket, SlowSilentOrGreedyPeersNeverHoldTheGuardUp) {
   for (int i = 0; i < 5; ++i) (*socket)->Poll(20, handler);
   EXPECT_EQ((*socket)->connections(), 0u);
   // And a well-behaved client is still answered.
-  std::thread client([&] { EXPECT_EQ(AskGuard(path, R"({"op":"list"})").value_or(""), "ok list"); });
+  std::thread client(
+      [&] { EXPECT_EQ(AskGuard(path, R"({"op":"list"})").value_or(""), "ok list"); });
   for (int i = 0; i < 50; ++i) (*socket)->Poll(10, handler);
   client.join();
   for (int fd : held) close(fd);
   close(big);
   // The reason is capped and kept as valid UTF-8.
-  EXPECT_FALSE(ParseKeepRequest(KeepRequestJson({"keep", "pg:1", std::string(kMaxReason + 1, 'r'), 1})));
-  auto odd = ParseKeepRequest(R"({"op":"keep","workload":"pg:1","duration_ms":1,"reason":"a\nkill: x"})");
+  EXPECT_FALSE(
+      ParseKeepRequest(KeepRequestJson({"keep", "pg:1", std::string(kMaxReason + 1, 'r'), 1})));
+  auto odd =
+      ParseKeepRequest(R"({"op":"keep","workload":"pg:1","duration_ms":1,"reason":"a\nkill: x"})");
   ASSERT_TRUE(odd);
   EXPECT_EQ(odd->reason, "a\nkill: x");  // kept as said; every log line escapes it
 }
@@ -446,7 +450,8 @@ TEST(KeepSocket, EachUserIsRateLimited) {
   int answered = 0, limited = 0;
   std::atomic<bool> stop = false;
   std::thread server([&] {
-    while (!stop) (*socket)->Poll(5, [](const Result<KeepRequest>&, const Peer&) { return std::string("ok"); });
+    while (!stop)
+      (*socket)->Poll(5, [](const Result<KeepRequest>&, const Peer&) { return std::string("ok"); });
   });
   for (int i = 0; i < KeepSocket::kRatePerUid + 5; ++i) {
     const std::string a = AskGuard(path, R"({"op":"list"})").value_or("");
@@ -465,6 +470,7 @@ TEST(KeepSocket, EachUserIsRateLimited) {
 
 TEST(GuardMetrics, LabelValuesAreEscapedAndCountersExposed) {
   EXPECT_EQ(PromLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+  EXPECT_EQ(PromLabelValue("bad\xff"), "bad\xEF\xBF\xBD");  // a scrape stays valid UTF-8
   Policy p;
   NodeGuard guard(p, 1);
   GpuSnapshot snap;

@@ -5,9 +5,13 @@
 
 #include <charconv>
 
+#include "core/text_safety.h"
+
 namespace gpuledger {
 
-std::string PromLabelValue(std::string_view v) {
+std::string PromLabelValue(std::string_view raw) {
+  // Valid UTF-8 first: one invalid byte in one label makes Prometheus reject the whole scrape.
+  const std::string v = ValidUtf8(raw);
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"') out += '\\';
@@ -124,6 +128,12 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
   auto s = std::unique_ptr<MetricsServer>(new MetricsServer());
   s->impl_ = std::make_unique<Impl>();
   Impl* impl = s->impl_.get();
+  // Scrapers send no body: anything over 4 KiB is refused unread, and a client that stalls is
+  // dropped after 5 s (each connection is served on httplib's pool, never the guard's loop).
+  impl->server.set_payload_max_length(4096);
+  impl->server.set_read_timeout(5, 0);
+  impl->server.set_write_timeout(5, 0);
+  impl->server.set_keep_alive_timeout(5);
   impl->server.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(impl->mu);
     res.set_content(impl->text, "text/plain; version=0.0.4; charset=utf-8");

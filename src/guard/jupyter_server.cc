@@ -1,7 +1,7 @@
 #include "guard/jupyter_server.h"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -134,7 +134,8 @@ bool IsLoopbackHttpUrl(std::string_view url) {
     const size_t dot = host.find('.', i);
     std::string_view part = host.substr(i, dot == std::string_view::npos ? host.npos : dot - i);
     if (part.empty() || part.size() > 3 ||
-        part.find_first_not_of("0123456789") != std::string_view::npos || std::stoi(std::string(part)) > 255)
+        part.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::stoi(std::string(part)) > 255)
       return false;
     ++parts;
     if (dot == std::string_view::npos) break;

@@ -164,9 +164,8 @@ void KeepSocket::Accept(int64_t now_ms) {
       close(c);
       continue;
     }
-    const size_t mine = std::count_if(conns_.begin(), conns_.end(), [&](const Connection& k) {
-      return k.peer.uid == cred.uid;
-    });
+    const size_t mine = std::count_if(conns_.begin(), conns_.end(),
+                                      [&](const Connection& k) { return k.peer.uid == cred.uid; });
     if (cred.uid != 0 && mine >= kMaxPerUid) {
       close(c);
       continue;

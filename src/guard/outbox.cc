@@ -282,7 +282,7 @@ void Outbox::LedgerLoop() {
   auto retry_at = steady_clock::now();
   auto budgets_at = steady_clock::now();
   std::optional<steady_clock::time_point> drain_until;
-  size_t one_by_one = 0;     // writes to try alone, after a batch the ledger rejected
+  size_t one_by_one = 0;      // writes to try alone, after a batch the ledger rejected
   bool failed_alone = false;  // the write in front was rejected alone once
   std::unique_lock lock(mu_);
   while (true) {
@@ -304,7 +304,8 @@ void Outbox::LedgerLoop() {
         failed_alone = false;
         if (writes_.empty() && journal_) {  // all written: nothing to replay after a crash
           std::fflush(journal_);
-          if (ftruncate(fileno(journal_), 0) != 0) { /* replayed again: idempotent */ }
+          if (ftruncate(fileno(journal_), 0) != 0) { /* replayed again: idempotent */
+          }
         }
         continue;
       }

@@ -76,7 +76,7 @@ class Outbox {
   void PostLoop();
   Written WriteBatch(const std::vector<LedgerWrite>& batch);
   bool OpenLedger();
-  void RefreshBudgets();  // on the thread, without the lock
+  void RefreshBudgets();               // on the thread, without the lock
   void Journal(const LedgerWrite& w);  // with the lock held
   void Enqueue(LedgerWrite w);         // with the lock held
   void Quarantine(const LedgerWrite& w, const std::string& why);

@@ -78,8 +78,7 @@ void ForEachCgroupPath(std::string_view cgroup, Fn fn) {
 std::string_view Component(std::string_view path, size_t at) {
   if (at >= path.size() || path[at] != '/') return {};
   const size_t end = path.find('/', at + 1);
-  return path.substr(at + 1, end == std::string_view::npos ? std::string_view::npos
-                                                           : end - at - 1);
+  return path.substr(at + 1, end == std::string_view::npos ? std::string_view::npos : end - at - 1);
 }
 
 bool AllDigits(std::string_view s) {

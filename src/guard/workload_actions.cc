@@ -102,8 +102,9 @@ Result<std::vector<std::string>> ExpandK8sAction(const std::string& tmpl, const 
       }
       if (replaced) continue;
       if (w[i] == '{' && w.find('}', i) != std::string::npos)
-        return MakeError(ErrorCode::kInvalid, "k8s_action: unknown placeholder in '" + w +
-                                                  "' (known: {namespace}, {pod}, {uid}, {pod_uid}, {node})");
+        return MakeError(ErrorCode::kInvalid,
+                         "k8s_action: unknown placeholder in '" + w +
+                             "' (known: {namespace}, {pod}, {uid}, {pod_uid}, {node})");
       out += w[i++];
     }
     w = std::move(out);
@@ -208,11 +209,11 @@ class SignalActions : public WorkloadActions {
       // Only what was warned about and sent SIGTERM (pid + start time, captured then): the
       // group's id may belong to someone else by now.
       const size_t sent = Send(it->plan, SIGKILL);
-      out.push_back(
-          {true, fmt::format("{}: sent SIGKILL to {} process{} that outlived SIGTERM "
-                             "by {}",
-                             it->workload, sent, sent == 1 ? "" : "es", FormatDuration(grace_)),
-           it->workload});
+      out.push_back({true,
+                     fmt::format("{}: sent SIGKILL to {} process{} that outlived SIGTERM "
+                                 "by {}",
+                                 it->workload, sent, sent == 1 ? "" : "es", FormatDuration(grace_)),
+                     it->workload});
       it = pending_.erase(it);
     }
     return out;
@@ -363,8 +364,7 @@ class DryRunActions : public WorkloadActions {
 }  // namespace
 
 std::unique_ptr<WorkloadActions> MakeSignalActions(ProcessTable* procs, DurationMs grace,
-                                                   std::string k8s_action,
-                                                   std::string no_signals) {
+                                                   std::string k8s_action, std::string no_signals) {
   return std::make_unique<SignalActions>(procs, grace, std::move(k8s_action),
                                          std::move(no_signals));
 }

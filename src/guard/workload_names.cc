@@ -55,13 +55,14 @@ WorkloadNames::Names WorkloadNames::Find(const ProcessFacts& facts, const Worklo
       const std::string kernel = name.id.substr(8);
       n.title = "Jupyter kernel " + kernel.substr(0, 8);
       if (queue_.size() >= kMaxQueued) {
-        fmt::print(log_, "gpuledger guard: {}: too many kernels to look up; it would be stopped "
-                         "with signals\n", name.id);
+        fmt::print(log_,
+                   "gpuledger guard: {}: too many kernels to look up; it would be stopped "
+                   "with signals\n",
+                   name.id);
         break;
       }
-      queue_.push_back({name.id,
-                        {facts.pid, facts.uid, JupyterRuntimeDirOf(facts.argv), proc_root_},
-                        kernel});
+      queue_.push_back(
+          {name.id, {facts.pid, facts.uid, JupyterRuntimeDirOf(facts.argv), proc_root_}, kernel});
       wake_.notify_all();
       break;
     }

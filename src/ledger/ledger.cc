@@ -80,9 +80,11 @@ std::string RedactedLocation(const std::string& location) {
 
 std::string RedactSecrets(std::string text, const std::string& location) {
   for (const std::string& secret : PasswordsOf(location)) {
-    for (size_t at; (at = text.find(secret)) != std::string::npos;) text.replace(at, secret.size(), "***");
+    for (size_t at; (at = text.find(secret)) != std::string::npos;)
+      text.replace(at, secret.size(), "***");
   }
-  for (size_t p = text.find("password="); p != std::string::npos; p = text.find("password=", p + 1)) {
+  for (size_t p = text.find("password="); p != std::string::npos;
+       p = text.find("password=", p + 1)) {
     const size_t from = p + 9;
     text.replace(from, PasswordValueEnd(text, from) - from, "***");
   }

@@ -115,17 +115,17 @@ std::vector<Value> StoreSafe(std::vector<Value> values) {
 
 std::vector<Value> JobParams(const LedgerJob& j, TimeMs now) {
   return StoreSafe({j.job_id,         j.owner,
-          j.labels,         j.command,
-          j.host,           j.gpus,
-          int64_t{j.start}, Optional(j.end),
-          j.status,         j.exit_code ? Value(int64_t{*j.exit_code}) : Value(),
-          j.killed_by,      j.gpu_hours,
-          j.cost_usd,       j.repo,
-          j.commit,         j.pr,
-          int64_t{j.dirty}, j.output_tail,
-          j.runner_pid,     j.runner_start,
-          j.kind,           j.idle_gpu_hours ? Value(*j.idle_gpu_hours) : Value(),
-          int64_t{now}});
+                    j.labels,         j.command,
+                    j.host,           j.gpus,
+                    int64_t{j.start}, Optional(j.end),
+                    j.status,         j.exit_code ? Value(int64_t{*j.exit_code}) : Value(),
+                    j.killed_by,      j.gpu_hours,
+                    j.cost_usd,       j.repo,
+                    j.commit,         j.pr,
+                    int64_t{j.dirty}, j.output_tail,
+                    j.runner_pid,     j.runner_start,
+                    j.kind,           j.idle_gpu_hours ? Value(*j.idle_gpu_hours) : Value(),
+                    int64_t{now}});
 }
 
 const char* const kAddDecision =

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/toml_text.h"
 
@@ -42,7 +43,7 @@ Result<Budgets> Budgets::Parse(std::string_view text, const std::string& source)
       name = name.substr(5);
     }
     const std::optional<double> usd = value.value<double>();
-    if (name.empty() || !usd || !(*usd > 0)) {
+    if (name.empty() || !usd || !(*usd > 0) || !std::isfinite(*usd)) {
       return MakeError(ErrorCode::kParse,
                        "a budget is TEAM, \"team:TEAM\" or \"owner:OWNER\" = USD per month (a "
                        "positive number)",

@@ -106,8 +106,8 @@ std::optional<Attribution> OwnerRules::Apply(const Lookup& lookup) const {
       const std::optional<std::string> value = lookup(key);
       const int n = re->NumberOfCapturingGroups();
       std::vector<re2::StringPiece> found(static_cast<size_t>(n) + 1);
-      if (!value || !re->Match(*value, 0, value->size(), re2::RE2::ANCHOR_BOTH, found.data(),
-                               n + 1)) {
+      if (!value ||
+          !re->Match(*value, 0, value->size(), re2::RE2::ANCHOR_BOTH, found.data(), n + 1)) {
         all = false;
         break;
       }

@@ -14,8 +14,8 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,8 +50,8 @@ class OwnerRules {
   struct Rule {
     // In the order written.
     std::vector<std::pair<std::string, std::shared_ptr<const re2::RE2>>> match;
-    std::string owner, team, project;                       // templates with $1…
-    std::string where;                                      // source:line, for messages
+    std::string owner, team, project;  // templates with $1…
+    std::string where;                 // source:line, for messages
   };
   std::vector<Rule> rules_;
 };

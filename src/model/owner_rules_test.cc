@@ -51,8 +51,8 @@ team = "$1"
   EXPECT_EQ(tag->team, huge);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
   // Patterns RE2 cannot run in linear time are refused with their place.
-  auto backref = OwnerRules::Parse("[[owner]]\nmatch = { pod = \"(a)\\\\1\" }\nteam = \"a\"\n",
-                                   "o.toml");
+  auto backref =
+      OwnerRules::Parse("[[owner]]\nmatch = { pod = \"(a)\\\\1\" }\nteam = \"a\"\n", "o.toml");
   ASSERT_FALSE(backref);
   EXPECT_EQ(backref.error().where, "o.toml:2:17");
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <set>
 
 #include "core/line_reader.h"
@@ -33,7 +34,7 @@ Result<DurationMs> Duration(const std::string& source, std::string_view key,
 Result<double> Number(const std::string& source, std::string_view key, const toml::node& node,
                       double lo, double hi) {
   auto v = node.value<double>();
-  if (!v || *v < lo || *v > hi) {
+  if (!v || !std::isfinite(*v) || *v < lo || *v > hi) {  // nan compares false to both bounds
     return std::unexpected(
         BadKey(source, node, fmt::format("{} must be a number in [{}, {}]", key, lo, hi)));
   }

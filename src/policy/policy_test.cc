@@ -20,6 +20,7 @@ TEST(PolicyFile, BadValuesNameTheirKeyAndLine) {
       {"idle_after = \"soon\"", "p.toml:1:14", "idle_after must be a duration"},
       {"threshold = 5\nthreshold_pct = 3", "p.toml:2:17", "unknown key threshold_pct"},
       {"threshold = 250", "p.toml:1:13", "threshold must be a number in [0, 100]"},
+      {"threshold = nan", "p.toml:1:13", "threshold must be a number in [0, 100]"},
       {"fatal_patterns = \"oom\"", "p.toml:1:18", "fatal_patterns must be an array"},
       {"[exempt]\nowners = [1]", "p.toml:2:11", "exempt.owners must hold strings"},
       {"[exempt]\nteams = []", "p.toml:2:9", "unknown key exempt.teams"},
