@@ -181,6 +181,7 @@ gparent=$!
 pids+=($gparent)
 wait_for 5 "pgrep -P $gparent >/dev/null"
 gkernel=$(pgrep -P "$gparent")
+pids+=("$gkernel")  # an orphan would hold ctest's output pipe open
 printf '{"url": "gopher://127.0.0.1:%s/", "token": "t", "pid": %s}\n' "$gopher" "$gparent" >"$tmp/rt2/jpserver-$gparent.json"
 spawn; victim=$spawned
 spawn; kept=$spawned

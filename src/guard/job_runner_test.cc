@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "guard/webhook.h"
 #include "http_test_server.h"
 #include "test_log.h"
 
@@ -206,6 +207,20 @@ TEST_F(JobRunnerTest, WarningsAndKillsArePostedToTheWebhook) {
   EXPECT_NE(bodies[0].find("\"kind\":\"warn\""), std::string::npos) << bodies[0];
   EXPECT_NE(bodies[1].find("\"kind\":\"kill\""), std::string::npos) << bodies[1];
   EXPECT_NE(bodies[1].find("\"rule\":\"setup\""), std::string::npos);
+}
+
+TEST(Webhook, OnlyA2xxIsDelivered) {
+  // A redirect's body never reaches its target: it counts as a failure (and `budgets check`
+  // then releases its claim, so the alert goes out next time).
+  for (const auto& [status, delivered] : std::vector<std::pair<int, bool>>{
+           {200, true}, {204, true}, {302, false}, {301, false}, {404, false}, {500, false}}) {
+    testing::HttpTestServer server([&](const testing::TestRequest&) -> testing::TestResponse {
+      return {status, {{"Location", "http://127.0.0.1:1/elsewhere"}}, ""};
+    });
+    std::FILE* log = std::tmpfile();
+    EXPECT_EQ(PostWebhook(server.url() + "/hook", "{}", log, "test"), delivered) << status;
+    std::fclose(log);
+  }
 }
 
 TEST_F(JobRunnerTest, TheReleaseCommandRunsWhenTheJobEnds) {

@@ -325,5 +325,24 @@ TEST(Ledger, AnUnreachableServerIsAClearErrorWithoutItsPassword) {
   EXPECT_EQ(RedactedLocation("postgresql://asha@h:5432/db"), "postgresql://asha@h:5432/db");
 }
 
+TEST(Ledger, EveryFormOfConnectionStringIsRedacted) {
+  // key=value connection strings, quoted values, malformed URLs: the password never shows.
+  EXPECT_EQ(RedactedLocation("host=db user=asha password=s3cret dbname=ledger"),
+            "host=db user=asha password=*** dbname=ledger");
+  EXPECT_EQ(RedactedLocation("host=db password='s3 cret' dbname=x"),
+            "host=db password=*** dbname=x");
+  EXPECT_EQ(RedactedLocation("postgresql://asha:s3cret@[::1:5432/db"),
+            "postgresql://asha:***@[::1:5432/db");
+  EXPECT_EQ(RedactedLocation("postgresql://asha:p@ss@h/db"), "postgresql://asha:***@h/db");
+  EXPECT_EQ(PasswordsOf("postgresql://asha:s3cret@h/db?password=two"),
+            (std::vector<std::string>{"s3cret", "two"}));
+  // libpq's own message may echo what it was given: every password in it is redacted.
+  EXPECT_EQ(RedactSecrets("invalid URI query parameter: \"s3cret\"", "postgresql://a:s3cret@h/db"),
+            "invalid URI query parameter: \"***\"");
+  auto bad = Ledger::Open("postgresql://asha:s3cret@127.0.0.1:1/db?bogus=s3cret");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.find("s3cret"), std::string::npos) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace gpuledger
