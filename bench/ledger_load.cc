@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     for (int g = 0; g < f.guards; ++g) {
       const bool due = f.rate > 0 ? steps[g] < static_cast<int64_t>(elapsed * f.rate) + 1
-                                  : outboxes[g]->queued() < 2 * Outbox::kBatch;
+                                  : outboxes[g]->counts().queued < 2 * Outbox::kBatch;
       if (due) queue_step(g), queued = true;
     }
     if (!queued) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   int64_t queued_steps = 0, left = 0;
   for (int g = 0; g < f.guards; ++g) queued_steps += steps[g];
   const double load_s = std::chrono::duration<double>(Clock::now() - start).count();
-  for (const auto& o : outboxes) left += static_cast<int64_t>(o->queued()) / 2;
+  for (const auto& o : outboxes) left += static_cast<int64_t>(o->counts().queued) / 2;
   const int64_t written_by_deadline = queued_steps - left;
   outboxes.clear();  // drains what is left
   const double total_s = std::chrono::duration<double>(Clock::now() - start).count();

@@ -112,7 +112,7 @@ check "GPULEDGER_OWNER outside a run bills nobody: the owner is the uid's user" 
 check "SLURM_JOB_ID=notanumber outside Slurm is a process group: killed, no scancel" \
   "! alive $slurmvar && ! grep -q 'scancel' $tmp/a.log"
 check "a pod the kubelet does not name is warned about, never stopped" \
-  "alive $pod_a && grep -q 'k8s:$uid_a.*warned only: the kubelet' $tmp/a.log"
+  "alive $pod_a && grep -q 'warn_only: k8s:$uid_a.*not stopped: the kubelet.s pod log directory does not name this pod' $tmp/a.log"
 check "k8s_action names the pod as the kubelet does, not as its environment says" \
   "[ \"\$(cat $tmp/k8s-actions 2>/dev/null)\" = 'team-a/trainer-0/$uid_b' ]"
 check "kube-system/coredns never reached k8s_action" "! grep -q kube-system $tmp/k8s-actions"

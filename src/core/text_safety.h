@@ -8,6 +8,10 @@
 
 namespace gpuledger {
 
+// The length (1-4) of the well-formed UTF-8 sequence at s[i], or 0 when there is none there
+// (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF, no sequence cut at the end).
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
 // "s" as valid UTF-8: each byte that does not start a well-formed sequence (RFC 3629: no
 // overlongs, no surrogates, nothing past U+10FFFF, a sequence cut at the end) becomes U+FFFD.
 std::string ValidUtf8(std::string_view s);
@@ -18,8 +22,5 @@ std::string EscapeForLog(std::string_view s);
 
 // At most "max_bytes" of "s", cut at a character boundary (never inside a UTF-8 sequence).
 std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
-
-// True when "s" holds a control character (C0 or DEL).
-bool HasControl(std::string_view s);
 
 }  // namespace gpuledger

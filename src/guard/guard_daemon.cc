@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <poll.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include "guard/keep_socket.h"
 #include "guard/node_guard.h"
 #include "guard/outbox.h"
+#include "guard/pid_namespace.h"
 #include "guard/process_table.h"
 #include "guard/stop_signals.h"
 #include "guard/workload_actions.h"
@@ -30,28 +30,6 @@ namespace gpuledger {
 namespace {
 
 constexpr DurationMs kLedgerRefreshMs = 60 * 1000;  // running workloads' rows brought up to date
-
-// Why pids from NVML cannot be signalled here, or "" when they can: NVML names processes by
-// their pid in the host's (initial) PID namespace, and kill() takes pids of the caller's own,
-// so a guard in any other namespace would signal whatever process has that number there.
-std::string OutsideHostPidNamespace(const std::string& proc_root) {
-  constexpr std::string_view kInitialPidNamespace = "pid:[4026531836]";  // PROC_PID_INIT_INO
-  char link[64] = {};
-  const ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
-  if (n <= 0) return "cannot read /proc/self/ns/pid to tell the guard's PID namespace";
-  if (std::string_view(link, static_cast<size_t>(n)) != kInitialPidNamespace)
-    return fmt::format(
-        "the guard is not in the host's PID namespace ({}; run it on the host "
-        "or with hostPID: true)",
-        std::string_view(link, static_cast<size_t>(n)));
-  if (proc_root != "/proc") {
-    char other[64] = {};
-    const ssize_t m = readlink((proc_root + "/self/ns/pid").c_str(), other, sizeof other - 1);
-    if (m > 0 && std::string_view(other, static_cast<size_t>(m)) != kInitialPidNamespace)
-      return "--proc-root " + proc_root + " is not the host's /proc";
-  }
-  return "";
-}
 
 // A saved workload as the record its ledger row is written from.
 WorkloadRecord RecordOf(const SavedWorkload& s) {
@@ -367,19 +345,7 @@ void Guard::SayOutcomes(const std::vector<ActionOutcome>& outcomes) {
   }
 }
 
-void Guard::Handle(const GuardEvent& given, TimeMs now) {
-  GuardEvent e = given;
-  if (e.kind == GuardEventKind::kKill) {
-    // A pod the kubelet does not name: k8s_action would have to trust what the pod says of
-    // itself, so it is warned about, never stopped.
-    auto it = guard_.workloads().find(e.workload);
-    if (it != guard_.workloads().end() && it->second.info.name.kind == WorkloadKind::kPod &&
-        !o_.policy.k8s_action.empty() && K8sActionNeedsName(o_.policy.k8s_action) &&
-        it->second.info.pod_name.empty()) {
-      e.kind = GuardEventKind::kWarnOnly;
-      e.message += " — warned only: the kubelet's pod log directory does not name this pod";
-    }
-  }
+void Guard::Handle(const GuardEvent& e, TimeMs now) {
   std::string outcome;
   switch (e.kind) {
     case GuardEventKind::kStart:
@@ -509,12 +475,11 @@ void Guard::Loop() {
       SayOutcomes(actions_->Tick(now));
       CheckPendingBudgets(now);
       RecordJobs(now);
-      counters_.ledger_queued = outbox_.queued();
-      counters_.ledger_failures = outbox_.ledger_failures();
-      counters_.ledger_dropped = outbox_.dropped();
-      counters_.ledger_quarantined = outbox_.quarantined();
-      counters_.webhook_failures = outbox_.webhook_failures();
-      counters_.webhook_dropped = outbox_.webhook_dropped();
+      const Outbox::Counts out = outbox_.counts();
+      counters_.ledger_queued = out.queued, counters_.ledger_failures = out.ledger_failures;
+      counters_.ledger_dropped = out.dropped, counters_.ledger_quarantined = out.quarantined;
+      counters_.webhook_failures = out.webhook_failures;
+      counters_.webhook_dropped = out.webhook_dropped;
       if (metrics_)
         metrics_->Publish(RenderGuardMetrics(guard_, last_ ? &*last_ : nullptr, counters_, now));
       SaveState();

@@ -1,38 +1,27 @@
 // The node guard's pieces that touch the system: /proc (on a synthetic tree and on real
-// children), the stop plan, the state file, the keep protocol, /metrics text, the outbox.
+// children), Slurm's answers, the stop plan, the state file, /metrics text, the outbox.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "guard/guard_metrics.h"
 #include "guard/guard_state.h"
-#include "guard/keep_socket.h"
 #include "guard/outbox.h"
 #include "guard/process_table.h"
 #include "guard/workload_actions.h"
+#include "guard_test_util.h"
 
 namespace gpuledger {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string TempDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/guard_io_" + name + std::to_string(getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 void Write(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());
@@ -67,7 +56,7 @@ std::shared_ptr<SlurmQuery> FakeScontrol(const std::string& dir, int pid, const 
 }
 
 TEST(ProcessTable, AReusedPidIsReadAfreshAndTheOldProcessIsGone) {
-  const std::string root = TempDir("proc");
+  const std::string root = GuardTestDir("proc");
   FakeProcess(root, 500, 1000, "python");
   ProcessTable table(root, std::make_shared<SlurmQuery>("/no/such/scontrol"));
   const ProcessTable::Entry* e = table.Lookup(500);
@@ -104,7 +93,7 @@ TEST(SlurmQuery, ParsesWhatScontrolSays) {
 }
 
 TEST(ProcessTable, ASlurmJobIsWhatSlurmSaysNeverWhatTheEnvironmentSays) {
-  const std::string root = TempDir("slurm");
+  const std::string root = GuardTestDir("slurm");
   FakeProcess(root, 500, 1000, "python");  // SLURM_JOB_ID=77 in its environment, uid 1234
   FakeProcess(root, 501, 1000, "python");
   {  // slurmd puts pid 500 in job 77, whose user is uid 1234: a Slurm job, its user the owner
@@ -134,7 +123,7 @@ TEST(ProcessTable, ASlurmJobIsWhatSlurmSaysNeverWhatTheEnvironmentSays) {
 }
 
 TEST(ProcessTable, GpuledgerVariablesCountOnlyUnderALiveRun) {
-  const std::string root = TempDir("runvars");
+  const std::string root = GuardTestDir("runvars");
   FakeProcess(root, 510, 1000, "python");
   Write(root + "/510/environ",
         std::string("GPULEDGER_JOB_ID=x\0GPULEDGER_OWNER=someone-else\0", 48));
@@ -147,7 +136,7 @@ TEST(ProcessTable, GpuledgerVariablesCountOnlyUnderALiveRun) {
 }
 
 TEST(ProcessTable, ALoginShellLeadingItsGroupIsAShellGroup) {
-  const std::string root = TempDir("shell");
+  const std::string root = GuardTestDir("shell");
   FakeProcess(root, 600, 10, "-bash");
   FakeProcess(root, 700, 10, "python");
   ProcessTable table(root);
@@ -201,16 +190,6 @@ TEST(WorkloadActions, NeverSignalsItsOwnGroupPid1OrAReusedPid) {
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
 }
 
-// Polls "done" every 10 ms for up to "timeout_ms".
-template <typename Fn>
-bool Eventually(Fn done, int timeout_ms = 5000) {
-  for (int waited = 0; waited < timeout_ms; waited += 10) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
-
 bool Exited(pid_t pid, int* status) { return waitpid(pid, status, WNOHANG) == pid; }
 
 TEST(WorkloadActions, SigkillGoesOnlyToTheProcessesSigtermWasSentTo) {
@@ -256,7 +235,7 @@ TEST(WorkloadActions, OutsideCallsNeverHoldTheCallerUp) {
   ProcessTable table;
   StopTarget slurm;
   slurm.workload = "slurm:42", slurm.kind = WorkloadKind::kSlurm;
-  const std::string dir = TempDir("slowcall");
+  const std::string dir = GuardTestDir("slowcall");
   // A scancel that hangs for longer than any sample: Stop returns at once, Tick reports later.
   Write(dir + "/scancel", "#!/bin/sh\nsleep 1\necho cancelled $1 >> " + dir + "/calls\n");
   fs::permissions(dir + "/scancel", fs::perms::owner_all);
@@ -345,7 +324,7 @@ TEST(GuardState, RoundTripsAndIsDroppedAfterAReboot) {
   EXPECT_EQ((*back)[0].gpus, (std::set<int>{0, 3}));
   EXPECT_TRUE(ParseGuardState(json, "boot-b")->empty());
   EXPECT_FALSE(ParseGuardState("{\"boot_id\": ", "boot-a"));
-  const std::string dir = TempDir("state");
+  const std::string dir = GuardTestDir("state");
   std::string last;
   ASSERT_TRUE(SaveGuardState(dir + "/s.json", {s}, &last));
   const auto mtime = fs::last_write_time(dir + "/s.json");
@@ -356,116 +335,6 @@ TEST(GuardState, RoundTripsAndIsDroppedAfterAReboot) {
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->size(), 1u);
   EXPECT_TRUE(LoadGuardState(dir + "/none.json")->empty());
-}
-
-TEST(KeepSocket, RequestsRoundTripAndThePeerIsTheKernelsWord) {
-  auto keep = ParseKeepRequest(KeepRequestJson({"keep", "pg:1", "eval", 7200000}));
-  ASSERT_TRUE(keep);
-  EXPECT_EQ(keep->workload, "pg:1");
-  EXPECT_EQ(keep->duration_ms, 7200000);
-  EXPECT_FALSE(ParseKeepRequest(R"({"op":"keep","workload":"pg:1"})"));
-  EXPECT_FALSE(ParseKeepRequest(R"({"op":"delete"})"));
-  EXPECT_FALSE(ParseKeepRequest("not json"));
-  const std::string path = TempDir("sock") + "/run/guard.sock";
-  auto socket = KeepSocket::Listen(path);
-  ASSERT_TRUE(socket) << socket.error().ToString();
-  EXPECT_EQ(fs::status(path).permissions() & fs::perms::others_write, fs::perms::others_write);
-  EXPECT_FALSE(KeepSocket::Listen(path));  // a live guard there already
-  std::thread client([&] {
-    auto answer = AskGuard(path, R"({"op":"list"})");
-    ASSERT_TRUE(answer);
-    EXPECT_EQ(*answer, "uid " + std::to_string(getuid()) + " list");
-  });
-  for (int i = 0; i < 100; ++i) {
-    bool served = false;
-    (*socket)->Poll(10, [&](const Result<KeepRequest>& r, const Peer& peer) {
-      served = true;
-      return "uid " + std::to_string(peer.uid) + " " + (r ? r->op : "?");
-    });
-    if (served) break;
-  }
-  client.join();
-  socket->reset();
-  EXPECT_FALSE(fs::exists(path));
-  EXPECT_FALSE(AskGuard(path, "{}"));
-}
-
-// A client connection to "path" that has sent "bytes" and then goes quiet.
-int Connect(const std::string& path, const std::string& bytes) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return -1;
-  if (!bytes.empty()) (void)!write(fd, bytes.data(), bytes.size());
-  return fd;
-}
-
-TEST(KeepSocket, SlowSilentOrGreedyPeersNeverHoldTheGuardUp) {
-  const std::string path = TempDir("sock_dos") + "/guard.sock";
-  auto socket = KeepSocket::Listen(path);
-  ASSERT_TRUE(socket);
-  auto handler = [](const Result<KeepRequest>& r, const Peer&) {
-    return std::string(r ? "ok " + r->op : "bad");
-  };
-  // Half-sent requests, one dripping, up to the per-user cap: each Poll returns on time.
-  std::vector<int> held;
-  held.push_back(Connect(path, "{\"op\":"));
-  for (size_t i = 1; i < KeepSocket::kMaxPerUid; ++i) held.push_back(Connect(path, ""));
-  for (int round = 0; round < 20; ++round) {
-    const auto t0 = std::chrono::steady_clock::now();
-    (*socket)->Poll(20, handler);
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
-    (void)!write(held[0], " ", 1);  // a byte now and then: never a whole line
-  }
-  EXPECT_EQ((*socket)->connections(), KeepSocket::kMaxPerUid);
-  // Past the deadline every one of them is closed; nothing was answered.
-  std::this_thread::sleep_for(std::chrono::milliseconds(KeepSocket::kDeadlineMs + 50));
-  (*socket)->Poll(0, handler);
-  EXPECT_EQ((*socket)->connections(), 0u);
-  // A request larger than the cap is dropped, not buffered.
-  const int big = Connect(path, std::string(KeepSocket::kMaxRequest + 10, 'x'));
-  for (int i = 0; i < 5; ++i) (*socket)->Poll(20, handler);
-  EXPECT_EQ((*socket)->connections(), 0u);
-  // And a well-behaved client is still answered.
-  std::thread client(
-      [&] { EXPECT_EQ(AskGuard(path, R"({"op":"list"})").value_or(""), "ok list"); });
-  for (int i = 0; i < 50; ++i) (*socket)->Poll(10, handler);
-  client.join();
-  for (int fd : held) close(fd);
-  close(big);
-  // The reason is capped and kept as valid UTF-8.
-  EXPECT_FALSE(
-      ParseKeepRequest(KeepRequestJson({"keep", "pg:1", std::string(kMaxReason + 1, 'r'), 1})));
-  auto odd =
-      ParseKeepRequest(R"({"op":"keep","workload":"pg:1","duration_ms":1,"reason":"a\nkill: x"})");
-  ASSERT_TRUE(odd);
-  EXPECT_EQ(odd->reason, "a\nkill: x");  // kept as said; every log line escapes it
-}
-
-TEST(KeepSocket, EachUserIsRateLimited) {
-  const std::string path = TempDir("sock_rate") + "/guard.sock";
-  auto socket = KeepSocket::Listen(path);
-  ASSERT_TRUE(socket);
-  int answered = 0, limited = 0;
-  std::atomic<bool> stop = false;
-  std::thread server([&] {
-    while (!stop)
-      (*socket)->Poll(5, [](const Result<KeepRequest>&, const Peer&) { return std::string("ok"); });
-  });
-  for (int i = 0; i < KeepSocket::kRatePerUid + 5; ++i) {
-    const std::string a = AskGuard(path, R"({"op":"list"})").value_or("");
-    if (a == "ok") ++answered;
-    if (a.find("too many requests") != std::string::npos) ++limited;
-  }
-  stop = true;
-  server.join();
-  if (getuid() == 0) {  // root is never limited
-    EXPECT_EQ(answered, KeepSocket::kRatePerUid + 5);
-  } else {
-    EXPECT_EQ(answered, KeepSocket::kRatePerUid);
-    EXPECT_EQ(limited, 5);
-  }
 }
 
 TEST(GuardMetrics, LabelValuesAreEscapedAndCountersExposed) {
@@ -497,7 +366,7 @@ TEST(GuardMetrics, LabelValuesAreEscapedAndCountersExposed) {
 }
 
 TEST(Outbox, ALedgerThatCannotBeOpenedKeepsItsWritesQueuedUntilItCan) {
-  const std::string dir = TempDir("outbox");
+  const std::string dir = GuardTestDir("outbox");
   Write(dir + "/blocked", "a file where the ledger's folder should be");
   const std::string ledger = dir + "/blocked/ledger.db";
   std::FILE* log = std::tmpfile();
@@ -510,12 +379,12 @@ TEST(Outbox, ALedgerThatCannotBeOpenedKeepsItsWritesQueuedUntilItCan) {
     job.status = "killed";
     out.PutJob(job);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    EXPECT_EQ(out.queued(), 3u);
-    EXPECT_GE(out.ledger_failures(), 1u);
+    EXPECT_EQ(out.counts().queued, 3u);
+    EXPECT_GE(out.counts().ledger_failures, 1u);
     fs::remove(dir + "/blocked");  // the ledger can be created now
-    for (int i = 0; i < 100 && out.queued() > 0; ++i)
+    for (int i = 0; i < 100 && out.counts().queued > 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_EQ(out.queued(), 0u);
+    EXPECT_EQ(out.counts().queued, 0u);
   }
   std::fclose(log);
   auto l = Ledger::OpenExisting(ledger);

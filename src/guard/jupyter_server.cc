@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "core/proc_stat.h"
+#include "guard/workload.h"
 #include "sources/http_get.h"
 
 namespace gpuledger {
@@ -93,17 +94,6 @@ std::string NotebookOf(const JupyterServer& s, const std::string& kernel_id, lon
 }
 
 }  // namespace
-
-std::string JupyterConnectionFileOf(const std::vector<std::string>& argv) {
-  for (size_t i = 0; i < argv.size(); ++i) {
-    std::string file;
-    if ((argv[i] == "-f" || argv[i] == "--f") && i + 1 < argv.size()) file = argv[i + 1];
-    if (argv[i].starts_with("-f=")) file = argv[i].substr(3);
-    if (argv[i].starts_with("--f=")) file = argv[i].substr(4);
-    if (file.find("kernel-") != std::string::npos) return file;
-  }
-  return "";
-}
 
 std::string JupyterRuntimeDirOf(const std::vector<std::string>& argv) {
   const std::string file = JupyterConnectionFileOf(argv);

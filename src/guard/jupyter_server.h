@@ -60,9 +60,7 @@ Result<JupyterKernel> LocateJupyterKernel(const KernelProcess& process,
 // DELETE /api/kernels/<id> on its server (204: shut down), waiting at most "timeout_s".
 Result<void> ShutdownJupyterKernel(const JupyterKernel& kernel, long timeout_s = 5);
 
-// The -f connection file of a kernel command line ("DIR/kernel-<id>.json"), or "".
-std::string JupyterConnectionFileOf(const std::vector<std::string>& argv);
-// Its folder, or "".
+// The folder of a kernel command line's connection file (JupyterConnectionFileOf), or "".
 std::string JupyterRuntimeDirOf(const std::vector<std::string>& argv);
 
 }  // namespace gpuledger

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "guard/workload_actions.h"
+
 namespace gpuledger {
 namespace {
 
@@ -25,22 +27,30 @@ Policy MachinePolicy(const Policy& p) {
   return m;
 }
 
-// How the guard stops a workload of this kind; empty when it does not (it only warns).
-std::string_view StopAction(WorkloadKind kind, const Policy& policy) {
-  switch (kind) {
-    case WorkloadKind::kProcessGroup:
-    case WorkloadKind::kContainer:
-      return "SIGTERM to its process group, SIGKILL after the grace period";
+// Why the guard only warns about this workload; empty when it stops it.
+std::string_view WhyNotStopped(const WorkloadInfo& w, const Policy& policy) {
+  if (w.name.kind == WorkloadKind::kRun) return "the guard only warns about this kind";
+  if (w.name.kind != WorkloadKind::kPod) return "";
+  if (policy.k8s_action.empty()) return "the policy has no k8s_action";
+  // k8s_action would have to trust what the pod says of itself.
+  if (K8sActionNeedsName(policy.k8s_action) && w.pod_name.empty())
+    return "the kubelet's pod log directory does not name this pod";
+  return "";
+}
+
+// How the guard stops this workload; empty when it does not (it only warns: WhyNotStopped).
+std::string_view StopAction(const WorkloadInfo& w, const Policy& policy) {
+  if (!WhyNotStopped(w, policy).empty()) return "";
+  switch (w.name.kind) {
     case WorkloadKind::kJupyter:
       return "its kernel shut down through its Jupyter server (the notebook and server stay)";
     case WorkloadKind::kSlurm:
       return "scancel (the job ends CANCELLED, after Slurm's KillWait)";
     case WorkloadKind::kPod:
-      return policy.k8s_action.empty() ? "" : "the policy's k8s_action";
-    case WorkloadKind::kRun:
-      return "";
+      return "the policy's k8s_action";
+    default:
+      return "SIGTERM to its process group, SIGKILL after the grace period";
   }
-  return "";
 }
 
 }  // namespace
@@ -229,7 +239,7 @@ std::string NodeGuard::Describe(const TrackedWorkload& w) const {
 }
 
 std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision& d) const {
-  const std::string_view how = StopAction(w.info.name.kind, policy_);
+  const std::string_view how = StopAction(w.info, policy_);
   const std::string idle =
       w.idle_since ? fmt::format("idle below {} % since {} ({})", policy_.threshold_pct,
                                  Clock(*w.idle_since),
@@ -245,13 +255,10 @@ std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision&
 }
 
 std::string NodeGuard::KillMessage(const TrackedWorkload& w, const LiveDecision& d) const {
-  const std::string_view how = StopAction(w.info.name.kind, policy_);
-  return fmt::format(
-      "{} ({}): {}; {}", w.info.name.id, Describe(w), d.explanation,
-      how.empty() ? "not stopped: " + std::string(w.info.name.kind == WorkloadKind::kPod
-                                                      ? "the policy has no k8s_action"
-                                                      : "the guard only warns about this kind")
-                  : "stopping it: " + std::string(how));
+  const std::string_view how = StopAction(w.info, policy_);
+  return fmt::format("{} ({}): {}; {}", w.info.name.id, Describe(w), d.explanation,
+                     how.empty() ? "not stopped: " + std::string(WhyNotStopped(w.info, policy_))
+                                 : "stopping it: " + std::string(how));
 }
 
 void NodeGuard::AdvanceWorkload(TrackedWorkload& w, TimeMs now, std::vector<GuardEvent>* out) {
@@ -265,8 +272,8 @@ void NodeGuard::AdvanceWorkload(TrackedWorkload& w, TimeMs now, std::vector<Guar
         e.message = WarnMessage(w, d);
         break;
       case DecisionKind::kKill:
-        e.kind = StopAction(w.info.name.kind, policy_).empty() ? GuardEventKind::kWarnOnly
-                                                               : GuardEventKind::kKill;
+        e.kind =
+            StopAction(w.info, policy_).empty() ? GuardEventKind::kWarnOnly : GuardEventKind::kKill;
         e.message = KillMessage(w, d);
         w.verdict = e.kind;
         break;

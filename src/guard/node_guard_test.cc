@@ -254,8 +254,18 @@ TEST(NodeGuard, WarningsNameWhatAPersonKnowsAndEachKindItsAction) {
   p.k8s_action = "kubectl delete pod -n {namespace} {pod}";
   Node k(p);
   k.infos["k8s:u1"] = Info("k8s:u1", 1000, {300}, WorkloadKind::kPod);
+  k.infos["k8s:u1"].pod_namespace = "ml", k.infos["k8s:u1"].pod_name = "trainer-0";  // kubelet's
   EXPECT_EQ(
       Of(k.Run(0, 100, {0}, {{0, 300, "k8s:u1", std::nullopt}}), GuardEventKind::kKill).size(), 1u);
+  // A pod the kubelet does not name: k8s_action would need what the pod says of itself.
+  Node unnamed(p);
+  unnamed.infos["k8s:u2"] = Info("k8s:u2", 1000, {301}, WorkloadKind::kPod);
+  auto only =
+      Of(unnamed.Run(0, 100, {0}, {{0, 301, "k8s:u2", std::nullopt}}), GuardEventKind::kWarnOnly);
+  ASSERT_EQ(only.size(), 1u);
+  EXPECT_NE(only[0].message.find("not stopped: the kubelet's pod log directory does not name"),
+            std::string::npos)
+      << only[0].message;
 }
 
 TEST(NodeGuard, RunJobsAreLeftToRun) {

@@ -16,36 +16,35 @@ namespace {
 
 constexpr int kExact = 15;  // decimals that carry a double through the journal
 
-std::string Text(std::string_view s) { return ValidUtf8(s); }
-
 void JobJson(JsonWriter& w, const LedgerJob& j) {
-  w.Key("w").String("job").Key("job_id").String(Text(j.job_id)).Key("owner").String(Text(j.owner));
-  w.Key("labels").String(Text(j.labels)).Key("command").String(Text(j.command));
-  w.Key("host").String(Text(j.host)).Key("gpus").String(Text(j.gpus)).Key("start").Int(j.start);
+  w.Key("w").String("job").Key("job_id").String(j.job_id).Key("owner").String(j.owner);
+  w.Key("labels").String(j.labels).Key("command").String(j.command);
+  w.Key("host").String(j.host).Key("gpus").String(j.gpus).Key("start").Int(j.start);
   if (j.end) w.Key("end").Int(*j.end);
-  w.Key("status").String(Text(j.status));
+  w.Key("status").String(j.status);
   if (j.exit_code) w.Key("exit_code").Int(*j.exit_code);
-  w.Key("killed_by").String(Text(j.killed_by)).Key("gpu_hours").Number(j.gpu_hours, kExact);
-  w.Key("cost_usd").Number(j.cost_usd, kExact).Key("repo").String(Text(j.repo));
-  w.Key("commit").String(Text(j.commit)).Key("pr").String(Text(j.pr));
+  w.Key("killed_by").String(j.killed_by).Key("gpu_hours").Number(j.gpu_hours, kExact);
+  w.Key("cost_usd").Number(j.cost_usd, kExact).Key("repo").String(j.repo);
+  w.Key("commit").String(j.commit).Key("pr").String(j.pr);
   w.Key("runner_pid").Int(j.runner_pid).Key("runner_start").Int(j.runner_start);
-  w.Key("dirty").Bool(j.dirty).Key("output_tail").String(Text(j.output_tail));
-  w.Key("kind").String(Text(j.kind));
+  w.Key("dirty").Bool(j.dirty).Key("output_tail").String(j.output_tail);
+  w.Key("kind").String(j.kind);
   if (j.idle_gpu_hours) w.Key("idle_gpu_hours").Number(*j.idle_gpu_hours, kExact);
 }
 
 void DecisionJson(JsonWriter& w, const LedgerDecision& d) {
-  w.Key("w").String("decision").Key("job_id").String(Text(d.job_id)).Key("at").Int(d.at);
-  w.Key("kind").String(Text(d.kind)).Key("rule").String(Text(d.rule));
-  w.Key("explanation").String(Text(d.explanation));
+  w.Key("w").String("decision").Key("job_id").String(d.job_id).Key("at").Int(d.at);
+  w.Key("kind").String(d.kind).Key("rule").String(d.rule);
+  w.Key("explanation").String(d.explanation);
   w.Key("gpu_hours_used").Number(d.gpu_hours_used, kExact);
   w.Key("gpu_hours_saved").Number(d.gpu_hours_saved, kExact);
-  w.Key("usd_saved").Number(d.usd_saved, kExact).Key("granted_by").String(Text(d.granted_by));
+  w.Key("usd_saved").Number(d.usd_saved, kExact).Key("granted_by").String(d.granted_by);
   w.Key("usd_per_hour_saved").Number(d.usd_per_hour_saved, kExact);
 }
 
 }  // namespace
 
+// JsonWriter writes valid UTF-8 whatever the bytes, so every line parses back.
 std::string LedgerWriteJson(const LedgerWrite& write) {
   JsonWriter w(false);
   w.BeginObject();
@@ -164,7 +163,7 @@ void Outbox::Journal(const LedgerWrite& w) {
 
 void Outbox::Enqueue(LedgerWrite w) {
   Journal(w);
-  if (writes_.size() >= kMaxQueued) writes_.pop_front(), ++dropped_;
+  if (writes_.size() >= kMaxQueued) writes_.pop_front(), ++counts_.dropped;
   writes_.push_back(std::move(w));
   wake_.notify_all();
 }
@@ -193,34 +192,16 @@ void Outbox::AddDecision(LedgerDecision decision) {
 void Outbox::Post(std::string json) {
   if (webhook_url_.empty()) return;
   std::lock_guard lock(mu_);
-  if (posts_.size() >= kMaxPosts) posts_.pop_front(), ++webhook_dropped_;
+  if (posts_.size() >= kMaxPosts) posts_.pop_front(), ++counts_.webhook_dropped;
   posts_.push_back(std::move(json));
   post_wake_.notify_all();
 }
 
-size_t Outbox::queued() const {
+Outbox::Counts Outbox::counts() const {
   std::lock_guard lock(mu_);
-  return writes_.size() + in_flight_;
-}
-uint64_t Outbox::ledger_failures() const {
-  std::lock_guard lock(mu_);
-  return ledger_failures_;
-}
-uint64_t Outbox::dropped() const {
-  std::lock_guard lock(mu_);
-  return dropped_;
-}
-uint64_t Outbox::webhook_failures() const {
-  std::lock_guard lock(mu_);
-  return webhook_failures_;
-}
-uint64_t Outbox::webhook_dropped() const {
-  std::lock_guard lock(mu_);
-  return webhook_dropped_;
-}
-uint64_t Outbox::quarantined() const {
-  std::lock_guard lock(mu_);
-  return quarantined_;
+  Counts c = counts_;
+  c.queued = writes_.size() + in_flight_;
+  return c;
 }
 
 bool Outbox::OpenLedger() {
@@ -267,12 +248,13 @@ Outbox::Written Outbox::WriteBatch(const std::vector<LedgerWrite>& batch) {
 }
 
 void Outbox::Quarantine(const LedgerWrite& w, const std::string& why) {
-  ++quarantined_;
-  if (quarantined_ == 1 || (quarantined_ & (quarantined_ - 1)) == 0) {  // 1st, 2nd, 4th, 8th…
+  ++counts_.quarantined;
+  if (counts_.quarantined == 1 ||
+      (counts_.quarantined & (counts_.quarantined - 1)) == 0) {  // 1st, 2nd, 4th, 8th…
     fmt::print(log_,
                "gpuledger guard: ledger: set aside a write the ledger rejects ({} so far; "
                "the rest go on): {} — {}\n",
-               quarantined_, EscapeForLog(TruncateUtf8(LedgerWriteJson(w), 300)),
+               counts_.quarantined, EscapeForLog(TruncateUtf8(LedgerWriteJson(w), 300)),
                EscapeForLog(why));
   }
 }
@@ -317,7 +299,7 @@ void Outbox::LedgerLoop() {
       }
       writes_.insert(writes_.begin(), std::make_move_iterator(batch.begin()),
                      std::make_move_iterator(batch.end()));
-      ++ledger_failures_;
+      ++counts_.ledger_failures;
       if (r == Written::kRejected) {
         // Try the batch's writes one at a time: the one the ledger rejects is found and set
         // aside, the others go in. A lost connection shows as a ledger that cannot be opened.
@@ -355,7 +337,7 @@ void Outbox::PostLoop() {
     post_wake_.wait(lock, [&] { return stopping_ || !posts_.empty(); });
     if (stopping_) {
       if (!posts_.empty()) {
-        webhook_dropped_ += posts_.size();
+        counts_.webhook_dropped += posts_.size();
         fmt::print(log_, "gpuledger guard: webhook: {} posts not sent before exit\n",
                    posts_.size());
       }
@@ -366,7 +348,7 @@ void Outbox::PostLoop() {
     lock.unlock();
     const bool ok = PostWebhook(webhook_url_, json, log_, "gpuledger guard");
     lock.lock();
-    if (!ok) ++webhook_failures_;
+    if (!ok) ++counts_.webhook_failures;
   }
 }
 

@@ -58,12 +58,15 @@ class Outbox {
   bool BudgetsRead() const;
   static constexpr int64_t kBudgetRefreshMs = 60 * 1000;
 
-  size_t queued() const;             // ledger writes not yet done
-  uint64_t ledger_failures() const;  // write or open attempts that failed
-  uint64_t webhook_failures() const;
-  uint64_t webhook_dropped() const;  // posts dropped: kMaxPosts were waiting, or at exit
-  uint64_t dropped() const;          // writes dropped because kMaxQueued were waiting
-  uint64_t quarantined() const;      // writes the ledger rejected, set aside
+  struct Counts {
+    size_t queued = 0;             // ledger writes not yet done
+    uint64_t ledger_failures = 0;  // write or open attempts that failed
+    uint64_t dropped = 0;          // writes dropped because kMaxQueued were waiting
+    uint64_t quarantined = 0;      // writes the ledger rejected, set aside
+    uint64_t webhook_failures = 0;
+    uint64_t webhook_dropped = 0;  // posts dropped: kMaxPosts were waiting, or at exit
+  };
+  Counts counts() const;  // as of now, read under one lock
 
   static constexpr size_t kMaxQueued = 1'000'000;  // then the oldest are dropped (and counted)
   static constexpr size_t kMaxPosts = 10'000;
@@ -90,8 +93,7 @@ class Outbox {
   OverBudgets over_budget_;
   bool budgets_read_ = false;
   std::deque<std::string> posts_;
-  uint64_t ledger_failures_ = 0, webhook_failures_ = 0, webhook_dropped_ = 0, dropped_ = 0;
-  uint64_t quarantined_ = 0;
+  Counts counts_;           // all but queued, which is writes_ and in_flight_
   std::string last_error_;  // of the last rejected write: failing alone after it, it is set aside
   bool stopping_ = false;
   std::FILE* journal_ = nullptr;

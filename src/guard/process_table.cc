@@ -118,13 +118,17 @@ void ProcessTable::VouchSlurm(ProcessFacts* f) const {
 // True when an ancestor of the process (from "ppid" up) is this very binary running `run`:
 // its executable is the guard's own (same device and inode, as the kernel links it).
 bool ProcessTable::UnderGpuledgerRun(int64_t ppid) const {
-  struct stat self {};
-  if (stat("/proc/self/exe", &self) != 0) return false;
+  static const std::optional<struct stat> self = []() -> std::optional<struct stat> {
+    struct stat st {};
+    return stat("/proc/self/exe", &st) == 0 ? std::optional<struct stat>(st) : std::nullopt;
+  }
+  ();
+  if (!self) return false;
   for (int depth = 0; depth < 64 && ppid > 1; ++depth) {
     const std::string dir = root_ + "/" + std::to_string(ppid);
     struct stat exe {};
-    if (stat((dir + "/exe").c_str(), &exe) == 0 && exe.st_dev == self.st_dev &&
-        exe.st_ino == self.st_ino) {
+    if (stat((dir + "/exe").c_str(), &exe) == 0 && exe.st_dev == self->st_dev &&
+        exe.st_ino == self->st_ino) {
       const std::vector<std::string> argv = SplitNul(Slurp(dir + "/cmdline"));
       if (argv.size() > 1 && argv[1] == "run") return true;
     }

@@ -160,25 +160,38 @@ std::string ContainerOfCgroup(std::string_view cgroup) {
   return found;
 }
 
-std::string JupyterKernelOf(const std::vector<std::string>& argv) {
-  const bool ipykernel = std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
-    return a.find("ipykernel") != std::string::npos;
-  });
-  if (!ipykernel) return "";
+namespace {
+
+// "kernel-<id>.json" → "<id>"; "" for any other file name.
+std::string_view KernelIdOfFile(std::string_view file) {
+  const size_t slash = file.rfind('/');
+  const std::string_view base = slash == std::string_view::npos ? file : file.substr(slash + 1);
+  if (!base.starts_with("kernel-") || !base.ends_with(".json") || base.size() <= 12) return {};
+  return base.substr(7, base.size() - 12);
+}
+
+}  // namespace
+
+std::string JupyterConnectionFileOf(const std::vector<std::string>& argv) {
   for (size_t i = 0; i < argv.size(); ++i) {
     std::string_view file;
     const std::string& a = argv[i];
     if ((a == "-f" || a == "--f") && i + 1 < argv.size()) file = argv[i + 1];
     if (a.starts_with("-f=")) file = std::string_view(a).substr(3);
     if (a.starts_with("--f=")) file = std::string_view(a).substr(4);
-    if (file.empty()) continue;
-    const size_t slash = file.rfind('/');
-    std::string_view base = slash == std::string_view::npos ? file : file.substr(slash + 1);
-    if (!base.starts_with("kernel-") || !base.ends_with(".json") || base.size() <= 12) continue;
-    std::string_view id = base.substr(7, base.size() - 12);
-    if (IsWorkloadIdText(id)) return std::string(id);
+    if (!KernelIdOfFile(file).empty()) return std::string(file);
   }
   return "";
+}
+
+std::string JupyterKernelOf(const std::vector<std::string>& argv) {
+  const bool ipykernel = std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
+    return a.find("ipykernel") != std::string::npos;
+  });
+  if (!ipykernel) return "";
+  const std::string file = JupyterConnectionFileOf(argv);
+  const std::string_view id = KernelIdOfFile(file);
+  return IsWorkloadIdText(id) ? std::string(id) : "";
 }
 
 WorkloadName ClassifyProcess(const ProcessFacts& p) {

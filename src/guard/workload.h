@@ -70,6 +70,9 @@ std::string ContainerOfCgroup(std::string_view cgroup);
 // True when "s" may be part of a workload id: 1 to 128 of [A-Za-z0-9._:-] (ids reach logs,
 // metrics labels and command lines).
 bool IsWorkloadIdText(std::string_view s);
+// The kernel connection file of a command line: the first -f/--f value named kernel-<id>.json;
+// "" when there is none. The kernel id and the file whose owner is checked are this one file.
+std::string JupyterConnectionFileOf(const std::vector<std::string>& argv);
 // The kernel id of an ipykernel command line, empty when it is not one (or not id text).
 std::string JupyterKernelOf(const std::vector<std::string>& argv);
 

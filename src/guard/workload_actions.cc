@@ -289,7 +289,7 @@ class SignalActions : public WorkloadActions {
     StopPlan plan = PlanStop(t, procs_);
     if (!plan.refusal.empty()) return {false, "not signalled: " + plan.refusal};
     const size_t sent = Send(plan, SIGTERM);
-    pending_.push_back({t.workload, t.pgid, plan, now + grace_});
+    pending_.push_back({t.workload, plan, now + grace_});
     return {sent > 0,
             fmt::format("sent SIGTERM to {} ({} process{}); SIGKILL in {} to what is left",
                         Whom(t, plan), sent, sent == 1 ? "" : "es", FormatDuration(grace_))};
@@ -297,7 +297,6 @@ class SignalActions : public WorkloadActions {
 
   struct Pending {
     std::string workload;
-    int64_t pgid;
     StopPlan plan;
     TimeMs kill_at;
   };

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/proc_stat.h"
+#include "guard/pid_namespace.h"
 
 namespace gpuledger {
 namespace {
@@ -79,6 +80,11 @@ TEST(Workload, JupyterKernelFromItsConnectionFile) {
   EXPECT_EQ(JupyterKernelOf({"python", "-m", "ipykernel", "-f", "/r/kernel-a\nkill: b.json"}), "");
   EXPECT_EQ(JupyterKernelOf({"python", "-f", "/tmp/kernel-x.json"}), "");  // not ipykernel
   EXPECT_EQ(JupyterKernelOf({"python", "-m", "ipykernel", "--f=/r/kernel-abc.json"}), "abc");
+  // The id and the file whose owner is checked are one and the same file.
+  const std::vector<std::string> two = {
+      "python", "-m", "ipykernel", "-f", "/mine/kernel-dir/x", "-f", "/theirs/kernel-5e4c.json"};
+  EXPECT_EQ(JupyterConnectionFileOf(two), "/theirs/kernel-5e4c.json");
+  EXPECT_EQ(JupyterKernelOf(two), "5e4c");
 }
 
 TEST(Workload, ContainersRunJobsAndProcessGroups) {
@@ -98,6 +104,16 @@ TEST(Workload, ContainersRunJobsAndProcessGroups) {
   run.env_gpuledger_job_id = "x\nkill: pg:1";
   EXPECT_EQ(ClassifyProcess(run).id, "pg:4200");  // not id text
   EXPECT_EQ(ClassifyProcess(Facts("0::/user.slice/user-1000.slice/session-3.scope")).id, "pg:4200");
+}
+
+TEST(PidNamespace, SignalsOnlyFromTheHostsOwn) {
+  EXPECT_EQ(PidNamespaceProblem("pid:[4026531836]", "", "/proc"), "");
+  EXPECT_NE(PidNamespaceProblem("pid:[4026532175]", "", "/proc")
+                .find("not in the host's PID namespace (pid:[4026532175]"),
+            std::string::npos);
+  EXPECT_NE(PidNamespaceProblem("", "", "/proc").find("cannot read"), std::string::npos);
+  EXPECT_EQ(PidNamespaceProblem("pid:[4026531836]", "pid:[4026532175]", "/host/proc"),
+            "--proc-root /host/proc is not the host's /proc");
 }
 
 TEST(ProcStat, ParsesFieldsAfterACommandWithSpacesAndParentheses) {

@@ -1,0 +1,33 @@
+// What the guard's unit tests share: a fresh folder per test, and polling with a deadline
+// instead of sleeping.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+namespace gpuledger {
+
+// An empty folder for "name", unique to this process (ctest runs tests in parallel).
+inline std::string GuardTestDir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/guard_io_" + name + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Polls "done" every 10 ms until it holds or "timeout_ms" passed; its last answer.
+template <typename Fn>
+bool Eventually(Fn done, int timeout_ms = 5000) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+}  // namespace gpuledger
