@@ -16,6 +16,7 @@
 #include "guard/outbox.h"
 #include "guard/process_table.h"
 #include "guard/workload_actions.h"
+#include "guard/workload_names.h"
 #include "guard_test_util.h"
 
 namespace gpuledger {
@@ -122,6 +123,30 @@ TEST(ProcessTable, ASlurmJobIsWhatSlurmSaysNeverWhatTheEnvironmentSays) {
   EXPECT_EQ(table.Lookup(503)->workload.name.id, "pg:503");  // the path names another uid
 }
 
+TEST(ProcessTable, ProcessesHintingAtSlurmCannotHoldASampleUp) {
+  // 20 processes say SLURM_JOB_ID=77 and scontrol takes 200 ms to answer each: a sample asks for
+  // about half a second, then leaves the rest to the next samples.
+  const std::string root = GuardTestDir("slurm_slow");
+  for (int pid = 600; pid < 620; ++pid) FakeProcess(root, pid, 1000, "python");
+  const std::string script = root + "/scontrol";
+  Write(script, "#!/bin/sh\nsleep 0.2\nexit 1\n");
+  fs::permissions(script, fs::perms::owner_all);
+  ProcessTable table(root, std::make_shared<SlurmQuery>(script, 2000));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int pid = 600; pid < 620; ++pid) ASSERT_NE(table.Lookup(pid), nullptr);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
+  int samples = 1;
+  for (; samples < 20; ++samples) {
+    table.Sweep();
+    bool all = true;
+    for (int pid = 600; pid < 620; ++pid) all = all && table.Lookup(pid)->settled;
+    if (all) break;
+  }
+  EXPECT_GT(samples, 1);   // it took more than one sample …
+  EXPECT_LT(samples, 20);  // … and every one was asked in the end
+  EXPECT_EQ(table.Lookup(600)->workload.name.id, "pg:600");  // Slurm vouched for none
+}
+
 TEST(ProcessTable, GpuledgerVariablesCountOnlyUnderALiveRun) {
   const std::string root = GuardTestDir("runvars");
   FakeProcess(root, 510, 1000, "python");
@@ -133,6 +158,24 @@ TEST(ProcessTable, GpuledgerVariablesCountOnlyUnderALiveRun) {
   EXPECT_FALSE(e->facts.under_gpuledger_run);          // its parent (pid 1) is no `gpuledger run`
   EXPECT_EQ(e->workload.name.id, "pg:510");            // judged like any other process group
   EXPECT_EQ(e->workload.owner, table.UserName(1234));  // the kernel's uid, not the variable
+}
+
+TEST(WorkloadNames, APodIsNamedOnlyByTheKubeletsRootOwnedEntry) {
+  const std::string dir = GuardTestDir("pod_logs");
+  const std::string uid = "3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a";
+  fs::create_directories(dir + "/team-a_trainer-0_" + uid);
+  fs::create_directories(dir + "/kube-system_coredns-x_9c8d7e6f-5a4b-4c3d-8e2f-1a0b9c8d7e6f");
+  auto pod = PodNameFromKubelet(dir, uid);
+  if (getuid() == 0) {  // made by root, as the kubelet makes them
+    ASSERT_TRUE(pod);
+    EXPECT_EQ(pod->pod_namespace, "team-a");
+    EXPECT_EQ(pod->name, "trainer-0");
+    // An entry someone else owns names nothing.
+    ASSERT_EQ(chown((dir + "/team-a_trainer-0_" + uid).c_str(), 65534, 65534), 0);
+  }
+  EXPECT_FALSE(PodNameFromKubelet(dir, uid));
+  EXPECT_FALSE(PodNameFromKubelet(dir, "00000000-0000-0000-0000-000000000000"));
+  EXPECT_FALSE(PodNameFromKubelet(dir, ""));
 }
 
 TEST(ProcessTable, ALoginShellLeadingItsGroupIsAShellGroup) {
@@ -196,17 +239,20 @@ TEST(WorkloadActions, SigkillGoesOnlyToTheProcessesSigtermWasSentTo) {
   ProcessTable table;
   // A member that ignores SIGTERM, then — during the grace — a process that joins the group's
   // id afterwards (as a reused group id would): only the first may get SIGKILL.
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
   const pid_t stubborn = fork();
   if (stubborn == 0) {
     setpgid(0, 0);
     signal(SIGTERM, SIG_IGN);
+    (void)!write(ready[1], "x", 1);  // SIGTERM is ignored from here on
     pause();
     _exit(0);
   }
   setpgid(stubborn, stubborn);
-  ASSERT_TRUE(Eventually(
-      [&] { return ReadProcStat(stubborn) && ReadProcStat(stubborn)->pgrp == stubborn; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // SIG_IGN set
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  close(ready[0]), close(ready[1]);
   const int64_t start = ReadProcStat(stubborn)->start_ticks;
   auto actions = MakeSignalActions(&table, 200);
   ASSERT_TRUE(actions->Stop(Group("pg:s", stubborn, {{stubborn, start}}), 0).ok);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -73,7 +74,8 @@ void ForEachProcess(const std::string& root, Fn fn) {
 
 }  // namespace
 
-std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat& st) const {
+std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat& st,
+                                                    bool* settled) {
   const std::string dir = root_ + "/" + std::to_string(pid);
   ProcessFacts f;
   f.pid = pid;
@@ -92,7 +94,7 @@ std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat&
     if (key == "GPULEDGER_JOB_ID") f.env_gpuledger_job_id = std::move(value);
     if (key == "GPULEDGER_OWNER") f.env_gpuledger_owner = std::move(value);
   }
-  VouchSlurm(&f);
+  *settled = VouchSlurm(&f);
   if (!f.env_gpuledger_job_id.empty()) f.under_gpuledger_run = UnderGpuledgerRun(f.ppid);
   f.owns_kernel_file = OwnsKernelFile(f);
   return f;
@@ -101,18 +103,29 @@ std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat&
 // The Slurm job from slurmd's cgroup (v1's uid_<N> must be the process's uid), else — only
 // when SLURM_JOB_ID hints at one — from slurmd's own tracking (`scontrol pidinfo`). Either way
 // the job's user, where slurmctld answers, must be the process's uid.
-void ProcessTable::VouchSlurm(ProcessFacts* f) const {
+// Asking costs a command each, and any process may set the hint: past kSlurmMsPerSample of
+// asking in one sample the process is left unvouched for now (*asked false) and read again
+// next sample, so no number of hinting processes can hold a sample up for long.
+bool ProcessTable::VouchSlurm(ProcessFacts* f) {
   std::optional<uint32_t> cgroup_uid;
   std::string job = SlurmJobOfCgroup(f->cgroup, &cgroup_uid);
   if (!job.empty() && cgroup_uid && *cgroup_uid != f->uid) job.clear();
-  if (job.empty() && !f->env_slurm_job_id.empty()) job = slurm_->JobOfPid(f->pid);
-  if (job.empty()) return;
+  if (job.empty() && !f->env_slurm_job_id.empty()) {
+    if (slurm_ms_this_sample_ >= kSlurmMsPerSample) return false;
+    const auto t0 = std::chrono::steady_clock::now();
+    job = slurm_->JobOfPid(f->pid);
+    slurm_ms_this_sample_ +=
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+  }
+  if (job.empty()) return true;
   if (auto info = slurm_->Job(job)) {
-    if (info->uid != f->uid) return;  // a job of someone else: not this process's
+    if (info->uid != f->uid) return true;  // a job of someone else: not this process's
     f->slurm_user = info->user;
     f->slurm_job_name = info->name;
   }
   f->slurm_job = std::move(job);
+  return true;
 }
 
 // True when an ancestor of the process (from "ppid" up) is this very binary running `run`:
@@ -157,12 +170,13 @@ const ProcessTable::Entry* ProcessTable::Lookup(int64_t pid) {
     return nullptr;
   }
   auto it = cache_.find(pid);
-  if (it != cache_.end() && it->second.facts.start_ticks == st->start_ticks &&
+  if (it != cache_.end() && it->second.settled && it->second.facts.start_ticks == st->start_ticks &&
       it->second.facts.pgid == st->pgrp) {  // setpgid may move it: then it is read again
     it->second.touched = true;
     return &it->second;
   }
-  auto facts = ReadFacts(pid, *st);
+  bool settled = true;
+  auto facts = ReadFacts(pid, *st, &settled);
   if (!facts) {
     cache_.erase(pid);
     return nullptr;
@@ -171,10 +185,12 @@ const ProcessTable::Entry* ProcessTable::Lookup(int64_t pid) {
   e.workload = Describe(*facts);
   e.facts = std::move(*facts);
   e.touched = true;
+  e.settled = settled;
   return &e;
 }
 
 void ProcessTable::Sweep() {
+  slurm_ms_this_sample_ = 0;
   std::erase_if(cache_, [](const auto& kv) { return !kv.second.touched; });
   for (auto& [pid, c] : cache_) c.touched = false;
 }

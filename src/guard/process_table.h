@@ -34,13 +34,14 @@ class ProcessTable {
     ProcessFacts facts;
     WorkloadInfo workload;
     bool touched = true;
+    bool settled = true;  // false: Slurm was not asked yet (read again at the next Lookup)
   };
 
   // What is known of "pid" now; nullptr when it is gone (or unreadable). Valid until the next
   // Lookup of the same pid or Sweep.
   const Entry* Lookup(int64_t pid);
 
-  // Forgets the processes not looked up since the previous Sweep.
+  // Forgets the processes not looked up since the previous Sweep; once per sample.
   void Sweep();
 
   // The user name of "uid" (getpwuid_r, cached), or "uid:N" when it has none.
@@ -66,13 +67,15 @@ class ProcessTable {
   const std::string& root() const { return root_; }
 
  private:
-  std::optional<ProcessFacts> ReadFacts(int64_t pid, const ProcStat& stat) const;
-  void VouchSlurm(ProcessFacts* f) const;
+  std::optional<ProcessFacts> ReadFacts(int64_t pid, const ProcStat& stat, bool* settled);
+  bool VouchSlurm(ProcessFacts* f);
   bool UnderGpuledgerRun(int64_t ppid) const;
   bool OwnsKernelFile(const ProcessFacts& f) const;
 
   std::string root_;
   std::shared_ptr<SlurmQuery> slurm_;
+  static constexpr int64_t kSlurmMsPerSample = 500;
+  int64_t slurm_ms_this_sample_ = 0;  // spent asking Slurm since the last Sweep
   std::unordered_map<int64_t, Entry> cache_;
   std::unordered_map<uint32_t, std::string> users_;
 };
