@@ -142,9 +142,6 @@ Runway RunwayOf(const CreditsResult& r, const std::vector<Item>& items, const Au
   w.waste_per_day_usd = waste / days;
   if (w.daily_burn_usd > kEpsUsd) {
     w.days = w.left_usd / w.daily_burn_usd;
-    // A runway past a century (a $1e9 batch burnt at cents a day) reads as a century: dates
-    // stay in years every format can write.
-    constexpr double kMaxRunwayDays = 36'500;
     w.runs_out = w.burn_to + std::llround(std::min(*w.days, kMaxRunwayDays) * kMsPerDay);
     const double without = w.daily_burn_usd - w.waste_per_day_usd;
     if (without > kEpsUsd) w.days_of_waste = w.left_usd / without - *w.days;

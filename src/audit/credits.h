@@ -59,13 +59,17 @@ struct BatchResult {
 // The owner, team and project of the bill's charges that are not GPU time.
 inline constexpr const char* kNotGpuTime = "(not GPU time)";
 
+// A runway past a century (a $1e9 batch burnt at dollars a day) reads as a century: dates stay
+// in years every format can write.
+inline constexpr double kMaxRunwayDays = 36'500;
+
 struct Runway {
   double left_usd = 0;
   TimeMs burn_from = 0, burn_to = 0;  // the window the burn is the mean over
   double daily_burn_usd = 0;
   double waste_per_day_usd = 0;         // of the daily burn, the waste categories'
   std::optional<double> days;           // left ÷ daily burn; none without burn
-  std::optional<TimeMs> runs_out;       // burn_to + days
+  std::optional<TimeMs> runs_out;       // burn_to + days, at most kMaxRunwayDays
   std::optional<double> days_of_waste;  // days the runway would gain without the waste
 };
 

@@ -6,6 +6,7 @@
 
 #include "audit/budget_use.h"
 #include "audit_harness.h"
+#include "report/credits_text.h"
 #include "sources/focus_billing.h"
 
 namespace gpuledger::testing {
@@ -101,6 +102,8 @@ TEST(Credits, OutcomesTopJobsAndWasteOfABatchWithMoneyLeft) {
   EXPECT_NEAR(*huge.runway.days, (1e9 - 60) / 1440, 1e-3);
   EXPECT_EQ(*huge.runway.runs_out - huge.runway.burn_to, 36'500 * kMsPerDay);
   EXPECT_NO_THROW(FormatIsoUtc(*huge.runway.runs_out));
+  EXPECT_NE(RunwaySentence(huge).find("lasts more than a century"), std::string::npos)
+      << RunwaySentence(huge);
 }
 
 TEST(Credits, FocusCreditRowsAreTheBatchesAndOtherChargesAreSpendToo) {

@@ -139,7 +139,12 @@ std::string RunwaySentence(const CreditsResult& c) {
   if (!w.days) return out + ": no spend in the burn window to project a run-out from.";
   out += fmt::format(": at {} a day (the mean of the last {}) it ", Money(w.daily_burn_usd),
                      FormatDuration(w.burn_to - w.burn_from));
-  out += w.left_usd > 0 ? "runs out on " + ShortDate(*w.runs_out) : "has run out";
+  if (w.left_usd <= 0)
+    out += "has run out";
+  else if (*w.days > kMaxRunwayDays)
+    out += "lasts more than a century (past " + ShortDate(*w.runs_out) + ")";
+  else
+    out += "runs out on " + ShortDate(*w.runs_out);
   if (c.uncovered_usd > 0) out += "; " + Money(c.uncovered_usd) + " spent is uncovered";
   out += fmt::format("; the waste categories cost {} a day", Money(w.waste_per_day_usd));
   if (w.days_of_waste && w.left_usd > 0)
