@@ -232,6 +232,7 @@ check "the kept one lives" "alive $kept"
 start_ms=$(sqlite3 "$tmp/c.db" "select start_ms from jobs where job_id like '%:pg:$victim:%'")
 kill_ms=$(sqlite3 "$tmp/c.db" "select min(at_ms) from decisions where kind='kill' and job_id like '%:pg:$victim:%'")
 delay=$(( ${kill_ms:-999999999} - ${start_ms:-0} - 3000 ))
+echo "measured: the kill came ${delay} ms after its due time (by the guard's ledger)"
 check "the kill came within 1.5 s of its due time by the guard's own ledger (${delay} ms late)" \
   "[ -n '$start_ms' ] && [ -n '$kill_ms' ] && [ $delay -ge 0 ] && [ $delay -le 1500 ]"
 check "every decision reached the ledger though the webhook hung (warn + kill of the victim)" \
@@ -247,6 +248,7 @@ check "the gopher:// server was never contacted" "[ ! -e $tmp/gopher.hits ]"
 
 sleep 1
 stop_guard
+echo "measured: SIGTERM with a webhook that never answers: exit after $stop_s s"
 check "SIGTERM with a webhook that never answers exits within 8 s (took $stop_s s)" "[ $stop_s -le 8 ]"
 
 # --- D: nothing lost ---------------------------------------------------------------------------------
