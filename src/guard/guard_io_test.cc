@@ -178,6 +178,39 @@ TEST(WorkloadNames, APodIsNamedOnlyByTheKubeletsRootOwnedEntry) {
   EXPECT_FALSE(PodNameFromKubelet(dir, ""));
 }
 
+TEST(ProcessTable, AKernelFileIsReachedOnlyWithoutLinks) {
+  const std::string dir = GuardTestDir("kernel_file");
+  const std::string id = "5e4c1f2a-9b3d-4e6f-8a7b-1c2d3e4f5a6b";
+  fs::create_directories(dir + "/rt");
+  Write(dir + "/rt/kernel-" + id + ".json", "{}");
+  fs::create_directory_symlink(dir + "/rt", dir + "/link");
+  // A kernel-like process: sh stays (": " after sleep), its argv naming the connection file.
+  auto start = [&](const std::string& file) {
+    const pid_t child = fork();
+    if (child == 0) {
+      execl("/bin/sh", "sh", "-c", "sleep 60; :", "ipykernel", "-f", file.c_str(), nullptr);
+      _exit(127);
+    }
+    return child;
+  };
+  const pid_t direct = start(dir + "/rt/kernel-" + id + ".json");
+  const pid_t linked = start(dir + "/link/kernel-" + id + ".json");
+  auto execd = [](pid_t p) {  // its argv is sh's now, not this test's
+    std::ifstream in("/proc/" + std::to_string(p) + "/cmdline");
+    std::string argv0;
+    std::getline(in, argv0, '\0');
+    return argv0 == "sh";
+  };
+  ASSERT_TRUE(Eventually([&] { return execd(direct) && execd(linked); }));
+  ProcessTable table("/proc", std::make_shared<SlurmQuery>("/no/such/scontrol"));
+  EXPECT_EQ(table.Lookup(direct)->workload.name.id, "jupyter:" + id);
+  EXPECT_EQ(table.Lookup(linked)->workload.name.id, "pg:" + std::to_string(getpgrp()));
+  for (pid_t p : {direct, linked}) {
+    kill(p, SIGKILL);
+    waitpid(p, nullptr, 0);
+  }
+}
+
 TEST(ProcessTable, ALoginShellLeadingItsGroupIsAShellGroup) {
   const std::string root = GuardTestDir("shell");
   FakeProcess(root, 600, 10, "-bash");

@@ -74,6 +74,35 @@ void ForEachProcess(const std::string& root, Fn fn) {
 
 }  // namespace
 
+bool IsUserMount(std::string_view mountinfo, std::string_view path) {
+  // "36 35 98:0 /mnt1 /mnt/x rw,noatime master:1 - fuse.sshfs host:/ rw": the mount point is
+  // the fifth field, the type the first after " - ". The longest mount point holding "path"
+  // decides.
+  size_t best = 0;
+  bool fuse = false;
+  while (!mountinfo.empty()) {
+    const size_t nl = mountinfo.find('\n');
+    std::string_view line = mountinfo.substr(0, nl);
+    mountinfo.remove_prefix(nl == std::string_view::npos ? mountinfo.size() : nl + 1);
+    size_t at = 0;
+    for (int field = 0; field < 4 && at != std::string_view::npos; ++field)
+      at = line.find(' ', at + (field > 0));
+    if (at == std::string_view::npos) continue;
+    const size_t stop = line.find(' ', at + 1);
+    const std::string_view point = line.substr(at + 1, stop - at - 1);
+    const size_t dash = line.find(" - ");
+    if (dash == std::string_view::npos) continue;
+    const std::string_view type = line.substr(dash + 3, line.find(' ', dash + 3) - dash - 3);
+    const bool holds =
+        path == point || point == "/" ||
+        (path.starts_with(point) && path.size() > point.size() && path[point.size()] == '/');
+    if (!holds || point.size() < best) continue;
+    best = point.size();
+    fuse = type == "fuse" || type.starts_with("fuse.") || type == "fuseblk";
+  }
+  return fuse;
+}
+
 std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat& st,
                                                     bool* settled) {
   const std::string dir = root_ + "/" + std::to_string(pid);
@@ -154,13 +183,25 @@ bool ProcessTable::UnderGpuledgerRun(int64_t ppid) const {
 
 // True when the kernel connection file of an ipykernel command line is a regular file (not a
 // link) owned by the process's uid, looked up in the process's own mount namespace.
+// The file is reached one component at a time, and never through a FUSE mount (whose
+// user-space server could make a stat wait forever on the guard's loop), a symbolic link or
+// "..": each component is checked against the process's mount table before it is looked up.
 bool ProcessTable::OwnsKernelFile(const ProcessFacts& f) const {
   if (JupyterKernelOf(f.argv).empty()) return false;
   const std::string file = JupyterConnectionFileOf(f.argv);
   if (!file.starts_with('/')) return false;
+  const std::string proc = root_ + "/" + std::to_string(f.pid);
+  const std::string mountinfo = Slurp(proc + "/mountinfo");
   struct stat st {};
-  const std::string path = root_ + "/" + std::to_string(f.pid) + "/root" + file;
-  return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == f.uid;
+  for (size_t end = file.find('/', 1);; end = file.find('/', end + 1)) {
+    const std::string prefix = file.substr(0, end);
+    if (prefix.ends_with("/..") || prefix.ends_with("/.") || IsUserMount(mountinfo, prefix))
+      return false;
+    if (lstat((proc + "/root" + prefix).c_str(), &st) != 0) return false;
+    if (end == std::string::npos) break;
+    if (!S_ISDIR(st.st_mode)) return false;  // a link, or not a folder
+  }
+  return S_ISREG(st.st_mode) && st.st_uid == f.uid;
 }
 
 const ProcessTable::Entry* ProcessTable::Lookup(int64_t pid) {

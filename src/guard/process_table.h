@@ -20,6 +20,10 @@
 
 namespace gpuledger {
 
+// True when "path" lies on a FUSE mount (a file system a user's own process serves) by the
+// /proc/PID/mountinfo text "mountinfo": the guard never looks a path up there.
+bool IsUserMount(std::string_view mountinfo, std::string_view path);
+
 class ProcessTable {
  public:
   // "proc_root": /proc, or a synthetic tree in tests. "slurm": how Slurm is asked (default:

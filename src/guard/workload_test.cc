@@ -5,6 +5,7 @@
 
 #include "core/proc_stat.h"
 #include "guard/pid_namespace.h"
+#include "guard/process_table.h"
 
 namespace gpuledger {
 namespace {
@@ -104,6 +105,21 @@ TEST(Workload, ContainersRunJobsAndProcessGroups) {
   run.env_gpuledger_job_id = "x\nkill: pg:1";
   EXPECT_EQ(ClassifyProcess(run).id, "pg:4200");  // not id text
   EXPECT_EQ(ClassifyProcess(Facts("0::/user.slice/user-1000.slice/session-3.scope")).id, "pg:4200");
+}
+
+TEST(ProcessTable, FuseMountsAreNeverLookedInto) {
+  const std::string mountinfo =
+      "22 1 0:21 / / rw - ext4 /dev/sda1 rw\n"
+      "36 22 0:40 / /home/asha/remote rw,nosuid - fuse.sshfs asha@far:/ rw\n"
+      "37 36 0:41 / /home/asha/remote/cache rw - tmpfs tmpfs rw\n"
+      "38 22 0:42 / /mnt/f rw - fuse /dev/fuse rw\n";
+  EXPECT_FALSE(IsUserMount(mountinfo, "/home/asha/kernel-1.json"));
+  EXPECT_TRUE(IsUserMount(mountinfo, "/home/asha/remote"));
+  EXPECT_TRUE(IsUserMount(mountinfo, "/home/asha/remote/rt/kernel-1.json"));
+  EXPECT_FALSE(IsUserMount(mountinfo, "/home/asha/remote/cache/x"));  // the longest mount decides
+  EXPECT_FALSE(IsUserMount(mountinfo, "/home/asha/remotely"));
+  EXPECT_TRUE(IsUserMount(mountinfo, "/mnt/f/x"));
+  EXPECT_FALSE(IsUserMount("", "/x"));
 }
 
 TEST(PidNamespace, SignalsOnlyFromTheHostsOwn) {
