@@ -246,7 +246,6 @@ check "the guard refused the gopher:// server URL and said why" \
   "grep -q 'jupyter:$gid: .*not http(s) on a loopback address' $tmp/c.log"
 check "the gopher:// server was never contacted" "[ ! -e $tmp/gopher.hits ]"
 
-sleep 1
 stop_guard
 echo "measured: SIGTERM with a webhook that never answers: exit after $stop_s s"
 check "SIGTERM with a webhook that never answers exits within 8 s (took $stop_s s)" "[ $stop_s -le 8 ]"
