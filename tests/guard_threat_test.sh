@@ -229,6 +229,8 @@ check "a keep with a newline in its reason is granted ($(head -c 200 "$tmp/keep.
 wait_for 15 "! alive $victim"
 check "the idle workload is killed while peers stall" "! alive $victim"
 check "the kept one lives" "alive $kept"
+victim_rows="select count(*) from decisions where kind='kill' and job_id like '%:pg:$victim:%'"
+wait_for 5 "[ \"\$(sqlite3 $tmp/c.db \"$victim_rows\" 2>/dev/null)\" = 1 ]"  # the outbox's thread writes it
 start_ms=$(sqlite3 "$tmp/c.db" "select start_ms from jobs where job_id like '%:pg:$victim:%'")
 kill_ms=$(sqlite3 "$tmp/c.db" "select min(at_ms) from decisions where kind='kill' and job_id like '%:pg:$victim:%'")
 delay=$(( ${kill_ms:-999999999} - ${start_ms:-0} - 3000 ))
