@@ -194,7 +194,8 @@ start_guard c --socket "$tmp/c.sock" --ledger "$tmp/c.db" --webhook "http://127.
 wait_for 5 "[ -S $tmp/c.sock ]"
 # Peers that never finish: a dripping client, 100 half-sent requests, a list nobody reads, and
 # keep requests far over the size cap.
-$py - "$tmp/c.sock" <<'EOF' &
+# The peers are an unprivileged user, as a hostile tenant is (root is never limited).
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- $py - "$tmp/c.sock" <<'EOF' &
 import socket, sys, time
 path = sys.argv[1]
 def conn():
