@@ -13,6 +13,8 @@
 #   D  nothing lost: decisions made while the ledger is down are written by the next guard
 #      (the outbox journal); a restart resumes a running workload's row and closes the row of
 #      one that died meanwhile
+#   E  an 800 MB body to /metrics is refused unread; the ledger's password (--ledger-file) is on
+#      no command line and in no log line
 # Needs root (cgroups, setpriv, unshare). Usage: guard_threat_test.sh PATH/TO/gpuledger PATH/TO/libfake_nvml.so
 set -uo pipefail
 set -m
@@ -283,6 +285,31 @@ check "a workload running across the restart keeps one ledger row" \
 check "the row of one that died while the guard was down is closed" \
   "[ \"\$(sqlite3 $db \"select status from jobs where job_id like '%:pg:$dies:%'\")\" = ended ]"
 check "the journal is empty once everything is written" "[ ! -s $tmp/state-d/outbox.jsonl ]"
+
+# --- E: /metrics cannot be made to buffer, and no password is on a command line or in a log -------
+printf 'gpu 0 util 90 mem 2048\n' >"$FAKE_NVML_STATE"
+echo "postgresql://alice:s3cret-pw-$RANDOM@127.0.0.1:1/ledger" >"$tmp/ledger-url"
+chmod 600 "$tmp/ledger-url"
+password=$(sed 's/.*alice:\([^@]*\)@.*/\1/' "$tmp/ledger-url")
+start_guard e --no-socket --ledger-file "$tmp/ledger-url" --metrics-listen 127.0.0.1:0
+wait_for 10 "grep -q '/metrics on port' $tmp/e.log"
+mport=$(sed -n 's/.*\/metrics on port \([0-9]*\).*/\1/p' "$tmp/e.log" | head -1)
+wait_for 10 "curl -sf 127.0.0.1:${mport:-1}/metrics | grep -q '^gpuledger_'"
+rss_kb() { awk '/^VmHWM/ {print $2}' "/proc/$guard_pid/status"; }
+before_kb=$(rss_kb)
+# 800 MB streamed as the body of one request (curl -T reads stdin as it sends).
+head -c 800000000 /dev/zero | curl -s -m 30 -o /dev/null -X POST -T - "127.0.0.1:$mport/metrics"
+after_kb=$(rss_kb)
+echo "measured: an 800 MB request body raised the guard's peak RSS by $(( (after_kb - before_kb) / 1024 )) MiB"
+check "an 800 MB request body leaves the guard's peak RSS within 32 MiB of before ($before_kb → $after_kb kB)" \
+  "[ $((after_kb - before_kb)) -lt 32768 ]"
+check "/metrics still answers after it" "curl -sf -m 5 127.0.0.1:$mport/metrics | grep -q '^gpuledger_'"
+wait_for 10 "grep -q 'ledger: postgresql://' $tmp/e.log"
+check "the ledger's password is not on the guard's command line" \
+  "! tr '\\0' ' ' </proc/$guard_pid/cmdline | grep -qF '$password'"
+check "the ledger's URL reaches the log with its password hidden" \
+  "grep -q 'ledger: postgresql://alice:\*\*\*@127.0.0.1:1/ledger' $tmp/e.log && ! grep -qF '$password' $tmp/e.log"
+stop_guard
 
 echo "guard threats: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -134,6 +134,20 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
   impl->server.set_read_timeout(5, 0);
   impl->server.set_write_timeout(5, 0);
   impl->server.set_keep_alive_timeout(5);
+  // httplib 0.11 caps only bodies that declare a Content-Length: a chunked one is read whole
+  // (800 MB sent, 1 GB resident). Anything but a body-less GET or HEAD is answered here, before
+  // httplib reads a byte of the body, and the connection is closed.
+  impl->server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    const bool has_body = req.has_header("Transfer-Encoding") ||
+                          (req.has_header("Content-Length") &&
+                           req.get_header_value("Content-Length") != "0");
+    if ((req.method == "GET" || req.method == "HEAD") && !has_body)
+      return httplib::Server::HandlerResponse::Unhandled;
+    res.status = has_body ? 413 : 405;
+    res.set_header("Connection", "close");
+    res.set_content("gpuledger guard: only GET /metrics, with no body\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   impl->server.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(impl->mu);
     res.set_content(impl->text, "text/plain; version=0.0.4; charset=utf-8");
