@@ -196,6 +196,15 @@ contains "reviews long open" "$tmp/out" "acme/train#3 was held open 45 days and 
 check "reviews missing dir" 1 "$bin" reviews audit "$tmp/nothing"
 check "reviews bad pattern" 2 "$bin" reviews audit "$rv/fixture" --warning-pattern "(x"
 check "reviews jobs and ledger" 2 "$bin" reviews audit "$rv/fixture" --jobs a --ledger b
+check "reviews jobs and ledger file" 2 "$bin" reviews audit "$rv/fixture" --jobs a --ledger-file b
+check "reviews ledger-file that is missing" 2 "$bin" reviews audit "$rv/fixture" --ledger-file "$tmp/nothing"
+echo "$ledger" >"$tmp/ledger-location"
+check "reviews audit --ledger" 0 "$bin" reviews audit "$rv/fixture" --ledger "$ledger" --as-of 2025-03-01 --format json
+cp "$tmp/out" "$tmp/reviews-ledger.json"
+check "reviews audit --ledger-file" 0 "$bin" reviews audit "$rv/fixture" --ledger-file "$tmp/ledger-location" --as-of 2025-03-01 --format json
+same "reviews --ledger-file reads the same ledger as --ledger" "$tmp/out" "$tmp/reviews-ledger.json"
+check "reviews ignores \$GPULEDGER_LEDGER (a ledger is optional there)" 0 \
+  env GPULEDGER_LEDGER=/no/such/ledger "$bin" reviews audit "$rv/fixture" --jobs "$rv/jobs.csv" --format json
 
 check "reviews fetch needs --out" 2 "$bin" reviews fetch --repo a/b
 check "reviews fetch needs a repo" 2 "$bin" reviews fetch --out "$tmp/gh"

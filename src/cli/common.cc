@@ -187,11 +187,12 @@ Result<void> ParseWatchFlags(const std::string& sample_every, const std::string&
   return {};
 }
 
-void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help) {
-  if (const char* env = std::getenv("GPULEDGER_LEDGER"); env != nullptr && *env != '\0')
-    *ledger = env;
-  CLI::Option* direct =
-      cmd->add_option("--ledger", *ledger, help + " (default: $GPULEDGER_LEDGER)");
+void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help,
+                      bool from_environment) {
+  const char* env = from_environment ? std::getenv("GPULEDGER_LEDGER") : nullptr;
+  if (env != nullptr && *env != '\0') *ledger = env;
+  CLI::Option* direct = cmd->add_option(
+      "--ledger", *ledger, from_environment ? help + " (default: $GPULEDGER_LEDGER)" : help);
   CLI::Option* file = cmd->add_option_function<std::string>(
       "--ledger-file",
       [ledger](const std::string& path) {

@@ -33,8 +33,10 @@ CLI::Option* AddFormatOption(CLI::App* cmd, std::string* format,
 // password need be on a command line (where `ps` shows it to every user): --ledger-file PATH
 // reads the location from the first line of a file (one only root or its user can read), and
 // $GPULEDGER_LEDGER, when set, is the default that either flag overrides. libpq's own
-// PGPASSFILE works too (a URL without a password).
-void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help);
+// PGPASSFILE works too (a URL without a password). Where a ledger is optional (an alternative
+// to another input), "from_environment" false leaves $GPULEDGER_LEDGER out of it.
+void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help,
+                      bool from_environment = true);
 
 // Validators whose errors fit on one line: "--price-per-gpu-hour: 'two' is not a number >= 0".
 CLI::Validator NonNegative();

@@ -105,17 +105,19 @@ void AddAuditVerb(CLI::App* reviews, Outcome* outcome) {
       "audit", "Classify the reviews of saved GitHub pages and join PRs to GPU jobs.");
   cmd->add_option("DIR", f->dir, "the folder `reviews fetch` filled")->required();
   cmd->add_option("--jobs", f->jobs, "jobs CSV (repo, pr, commit columns join jobs to PRs)");
-  cmd->add_option("--ledger", f->ledger,
-                  "take the jobs from this ledger (a file or postgresql:// URL) instead");
+  AddLedgerOptions(cmd, &f->ledger,
+                   "take the jobs from this ledger (a file or postgresql:// URL) instead",
+                   /*from_environment=*/false);
   cmd->add_option("--inventory", f->inventory, "inventory CSV: prices, for dollars per PR");
   cmd->add_option("--as-of", f->as_of, "'now' for PRs still open (default: now)");
   cmd->add_option("--substantive-words", f->substantive_words,
                   "a review body this many words long is substantive")
       ->check(Positive())
       ->capture_default_str();
-  cmd->add_option("--warning-pattern", f->warning_patterns,
-                  "a case-insensitive regex for bot warnings (repeatable; replaces the defaults "
-                  "'cost increase', 'guardrail', 'security', '\\b\\d+x cost')");
+  cmd->add_option(
+      "--warning-pattern", f->warning_patterns,
+      "a case-insensitive RE2 regex for bot warnings (repeatable; replaces the defaults "
+      "'cost increase', 'guardrail', 'security', '\\b\\d+x cost')");
   AddFormatOption(cmd, &f->format, {"table", "json", "csv"});
   cmd->add_option("--top", f->top, "sentences of each kind in the table")->capture_default_str();
   cmd->callback([f, outcome] { outcome->exit_code = RunReviewsAudit(*f); });

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <string_view>
@@ -15,6 +16,10 @@ std::optional<ProcStat> ParseProcStat(std::string_view text) {
   std::string_view rest = text.substr(paren + 2);  // from field 3, the state
   ProcStat s;
   s.state = rest.empty() ? 0 : rest[0];
+  if (const size_t open = text.find('('); open != std::string_view::npos && open < paren) {
+    const std::string_view comm = text.substr(open + 1, paren - open - 1);
+    std::copy_n(comm.data(), std::min(comm.size(), s.comm.size() - 1), s.comm.data());
+  }
   // Fields 4 (ppid), 5 (pgrp), 6 (session) and 22 (starttime), separated by single spaces.
   int field = 3;
   size_t at = 0;

@@ -2,6 +2,7 @@
 // guard's workload discovery and the ledger's abandoned-run check read.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,9 @@ struct ProcStat {
   char state = 0;  // R, S, D, Z, …
   int64_t ppid = 0, pgrp = 0, session = 0;
   int64_t start_ticks = 0;  // field 22: start time in clock ticks since boot
+  // Field 2, the command name (at most 15 bytes, NUL-padded): exec sets it afresh, so a change
+  // says the process may now be another program.
+  std::array<char, 16> comm{};
 };
 
 // The stat of process "pid" under "proc_root" (a test may point it at a synthetic tree), or

@@ -77,6 +77,17 @@ TEST(ProcessTable, AReusedPidIsReadAfreshAndTheOldProcessIsGone) {
   EXPECT_EQ(table.Lookup(500), nullptr);
 }
 
+TEST(ProcessTable, AnExecIsReadAfresh) {
+  const std::string root = GuardTestDir("proc");
+  FakeProcess(root, 501, 1000, "python");
+  ProcessTable table(root, std::make_shared<SlurmQuery>("/no/such/scontrol"));
+  ASSERT_NE(table.Lookup(501), nullptr);
+  FakeProcess(root, 501, 1000, "sleep");  // the same process (start time) after an exec
+  const ProcessTable::Entry* e = table.Lookup(501);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->facts.argv[0], "sleep");
+}
+
 TEST(SlurmQuery, ParsesWhatScontrolSays) {
   EXPECT_EQ(ParsePidInfo("Slurm JobId=3 ends at Tue Dec 07 01:14:00 2027\n"
                          "Job remaining time is 31535998 seconds\n"),

@@ -138,9 +138,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
   // (800 MB sent, 1 GB resident). Anything but a body-less GET or HEAD is answered here, before
   // httplib reads a byte of the body, and the connection is closed.
   impl->server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    const bool has_body = req.has_header("Transfer-Encoding") ||
-                          (req.has_header("Content-Length") &&
-                           req.get_header_value("Content-Length") != "0");
+    const bool has_body =
+        req.has_header("Transfer-Encoding") ||
+        (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
     if ((req.method == "GET" || req.method == "HEAD") && !has_body)
       return httplib::Server::HandlerResponse::Unhandled;
     res.status = has_body ? 413 : 405;

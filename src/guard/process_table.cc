@@ -211,8 +211,10 @@ const ProcessTable::Entry* ProcessTable::Lookup(int64_t pid) {
     return nullptr;
   }
   auto it = cache_.find(pid);
+  // setpgid may move a process and exec may make it another program (a new command name):
+  // then it is read again.
   if (it != cache_.end() && it->second.settled && it->second.facts.start_ticks == st->start_ticks &&
-      it->second.facts.pgid == st->pgrp) {  // setpgid may move it: then it is read again
+      it->second.facts.pgid == st->pgrp && it->second.comm == st->comm) {
     it->second.touched = true;
     return &it->second;
   }
@@ -225,6 +227,7 @@ const ProcessTable::Entry* ProcessTable::Lookup(int64_t pid) {
   Entry& e = cache_[pid];
   e.workload = Describe(*facts);
   e.facts = std::move(*facts);
+  e.comm = st->comm;
   e.touched = true;
   e.settled = settled;
   return &e;

@@ -1,10 +1,12 @@
 // What /proc says of the processes the GPUs report, cached by (pid, start time) so that a
 // reading of 256 processes costs one stat read each; cgroup, cmdline, environ and status are
-// read once per process. A reused pid has another start time, so it is read afresh.
+// read once per process. A reused pid has another start time, and an exec another command
+// name, so either is read afresh.
 #pragma once
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -38,7 +40,8 @@ class ProcessTable {
     ProcessFacts facts;
     WorkloadInfo workload;
     bool touched = true;
-    bool settled = true;  // false: Slurm was not asked yet (read again at the next Lookup)
+    bool settled = true;          // false: Slurm was not asked yet (read again at the next Lookup)
+    std::array<char, 16> comm{};  // the command name when read (ProcStat::comm)
   };
 
   // What is known of "pid" now; nullptr when it is gone (or unreadable). Valid until the next

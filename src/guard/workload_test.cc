@@ -143,6 +143,11 @@ TEST(ProcStat, ParsesFieldsAfterACommandWithSpacesAndParentheses) {
   EXPECT_EQ(s->pgrp, 4210);
   EXPECT_EQ(s->session, 4199);
   EXPECT_EQ(s->start_ticks, 987654);
+  EXPECT_STREQ(s->comm.data(), "my (odd) cmd");
+  auto long_name =
+      ParseProcStat("1 (a-name-over-15-bytes) S 0 1 1 0 0 0 0 0 0 0 0 0 0 20 0 1 0 0 5");
+  ASSERT_TRUE(long_name);  // the kernel cuts at 15 bytes; so does the copy (and it ends in NUL)
+  EXPECT_STREQ(long_name->comm.data(), "a-name-over-15-");
   EXPECT_FALSE(ParseProcStat("4242 (x) S 1 2"));
   auto self = ReadProcStat(getpid());
   ASSERT_TRUE(self);

@@ -1,5 +1,7 @@
 #include "reviews/classify.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -31,20 +33,17 @@ std::string SentenceAround(const std::string& text, size_t pos, size_t len) {
   return s;
 }
 
-std::optional<std::string> MatchWarning(const std::string& text,
-                                        const std::vector<std::regex>& patterns) {
-  for (const std::regex& re : patterns) {
-    std::smatch m;
-    if (std::regex_search(text, m, re)) {
-      return SentenceAround(text, static_cast<size_t>(m.position(0)),
-                            static_cast<size_t>(m.length(0)));
+std::optional<std::string> MatchWarning(const std::string& text, const WarningPatterns& patterns) {
+  for (const auto& re : patterns) {
+    re2::StringPiece m;
+    if (re->Match(text, 0, text.size(), re2::RE2::UNANCHORED, &m, 1)) {
+      return SentenceAround(text, static_cast<size_t>(m.data() - text.data()), m.size());
     }
   }
   return std::nullopt;
 }
 
-void FindWarnings(const PullRequest& pr, const std::vector<std::regex>& patterns,
-                  PrReviewFacts* f) {
+void FindWarnings(const PullRequest& pr, const WarningPatterns& patterns, PrReviewFacts* f) {
   auto add = [&](const GhUser& user, const std::string& body, TimeMs at, const char* where) {
     if (!user.IsBot()) return;
     if (auto sentence = MatchWarning(body, patterns)) {
@@ -73,14 +72,16 @@ std::string_view ReviewClassId(ReviewClass c) {
   return "?";
 }
 
-Result<std::vector<std::regex>> CompileWarningPatterns(const std::vector<std::string>& patterns) {
-  std::vector<std::regex> out;
+Result<WarningPatterns> CompileWarningPatterns(const std::vector<std::string>& patterns) {
+  WarningPatterns out;
   for (const std::string& p : patterns) {
-    try {  // std::regex reports a malformed pattern by exception
-      out.emplace_back(p, std::regex::ECMAScript | std::regex::icase);
-    } catch (const std::regex_error& e) {
-      return MakeError(ErrorCode::kUsage, "not a regular expression: " + std::string(e.what()), p);
-    }
+    re2::RE2::Options options;
+    options.set_case_sensitive(false);
+    options.set_log_errors(false);
+    auto re = std::make_shared<const re2::RE2>(p, options);
+    if (!re->ok())
+      return MakeError(ErrorCode::kUsage, "not a regular expression (RE2): " + re->error(), p);
+    out.push_back(std::move(re));
   }
   return out;
 }
@@ -93,7 +94,7 @@ bool IsSubstantive(const GhReview& r, const PullRequest& pr, int words) {
 }
 
 PrReviewFacts ClassifyPr(const PullRequest& pr, const ReviewOptions& o,
-                         const std::vector<std::regex>& patterns) {
+                         const WarningPatterns& patterns) {
   PrReviewFacts f;
   f.pr = &pr;
   bool approved = false, any_human = false;

@@ -2,12 +2,16 @@
 // bot warnings, long-open PRs.
 #pragma once
 
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "reviews/github_model.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace gpuledger {
 
@@ -19,7 +23,8 @@ std::string_view ReviewClassId(ReviewClass c);
 
 struct ReviewOptions {
   int substantive_words = 10;  // a review body this long (split on white space) is substantive
-  // Case-insensitive regexes (ECMAScript) a bot's text must match to be a warning.
+  // Case-insensitive regular expressions (RE2 syntax: linear time in the text, no recursion, so a
+  // PR's text cannot stall or crash the audit) a bot's text must match to be a warning.
   std::vector<std::string> warning_patterns = {"cost increase", "guardrail", "security",
                                                R"(\b\d+x cost)"};
   TimeMs as_of = 0;                                  // "now", for PRs still open
@@ -50,11 +55,13 @@ struct PrReviewFacts {
   std::vector<BotWarning> warnings;
 };
 
+using WarningPatterns = std::vector<std::shared_ptr<const re2::RE2>>;
+
 // The compiled patterns; fails (kUsage) naming a pattern that is no regex.
-Result<std::vector<std::regex>> CompileWarningPatterns(const std::vector<std::string>& patterns);
+Result<WarningPatterns> CompileWarningPatterns(const std::vector<std::string>& patterns);
 
 PrReviewFacts ClassifyPr(const PullRequest& pr, const ReviewOptions& options,
-                         const std::vector<std::regex>& patterns);
+                         const WarningPatterns& patterns);
 
 // True when a human review (not by the author, not a bot) is substantive: it requests changes,
 // has an inline comment of its own, or a body of at least "words" words.

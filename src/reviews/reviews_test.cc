@@ -136,6 +136,20 @@ TEST(ReviewClassify, BotWarningsAreIgnoredUnlessASubstantiveReviewFollows) {
   EXPECT_FALSE(CompileWarningPatterns({"(unclosed"}));
 }
 
+// A bot's text is anyone's text: with std::regex, "(a+)+$" took seconds per character added and
+// a 100,000-character body overflowed the stack. RE2 is linear and does not recurse.
+TEST(ReviewClassify, WarningPatternsAreLinearInTheText) {
+  PullRequest pr = Pr();
+  pr.reviews.push_back(Review(1, "cost-bot[bot]", "COMMENTED", std::string(100000, 'a') + "!", 0));
+  ReviewOptions o;
+  o.warning_patterns = {"(a+)+$", "(x|xy)*z"};
+  EXPECT_TRUE(Classify(pr, o).warnings.empty());
+  o.warning_patterns = {"COST Increase"};
+  pr.reviews.back().body = "Warning: cost increase of 40 %.";
+  ASSERT_EQ(Classify(pr, o).warnings.size(), 1u);  // case-insensitive
+  EXPECT_EQ(Classify(pr, o).warnings[0].sentence, "Warning: cost increase of 40 %.");
+}
+
 TEST(ReviewClassify, LongOpenToCloseOrAsOf) {
   PullRequest pr = Pr();
   pr.merged_at.reset();
