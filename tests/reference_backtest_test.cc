@@ -173,13 +173,16 @@ void ReferenceBacktest(const RefFleet& r, const Policy& p, std::vector<RefKill>*
       kills->push_back(*kill);
     }
 
-    // Releases: idle on every GPU with no job running, for longer than release_after.
+    // Releases: idle on every GPU with no job running, for release_after or longer; a released
+    // machine stays released until it is in use again (a job runs or a GPU is active).
     std::optional<int64_t> stretch;
+    bool holding = false;
     auto close = [&](int64_t end) {
-      if (stretch && (end - *stretch) * 1000 > p.release_after_ms) {
+      if (stretch && (end - *stretch) * 1000 >= p.release_after_ms) {
         const int64_t at = *stretch + p.release_after_ms / 1000;
         releases->push_back({m.name, at, end,
                              ms.Cost(at * 1000.0, end * 1000.0, static_cast<int>(ms.gpus.size()))});
+        holding = true;
       }
       stretch.reset();
     };
@@ -187,11 +190,11 @@ void ReferenceBacktest(const RefFleet& r, const Policy& p, std::vector<RefKill>*
       bool running = false;
       for (const Job* j : jobs)
         running |= (j->start - kT0) / 1000 <= s && s < std::min(end_s(j), hi);
-      const bool idle = ms.Billed(s) && !running && ms.State(ms.gpus, s, p.threshold_pct) == 0;
-      if (!idle)
-        close(s);
-      else if (!stretch)
-        stretch = s;
+      const int state = ms.State(ms.gpus, s, p.threshold_pct);
+      const bool idle = ms.Billed(s) && !running && state == 0;
+      if (!idle) close(s);
+      if (ms.Billed(s) && (running || state == 1)) holding = false;
+      if (idle && !stretch && !holding) stretch = s;
     }
     close(billed_to);
   }

@@ -405,7 +405,7 @@ std::string Guard::ListJson() const {
     w.Key("command").String(t.info.command).Key("gpus").BeginArray();
     for (int g : t.gpus) w.Int(g);
     w.EndArray().Key("state").String(guard_.StateOf(t, now));
-    w.Key("idle_seconds").Number(t.idle_since ? (now - *t.idle_since) / 1000.0 : 0, 1);
+    w.Key("idle_seconds").Number(t.IdleSince() ? (now - *t.IdleSince()) / 1000.0 : 0, 1);
     w.Key("keep");
     if (t.keep) {
       w.BeginObject()

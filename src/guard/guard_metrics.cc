@@ -59,7 +59,7 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
                     WorkloadKindId(w.info.name.kind), PromLabelValue(w.info.owner));
     out += fmt::format("gpuledger_workload_gpus{{{}}} {}\n", labels, w.gpus.size());
     idle += fmt::format("gpuledger_workload_idle_seconds{{{}}} {:.3f}\n", labels,
-                        w.idle_since ? (now - *w.idle_since) / 1000.0 : 0.0);
+                        w.IdleSince() ? (now - *w.IdleSince()) / 1000.0 : 0.0);
     state += fmt::format("gpuledger_workload_state{{{},state=\"{}\"}} 1\n", labels,
                          guard.StateOf(w, now));
     if (w.memory_known)

@@ -18,15 +18,6 @@ std::string GpuList(const std::set<int>& gpus) {
   return out.empty() ? "-" : out;
 }
 
-Policy MachinePolicy(const Policy& p) {
-  Policy m;
-  m.threshold_pct = p.threshold_pct;
-  m.max_gap_ms = p.max_gap_ms;
-  m.warn_before_ms = p.warn_before_ms;
-  m.setup_grace_ms = m.idle_after_ms = p.release_after_ms;
-  return m;
-}
-
 // Why the guard only warns about this workload; empty when it stops it.
 std::string_view WhyNotStopped(const WorkloadInfo& w, const Policy& policy) {
   if (w.name.kind == WorkloadKind::kRun) return "the guard only warns about this kind";
@@ -78,7 +69,7 @@ std::string_view GuardEventKindId(GuardEventKind kind) {
 NodeGuard::NodeGuard(const Policy& policy, double usd_per_gpu_hour)
     : policy_(policy),
       interactive_(InteractivePolicy(policy)),
-      machine_policy_(MachinePolicy(policy)),
+      machine_policy_(MachineReleasePolicy(policy)),
       usd_per_gpu_hour_(usd_per_gpu_hour) {}
 
 TrackedWorkload& NodeGuard::Track(const std::string& id, const WorkloadInfo& info, TimeMs t) {
@@ -121,12 +112,10 @@ TrackedWorkload& NodeGuard::Track(const std::string& id, const WorkloadInfo& inf
 void NodeGuard::Account(TrackedWorkload& w, const WorkloadShare& share, TimeMs t) {
   const double dt =
       last_t_ == kTimeMin ? 0 : static_cast<double>(std::min(t - last_t_, policy_.max_gap_ms));
-  bool all_idle = !share.gpus.empty();
   w.memory_mib = 0;
   w.memory_known = true;
   for (const GpuReading& r : share.gpus) {
     const bool idle = r.util_pct < policy_.threshold_pct;
-    all_idle = all_idle && idle;
     w.gpu_ms += dt;
     if (idle) w.idle_gpu_ms += dt;
     if (r.memory_used_mib)
@@ -134,10 +123,6 @@ void NodeGuard::Account(TrackedWorkload& w, const WorkloadShare& share, TimeMs t
     else
       w.memory_known = false;
   }
-  if (!all_idle)
-    w.idle_since.reset();
-  else if (!w.idle_since)
-    w.idle_since = t;
   w.shared = share.shared;
   w.last_seen = t;
 }
@@ -240,11 +225,11 @@ std::string NodeGuard::Describe(const TrackedWorkload& w) const {
 
 std::string NodeGuard::WarnMessage(const TrackedWorkload& w, const LiveDecision& d) const {
   const std::string_view how = StopAction(w.info, policy_);
+  const std::optional<TimeMs> since = w.IdleSince();
   const std::string idle =
-      w.idle_since ? fmt::format("idle below {} % since {} ({})", policy_.threshold_pct,
-                                 Clock(*w.idle_since),
-                                 FormatDuration((d.decided_at - *w.idle_since) / 1000 * 1000))
-                   : d.explanation;
+      since ? fmt::format("idle below {} % since {} ({})", policy_.threshold_pct, Clock(*since),
+                          FormatDuration((d.decided_at - *since) / 1000 * 1000))
+            : d.explanation;
   return fmt::format(
       "{} ({}) is {}; {} at {} UTC unless its GPUs get busy. To keep it: gpuledger keep {} 2h "
       "--reason '…' (at most {})",
@@ -268,7 +253,7 @@ void NodeGuard::AdvanceWorkload(TrackedWorkload& w, TimeMs now, std::vector<Guar
     switch (d.kind) {
       case DecisionKind::kWarn:
         ++w.warnings;
-        w.warned_stretch = w.idle_since;
+        w.warned_stretch = w.IdleSince();
         e.message = WarnMessage(w, d);
         break;
       case DecisionKind::kKill:
@@ -364,8 +349,9 @@ std::string NodeGuard::StateOf(const TrackedWorkload& w, TimeMs now) const {
   if (w.verdict == GuardEventKind::kWarnOnly) return "warn_only";
   if (w.verdict == GuardEventKind::kExempt) return "exempt";
   if (w.keep && w.keep->until > now) return "kept";
-  if (!w.idle_since) return "active";
-  return w.warned_stretch == w.idle_since ? "warned" : "idle";
+  const std::optional<TimeMs> since = w.IdleSince();
+  if (!since) return "active";
+  return w.warned_stretch == since ? "warned" : "idle";
 }
 
 std::vector<SavedWorkload> NodeGuard::Saved() const {

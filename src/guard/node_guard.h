@@ -104,13 +104,18 @@ struct TrackedWorkload {
   double memory_mib = 0;
   bool memory_known = false;
   double gpu_ms = 0, idle_gpu_ms = 0;  // GPU time held, and the part of it below threshold
-  std::optional<TimeMs> idle_since;    // every GPU of it below threshold since then
   std::optional<KeepGrant> keep;
   int warnings = 0;
-  std::optional<TimeMs> warned_stretch;   // idle_since of the stretch last warned about
+  std::optional<TimeMs> warned_stretch;   // IdleSince() of the stretch last warned about
   std::optional<GuardEventKind> verdict;  // kKill, kWarnOnly or kExempt once decided
   bool shared = false;
   bool fresh = false;  // just seen for the first time
+
+  // Since when every GPU of it has been monitored and below threshold, as its JobWatch (the
+  // policy's one clock) counts it: a keep's time is not idle; nullopt when active or unwatched.
+  std::optional<TimeMs> IdleSince() const {
+    return watch ? watch->IdleSince() : std::optional<TimeMs>();
+  }
 
   WorkloadRecord Record() const { return {info, gpus, first_seen, last_seen, gpu_ms, idle_gpu_ms}; }
 };

@@ -10,6 +10,7 @@
 #include "audit/ingest.h"
 #include "core/parallel.h"
 #include "model/mig.h"
+#include "policy/kill_decision.h"
 #include "policy/state_recorder.h"
 
 namespace gpuledger {
@@ -24,60 +25,23 @@ struct MachineTask {
   std::optional<Error> error;
 };
 
-std::string GpuList(const std::vector<int>& gpus) {
-  std::string out;
-  for (int g : gpus) out += (out.empty() ? "" : ",") + std::to_string(g);
-  return out;
-}
-
-std::string Clock(TimeMs t) { return FormatIsoUtc(t).substr(11, 5) + "Z"; }
-
-std::string Explain(const KillDue& due, const std::vector<int>& gpus, const Policy& p) {
-  const std::string who = fmt::format("GPU{} {}", gpus.size() == 1 ? "" : "s", GpuList(gpus));
-  switch (due.rule) {
-    case KillRule::kSetup:
-      return fmt::format("{} below {} % for {} since {}, never active: died at setup", who,
-                         p.threshold_pct, FormatDuration(p.setup_grace_ms),
-                         Clock(due.stretch_start));
-    case KillRule::kIdle:
-      return fmt::format("{} below {} % for {} since {}; last active {}", who, p.threshold_pct,
-                         FormatDuration(p.idle_after_ms), Clock(due.stretch_start),
-                         due.last_active ? Clock(*due.last_active) : "never");
-    case KillRule::kBudget:
-      return fmt::format("cost reached the budget of ${:.2f}", p.budget_usd.value_or(0));
-    case KillRule::kMaxRuntime:
-      return fmt::format("ran for max_runtime {}", FormatDuration(p.max_runtime_ms.value_or(0)));
-    case KillRule::kFatalOutput:
-      return "output matched a fatal pattern";
-    case KillRule::kOverBudget:
-      return "its team is past its monthly budget";
-  }
-  return "";
-}
-
-// The earliest rule that fires for a job over its billed window [from, to), if any.
-// "gpus" counts GPU-equivalents (MIG instances by their share), for the budget rule.
+// The earliest rule that fires for a job over its billed window [from, to), if any
+// (kill_decision.h: the same decision JobWatch makes live). "gpus" counts GPU-equivalents (MIG
+// instances by their share), for the budget rule.
 std::optional<KillDue> FirstKill(const Job& job, const std::vector<const GpuStateLog*>& logs,
                                  double gpus, const std::vector<BilledSpan>& spans, TimeMs from,
                                  TimeMs to, const Policy& p) {
-  std::optional<KillDue> kill;
   IdleRules idle(p.setup_grace_ms, p.idle_after_ms);
+  std::optional<KillDue> fired;
   // Unbilled time is outside the job's window: it ends a stretch.
   for (const auto& [a, b] : ContiguousBilledTime(spans)) {
-    for (const StateSpan& s : CombineStates(logs, std::max(from, a), std::min(to, b))) {
-      if (!kill) kill = idle.Feed(s);
-    }
+    auto f = FeedStates(&idle, CombineStates(logs, std::max(from, a), std::min(to, b)));
+    if (!fired) fired = f;
   }
-  auto consider = [&](KillRule rule, TimeMs at) {
-    if (!kill || at < kill->at) kill = KillDue{rule, at, at, std::nullopt};
-  };
-  if (p.budget_usd) {
-    if (auto at = WhenSpent(spans, from, gpus, *p.budget_usd)) {
-      consider(KillRule::kBudget, *at);
-    }
-  }
-  if (p.max_runtime_ms)
-    consider(KillRule::kMaxRuntime, std::max(from, job.start + *p.max_runtime_ms));
+  HardLimits limits;
+  if (p.budget_usd) limits.budget_at = WhenSpent(spans, from, gpus, *p.budget_usd);
+  if (auto at = MaxRuntimeAt(p, job.start)) limits.max_runtime_at = std::max(from, *at);
+  std::optional<KillDue> kill = EarliestKill(fired, limits);
   if (kill && kill->at >= to) kill.reset();  // a kill counts only before the job's end
   return kill;
 }
@@ -118,12 +82,15 @@ double Shares(const std::vector<JudgedGpu>& gpus) {
   return sum;
 }
 
-// The machine's stretches with no job running and every GPU idle, each long enough to release.
+// The machine's releases: stretches with no job running and every GPU monitored and idle, fed
+// to the release rule the guard's machine watch uses (kill_decision.h, MachineReleasePolicy).
+// As in the guard, a released machine stays released until it is in use again (a job runs or
+// a GPU is active); only then can a later stretch release it again.
 void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
                   const std::vector<BilledSpan>& spans, TimeMs clip_to, const Policy& p,
                   std::vector<MachineRelease>* out) {
   const std::vector<JudgedGpu> judged = JudgedGpus(t, rec);
-  const Policy interactive = InteractivePolicy(p);
+  const Policy machine = MachineReleasePolicy(p);
   std::vector<const GpuStateLog*> logs;
   for (const JudgedGpu& g : judged) logs.push_back(&rec.Log(g.index));
   auto running = [&](TimeMs a, TimeMs b) {  // some job runs somewhere in [a, b)
@@ -132,16 +99,18 @@ void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
   };
   std::vector<TimeMs> cuts;  // job starts and ends split the state spans
   for (const Job* j : t.jobs) cuts.push_back(j->start), cuts.push_back(j->end);
+  IdleRules rule(machine.setup_grace_ms, machine.idle_after_ms);
+  std::optional<MachineRelease> released;  // the release whose idle stretch is still open
+  auto close = [&](TimeMs end) {
+    if (!released) return;
+    released->idle_to = end;
+    released->saved = BilledSpend(spans, released->at, end, Shares(judged));
+    out->push_back(*released);
+    released.reset();
+  };
+  bool holding = false;  // released, and not in use since
   for (const auto& [billed_from, billed_to] : ContiguousBilledTime(spans)) {
-    std::optional<TimeMs> stretch;
-    auto close = [&](TimeMs end) {
-      if (stretch && end - *stretch > p.release_after_ms) {
-        const TimeMs at = *stretch + p.release_after_ms;
-        out->push_back(
-            {t.machine->name, *stretch, at, end, BilledSpend(spans, at, end, Shares(judged))});
-      }
-      stretch.reset();
-    };
+    rule.Feed({billed_from, billed_from, GpusState::kUnmonitored});  // unbilled time: no stretch
     for (const StateSpan& s : CombineStates(logs, billed_from, billed_to)) {
       std::vector<TimeMs> bounds = {s.from, s.to};
       for (TimeMs c : cuts) {
@@ -149,11 +118,18 @@ void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
       }
       std::sort(bounds.begin(), bounds.end());
       for (size_t k = 0; k + 1 < bounds.size(); ++k) {
-        const bool idle = s.state == GpusState::kIdle && !running(bounds[k], bounds[k + 1]);
-        if (!idle)
-          close(bounds[k]);
-        else if (!stretch)
-          stretch = bounds[k];
+        const bool busy = s.state == GpusState::kActive || running(bounds[k], bounds[k + 1]);
+        const GpusState state = busy ? GpusState::kActive : s.state;
+        if (state != GpusState::kIdle) close(bounds[k]);
+        if (busy && holding) {  // in use again: a later idle stretch counts
+          holding = false;
+          rule = IdleRules(machine.setup_grace_ms, machine.idle_after_ms);
+        }
+        if (holding) continue;
+        if (auto fired = rule.Feed({bounds[k], bounds[k + 1], state})) {
+          released = MachineRelease{t.machine->name, fired->stretch_start, fired->at, 0, {}};
+          holding = true;
+        }
       }
     }
     close(billed_to);
@@ -198,7 +174,7 @@ void Evaluate(const MachineTask& t, TimeMs open_end, const BacktestOptions& o,
     d.job_id = job->id, d.machine = job->machine, d.owner = job->owner, d.status = job->status;
     d.rule = due->rule;
     d.at = due->at;
-    d.warn_at = std::max(job->start, due->at - judged_by.warn_before_ms);
+    d.warn_at = WarnAt(*due, job->start, judged_by);
     d.job_end = to;
     d.gpus = gpus;
     d.interactive = job->interactive;
@@ -209,7 +185,7 @@ void Evaluate(const MachineTask& t, TimeMs open_end, const BacktestOptions& o,
       d.false_kill = IsCompletedStatus(job->status);
     }
     d.saved = BilledSpend(spans, due->at, to, Shares(covered));
-    d.explanation = Explain(*due, gpus, judged_by);
+    d.explanation = ExplainKill(*due, gpus, judged_by);
     (IsExempt(p, job->id, job->owner, {}) ? out->exempted : out->decisions).push_back(std::move(d));
   }
   FindReleases(t, rec, spans, clip_to, p, &out->releases);

@@ -64,7 +64,8 @@ TEST(Backtest, SetupKillAtStartPlusGraceThenIdleKillAfterActivity) {
   EXPECT_EQ(r.FalseKills(), 1);
   EXPECT_NEAR(r.Saved().usd, 120, kEps);
   EXPECT_NE(setup.explanation.find("never active"), std::string::npos) << setup.explanation;
-  EXPECT_NE(idle.explanation.find("last active 02:10Z"), std::string::npos) << idle.explanation;
+  EXPECT_NE(idle.explanation.find("last active 02:10:00 UTC"), std::string::npos)
+      << idle.explanation;
 }
 
 TEST(Backtest, UnmonitoredTimeEndsAnIdleStretch) {
@@ -190,10 +191,46 @@ TEST(Backtest, IdleMachinesWithNoRunningJobAreReleased) {
 TEST(Backtest, ReleaseNeedsEveryGpuMonitoredAndIdle) {
   Fleet f;
   AddMachine(&f, "m", 1, 0, 60);
-  std::vector<Row> rows = Every(0, 10, "0");
-  for (double m = 10; m < 60; m += 10) rows.push_back({0, m, "0"});  // gaps: unmonitored
+  // Samples each minute over [0, 9), then every 10 minutes: each stands 5 minutes (max_gap), so
+  // the monitored idle stretches are [0, 14), [20, 25), [30, 35), …: none lasts 15 minutes.
+  std::vector<Row> rows = Every(0, 9, "0");
+  for (double m = 20; m < 60; m += 10) rows.push_back({0, m, "0"});
   auto r = Backtest(f, rows);
   EXPECT_TRUE(r.releases.empty());
+}
+
+// DESIGN.md: released once the idle stretch has lasted release_after — a stretch of exactly
+// release_after is released at its end (the guard's machine watch does the same), saving $0.
+TEST(Backtest, AStretchOfExactlyReleaseAfterIsReleased) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 60);
+  // Samples each minute over [0, 11): the last (at 10) stands 5 minutes, so the idle stretch is
+  // [0, 15): exactly release_after.
+  std::vector<Row> rows = Every(0, 11, "0");
+  for (double m = 30; m < 60; m += 10) rows.push_back({0, m, "0"});
+  auto r = Backtest(f, rows);
+  ASSERT_EQ(r.releases.size(), 1u);
+  EXPECT_EQ(r.releases[0].idle_from, Min(0));
+  EXPECT_EQ(r.releases[0].at, Min(15));
+  EXPECT_EQ(r.releases[0].idle_to, Min(15));
+  EXPECT_NEAR(r.releases[0].saved.usd, 0, kEps);
+}
+
+// As the guard does: a released machine stays released until it is in use again, so a second
+// idle stretch after an unmonitored gap (nobody used it) is not a second release.
+TEST(Backtest, AReleasedMachineIsReleasedAgainOnlyAfterUse) {
+  Fleet f;
+  AddMachine(&f, "m", 1, 0, 120);
+  std::vector<Row> rows = Every(0, 20, "0");            // idle [0, 24): released at 15
+  for (Row r : Every(40, 60, "0")) rows.push_back(r);   // after a gap, idle [40, 64)
+  for (Row r : Every(70, 75, "90")) rows.push_back(r);  // in use [70, 75)
+  for (Row r : Every(75, 120, "0")) rows.push_back(r);  // idle from 75: released at 90
+  auto r = Backtest(f, rows);
+  ASSERT_EQ(r.releases.size(), 2u);
+  EXPECT_EQ(r.releases[0].at, Min(15));
+  EXPECT_EQ(r.releases[0].idle_to, Min(24));
+  EXPECT_EQ(r.releases[1].idle_from, Min(75));
+  EXPECT_EQ(r.releases[1].at, Min(90));
 }
 
 }  // namespace

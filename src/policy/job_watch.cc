@@ -1,9 +1,9 @@
 #include "policy/job_watch.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include "audit/billing.h"
 
 namespace gpuledger {
 
@@ -61,7 +61,7 @@ void JobWatch::OnOutputLine(TimeMs t, std::string_view line) {
 }
 
 // Feeds the idle rules with what is known by "now", then returns the earliest due kill, fired
-// or pending.
+// or pending (kill_decision.h: the same decision the backtest makes).
 std::optional<KillDue> JobWatch::NextDue(TimeMs now) {
   std::vector<GpuStateLog> known(gpus_.size());
   std::vector<const GpuStateLog*> logs;
@@ -76,59 +76,33 @@ std::optional<KillDue> JobWatch::NextDue(TimeMs now) {
   // What the samples say only becomes final once the next sample comes: evaluate up to the
   // earliest instant every GPU is known to (now, or where its last sample stops standing).
   if (!logs.empty() && now > evaluated_until_) {
-    std::optional<KillDue> fired;
-    for (StateSpan s : CombineStates(logs, evaluated_until_, now)) {
-      if (s.state == GpusState::kIdle && s.from < spare_until_) {
-        // Kept: idle time before the keep's end counts as nothing (it ends a stretch).
-        StateSpan kept{s.from, std::min(s.to, spare_until_), GpusState::kUnmonitored};
-        if (!fired) fired = idle_.Feed(kept);
-        if (s.to <= spare_until_) continue;
-        s.from = spare_until_;
-      }
-      if (!fired) fired = idle_.Feed(s);
-    }
+    FeedStates(&idle_, CombineStates(logs, evaluated_until_, now), spare_until_);
     evaluated_until_ = now;
     for (Gpu& g : gpus_) g.log.DropBefore(now);  // no later evaluation needs it
   }
-  std::optional<KillDue> due = idle_.Pending();
-  auto consider = [&](KillRule rule, TimeMs at) {
-    at = std::max(at, spare_until_);
-    if (!due || at < due->at) due = KillDue{rule, at, at, std::nullopt};
-  };
+  HardLimits limits;
   if (policy_.budget_usd && job_.usd_per_gpu_hour > 0) {
+    // The job's GPUs at its price from its start: the backtest's WhenSpent over one span.
     const size_t gpus = job_.gpus.empty() ? std::max<size_t>(1, gpus_.size()) : job_.gpus.size();
-    const double usd_per_ms = gpus * job_.usd_per_gpu_hour / kMsPerHour;
-    consider(KillRule::kBudget,
-             job_.start + static_cast<TimeMs>(std::ceil(*policy_.budget_usd / usd_per_ms)));
+    const std::vector<BilledSpan> price = {
+        {job_.start, kTimeMax, job_.usd_per_gpu_hour / kMsPerHour}};
+    limits.budget_at = WhenSpent(price, job_.start, static_cast<double>(gpus), *policy_.budget_usd);
   }
-  if (policy_.max_runtime_ms) consider(KillRule::kMaxRuntime, job_.start + *policy_.max_runtime_ms);
-  if (fatal_) consider(KillRule::kFatalOutput, fatal_->at);
-  return due;
+  limits.max_runtime_at = MaxRuntimeAt(policy_, job_.start);
+  if (fatal_) limits.fatal_at = fatal_->at;
+  return EarliestKill(idle_.Pending(), limits, spare_until_);
 }
 
 std::string JobWatch::Explain(const KillDue& due) const {
-  std::string gpus;
-  for (const Gpu& g : gpus_) gpus += (gpus.empty() ? "" : ",") + std::to_string(g.index);
-  const std::string since = FormatIsoUtc(due.stretch_start).substr(11, 8);
-  switch (due.rule) {
-    case KillRule::kSetup:
-      return fmt::format("GPU {} below {} % for {} since {}, never active: died at setup", gpus,
-                         policy_.threshold_pct, FormatDuration(policy_.setup_grace_ms), since);
-    case KillRule::kIdle:
-      return fmt::format("GPU {} below {} % for {} since {}; last active {}", gpus,
-                         policy_.threshold_pct, FormatDuration(policy_.idle_after_ms), since,
-                         due.last_active ? FormatIsoUtc(*due.last_active).substr(11, 8) : "never");
-    case KillRule::kBudget:
-      return fmt::format("cost reaches the budget of ${:.2f}", policy_.budget_usd.value_or(0));
-    case KillRule::kMaxRuntime:
-      return fmt::format("runs past max_runtime {}",
-                         FormatDuration(policy_.max_runtime_ms.value_or(0)));
-    case KillRule::kFatalOutput:
-      return "output matched a fatal pattern";
-    case KillRule::kOverBudget:
-      return "its team is past its monthly budget";
-  }
-  return "";
+  std::vector<int> gpus;
+  for (const Gpu& g : gpus_) gpus.push_back(g.index);
+  std::sort(gpus.begin(), gpus.end());
+  return ExplainKill(due, gpus, policy_);
+}
+
+std::optional<TimeMs> JobWatch::IdleSince() const {
+  const std::optional<KillDue> pending = idle_.Pending();
+  return pending ? std::optional<TimeMs>(pending->stretch_start) : std::nullopt;
 }
 
 std::vector<LiveDecision> JobWatch::Advance(TimeMs now) {
@@ -142,11 +116,11 @@ std::vector<LiveDecision> JobWatch::Advance(TimeMs now) {
     done_ = true;
     return out;
   }
-  if (!exempt_ && now >= due->at - policy_.warn_before_ms && warned_for_ != due->at) {
+  if (!exempt_ && now >= WarnAt(*due, job_.start, policy_) && warned_for_ != due->at) {
     warned_for_ = due->at;
     out.push_back({DecisionKind::kWarn, due->rule, now, due->at,
                    Explain(*due) + " — killing at " + FormatIsoUtc(due->at).substr(11, 8) +
-                       " unless the GPUs get busy"});
+                       " UTC unless the GPUs get busy"});
   }
   return out;
 }

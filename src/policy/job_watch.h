@@ -10,6 +10,7 @@
 
 #include "policy/idle_rules.h"
 #include "policy/job_state.h"
+#include "policy/kill_decision.h"
 #include "policy/policy.h"
 
 namespace gpuledger {
@@ -66,6 +67,10 @@ class JobWatch {
 
   // Stops watching GPU "index" (the job let go of it): its state no longer counts.
   void ForgetGpu(int index);
+
+  // The start of the idle stretch the rules count now (the setup or idle rule's clock), as
+  // evaluated by the last Advance; nullopt when not in one.
+  std::optional<TimeMs> IdleSince() const;
 
   // The job's first active instant, once seen.
   std::optional<TimeMs> first_active() const { return idle_.first_active(); }
