@@ -244,7 +244,7 @@ LedgerJob Guard::JobRow(const WorkloadRecord& w, const std::string& status) cons
   j.host = host_;
   for (int g : w.gpus) j.gpus += (j.gpus.empty() ? "" : ";") + std::to_string(g);
   j.start = w.first_seen;
-  if (status != "running") j.end = w.last_seen;
+  if (status != "running") j.end = w.gone_at != 0 ? w.gone_at : w.last_seen;
   j.status = status;
   if (auto it = killed_by_.find(w.info.name.id); it != killed_by_.end()) j.killed_by = it->second;
   j.gpu_hours = w.gpu_ms / kMsPerHour;

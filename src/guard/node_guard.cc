@@ -176,11 +176,13 @@ void NodeGuard::EndGone(const GpuSnapshot& snap, const std::set<std::string>& se
       ++it;
       continue;
     }
+    WorkloadRecord record = w.Record();
+    record.gone_at = snap.t;
     pending_.push_back(
         {GuardEventKind::kEnd, it->first, KillRule::kIdle, snap.t, snap.t,
          fmt::format("{} holds no GPU any more ({:.2f} GPU-hours, {:.0f} % idle)", it->first,
                      w.gpu_ms / kMsPerHour, w.gpu_ms > 0 ? 100 * w.idle_gpu_ms / w.gpu_ms : 0.0),
-         w.Record()});
+         std::move(record)});
     it = workloads_.erase(it);
   }
 }

@@ -84,6 +84,10 @@ struct WorkloadRecord {
   std::set<int> gpus;
   TimeMs first_seen = 0, last_seen = 0;
   double gpu_ms = 0, idle_gpu_ms = 0;
+  // The snapshot that first found it gone: its end, as `run` records an exit (a kill decided at
+  // its last sighting then falls before its end, as the backtest requires). 0 when unknown (a
+  // workload that died while the guard was down ends at its last sighting).
+  TimeMs gone_at = 0;
 };
 
 struct GuardEvent {
