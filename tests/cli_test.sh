@@ -44,6 +44,53 @@ contains() {  # contains NAME FILE TEXT
   fi
 }
 
+# same_input NAME AUDIT_JSON BACKTEST_JSON: the backtest accounts for its input as the audit does
+# (one loader: files, rows, every rejection and note).
+same_input() {
+  if /usr/bin/python3 -c 'import json, sys
+a, b = (json.load(open(f))["input"] for f in sys.argv[1:3])
+sys.exit(0 if a == b else 1)' "$2" "$3"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $1"
+  fi
+}
+
+# report_agrees NAME BASE: BASE.json, BASE.md and BASE.html are one report: the total, the part
+# below threshold (dollars and share) and the never-used count, formatted here from the JSON's
+# numbers, appear in the Markdown and the HTML.
+report_agrees() {
+  if /usr/bin/python3 - "$2" <<'PY'; then
+import html, json, sys
+from decimal import Decimal, ROUND_HALF_UP
+def usd(x):  # dollars to the cent, half away from zero, with thousands separators
+    return "$" + format(Decimal(repr(x)).quantize(Decimal("0.01"), ROUND_HALF_UP), ",")
+def pct(share):
+    return str((Decimal(repr(share)) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)) + " %"
+base = sys.argv[1]
+t = json.load(open(base + ".json"))["totals"]
+figures = [
+    usd(t["cost_total_usd"]),
+    "%s (%s)" % (usd(t["cost_below_threshold_usd"]), pct(t["share_below_threshold"])),
+    "%d of %d machines never ran a workload" % (t["machines_never_used"], t["machines_total"]),
+]
+for ext in ("md", "html"):
+    text = open(base + "." + ext, encoding="utf-8").read()
+    if ext == "html":
+        text = html.unescape(text)
+    for f in figures:
+        if f not in text:
+            print("not in the %s report: %s" % (ext, f))
+            sys.exit(1)
+PY
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $1: the reports disagree"
+  fi
+}
+
 # Exit codes: 0 done, 1 unreadable required input, 2 usage.
 check "help" 0 "$bin" --help
 check "audit help" 0 "$bin" audit --help
@@ -88,6 +135,7 @@ contains "table problems" "$tmp/out" "util_not_a_number"
 check "small backtest" 0 "$bin" backtest --telemetry telemetry --inventory inventory.csv \
   --jobs jobs.csv --format json
 same "small backtest golden" "$tmp/out" expected-backtest.json
+same_input "small: the backtest's input is the audit's" "$tmp/out" expected.json
 check "small sweep" 0 "$bin" backtest --telemetry telemetry --inventory inventory.csv \
   --jobs jobs.csv --sweep setup_grace=5m,10m,20m --format csv
 same "small sweep golden" "$tmp/out" expected-sweep.csv
@@ -222,10 +270,14 @@ for f in "${real[@]}"; do
   check "real $name" 0 "$bin" audit --telemetry "$f" --price-per-gpu-hour 1 --format json
   contains "real $name clean" "$tmp/out" '"rows_rejected": 0,'
   contains "real $name held idle known" "$tmp/out" '"held_idle_usd": 0'
+  cp "$tmp/out" "$tmp/real-audit.json"
+  check "real $name backtest" 0 "$bin" backtest --telemetry "$f" --price-per-gpu-hour 1 --format json
+  same_input "real $name: the backtest's input is the audit's" "$tmp/real-audit.json" "$tmp/out"
   for format in html md json; do
     check "real $name report $format" 0 timeout 20 "$bin" report --telemetry "$f" \
       --price-per-gpu-hour 2.5 --format "$format" --out "$tmp/real-report.$format"
   done
+  report_agrees "real $name" "$tmp/real-report"
 done
 real_dcgm=("$src"/tests/data/real/dcgm-exporter/*.prom)
 [ -d "$src/../shared/realdata/dcgm-exporter" ] && real_dcgm+=("$src"/../shared/realdata/dcgm-exporter/*.prom)

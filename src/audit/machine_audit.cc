@@ -64,7 +64,7 @@ SampleVerdict MachineAudit::AddSpan(int gpu, TimeMs from, TimeMs to, DurationMs 
   return SampleVerdict::kAccepted;
 }
 
-void MachineAudit::FinishSamples() {
+void MachineAudit::Finish() {
   for (auto& g : gpus_) {
     if (g) g->Finish();
   }

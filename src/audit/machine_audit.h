@@ -16,7 +16,7 @@ namespace gpuledger {
 
 inline constexpr int kMaxGpuIndex = 1023;
 
-class MachineAudit : public GpuSampleTarget {
+class MachineAudit : public MachineSink {
  public:
   // "machine", "options" and the jobs pointed to must outlive this object. "jobs" are this
   // machine's accepted job records, sorted by (start, input order).
@@ -33,7 +33,7 @@ class MachineAudit : public GpuSampleTarget {
   bool KnowsGpu(int gpu) const override;
 
   // Flushes the last sample of every GPU. Call once, after the last Add.
-  void FinishSamples();
+  void Finish() override;
 
   // The end of the time its samples stand for (the latest GPU's last sample + what it stands
   // for, SampleStream::StoodEnd), or kTimeMin if none.
@@ -43,7 +43,7 @@ class MachineAudit : public GpuSampleTarget {
   TimeMs FirstSample() const;
 
   // The slowest GPU's typical interval between samples (SampleStream::TypicalIntervalMs).
-  DurationMs TypicalIntervalMs() const;
+  DurationMs TypicalIntervalMs() const override;
 
   // The category partition. "open_end" is where open-ended billing and running jobs stop:
   // the audit window's end, or the end of the data when the window has none.

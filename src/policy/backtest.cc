@@ -7,8 +7,7 @@
 #include <tuple>
 
 #include "audit/billing.h"
-#include "audit/ingest.h"
-#include "core/parallel.h"
+#include "audit/fleet_ingest.h"
 #include "model/mig.h"
 #include "policy/kill_decision.h"
 #include "policy/state_recorder.h"
@@ -16,13 +15,11 @@
 namespace gpuledger {
 namespace {
 
+// One machine of the fleet with what its telemetry says of each GPU.
 struct MachineTask {
   const Machine* machine = nullptr;
-  const TelemetrySource* source = nullptr;
   std::vector<const Job*> jobs;  // sorted by (start, input order)
-  std::unique_ptr<GpuStateRecorder> recorder;
-  SourceStats stats;
-  std::optional<Error> error;
+  const GpuStateRecorder* recorder = nullptr;
 };
 
 // The earliest rule that fires for a job over its billed window [from, to), if any
@@ -211,47 +208,28 @@ Spend BacktestResult::ReleasesSaved() const {
 }
 
 Result<BacktestResult> RunBacktest(const AuditInputs& in, const BacktestOptions& o) {
+  // The audit's loader: the same input accounting (files, rows, rejections, notes).
+  auto ingest = IngestFleet(
+      in, o.policy.max_gap_ms, o.threads,
+      [&](const Machine& m, const std::vector<const Job*>&) -> std::unique_ptr<MachineSink> {
+        const int gpus = m.billed_from_telemetry ? 0 : m.gpu_count;
+        return std::make_unique<GpuStateRecorder>(gpus, o.policy.max_gap_ms,
+                                                  o.policy.threshold_pct);
+      });
+  if (!ingest) return std::unexpected(ingest.error());
   const Fleet& fleet = *in.fleet;
-  std::vector<MachineTask> tasks(fleet.machines.size());
-  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].machine = &fleet.machines[i];
-  for (const Job& j : fleet.jobs) {
-    if (const int64_t m = fleet.Find(j.machine); m >= 0) tasks[m].jobs.push_back(&j);
-  }
-  for (const TelemetrySource& src : *in.telemetry) {
-    if (const int64_t m = fleet.Find(src.machine); m >= 0) tasks[m].source = &src;
-  }
-  ParallelFor(tasks.size(), o.threads, [&](size_t i) {
-    MachineTask& t = tasks[i];
-    std::stable_sort(t.jobs.begin(), t.jobs.end(), [](const Job* a, const Job* b) {
-      return a->start != b->start ? a->start < b->start : a->input_order < b->input_order;
-    });
-    const int gpus = t.machine->billed_from_telemetry ? 0 : t.machine->gpu_count;
-    auto fresh = [&]() -> GpuSampleTarget* {
-      t.recorder =
-          std::make_unique<GpuStateRecorder>(gpus, o.policy.max_gap_ms, o.policy.threshold_pct);
-      return t.recorder.get();
-    };
-    std::atomic<uint64_t> bytes{0};
-    if (t.source == nullptr)
-      fresh();
-    else if (auto r = IngestTelemetry(*t.source, fresh, &t.stats, &bytes); !r)
-      t.error = r.error();
-    t.recorder->Finish();
-  });
   BacktestResult out;
   out.options = o;
   out.inventory = in.inventory_stats;
   out.jobs_input = in.jobs_stats;
-  out.telemetry.Merge(in.telemetry_stats);
+  out.telemetry = std::move(ingest->telemetry);
+  std::vector<MachineTask> tasks;
   TimeMs data_end = kTimeMin;
-  for (const MachineTask& t : tasks) {
-    if (t.error) return std::unexpected(*t.error);
-    out.telemetry.Merge(t.stats);
-    data_end = std::max(data_end, t.recorder->DataEnd());
-  }
-  if (auto ok = RequireAcceptedSamples(in.telemetry_given, in.telemetry_files, out.telemetry);
-      !ok) {
-    return std::unexpected(ok.error());
+  for (const MachineIngest& m : ingest->machines) {
+    if (!m.sink) continue;  // an unknown machine's telemetry: rejected
+    const auto* recorder = static_cast<const GpuStateRecorder*>(m.sink.get());
+    tasks.push_back({m.machine, m.jobs, recorder});
+    data_end = std::max(data_end, recorder->DataEnd());
   }
   const TimeMs open_end = OpenEnd(fleet, o.window_to, data_end);
   for (const MachineTask& t : tasks) Evaluate(t, open_end, o, &out);

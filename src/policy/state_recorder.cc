@@ -38,6 +38,13 @@ SampleVerdict GpuStateRecorder::Add(int gpu, TimeMs t, double util_pct, uint64_t
   return v;
 }
 
+DurationMs GpuStateRecorder::TypicalIntervalMs() const {
+  DurationMs typical = 0;
+  for (const SampleStream& s : streams_) typical = std::max(typical, s.TypicalIntervalMs());
+  for (const auto& [index, m] : migs_) typical = std::max(typical, m.stream.TypicalIntervalMs());
+  return typical;
+}
+
 void GpuStateRecorder::Finish() {
   for (size_t g = 0; g < streams_.size(); ++g) {
     if (auto last = streams_[g].Finish()) logs_[g].Append(*last);

@@ -12,7 +12,7 @@ namespace gpuledger {
 
 // Keeps, per GPU, the stood intervals of its samples (contiguous ones of one state merged), so
 // memory grows with the GPU's state changes and gaps, not with its samples.
-class GpuStateRecorder : public GpuSampleTarget {
+class GpuStateRecorder : public MachineSink {
  public:
   // gpu_count > 0: GPUs 0…gpu_count-1 exist; 0: any index seen (up to 1023) is taken.
   GpuStateRecorder(int gpu_count, DurationMs max_gap_ms, double threshold_pct);
@@ -21,7 +21,9 @@ class GpuStateRecorder : public GpuSampleTarget {
   bool KnowsGpu(int gpu) const override;
 
   // Flushes every GPU's last sample. Call once, after the last Add.
-  void Finish();
+  void Finish() override;
+  // The slowest GPU's typical interval between samples (SampleStream::TypicalIntervalMs).
+  DurationMs TypicalIntervalMs() const override;
 
   int gpus() const { return static_cast<int>(logs_.size()); }  // physical GPU indices
   std::vector<int> MigGpus() const;  // MIG instances seen (model/mig.h), by index

@@ -46,4 +46,14 @@ class GpuSampleTarget : public SampleSink {
   virtual bool KnowsGpu(int gpu) const = 0;
 };
 
+// What one machine's telemetry is streamed into by the fleet loader (audit/fleet_ingest.h): the
+// audit's MachineAudit and the backtest's GpuStateRecorder.
+class MachineSink : public GpuSampleTarget {
+ public:
+  // Called once, after the last sample.
+  virtual void Finish() = 0;
+  // The usual time between two samples of a GPU (the largest over its GPUs); 0 when unknown.
+  virtual DurationMs TypicalIntervalMs() const = 0;
+};
+
 }  // namespace gpuledger

@@ -1,0 +1,130 @@
+#include "audit/fleet_ingest.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "audit/ingest.h"
+#include "core/parallel.h"
+
+namespace gpuledger {
+namespace {
+
+// Refuses every sample: telemetry of a machine that is not in the fleet.
+class UnknownMachineSink : public SampleSink {
+ public:
+  SampleVerdict Add(int, TimeMs, double, uint64_t, double) override {
+    return SampleVerdict::kUnknownMachine;
+  }
+  SampleVerdict AddSpan(int, TimeMs, TimeMs, DurationMs, DurationMs, uint64_t) override {
+    return SampleVerdict::kUnknownMachine;
+  }
+};
+
+struct Task {
+  MachineIngest ingest;
+  SourceStats stats;
+  std::optional<Error> error;
+};
+
+std::vector<Task> PlanTasks(const AuditInputs& in) {
+  const Fleet& fleet = *in.fleet;
+  std::vector<Task> tasks(fleet.machines.size());
+  for (size_t i = 0; i < fleet.machines.size(); ++i) tasks[i].ingest.machine = &fleet.machines[i];
+  for (const Job& job : fleet.jobs) {
+    const int64_t m = fleet.Find(job.machine);
+    if (m >= 0) tasks[m].ingest.jobs.push_back(&job);
+  }
+  for (Task& t : tasks) {
+    std::stable_sort(t.ingest.jobs.begin(), t.ingest.jobs.end(), [](const Job* a, const Job* b) {
+      return a->start != b->start ? a->start < b->start : a->input_order < b->input_order;
+    });
+  }
+  for (const TelemetrySource& src : *in.telemetry) {
+    const int64_t m = fleet.Find(src.machine);
+    if (m >= 0) {
+      tasks[m].ingest.source = &src;
+    } else {
+      tasks.push_back(Task{});
+      tasks.back().ingest.source = &src;
+    }
+  }
+  return tasks;
+}
+
+// A machine whose typical poll interval exceeds max_gap is mostly unmonitored; say so, and
+// which --max-gap would cover it.
+void NoteSparsePolling(Task* task, DurationMs max_gap_ms) {
+  const MachineIngest& m = task->ingest;
+  if (m.source == nullptr || m.sink->TypicalIntervalMs() <= max_gap_ms) return;
+  const std::string file = m.source->files.empty() ? m.machine->name : m.source->files.front();
+  task->stats.notes.Add("sparse_polling", file, 0, InputOrder(0, 0),
+                        "machine " + m.machine->name + ": samples are typically more than " +
+                            FormatDuration(max_gap_ms) +
+                            " apart, so most of its time is unmonitored; if that is its poll "
+                            "interval, raise --max-gap above it");
+}
+
+// Streams the machine's telemetry (sorted if it goes backwards) into a fresh sink.
+Result<void> Ingest(Task* task, DurationMs max_gap_ms, const MachineSinkFactory& make,
+                    AuditProgress* progress) {
+  std::atomic<uint64_t> scratch{0};
+  std::atomic<uint64_t>* bytes = progress ? &progress->bytes_read : &scratch;
+  MachineIngest& m = task->ingest;
+  if (m.machine == nullptr) {
+    UnknownMachineSink sink;
+    auto r = m.source->feed(&sink, &task->stats, bytes);
+    return r ? Result<void>() : std::unexpected(r.error());
+  }
+  auto fresh = [&]() -> GpuSampleTarget* {
+    m.sink = make(*m.machine, m.jobs);
+    return m.sink.get();
+  };
+  if (m.source == nullptr) {
+    fresh();
+  } else if (auto r = IngestTelemetry(*m.source, fresh, &task->stats, bytes); !r) {
+    return r;
+  }
+  m.sink->Finish();
+  NoteSparsePolling(task, max_gap_ms);
+  return {};
+}
+
+}  // namespace
+
+Result<FleetIngest> IngestFleet(const AuditInputs& in, DurationMs max_gap_ms, int threads,
+                                const MachineSinkFactory& make, AuditProgress* progress) {
+  std::vector<Task> tasks = PlanTasks(in);
+  // Largest inputs first, so two workers finish together.
+  std::vector<size_t> order(tasks.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto bytes = [&](size_t i) { return tasks[i].ingest.source ? tasks[i].ingest.source->bytes : 0; };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return bytes(a) > bytes(b); });
+  if (progress) {
+    progress->machines_total = tasks.size();
+    for (size_t i = 0; i < tasks.size(); ++i) progress->bytes_total += bytes(i);
+  }
+  ParallelFor(order.size(), threads, [&](size_t k) {
+    Task& task = tasks[order[k]];
+    if (auto r = Ingest(&task, max_gap_ms, make, progress); !r) task.error = r.error();
+    if (progress) ++progress->machines_done;
+  });
+  FleetIngest out;
+  for (Task& t : tasks) {
+    if (t.error) return std::unexpected(*t.error);
+    out.telemetry.Merge(t.stats);
+    out.machines.push_back(std::move(t.ingest));
+  }
+  out.telemetry.Merge(in.telemetry_stats);
+  if (auto ok = RequireAcceptedSamples(in.telemetry_given, in.telemetry_files, out.telemetry);
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  std::set<std::string> files;
+  for (const TelemetrySource& src : *in.telemetry) files.insert(src.files.begin(), src.files.end());
+  out.telemetry.files = files.size();
+  return out;
+}
+
+}  // namespace gpuledger
