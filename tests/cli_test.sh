@@ -264,7 +264,12 @@ check "reviews fetch from nowhere" 1 "$bin" reviews fetch --out "$tmp/gh" --repo
 # Every real capture (ours, and ../shared/realdata when it is there) audits and reports
 # without a rejected row, and the report needs no window (it once allocated 12 GB without one).
 real=("$src"/tests/data/real/nvidia-smi/*.csv)
-[ -d "$src/../shared/realdata/nvidia-smi" ] && real+=("$src"/../shared/realdata/nvidia-smi/*.csv)
+if [ -d "$src/../shared/realdata/nvidia-smi" ]; then
+  real+=("$src"/../shared/realdata/nvidia-smi/*.csv)
+elif [ "${CI:-}" = true ]; then
+  failed=$((failed + 1))
+  echo "FAIL: ../shared/realdata is missing under CI=true"
+fi
 for f in "${real[@]}"; do
   name=$(basename "$f")
   check "real $name" 0 "$bin" audit --telemetry "$f" --price-per-gpu-hour 1 --format json

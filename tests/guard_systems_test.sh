@@ -53,14 +53,16 @@ release_after = "1h"
 setup_grace = "3s"
 idle_after = "3s"
 EOF
-guard() {  # guard NAME SECONDS [FLAG…]: the guard for that long, its log in $tmp/NAME.log
-  local name=$1 seconds=$2
+# guard NAME CONDITION [FLAG…]: the guard until CONDITION holds (30 s at most), its log in
+# $tmp/NAME.log; then SIGTERM.
+guard() {
+  local name=$1 condition=$2
   shift 2
   "$bin" guard --policy "$tmp/policy.toml" --gpu-source nvml --sample-every 250ms \
     --kill-grace 1s --state-dir "$tmp/state-$name" --socket "$tmp/$name.sock" --no-ledger "$@" \
     2>"$tmp/$name.log" &
   local g=$!
-  sleep "$seconds"
+  wait_for 30 "$condition"
   kill -TERM "$g"
   wait "$g"
 }
@@ -99,7 +101,8 @@ if $py -c 'import jupyter_server, ipykernel' 2>/dev/null; then
   pids+=("$jspoof")
   printf 'gpu 0 util 0 mem 4000\ngpu 1 util 85 mem 9000\ngpu 2 util 0 mem 4000\nproc 0 %s 3000\nproc 1 %s 8000\nproc 2 %s 3000\n' \
     "$idle_p" "$busy_p" "$jspoof" >"$FAKE_NVML_STATE"
-  guard jupyter 7
+  guard jupyter "grep -q 'shut down kernel $idle_k' $tmp/jupyter.log && ! alive $jspoof && \
+    ! api 127.0.0.1:$jport/api/kernels | grep -q '$idle_k'"
   kernels=$(api "127.0.0.1:$jport/api/kernels")
   check "the idle kernel is gone from /api/kernels" "! echo '$kernels' | grep -q '$idle_k'"
   check "the busy kernel is still there" "echo '$kernels' | grep -q '$busy_k'"
@@ -187,8 +190,8 @@ EOF
   pids+=("$sspoof")
   printf 'gpu 0 util 0 mem 4000\ngpu 1 util 85 mem 9000\ngpu 2 util 0 mem 4000\nproc 0 %s 3000\nproc 1 %s 8000\nproc 2 %s 3000\n' \
     "$idle_p" "$busy_p" "$sspoof" >"$FAKE_NVML_STATE"
-  guard slurm 7 --hpc-job-mapping-dir "$tmp/hpc"
-  for _ in $(seq 30); do [ "$(state 1)" = CANCELLED ] && break; sleep 0.2; done
+  guard slurm "[ \"\$(state 1)\" = CANCELLED ] && ! alive $sspoof && [ -s $tmp/hpc/1 ] && [ -e $tmp/hpc/0 ] && [ ! -s $tmp/hpc/0 ]" \
+    --hpc-job-mapping-dir "$tmp/hpc"
   check "the idle Slurm job ends CANCELLED (it is $(state 1))" "[ '$(state 1)' = CANCELLED ]"
   check "the busy Slurm job is RUNNING (it is $(state 2))" "[ '$(state 2)' = RUNNING ]"
   check "the guard named the Slurm job and ran scancel" \

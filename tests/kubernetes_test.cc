@@ -21,9 +21,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "audit/audit_runner.h"
 #include "sources/load_fleet.h"
+#include "temp_dir.h"
 
 namespace gpuledger {
 namespace {
@@ -49,11 +51,8 @@ class Kubernetes : public ::testing::Test {
  protected:
   void SetUp() override {
     // One folder per test: ctest runs them in parallel.
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gpuledger_kubernetes_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    tmp_ = std::make_unique<testing::TempDir>("kubernetes");
+    dir_ = tmp_->path();
     const std::string result =
         Series(Pod("0", "ml", "train-1"), 0, 9, "80") + "," +
         Series(Pod("0", "ml", "train-1"), 16, 19, "80") + "," +
@@ -104,6 +103,8 @@ class Kubernetes : public ::testing::Test {
   static double Category(const AuditResult& r, gpuledger::Category c) {
     return r.totals.categories[static_cast<int>(c)].usd;
   }
+
+  std::unique_ptr<testing::TempDir> tmp_;
 
   std::filesystem::path dir_;
   TimeZone utc_ = TimeZone::Utc();

@@ -27,6 +27,7 @@
 #include "sources/inventory_csv.h"
 #include "sources/jobs_csv.h"
 #include "sources/slurm_sacct.h"
+#include "temp_dir.h"
 
 namespace gpuledger::testing {
 namespace {
@@ -271,19 +272,20 @@ TEST(Mutation, GitHubJsonAndTomlFiles) {
     (void)ParseCommentsPage(text, "c.json");
     (void)ParseReposPage(text, "o.json");
   });
-  const fs::path policy = fs::temp_directory_path() / "gpuledger_mutation_policy.toml";
+  const testing::TempDir tmp("mutation");
+  const fs::path policy = tmp.path() / "policy.toml";
   std::ofstream(policy) << "threshold = 5\nsetup_grace = \"20m\"\nidle_after = \"30m\"\n"
                            "warn_before = \"10m\"\nbudget_usd = 500\n"
                            "[exempt]\nowners = [\"asha\"]\ngranted_by = \"lead\"\n";
   Mutants({policy}, 8, [](const std::string& text) { (void)ParsePolicy(text, "p.toml"); });
-  const fs::path owners = fs::temp_directory_path() / "gpuledger_mutation_owners.toml";
+  const fs::path owners = tmp.path() / "owners.toml";
   std::ofstream(owners) << "[[owner]]\nmatch = { \"tag:team\" = \"(.*)\", pod = \"(\\\\w+)-.*\" }\n"
                            "team = \"$1\"\nowner = \"$2\"\n";
   Mutants({owners}, 9, [](const std::string& text) {
     auto rules = OwnerRules::Parse(text, "o.toml");
     if (rules) (void)rules->Apply([](const std::string&) { return std::string("a-b"); });
   });
-  const fs::path budgets = fs::temp_directory_path() / "gpuledger_mutation_budgets.toml";
+  const fs::path budgets = tmp.path() / "budgets.toml";
   std::ofstream(budgets) << "period = \"month\"\n[budgets]\nvision = 50000\n\"owner:asha\" = 5e3\n";
   Mutants({budgets}, 10, [](const std::string& text) {
     auto b = Budgets::Parse(text, "b.toml");
@@ -296,7 +298,8 @@ TEST(Mutation, CreditsCsvAndItsBatches) {
   // Each mutant's batches are consumed by the small case's audit: no NaN or negative dollars,
   // batch spend + uncovered = all spend.
   const TimeZone utc = TimeZone::Utc();
-  const fs::path credits = fs::temp_directory_path() / "gpuledger_mutation_credits.csv";
+  const testing::TempDir tmp("mutation_credits");
+  const fs::path credits = tmp.path() / "credits.csv";
   std::ofstream(credits) << "date,amount_usd,label\n2025-03-01T00:20:00Z,2.5,b1\n"
                             "2025-01-01,3,b0\n2025-03-01 00:40:00,1,\"b,2\"\n";
   Fleet fleet;

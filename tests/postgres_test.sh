@@ -19,9 +19,19 @@ check() {  # check DESCRIPTION COMMAND…: runs the command, reports ok or FAIL
 pg_start "$tmp" max_connections=100 || { echo "FAIL: PostgreSQL did not start"; exit 1; }
 echo "PostgreSQL at $PG_URL"
 
-# 1. The same ledger suite as SQLite's.
+# 1. The same ledger suite as SQLite's: every case of it ran on PostgreSQL and passed (none
+# skipped, and as many as SQLite's, so a rename cannot leave it running nothing).
 check "ledger suite on PostgreSQL" env GPULEDGER_TEST_POSTGRES="$PG_URL" "$tests_bin" \
-  --gtest_filter='Stores/LedgerStore.*/postgresql' --gtest_brief=1
+  --gtest_filter='Stores/LedgerStore.*/postgresql' --gtest_brief=1 --gtest_output="json:$tmp/pg.json"
+sqlite_cases=$("$tests_bin" --gtest_list_tests --gtest_filter='Stores/LedgerStore.*/sqlite' | grep -c '^  ')
+pg_cases=$(/usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+cases = [t for s in r["testsuites"] for t in s["testsuite"]]
+ok = [t for t in cases if t.get("result") == "COMPLETED" and not t.get("failures")]
+print(len(ok))' "$tmp/pg.json" 2>/dev/null || echo 0)
+echo "ledger suite: $pg_cases cases passed on PostgreSQL, $sqlite_cases on SQLite"
+check "every ledger case ran on PostgreSQL ($pg_cases of $sqlite_cases)" \
+  [ "$sqlite_cases" -ge 10 -a "$pg_cases" = "$sqlite_cases" ]
 
 # 2. Eight `run`s at once, a third SIGKILLed: rows closed or abandoned, never left running.
 pg_sql postgres "CREATE DATABASE runs"

@@ -17,7 +17,7 @@ small="$src/tests/data/audit/small"
 promtool tsdb create-blocks-from openmetrics "$src/tests/data/audit/small-exports/openmetrics.om" \
   "$tmp/data" >"$tmp/promtool.log" 2>&1 || { cat "$tmp/promtool.log"; exit 1; }
 printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' >"$tmp/prometheus.yml"
-port=$((20000 + RANDOM % 20000))
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
   --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" \
   >"$tmp/prometheus.log" 2>&1 &

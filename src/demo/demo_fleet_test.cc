@@ -6,6 +6,7 @@
 
 #include "audit/audit_runner.h"
 #include "sources/load_fleet.h"
+#include "temp_dir.h"
 
 namespace gpuledger {
 namespace {
@@ -59,8 +60,8 @@ TEST(DemoFleet, WrittenFilesAuditToTheSameFigures) {
   o.machines = 24, o.never_used = 10, o.days = 20;
   auto demo = MakeDemoFleet(o);
   ASSERT_TRUE(demo);
-  const auto dir = std::filesystem::temp_directory_path() / "gpuledger_demo_roundtrip";
-  std::filesystem::remove_all(dir);
+  const testing::TempDir tmp("demo_roundtrip");
+  const auto dir = tmp.path();
   ASSERT_TRUE(WriteDemoFleet(*demo, dir.string()));
 
   const TimeZone utc = TimeZone::Utc();

@@ -10,10 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "guard/webhook.h"
 #include "http_test_server.h"
+#include "temp_dir.h"
 #include "test_log.h"
 
 namespace gpuledger {
@@ -24,11 +26,8 @@ namespace fs = std::filesystem;
 class JobRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("gpuledger_run_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    tmp_ = std::make_unique<testing::TempDir>("run");
+    dir_ = tmp_->path();
     auto l = Ledger::Open((dir_ / "ledger.db").string());
     ASSERT_TRUE(l);
     ledger_ = std::move(*l);
@@ -59,6 +58,8 @@ class JobRunnerTest : public ::testing::Test {
   }
 
   std::string Log() const { return log_file_.Text(); }
+
+  std::unique_ptr<testing::TempDir> tmp_;
 
   fs::path dir_;
   std::unique_ptr<Ledger> ledger_;

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "ledger/ledger_sql.h"
+#include "temp_dir.h"
 
 namespace gpuledger {
 namespace {
@@ -57,9 +58,8 @@ class LedgerStore : public ::testing::TestWithParam<std::string> {
   // A location no ledger has used yet: a file in a new folder, or a new database.
   std::string Fresh(const std::string& name) const {
     if (GetParam() == "sqlite") {
-      const auto dir = std::filesystem::temp_directory_path() / ("gpuledger_ledger_" + name);
-      std::filesystem::remove_all(dir);
-      return (dir / "sub" / "ledger.db").string();
+      dirs_.push_back(std::make_unique<testing::TempDir>("ledger_" + name));
+      return (dirs_.back()->path() / "sub" / "ledger.db").string();
     }
     const std::string server = PostgresServer();
     const std::string db = "gl_" + name;
@@ -67,6 +67,7 @@ class LedgerStore : public ::testing::TestWithParam<std::string> {
     RawSql(server + "/postgres", "CREATE DATABASE " + db);
     return server + "/" + db;
   }
+  mutable std::vector<std::unique_ptr<testing::TempDir>> dirs_;  // Fresh()'s folders
 
   void SetVersion(const std::string& location, int version) const {
     RawSql(location, GetParam() == "sqlite"
@@ -304,8 +305,8 @@ TEST(Ledger, UnopenablePathIsAClearError) {
 }
 
 TEST(Ledger, FileAndFolderAreOnlyTheOwners) {
-  const auto dir = std::filesystem::temp_directory_path() / "gpuledger_ledger_modes";
-  std::filesystem::remove_all(dir);
+  const testing::TempDir tmp("ledger_modes");
+  const auto dir = tmp.path();
   const std::string path = (dir / "sub" / "ledger.db").string();
   ASSERT_TRUE(Ledger::Open(path));
   namespace fs = std::filesystem;

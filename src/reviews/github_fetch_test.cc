@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 
 #include "http_test_server.h"
 #include "reviews/review_store.h"
 #include "sources/http_get.h"
+#include "temp_dir.h"
 #include "test_log.h"
 
 namespace gpuledger {
@@ -39,10 +41,8 @@ int64_t Epoch() {
 class FetchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    out_ = fs::temp_directory_path() /
-           ("gpuledger_fetch_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(out_);
+    tmp_ = std::make_unique<testing::TempDir>("fetch");
+    out_ = tmp_->path() / "out";
   }
 
   FetchOptions Options(const HttpTestServer& server) {
@@ -57,6 +57,8 @@ class FetchTest : public ::testing::Test {
   }
 
   std::string Log() const { return log_file_.Text(); }
+
+  std::unique_ptr<testing::TempDir> tmp_;
 
   fs::path out_;
   testing::TestLog log_file_;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/line_reader.h"
+#include "prerequisite.h"
 #include "reviews/classify.h"
 #include "reviews/github_json.h"
 #include "reviews/review_store.h"
@@ -42,7 +43,7 @@ std::string RealData(const std::string& name) {
 
 TEST(GitHubJson, RealCapturesParse) {
   const std::string pulls = RealData("pulls_ome-documentation_closed.json");
-  if (pulls.empty()) GTEST_SKIP() << "no ../shared/realdata";
+  GPULEDGER_REQUIRE(!pulls.empty(), "no ../shared/realdata/github-api");
   auto prs = ParsePullsPage(pulls, "x/y", "pulls.json");
   ASSERT_TRUE(prs) << prs.error().ToString();
   ASSERT_EQ(prs->size(), 30u);

@@ -96,35 +96,4 @@ bool IsDcgmNoValue(double v) {
   return (v >= 2147483632.0 && v <= 2147483647.0) || v >= 140737488355328.0;
 }
 
-DcgmVerdict ReadDcgmUtilization(const PromSample& s, std::string_view metric,
-                                DcgmUtilization* out) {
-  if (s.name != metric) return DcgmVerdict::kOtherMetric;
-  if (IsDcgmNoValue(s.value)) return DcgmVerdict::kNoValue;
-  const bool ratio = metric.starts_with("DCGM_FI_PROF_") || metric.ends_with("_RATIO");
-  const double pct = ratio ? s.value * 100 : s.value;
-  if (pct < 0 || pct > 100) return DcgmVerdict::kOutOfRange;
-  const std::string_view gpu = s.Label("gpu");
-  int index = 0;
-  auto [end, ec] = std::from_chars(gpu.data(), gpu.data() + gpu.size(), index);
-  if (gpu.empty() || ec != std::errc() || end != gpu.data() + gpu.size() || index < 0) {
-    return DcgmVerdict::kNoGpuLabel;
-  }
-  DcgmUtilization u;
-  u.machine = std::string(!s.Label("Hostname").empty() ? s.Label("Hostname") : s.Label("hostname"));
-  u.gpu = index;
-  if (const std::string_view gi = s.Label("GPU_I_ID"); !gi.empty()) {
-    int mig = 0;
-    if (std::from_chars(gi.data(), gi.data() + gi.size(), mig).ec == std::errc())
-      u.mig_instance = mig;
-  }
-  u.util_pct = pct;
-  u.uuid = std::string(s.Label("UUID"));
-  u.model = std::string(s.Label("modelName"));
-  u.pod = std::string(s.Label("pod"));
-  u.namespace_name = std::string(s.Label("namespace"));
-  u.container = std::string(s.Label("container"));
-  *out = std::move(u);
-  return DcgmVerdict::kReading;
-}
-
 }  // namespace gpuledger

@@ -31,26 +31,4 @@ Result<std::optional<PromSample>> ParsePromLine(std::string_view line);
 // up) mean "no value", as do NaN and infinities.
 bool IsDcgmNoValue(double value);
 
-// One GPU's utilisation read from a DCGM sample.
-struct DcgmUtilization {
-  std::string machine;              // the Hostname (or hostname) label; may be empty
-  int gpu = 0;                      // the gpu label
-  std::optional<int> mig_instance;  // GPU_I_ID, for a MIG instance (its own GPU)
-  double util_pct = 0;              // ratio fields scaled to percent
-  std::string uuid, model, pod, namespace_name, container;
-};
-
-enum class DcgmVerdict {
-  kReading,      // *out filled
-  kOtherMetric,  // not the utilisation metric asked for: skip
-  kNoValue,      // a DCGM blank, NaN or infinity
-  kOutOfRange,   // below 0 or above 100 %
-  kNoGpuLabel,   // no (numeric) gpu label
-};
-
-// Reads "metric" (DCGM_FI_DEV_GPU_UTIL in percent; DCGM_FI_PROF_* and *_RATIO fields as 0–1
-// ratios, scaled to percent) from a sample.
-DcgmVerdict ReadDcgmUtilization(const PromSample& sample, std::string_view metric,
-                                DcgmUtilization* out);
-
 }  // namespace gpuledger

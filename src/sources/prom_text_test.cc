@@ -6,6 +6,9 @@
 #include <filesystem>
 
 #include "core/line_reader.h"
+#include "prerequisite.h"
+#include "sources/exported_telemetry.h"
+#include "sources/telemetry_buckets.h"
 
 namespace gpuledger {
 namespace {
@@ -42,38 +45,81 @@ TEST(PromText, SamplesWithLabelsEscapesAndTimestamps) {
   EXPECT_EQ(P("m 16.365000").value, 16.365);
 }
 
+// The samples a DCGM scrape gives, through the reader the commands use (ReadDcgmScrape).
+struct Scraped {
+  struct Sample {
+    std::string machine;
+    int gpu;
+    double util;
+  };
+  std::vector<Sample> samples;
+  SourceStats stats;
+};
+
+class CollectSink : public SampleSink {
+ public:
+  CollectSink(std::string machine, Scraped* out) : machine_(std::move(machine)), out_(out) {}
+  SampleVerdict Add(int gpu, TimeMs, double util, uint64_t, double) override {
+    out_->samples.push_back({machine_, gpu, util});
+    return SampleVerdict::kAccepted;
+  }
+
+ private:
+  std::string machine_;
+  Scraped* out_;
+};
+
+Scraped Scrape(const std::string& text, const std::string& metric = "DCGM_FI_DEV_GPU_UTIL") {
+  Scraped out;
+  TelemetryBuckets buckets;
+  SeriesMapping mapping;
+  mapping.metric = metric;
+  ReadDcgmScrape(text, "s.prom", buckets.AddFile("s.prom"), "file-machine", mapping, std::nullopt,
+                 &buckets, &out.stats);
+  for (const TelemetrySource& src : buckets.Sources()) {
+    CollectSink sink(src.machine, &out);
+    std::atomic<uint64_t> bytes{0};
+    EXPECT_TRUE(src.feed(&sink, &out.stats, &bytes));
+  }
+  return out;
+}
+
+uint64_t Rejected(const Scraped& s, const std::string& reason) {
+  auto it = s.stats.rejected.entries().find(reason);
+  return it == s.stats.rejected.entries().end() ? 0 : it->second.count;
+}
+
 TEST(Dcgm, UtilizationPercentRatiosSentinelsAndMig) {
-  DcgmUtilization u;
-  EXPECT_EQ(
-      ReadDcgmUtilization(P(R"(DCGM_FI_DEV_SM_CLOCK{gpu="0"} 139)"), "DCGM_FI_DEV_GPU_UTIL", &u),
-      DcgmVerdict::kOtherMetric);
-  EXPECT_EQ(ReadDcgmUtilization(P(R"(DCGM_FI_DEV_GPU_UTIL{gpu="0"} 9223372036854775794)"),
-                                "DCGM_FI_DEV_GPU_UTIL", &u),
-            DcgmVerdict::kNoValue);
-  EXPECT_EQ(ReadDcgmUtilization(P(R"(DCGM_FI_DEV_GPU_UTIL{gpu="0"} 2147483632)"),
-                                "DCGM_FI_DEV_GPU_UTIL", &u),
-            DcgmVerdict::kNoValue);
-  EXPECT_EQ(
-      ReadDcgmUtilization(P(R"(DCGM_FI_DEV_GPU_UTIL{gpu="0"} 140)"), "DCGM_FI_DEV_GPU_UTIL", &u),
-      DcgmVerdict::kOutOfRange);
-  EXPECT_EQ(
-      ReadDcgmUtilization(P(R"(DCGM_FI_DEV_GPU_UTIL{UUID="x"} 40)"), "DCGM_FI_DEV_GPU_UTIL", &u),
-      DcgmVerdict::kNoGpuLabel);
-  ASSERT_EQ(ReadDcgmUtilization(
-                P(R"(DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="2",hostname="n1",GPU_I_ID="3"} 0.25)"),
-                "DCGM_FI_PROF_GR_ENGINE_ACTIVE", &u),
-            DcgmVerdict::kReading);
-  EXPECT_EQ(u.machine, "n1");
-  EXPECT_EQ(u.gpu, 2);
-  EXPECT_EQ(*u.mig_instance, 3);
-  EXPECT_EQ(u.util_pct, 25);
+  const Scraped s = Scrape(
+      "DCGM_FI_DEV_SM_CLOCK{gpu=\"0\"} 139 1000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 9223372036854775794 1000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 2147483632 1000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 140 1000\n"
+      "DCGM_FI_DEV_GPU_UTIL{UUID=\"x\"} 40 1000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",Hostname=\"n1\"} 37 1000\n");
+  EXPECT_EQ(Rejected(s, "no_value"), 2u);  // DCGM's int64 and int32 blanks
+  EXPECT_EQ(Rejected(s, "util_out_of_range"), 1u);
+  EXPECT_EQ(Rejected(s, "no_gpu_label"), 1u);
+  EXPECT_EQ(s.stats.rows_read, 5u);  // the clock is another metric: no row of ours
+  ASSERT_EQ(s.samples.size(), 1u);
+  EXPECT_EQ(s.samples[0].machine, "n1");
+  EXPECT_EQ(s.samples[0].gpu, 1);
+  EXPECT_EQ(s.samples[0].util, 37);
+  // A DCGM_FI_PROF_* field is a 0–1 ratio, read as percent; the machine from hostname.
+  const Scraped prof =
+      Scrape("DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu=\"2\",hostname=\"n2\"} 0.25 1000\n",
+             "DCGM_FI_PROF_GR_ENGINE_ACTIVE");
+  ASSERT_EQ(prof.samples.size(), 1u);
+  EXPECT_EQ(prof.samples[0].machine, "n2");
+  EXPECT_EQ(prof.samples[0].util, 25);
 }
 
 TEST(Dcgm, EveryRealCaptureParses) {
   const auto dir =
       std::filesystem::path(GPULEDGER_SOURCE_DIR) / ".." / "shared" / "realdata" / "dcgm-exporter";
-  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no " << dir;
-  int files = 0, util = 0;
+  GPULEDGER_REQUIRE(std::filesystem::is_directory(dir), "no " << dir);
+  int files = 0;
+  size_t util = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     ++files;
     auto text = ReadWholeFile(entry.path().string());
@@ -81,17 +127,18 @@ TEST(Dcgm, EveryRealCaptureParses) {
     ForEachLineIn(*text, [&](std::string_view line, uint64_t no) {
       auto s = ParsePromLine(line);
       EXPECT_TRUE(s) << entry.path() << ":" << no << ": " << (s ? "" : s.error().message);
-      DcgmUtilization u;
-      if (s && *s &&
-          ReadDcgmUtilization(**s, "DCGM_FI_DEV_GPU_UTIL", &u) == DcgmVerdict::kReading) {
-        ++util;
-        EXPECT_FALSE(u.machine.empty()) << entry.path();
-      }
       return true;
     });
+    // The captures carry no timestamps: read as one scrape at a given instant.
+    TelemetryBuckets buckets;
+    SourceStats stats;
+    ReadDcgmScrape(*text, entry.path().string(), buckets.AddFile(entry.path().string()), "m", {},
+                   ScrapeTime{1764000000000, "--scrape-time"}, &buckets, &stats);
+    EXPECT_EQ(stats.RowsRejected(), 0u) << entry.path();
+    util += stats.rows_read;
   }
   EXPECT_EQ(files, 3);
-  EXPECT_GE(util, 2);  // the L4 on AWS and the RTX 4000 Ada report GPU utilisation
+  EXPECT_GE(util, 2u);  // the L4 on AWS and the RTX 4000 Ada report GPU utilisation
 }
 
 }  // namespace
