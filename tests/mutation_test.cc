@@ -165,8 +165,10 @@ void CheckAudit(const AuditResult& r) {
   ASSERT_EQ(parser.parse(simdjson::padded_string(json)).get(doc), simdjson::SUCCESS) << json;
 }
 
-// The audit of "telemetry" with every machine it names billed from it at $2 per GPU-hour.
-Result<AuditResult> AuditPriced(const std::vector<TelemetrySource>& telemetry) {
+// The audit of "telemetry" with every machine it names billed from it at $2 per GPU-hour;
+// "read" what reading the exported files found, as the commands pass it.
+Result<AuditResult> AuditPriced(const std::vector<TelemetrySource>& telemetry,
+                                const SourceStats& read = {}) {
   Fleet fleet;
   for (const TelemetrySource& src : telemetry) {
     Machine& m = fleet.AddMachine(src.machine);
@@ -180,6 +182,7 @@ Result<AuditResult> AuditPriced(const std::vector<TelemetrySource>& telemetry) {
   AuditInputs in;
   in.fleet = &fleet;
   in.telemetry = &telemetry;
+  in.telemetry_stats = read;
   return RunAudit(in, o);
 }
 
@@ -217,8 +220,12 @@ TEST(Mutation, ExportedTelemetry) {
       } else {
         (void)ReadLongTable(text, "x", f, {}, utc, LongTableRole::kUtilisation, &b, &s);
       }
-      auto r = AuditPriced(b.Sources());
+      auto r = AuditPriced(b.Sources(), s);
       ASSERT_TRUE(r) << r.error().ToString();
+      // Every row read is accounted for, in every format (docs/development.md).
+      ASSERT_EQ(r->telemetry.rows_read, r->telemetry.rows_accepted + r->telemetry.RowsRejected())
+          << format << ": " << r->telemetry.rejected.entries().begin()->first << "\n"
+          << text.substr(0, 300);
       CheckAudit(*r);
     });
   }

@@ -81,7 +81,10 @@ void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t
   dom::parser parser;
   dom::element doc;
   dom::array result;
+  // A document that is not a query_range answer counts as one row read and rejected, so that
+  // every row read is accepted or rejected (as a series without values counts as one).
   if (parser.parse(padded_string(json)).get(doc) != SUCCESS) {
+    ++stats->rows_read;
     stats->rejected.Add("bad_json", file, 0, InputOrder(file_index, 0), "not JSON");
     return;
   }
@@ -90,6 +93,7 @@ void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t
   std::string_view type;
   if (data["result"].get(result) != SUCCESS ||
       (data["resultType"].get(type) == SUCCESS && type != "matrix")) {
+    ++stats->rows_read;
     stats->rejected.Add("bad_json", file, 0, InputOrder(file_index, 0),
                         "expected a query_range response: data.resultType \"matrix\"");
     return;
