@@ -8,7 +8,7 @@
 
 #include "audit/audit_options.h"
 #include "audit/audit_result.h"
-#include "audit/telemetry_source.h"
+#include "model/telemetry_source.h"
 #include "model/fleet.h"
 
 namespace gpuledger {

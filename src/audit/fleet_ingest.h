@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "audit/audit_runner.h"
-#include "sources/sample_sink.h"
+#include "model/sample_sink.h"
 
 namespace gpuledger {
 

@@ -4,7 +4,7 @@
 #include <atomic>
 #include <functional>
 
-#include "audit/telemetry_source.h"
+#include "model/telemetry_source.h"
 #include "core/error.h"
 #include "core/problems.h"
 

@@ -10,7 +10,7 @@
 #include "audit/gpu_accumulator.h"
 #include "model/fleet.h"
 #include "model/mig.h"
-#include "sources/sample_sink.h"
+#include "model/sample_sink.h"
 
 namespace gpuledger {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/time.h"
-#include "sources/sample_sink.h"
+#include "model/sample_sink.h"
 
 namespace gpuledger {
 

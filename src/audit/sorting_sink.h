@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/problems.h"
-#include "sources/sample_sink.h"
+#include "model/sample_sink.h"
 
 namespace gpuledger {
 

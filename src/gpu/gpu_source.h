@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/time.h"
-#include "policy/job_watch.h"
+#include "model/gpu_reading.h"
 
 namespace gpuledger {
 

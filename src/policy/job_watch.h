@@ -8,18 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "model/gpu_reading.h"
 #include "policy/idle_rules.h"
 #include "policy/job_state.h"
 #include "policy/kill_decision.h"
 #include "policy/policy.h"
 
 namespace gpuledger {
-
-struct GpuReading {
-  int index = 0;
-  double util_pct = 0;
-  std::optional<double> memory_used_mib;
-};
 
 struct WatchedJob {
   std::string id, owner;

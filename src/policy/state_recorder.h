@@ -6,7 +6,7 @@
 
 #include "audit/sample_stream.h"
 #include "policy/job_state.h"
-#include "sources/sample_sink.h"
+#include "model/sample_sink.h"
 
 namespace gpuledger {
 

@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "audit/audit_runner.h"
-#include "audit/telemetry_source.h"
 #include "core/error.h"
 #include "core/problems.h"
 #include "core/time_zone.h"
 #include "model/fleet.h"
+#include "model/telemetry_source.h"
 #include "sources/exported_telemetry.h"
 #include "sources/focus_billing.h"
 #include "sources/prometheus_api.h"

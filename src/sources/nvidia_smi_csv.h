@@ -7,7 +7,7 @@
 
 #include "core/problems.h"
 #include "core/time_parser.h"
-#include "sources/sample_sink.h"
+#include "model/sample_sink.h"
 
 namespace gpuledger {
 

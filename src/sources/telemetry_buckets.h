@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "audit/telemetry_source.h"
+#include "model/telemetry_source.h"
 
 namespace gpuledger {
 

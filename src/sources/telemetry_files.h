@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "audit/telemetry_source.h"
 #include "core/error.h"
 #include "core/time_zone.h"
+#include "model/telemetry_source.h"
 
 namespace gpuledger {
 

@@ -4,10 +4,10 @@
 
 #include <vector>
 
-#include "audit/telemetry_source.h"
 #include "core/problems.h"
 #include "model/fleet.h"
 #include "model/owner_rules.h"
+#include "model/telemetry_source.h"
 
 namespace gpuledger {
 

@@ -10,8 +10,8 @@
 
 #include "core/error.h"
 #include "core/problems.h"
+#include "model/sample_sink.h"
 #include "model/series_workload.h"
-#include "sources/sample_sink.h"
 
 namespace gpuledger {
 
