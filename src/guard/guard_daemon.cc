@@ -3,104 +3,10 @@
 #include <fmt/format.h>
 #include <poll.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <map>
-#include <memory>
-#include <set>
-
-#include "core/json_writer.h"
-#include "core/text_safety.h"
-#include "gpu/gpu_source.h"
-#include "gpu/smi_csv_recorder.h"
-#include "guard/guard_metrics.h"
-#include "guard/guard_state.h"
-#include "guard/hpc_job_mapping.h"
-#include "guard/keep_socket.h"
-#include "guard/node_guard.h"
-#include "guard/outbox.h"
-#include "guard/pid_namespace.h"
-#include "guard/process_table.h"
-#include "guard/stop_signals.h"
-#include "guard/workload_actions.h"
-#include "guard/workload_names.h"
-#include "ledger/ledger.h"
+#include "guard/guard_daemon_internal.h"
 
 namespace gpuledger {
-namespace {
-
-constexpr DurationMs kLedgerRefreshMs = 60 * 1000;  // running workloads' rows brought up to date
-
-// A saved workload as the record its ledger row is written from.
-WorkloadRecord RecordOf(const SavedWorkload& s) {
-  WorkloadRecord r;
-  r.info.name = {WorkloadKindOfId(s.id), s.id};
-  r.info.owner = s.owner, r.info.command = s.command, r.info.uid = s.uid;
-  r.info.processes = s.processes;
-  r.gpus = s.gpus;
-  r.first_seen = s.first_seen, r.last_seen = s.last_seen;
-  r.gpu_ms = s.gpu_ms, r.idle_gpu_ms = s.idle_gpu_ms;
-  return r;
-}
-
-class Guard {
- public:
-  Guard(const GuardOptions& o, std::FILE* log)
-      : o_(o),
-        log_(log),
-        host_(o.host.empty() ? LedgerHostName() : o.host),
-        procs_(o.proc_root),
-        guard_(o.policy, o.usd_per_gpu_hour),
-        outbox_(o.ledger, o.webhook_url, log),
-        names_(o.proc_root, o.pod_logs_dir, log) {}
-
-  Result<void> Setup();
-  void Loop();
-
- private:
-  void Sample(TimeMs now);
-  void Observe(const GpuSnapshot& snap);
-  void Handle(const GuardEvent& e, TimeMs now);
-  void Act(const GuardEvent& e, TimeMs now, std::string* outcome);
-  std::string AnswerKeep(const Result<KeepRequest>& request, const Peer& peer);
-  std::string ListJson() const;
-  std::string JobId(const WorkloadInfo& info, TimeMs first_seen) const;
-  LedgerJob JobRow(const WorkloadRecord& w, const std::string& status) const;
-  // Policy over_budget for a workload just seen: warns, or stops it (its team — a pod's
-  // namespace — or owner has a 100 % budget alert this month; Outbox::OverBudget).
-  void CheckBudget(const std::string& workload, TimeMs now);
-  void CheckPendingBudgets(TimeMs now);
-  std::set<std::string> budget_pending_;  // seen before the ledger's budgets were first read
-  void RecordJobs(TimeMs now);
-  void Post(const GuardEvent& e);
-  void SaveState();
-  // One line of the log: what users wrote (names, reasons, command lines) cannot break it.
-  void Say(std::string_view what) {
-    fmt::print(log_, "gpuledger guard: {}\n", EscapeForLog(TruncateUtf8(what, kMaxLogLine)));
-  }
-  static constexpr size_t kMaxLogLine = 4096;
-  void SayOutcomes(const std::vector<ActionOutcome>& outcomes);
-
-  const GuardOptions& o_;
-  std::FILE* log_;
-  std::string host_;
-  ProcessTable procs_;
-  NodeGuard guard_;
-  Outbox outbox_;
-  std::unique_ptr<GpuSource> source_;
-  std::unique_ptr<WorkloadActions> actions_;
-  std::unique_ptr<KeepSocket> socket_;
-  std::unique_ptr<MetricsServer> metrics_;
-  std::unique_ptr<SmiCsvRecorder> recorder_;
-  std::string state_path_, state_written_;
-  std::optional<GpuSnapshot> last_;
-  GuardCounters counters_;
-  std::map<std::string, std::string> killed_by_;  // workload → rule, for its closing row
-  WorkloadNames names_;
-  std::unique_ptr<HpcJobMapping> hpc_;
-  std::string last_errors_;
-  TimeMs next_ledger_refresh_ = 0;
-};
+namespace guard_daemon {
 
 Result<void> Guard::Setup() {
   const TimeMs now = WallNow();
@@ -229,37 +135,6 @@ void Guard::Sample(TimeMs now) {
 
 // A Slurm job is recorded under its Slurm id, so `audit --jobs-format sacct` joins it; any other
 // workload under host:id:first-seen (an id like pg:4242 recurs).
-std::string Guard::JobId(const WorkloadInfo& info, TimeMs first_seen) const {
-  const std::string slurm_id = SlurmJobIdOf(info.name.id);
-  return slurm_id.empty() ? fmt::format("{}:{}:{}", host_, info.name.id, first_seen) : slurm_id;
-}
-
-LedgerJob Guard::JobRow(const WorkloadRecord& w, const std::string& status) const {
-  LedgerJob j;
-  j.job_id = JobId(w.info, w.first_seen);
-  j.owner = w.info.owner;
-  j.labels =
-      "kind=" + std::string(WorkloadKindId(w.info.name.kind)) + ";workload=" + w.info.name.id;
-  j.command = w.info.command;
-  j.host = host_;
-  for (int g : w.gpus) j.gpus += (j.gpus.empty() ? "" : ";") + std::to_string(g);
-  j.start = w.first_seen;
-  if (status != "running") j.end = w.gone_at != 0 ? w.gone_at : w.last_seen;
-  j.status = status;
-  if (auto it = killed_by_.find(w.info.name.id); it != killed_by_.end()) j.killed_by = it->second;
-  j.gpu_hours = w.gpu_ms / kMsPerHour;
-  j.idle_gpu_hours = w.idle_gpu_ms / kMsPerHour;
-  j.cost_usd = j.gpu_hours * o_.usd_per_gpu_hour;
-  j.kind = WorkloadKindId(w.info.name.kind);
-  return j;
-}
-
-void Guard::RecordJobs(TimeMs now) {
-  if (now < next_ledger_refresh_) return;
-  next_ledger_refresh_ = now + kLedgerRefreshMs;
-  for (const auto& [id, w] : guard_.workloads()) outbox_.PutJob(JobRow(w.Record(), "running"));
-}
-
 void Guard::Post(const GuardEvent& e) {
   JsonWriter w(false);
   w.BeginObject();
@@ -301,39 +176,6 @@ void Guard::Act(const GuardEvent& e, TimeMs now, std::string* outcome) {
     ++counters_.action_failures;
   }
   *outcome = r.what;
-}
-
-void Guard::CheckBudget(const std::string& workload, TimeMs now) {
-  if (o_.ledger.empty()) return;
-  if (!outbox_.BudgetsRead()) {  // judged once the ledger has been read (CheckPendingBudgets)
-    budget_pending_.insert(workload);
-    return;
-  }
-  auto it = guard_.workloads().find(workload);
-  if (it == guard_.workloads().end() || it->second.info.name.kind == WorkloadKind::kRun) return;
-  const WorkloadInfo& info = it->second.info;
-  // A pod's namespace is its team.
-  const auto first =
-      FirstOverBudget(outbox_.OverBudget(), BudgetKeysOf(info.owner, info.pod_namespace));
-  if (!first) return;
-  const bool refuse = o_.policy.over_budget == "refuse";
-  GuardEvent e;
-  e.kind = refuse ? GuardEventKind::kKill : GuardEventKind::kWarnOnly;
-  e.workload = workload;
-  e.rule = KillRule::kOverBudget;
-  e.at = e.due_at = now;
-  e.message = fmt::format(
-      "{} of {}: {} is past its monthly budget ({}){}", workload, info.owner, first->first,
-      first->second,
-      refuse ? "; over_budget = \"refuse\": stopped" : "; over_budget = \"warn\": it runs");
-  Handle(e, now);
-}
-
-void Guard::CheckPendingBudgets(TimeMs now) {
-  if (budget_pending_.empty() || !outbox_.BudgetsRead()) return;
-  const std::set<std::string> pending = std::move(budget_pending_);
-  budget_pending_.clear();
-  for (const std::string& w : pending) CheckBudget(w, now);
 }
 
 void Guard::SayOutcomes(const std::vector<ActionOutcome>& outcomes) {
@@ -395,68 +237,6 @@ void Guard::Handle(const GuardEvent& e, TimeMs now) {
   if (e.kind != GuardEventKind::kExempt) Post(e);
 }
 
-std::string Guard::ListJson() const {
-  const TimeMs now = WallNow();
-  JsonWriter w(false);
-  w.BeginObject().Key("ok").Bool(true).Key("host").String(host_).Key("workloads").BeginArray();
-  for (const auto& [id, t] : guard_.workloads()) {
-    w.BeginObject().Key("workload").String(id).Key("kind").String(WorkloadKindId(t.info.name.kind));
-    w.Key("owner").String(t.info.owner).Key("uid").Int(t.info.uid);
-    w.Key("command").String(t.info.command).Key("gpus").BeginArray();
-    for (int g : t.gpus) w.Int(g);
-    w.EndArray().Key("state").String(guard_.StateOf(t, now));
-    w.Key("idle_seconds").Number(t.IdleSince() ? (now - *t.IdleSince()) / 1000.0 : 0, 1);
-    w.Key("keep");
-    if (t.keep) {
-      w.BeginObject()
-          .Key("until")
-          .String(FormatIsoUtc(t.keep->until))
-          .Key("who")
-          .String(t.keep->who);
-      w.Key("reason").String(t.keep->reason).EndObject();
-    } else {
-      w.Null();
-    }
-    w.EndObject();
-  }
-  w.EndArray().EndObject();
-  return w.str();
-}
-
-std::string Guard::AnswerKeep(const Result<KeepRequest>& request, const Peer& peer) {
-  auto fail = [](const std::string& message) {
-    JsonWriter w(false);
-    w.BeginObject().Key("ok").Bool(false).Key("message").String(message).EndObject();
-    return w.str();
-  };
-  if (!request) return fail(request.error().message);
-  if (request->op == "list") return ListJson();
-  const TimeMs now = WallNow();
-  const std::string who = procs_.UserName(peer.uid);
-  std::string note;
-  auto grant = guard_.Keep(request->workload, peer.uid, who, request->duration_ms, request->reason,
-                           now, &note);
-  if (!grant) {
-    Say(fmt::format("keep of {} asked by {} refused: {}", request->workload, who,
-                    grant.error().message));
-    return fail(grant.error().message);
-  }
-  ++counters_.keeps;
-  const std::string message =
-      fmt::format("{} kept until {} for {} ({}){}", grant->workload, FormatIsoUtc(grant->until),
-                  who, grant->reason, note.empty() ? "" : "; " + note);
-  Say(message);
-  const TrackedWorkload& w = guard_.workloads().at(grant->workload);
-  outbox_.AddDecision({JobId(w.info, w.first_seen), now, "keep", "keep", message,
-                       w.gpu_ms / kMsPerHour, 0, 0, who, 0});
-  SaveState();
-  JsonWriter out(false);
-  out.BeginObject().Key("ok").Bool(true).Key("message").String(message);
-  out.Key("workload").String(grant->workload).Key("until").String(FormatIsoUtc(grant->until));
-  out.EndObject();
-  return out.str();
-}
-
 void Guard::SaveState() {
   if (state_path_.empty()) return;
   if (auto r = SaveGuardState(state_path_, guard_.Saved(), &state_written_); !r)
@@ -502,10 +282,10 @@ void Guard::Loop() {
                   guard_.workloads().size() == 1 ? "" : "s"));
 }
 
-}  // namespace
+}  // namespace guard_daemon
 
 Result<void> RunGuard(const GuardOptions& options, std::FILE* log) {
-  Guard guard(options, log);
+  guard_daemon::Guard guard(options, log);
   if (auto r = guard.Setup(); !r) return r;
   guard.Loop();
   return {};
