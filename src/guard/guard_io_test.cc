@@ -195,13 +195,17 @@ TEST(ProcessTable, AKernelFileIsReachedOnlyWithoutLinks) {
   fs::create_directories(dir + "/rt");
   Write(dir + "/rt/kernel-" + id + ".json", "{}");
   fs::create_directory_symlink(dir + "/rt", dir + "/link");
-  // A kernel-like process: sh stays (": " after sleep), its argv naming the connection file.
+  // A kernel-like process: sh stays (": " after sleep), its argv naming the connection file. In
+  // a process group of its own, so that killing the group takes its sleep too (a sleep left
+  // behind would hold ctest's output open for its 60 s).
   auto start = [&](const std::string& file) {
     const pid_t child = fork();
     if (child == 0) {
+      setpgid(0, 0);
       execl("/bin/sh", "sh", "-c", "sleep 60; :", "ipykernel", "-f", file.c_str(), nullptr);
       _exit(127);
     }
+    setpgid(child, child);
     return child;
   };
   const pid_t direct = start(dir + "/rt/kernel-" + id + ".json");
@@ -215,9 +219,9 @@ TEST(ProcessTable, AKernelFileIsReachedOnlyWithoutLinks) {
   ASSERT_TRUE(Eventually([&] { return execd(direct) && execd(linked); }));
   ProcessTable table("/proc", std::make_shared<SlurmQuery>("/no/such/scontrol"));
   EXPECT_EQ(table.Lookup(direct)->workload.name.id, "jupyter:" + id);
-  EXPECT_EQ(table.Lookup(linked)->workload.name.id, "pg:" + std::to_string(getpgrp()));
+  EXPECT_EQ(table.Lookup(linked)->workload.name.id, "pg:" + std::to_string(linked));
   for (pid_t p : {direct, linked}) {
-    kill(p, SIGKILL);
+    kill(-p, SIGKILL);
     waitpid(p, nullptr, 0);
   }
 }
