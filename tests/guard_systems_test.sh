@@ -101,7 +101,9 @@ if $py -c 'import jupyter_server, ipykernel' 2>/dev/null; then
   pids+=("$jspoof")
   printf 'gpu 0 util 0 mem 4000\ngpu 1 util 85 mem 9000\ngpu 2 util 0 mem 4000\nproc 0 %s 3000\nproc 1 %s 8000\nproc 2 %s 3000\n' \
     "$idle_p" "$busy_p" "$jspoof" >"$FAKE_NVML_STATE"
-  guard jupyter "grep -q 'shut down kernel $idle_k' $tmp/jupyter.log && ! alive $jspoof && \
+  # Its outcome line (reported on a tick after the server answered), not the "asking …" line.
+  guard jupyter "grep -q 'shut down kernel $idle_k of idle.ipynb through' $tmp/jupyter.log && \
+    ! alive $jspoof && \
     ! api 127.0.0.1:$jport/api/kernels | grep -q '$idle_k'"
   kernels=$(api "127.0.0.1:$jport/api/kernels")
   check "the idle kernel is gone from /api/kernels" "! echo '$kernels' | grep -q '$idle_k'"

@@ -8,8 +8,8 @@
 
 #include "audit/audit_options.h"
 #include "audit/audit_result.h"
-#include "model/telemetry_source.h"
 #include "model/fleet.h"
+#include "model/telemetry_source.h"
 
 namespace gpuledger {
 

@@ -4,9 +4,9 @@
 #include <atomic>
 #include <functional>
 
-#include "model/telemetry_source.h"
 #include "core/error.h"
 #include "core/problems.h"
+#include "model/telemetry_source.h"
 
 namespace gpuledger {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "model/telemetry_source.h"
 #include "core/error.h"
 #include "model/fleet.h"
+#include "model/telemetry_source.h"
 
 namespace gpuledger {
 

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "audit/sample_stream.h"
-#include "policy/job_state.h"
 #include "model/sample_sink.h"
+#include "policy/job_state.h"
 
 namespace gpuledger {
 
