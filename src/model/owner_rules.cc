@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
+
 #include "core/toml_text.h"
 
 namespace gpuledger {
@@ -56,7 +58,18 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
       return MakeError(ErrorCode::kParse, "a rule needs match = { key = \"regex\", … }",
                        rule.where);
     }
-    for (const auto& [k, v] : *match) {
+    // Capture groups are numbered in the order the keys are written (docs/audit.md); toml++
+    // hands a table's keys sorted, so they are put back in source order.
+    std::vector<std::pair<const toml::key*, const toml::node*>> in_order;
+    for (const auto& [k, v] : *match) in_order.emplace_back(&k, &v);
+    std::stable_sort(in_order.begin(), in_order.end(), [](const auto& a, const auto& b) {
+      const toml::source_position pa = a.second->source().begin;
+      const toml::source_position pb = b.second->source().begin;
+      return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+    });
+    for (const auto& [key, node] : in_order) {
+      const toml::key& k = *key;
+      const toml::node& v = *node;
       const std::string mkey(k.str());
       auto pattern = v.value<std::string>();
       if (!KnownKey(mkey) || !pattern) {

@@ -90,5 +90,22 @@ owner = "platform"
   EXPECT_EQ(rules->Apply(From({{"machine", "gpu-1"}}))->owner, "platform");
 }
 
+// Capture groups are numbered in the order the keys are written, not alphabetically (toml++
+// hands keys sorted: "tag:application" came before "tag:environment" and took $1).
+TEST(OwnerRules, CaptureGroupsFollowTheOrderTheKeysAreWritten) {
+  auto rules = OwnerRules::Parse(R"toml(
+[[owner]]
+match = { "tag:environment" = "(.*)", "tag:application" = "(.*)" }
+team = "$1"
+project = "$2"
+)toml",
+                                 "o.toml");
+  ASSERT_TRUE(rules) << rules.error().ToString();
+  auto got = rules->Apply(From({{"tag:environment", "prod"}, {"tag:application", "search"}}));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->team, "prod");
+  EXPECT_EQ(got->project, "search");
+}
+
 }  // namespace
 }  // namespace gpuledger
