@@ -28,16 +28,7 @@ cleanup() {
 trap cleanup EXIT
 passed=0
 failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
-# free_port: a port the kernel just gave a socket bound to port 0 (for servers that take no 0).
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; }
-# wait_for SECONDS CONDITION: polls every 0.1 s until CONDITION holds or the deadline passes.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  while [ $SECONDS -lt $deadline ]; do eval "$2" && return 0; sleep 0.1; done
-  eval "$2"
-}
+source "$(dirname "$0")/test_helpers.sh"  # check, alive, wait_for, free_port
 # "${as_nobody[@]}" CMD… &: CMD as an unprivileged user in its own session, as a hostile tenant
 # runs it ($! is its pid: a function would put a root subshell in between)
 as_nobody=(setsid setpriv --reuid=nobody --regid=nogroup --clear-groups --)

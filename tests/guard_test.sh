@@ -24,16 +24,7 @@ cleanup() {
 trap cleanup EXIT
 passed=0
 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { if eval "$2"; then pass; else fail "$1"; fi; }
-alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; }
-# wait_for SECONDS CONDITION: polls every 0.1 s until CONDITION holds or the deadline passes.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  while [ $SECONDS -lt $deadline ]; do eval "$2" && return 0; sleep 0.1; done
-  eval "$2"
-}
+source "$(dirname "$0")/test_helpers.sh"  # check, alive, wait_for, free_port
 
 cat >"$tmp/policy.toml" <<'EOF'
 threshold = 5
@@ -110,7 +101,7 @@ EOF
 start_guard a --ledger "$tmp/ledger.db" --record "$tmp/rec" --usd-per-gpu-hour 3 --host node-a
 # A real Prometheus scrapes the guard's /metrics every second.
 if command -v prometheus >/dev/null; then
-  pport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  pport=$(free_port)
   printf 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: guard\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
     "$mport" >"$tmp/prometheus.yml"
   prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prom" \

@@ -34,14 +34,7 @@ cleanup() {
 trap cleanup EXIT
 passed=0
 failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
-alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; }
-# wait_for SECONDS CONDITION: polls every 0.1 s until CONDITION holds or the deadline passes.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  while [ $SECONDS -lt $deadline ]; do eval "$2" && return 0; sleep 0.1; done
-  eval "$2"
-}
+source "$(dirname "$0")/test_helpers.sh"  # check, alive, wait_for, free_port
 if [ "$(id -u)" -ne 0 ]; then
   echo "FAIL: guard_threat_test.sh needs root (cgroups, setpriv, unshare)"
   exit 1

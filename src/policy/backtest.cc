@@ -106,8 +106,9 @@ void FindReleases(const MachineTask& t, const GpuStateRecorder& rec,
     released.reset();
   };
   bool holding = false;  // released, and not in use since
+  // Unbilled time between two billed stretches ends an idle stretch: IdleRules counts a gap
+  // between the spans it is fed as unmonitored.
   for (const auto& [billed_from, billed_to] : ContiguousBilledTime(spans)) {
-    rule.Feed({billed_from, billed_from, GpusState::kUnmonitored});  // unbilled time: no stretch
     for (const StateSpan& s : CombineStates(logs, billed_from, billed_to)) {
       std::vector<TimeMs> bounds = {s.from, s.to};
       for (TimeMs c : cuts) {
