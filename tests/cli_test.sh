@@ -523,6 +523,54 @@ check "others run" 0 "$bin" run --ledger "$tmp/over.db" --gpu-source none \
 check "over-budget decision recorded" 0 "$bin" ledger decisions --ledger "$tmp/over.db" --format csv
 contains "decision over_budget" "$tmp/out" "warned,"
 contains "decision rule" "$tmp/out" ",warn,over_budget,"
+# Daylight saving (issue 23 item 5): a log written in Europe/Berlin local time across the
+# 2024-10-27 fall-back (02:00-03:00 happens twice) audits exactly as its UTC copy: 240 one-minute
+# polls from 2024-10-26T23:00Z, one GPU at 1 USD/hour, $4.00 and nothing unmonitored; the 120
+# readings of the repeated hour are noted. A time in the spring-forward gap is rejected.
+mkdir -p "$tmp/dst"
+/usr/bin/python3 - "$tmp/dst" <<'PY'
+import sys, datetime, zoneinfo
+out = sys.argv[1]
+berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+start = datetime.datetime(2024, 10, 26, 23, 0, tzinfo=datetime.timezone.utc)
+head = "timestamp, index, utilization.gpu [%], memory.used [MiB]\n"
+with open(out + "/local.csv", "w") as local, open(out + "/utc.csv", "w") as utc:
+    local.write(head), utc.write(head)
+    for i in range(240):
+        t = start + datetime.timedelta(minutes=i)
+        util = "90 %" if i % 3 else "0 %"
+        for f, tt in ((local, t.astimezone(berlin)), (utc, t)):
+            f.write(tt.strftime("%Y/%m/%d %H:%M:%S.000") + ", 0, " + util + ", 10 MiB\n")
+with open(out + "/gap.csv", "w") as f:
+    f.write(head + "2024/03/31 01:59:00.000, 0, 5 %, 1 MiB\n2024/03/31 02:30:00.000, 0, 5 %, 1 MiB\n"
+            "2024/03/31 03:00:00.000, 0, 5 %, 1 MiB\n")
+PY
+check "dst: the local log" 0 "$bin" audit --telemetry "$tmp/dst/local.csv" --machine m \
+  --price-per-gpu-hour 1 --tz Europe/Berlin --format json
+cp "$tmp/out" "$tmp/dst/local.json"
+check "dst: its UTC copy" 0 "$bin" audit --telemetry "$tmp/dst/utc.csv" --machine m \
+  --price-per-gpu-hour 1 --format json
+cp "$tmp/out" "$tmp/dst/utc.json"
+if /usr/bin/python3 - "$tmp/dst/local.json" "$tmp/dst/utc.json" <<'PY'; then
+import json, sys
+local, utc = (json.load(open(f)) for f in sys.argv[1:3])
+ok = (local["cost_total_usd"] == utc["cost_total_usd"] == 4
+      and local["categories"]["unmonitored"] == 0
+      and local["window"] == utc["window"]
+      and local["input"]["telemetry"]["notes"]["ambiguous_local_time"]["count"] == 120
+      and "out_of_order" not in local["input"]["telemetry"]["notes"])
+sys.exit(0 if ok else 1)
+PY
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAIL dst: the local log does not audit as its UTC copy"
+  head -c 1500 "$tmp/dst/local.json"
+fi
+check "dst: the spring-forward gap" 0 "$bin" audit --telemetry "$tmp/dst/gap.csv" --machine m \
+  --price-per-gpu-hour 1 --tz Europe/Berlin
+contains "dst: a skipped local time is rejected with its reason" "$tmp/out" \
+  "nonexistent_local_time"
 cd "$src" || exit 1
 
 echo "$passed passed, $failed failed"

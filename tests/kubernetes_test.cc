@@ -24,6 +24,7 @@
 #include <memory>
 
 #include "audit/audit_runner.h"
+#include "report/audit_text.h"
 #include "sources/load_fleet.h"
 #include "temp_dir.h"
 
@@ -171,6 +172,105 @@ TEST_F(Kubernetes, HpcJobLabelsGiveASlurmJobItsGpus) {
   EXPECT_NEAR(Category(r, Category::kJobActive), 60, 1e-9);
   EXPECT_NEAR(Category(r, Category::kIdleOutsideJobs), 60, 1e-9);  // GPU 1 was not the job's
   EXPECT_NEAR(Usd(r.owners, "dana"), 60, 1e-9);
+}
+
+// Idle node time belongs to the node (issue 23 item 1). node-a, 2 GPUs at 120 USD/hour ($1 a
+// GPU-minute), no team in the inventory. GPU 0: pod team-a/train at 80 % 00:00–00:29, then no
+// pod at 0 % 00:30–00:59; GPU 1: no pod, 0 %, all hour. By hand: the pod's job $30 (team "a");
+// the node's own time, GPU 0's last 30 minutes and GPU 1's hour, $90: "(unallocated)", never
+// team a's, though team-a's series is the machine's first.
+TEST_F(Kubernetes, IdleNodeTimeIsTheNodesNotAPodsTeam) {
+  Write("cluster.json",
+        R"({"status":"success","data":{"resultType":"matrix","result":[)" +
+            Series(Pod("0", "team-a", "train"), 0, 29, "80") + "," +
+            Series(R"("gpu":"0","namespace":"","pod":"","container":"")", 30, 59, "0") + "," +
+            Series(R"("gpu":"1","namespace":"","pod":"","container":"")", 0, 59, "0") + "]}}");
+  Write("inventory.csv",
+        "machine,gpu_count,gpu_model,hourly_usd,owner,team,project,start,end\n"
+        "node-a,2,H100,120,,,,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z\n");
+  Write("owners.toml", "[[owner]]\nmatch = { namespace = \"team-(.*)\" }\nteam = \"$1\"\n");
+  AuditResult r = Audit();
+  EXPECT_NEAR(Usd(r.teams, "a"), 30, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, kUnallocatedTeam), 90, 1e-9);
+  EXPECT_NEAR(Usd(r.owners, kUnattributed), 120, 1e-9);
+  // Item 11: a pod with a team is owned; only the node's own time has no owner, team or project.
+  EXPECT_NEAR(r.totals.unowned.usd, 90, 1e-9);
+  const std::string table = AuditToTable(r, 10);
+  EXPECT_NE(table.find("(unallocated) GPU time no pod held"), std::string::npos) << table;
+  EXPECT_NE(table.find("no owner, team or project"), std::string::npos) << table;
+  EXPECT_NE(table.find("jobs_from_labels"), std::string::npos) << table;
+  // A pod label is no node label either: label:namespace names pods' time only.
+  Write("owners.toml",
+        "[[owner]]\nmatch = { \"label:namespace\" = \"team-(.*)\" }\nteam = \"$1\"\n");
+  r = Audit();
+  EXPECT_NEAR(Usd(r.teams, "a"), 30, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, kUnallocatedTeam), 90, 1e-9);
+  // A node-level label names the node's own time; the pod keeps its rule.
+  Write("owners.toml",
+        "[[owner]]\nmatch = { namespace = \"team-(.*)\" }\nteam = \"$1\"\n"
+        "[[owner]]\nmatch = { \"label:Hostname\" = \"node-(.*)\" }\nteam = \"nodes-$1\"\n");
+  r = Audit();
+  EXPECT_NEAR(Usd(r.teams, "a"), 30, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, "nodes-a"), 90, 1e-9);
+  EXPECT_EQ(Usd(r.teams, kUnallocatedTeam), -1);
+}
+
+// A series of dcgm-exporter as Prometheus stores it when it scrapes the exporter without
+// honor_labels: the exporter pod's own namespace/pod/container, plus (on a GPU a pod holds)
+// the workload's as exported_*. The rest is the real label set of the Linode LKE capture
+// (../shared/realdata/dcgm-exporter/linode__lke-ai-conformance__README.prom).
+std::string Scraped(const std::string& host, int gpu, const std::string& workload_pod) {
+  std::string s = R"({"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","gpu":")" + std::to_string(gpu) +
+                  R"(","UUID":"GPU-a8394b51-c086-568a-9f1a-c1e1c934c44)" + std::to_string(gpu) +
+                  R"(","pci_bus_id":"00000000:00:02.0","device":"nvidia)" + std::to_string(gpu) +
+                  R"(","modelName":"NVIDIA RTX 4000 Ada Generation","Hostname":")" + host +
+                  R"(","DCGM_FI_DRIVER_VERSION":"580.95.05","instance":"10.2.0.14:9400",)"
+                  R"("job":"gpu-operator/nvidia-dcgm-exporter","namespace":"gpu-operator",)"
+                  R"("pod":"nvidia-dcgm-exporter-7xk2p","container":"nvidia-dcgm-exporter")";
+  if (!workload_pod.empty()) {
+    s += R"(,"exported_namespace":"default","exported_pod":")" + workload_pod +
+         R"(","exported_container":"cuda")";
+  }
+  s += R"(},"values":[)";
+  const std::string value = workload_pod.empty() ? "0" : "80";
+  for (int m = 0; m <= 59; ++m) {
+    s += (m == 0 ? "" : ",") + std::string("[") + std::to_string(kT0 + 60 * m) + ",\"" + value +
+         "\"]";
+  }
+  return s + "]}";
+}
+
+// The exporter is not a workload (issue 23 item 2). node-a: 4 GPUs, GPU 0 held all hour by
+// default/cuda-75454ffb9f-8ljq7 at 80 %, GPUs 1–3 idle (the exporter's labels alone); node-b:
+// 4 idle GPUs. Both 240 USD/hour: $1 a GPU-minute. By hand: one job, $60 job_active; node-a's
+// idle GPUs $180 idle_outside_jobs, "(unallocated)"; node-b never used, $240.
+TEST_F(Kubernetes, TheExporterScrapedWithoutHonorLabelsIsNoWorkload) {
+  std::string result = Scraped("node-a", 0, "cuda-75454ffb9f-8ljq7");
+  for (int g = 1; g < 4; ++g) result += "," + Scraped("node-a", g, "");
+  for (int g = 0; g < 4; ++g) result += "," + Scraped("node-b", g, "");
+  Write("cluster.json",
+        R"({"status":"success","data":{"resultType":"matrix","result":[)" + result + "]}}");
+  Write("inventory.csv",
+        "machine,gpu_count,gpu_model,hourly_usd,owner,team,project,start,end\n"
+        "node-a,4,RTX 4000,240,,,,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z\n"
+        "node-b,4,RTX 4000,240,,,,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z\n");
+  Write("owners.toml", "");
+  const AuditResult r = Audit();
+  EXPECT_NEAR(Category(r, Category::kJobActive), 60, 1e-9);
+  EXPECT_NEAR(Category(r, Category::kJobIdle), 0, 1e-9);
+  EXPECT_NEAR(Category(r, Category::kIdleOutsideJobs), 180, 1e-9);
+  EXPECT_NEAR(Category(r, Category::kNeverUsed), 240, 1e-9);
+  EXPECT_EQ(r.MachinesNeverUsed(), 1);
+  std::vector<std::string> jobs;
+  for (const MachineResult& m : r.machines) {
+    for (const JobResult& j : m.jobs) jobs.push_back(j.job->id);
+  }
+  EXPECT_EQ(jobs, std::vector<std::string>{"default/cuda-75454ffb9f-8ljq7"});
+  EXPECT_NEAR(Usd(r.teams, "default"), 60, 1e-9);
+  EXPECT_NEAR(Usd(r.teams, kUnallocatedTeam), 180, 1e-9);  // node-b ran no pod: "(none)"
+  EXPECT_NEAR(Usd(r.teams, kNoTeam), 240, 1e-9);
+  EXPECT_EQ(Count(r.telemetry.notes, "not_workloads"), 2u);  // the exporter pod, on each node
+  EXPECT_EQ(Count(r.telemetry.notes, "exported_labels"), 1u);
 }
 
 }  // namespace

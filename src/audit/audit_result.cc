@@ -20,6 +20,7 @@ void Totals::Add(const Totals& o) {
   for (int i = 0; i < kCategoryCount; ++i) categories[i].Add(o.categories[i]);
   below_threshold.Add(o.below_threshold);
   unattributed.Add(o.unattributed);
+  unowned.Add(o.unowned);
   no_commit.Add(o.no_commit);
   in_jobs.Add(o.in_jobs);
   held_idle.Add(o.held_idle);
@@ -30,6 +31,25 @@ int64_t AuditResult::MachinesNeverUsed() const {
   int64_t n = 0;
   for (const MachineResult& m : machines) n += m.never_used;
   return n;
+}
+
+TelemetryCoverage AuditResult::Coverage() const {
+  TelemetryCoverage c;
+  for (const MachineResult& m : machines) {
+    const Spend total = m.totals.Total();
+    if (m.samples == 0) {
+      ++c.machines_without, c.without.Add(total);
+      continue;
+    }
+    ++c.machines_with_telemetry;
+    if (!m.never_used) continue;
+    if (m.most_gpu_samples == 1) {
+      ++c.idle_in_one_sample, c.idle_in_one_sample_spend.Add(total);
+    } else {
+      ++c.never_used, c.never_used_spend.Add(total);
+    }
+  }
+  return c;
 }
 
 const std::string& UnattributedName() {

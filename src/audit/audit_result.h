@@ -37,8 +37,10 @@ struct Totals {
   std::array<Spend, kCategoryCount> categories{};
   Spend below_threshold;  // monitored billed time below threshold, whatever its category
   Spend unattributed;     // time with no job owner and no machine owner
-  Spend no_commit;        // time attributed to a job that recorded no commit
-  Spend in_jobs;          // time attributed to any job
+  // Time nothing names: no owner, no team (or a Kubernetes node's "(unallocated)"), no project.
+  Spend unowned;
+  Spend no_commit;  // time attributed to a job that recorded no commit
+  Spend in_jobs;    // time attributed to any job
   // Held idle (DESIGN.md, lenses): monitored time below threshold whose sample showed GPU
   // memory in use >= AuditOptions::held_memory_mib; meaningful only where memory is known.
   Spend held_idle;
@@ -90,7 +92,8 @@ struct MachineResult {
   std::string owner, team, project;  // from its latest billing period in the window
   bool never_used = false;
   bool has_jobs = false;
-  uint64_t samples = 0;           // distinct valid sample instants over all its GPUs
+  uint64_t samples = 0;           // valid samples, summed over its GPUs
+  uint64_t most_gpu_samples = 0;  // the most valid samples any one of its GPUs has
   bool memory_known = false;      // some sample carried a memory reading (held idle is known)
   TimeMs billed_from = kTimeMax;  // first and last billed instant inside the window
   TimeMs billed_to = kTimeMin;
@@ -103,6 +106,19 @@ struct MachineResult {
   std::vector<DayResult> days;         // sorted by day; only with AuditOptions::breakdown
   std::vector<JobResult> jobs;         // jobs with attributed time, by start; only with breakdown
   std::vector<SpendSegment> segments;  // by GPU, then time; only with AuditOptions::segments
+};
+
+// What the telemetry says of the machines, so that nothing is claimed that it does not show:
+// a machine that sent no sample has an unknown utilisation (not "$0 idle", not "never used"),
+// and one idle in a single sample (one scrape) was idle then, not "never ran".
+struct TelemetryCoverage {
+  int64_t machines_with_telemetry = 0;  // at least one valid sample
+  int64_t machines_without = 0;         // billed, no valid sample at all
+  Spend without;                        // their billed time
+  int64_t never_used = 0;               // never used, seen in two or more sample instants
+  Spend never_used_spend;
+  int64_t idle_in_one_sample = 0;  // never used, each GPU seen in one sample only (one scrape)
+  Spend idle_in_one_sample_spend;
 };
 
 struct AuditResult {
@@ -122,6 +138,7 @@ struct AuditResult {
   std::shared_ptr<const std::vector<BudgetUse>> budgets;
 
   int64_t MachinesNeverUsed() const;
+  TelemetryCoverage Coverage() const;
 };
 
 }  // namespace gpuledger

@@ -118,6 +118,7 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
   const auto accumulators = Accumulators();
   for (const auto& [index, g] : accumulators) {
     out.samples += g->samples();
+    out.most_gpu_samples = std::max<uint64_t>(out.most_gpu_samples, g->samples());
     out.memory_known = out.memory_known || g->has_memory();
     for (const Piece& p : g->pieces()) monitored += p.below_ms + p.above_ms, active += p.above_ms;
   }
@@ -232,6 +233,10 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
     out->teams[team].Add(mine);
     const std::string& project = pick(job ? &job->project : nullptr, period.project, NoneName());
     out->projects[project].Add(mine);
+    if (&owner == &UnattributedName() && &project == &NoneName() &&
+        (&team == &NoneName() || team == kUnallocatedTeam)) {
+      t.unowned.Add(mine);
+    }
     if (held_ms > 0) {
       out->owners_held_idle[owner].Add(mine_held);
       out->teams_held_idle[team].Add(mine_held);

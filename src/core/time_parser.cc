@@ -76,6 +76,8 @@ bool ZoneSuffix(std::string_view s, DurationMs* offset_ms) {
 }  // namespace
 
 bool TimeParser::Parse(std::string_view text, TimeMs* out) {
+  ambiguous_ = false;
+  failure_ = "bad_time";
   text = Trim(text);
   if (text.size() < 10 || (text[4] != '-' && text[4] != '/')) return ParseEpoch(text, out);
   return ParseCalendar(text, out);
@@ -140,26 +142,32 @@ bool TimeParser::ParseCalendar(std::string_view s, TimeMs* out) {
   }
   const TimeMs local = days * kMsPerDay + ms_of_day;
   std::string_view rest = Trim(s.substr(i));
-  if (rest.empty()) {
-    *out = LocalToUtc(local);
-    return true;
-  }
+  if (rest.empty()) return LocalToUtc(local, out);
   DurationMs offset = 0;
   if (!ZoneSuffix(rest, &offset)) return false;
   *out = local - offset;
   return true;
 }
 
-TimeMs TimeParser::LocalToUtc(TimeMs local) {
-  if (zone_->is_utc()) return local;
+bool TimeParser::LocalToUtc(TimeMs local, TimeMs* out) {
+  if (zone_->is_utc()) return *out = local, true;
   const int64_t minute =
       local >= 0 ? local / kMsPerMinute : (local - kMsPerMinute + 1) / kMsPerMinute;
+  const TimeMs start = minute * kMsPerMinute;
   if (minute != cached_minute_) {
-    const TimeMs start = minute * kMsPerMinute;
-    cached_offset_ms_ = start - zone_->LocalToUtc(start);
+    cached_minute_at_ = zone_->Resolve(start);  // zones change offset on whole minutes
     cached_minute_ = minute;
   }
-  return local - cached_offset_ms_;
+  const TimeZone::Instants& at = cached_minute_at_;
+  if (at.kind == TimeZone::Instants::kNone) return failure_ = "nonexistent_local_time", false;
+  TimeMs utc = at.first + (local - start);
+  if (at.kind == TimeZone::Instants::kTwo) {
+    ambiguous_ = true;
+    // The first pass, unless the stream is already past it: then the clock stepped back.
+    if (last_local_utc_ != kTimeMin && last_local_utc_ > utc) utc = at.second + (local - start);
+  }
+  last_local_utc_ = utc;
+  return *out = utc, true;
 }
 
 }  // namespace gpuledger

@@ -75,6 +75,39 @@ TEST(TimeZone, IanaZonesFollowDaylightSaving) {
   EXPECT_FALSE(TimeZone::Parse("../etc/passwd"));
 }
 
+// Europe/Berlin, 2024-10-27: 03:00 CEST becomes 02:00 CET at 01:00Z, so 02:00–02:59 local
+// happens twice. A stream read in order takes the first pass until the clock steps back, then
+// the second; 2024-03-31 02:00–02:59 local never happened.
+TEST(TimeParser, ARepeatedHourFollowsTheStreamAndASkippedOneIsRefused) {
+  auto berlin = TimeZone::Parse("Europe/Berlin");
+  ASSERT_TRUE(berlin) << berlin.error().ToString();
+  TimeParser parser(&*berlin);
+  const TimeMs start = P("2024-10-26T23:00:00Z");  // 01:00 CEST
+  int ambiguous = 0;
+  for (int i = 0; i < 240; ++i) {
+    const TimeMs want = start + i * kMsPerMinute;
+    // The wall clock, by a naive rule: +2 h before 01:00Z, +1 h from then on.
+    const TimeMs wall = want + (want < P("2024-10-27T01:00:00Z") ? 2 : 1) * kMsPerHour;
+    std::string text = FormatIsoUtc(wall).substr(0, 19);
+    TimeMs got = 0;
+    ASSERT_TRUE(parser.Parse(text, &got)) << text;
+    EXPECT_EQ(got, want) << text;
+    ambiguous += parser.ambiguous();
+  }
+  EXPECT_EQ(ambiguous, 120);  // 02:00–02:59, twice
+  // Out of context, the first pass.
+  EXPECT_EQ(berlin->LocalToUtc(P("2024-10-27T02:30:00Z")), P("2024-10-27T00:30:00Z"));
+  TimeMs got = 0;
+  TimeParser spring(&*berlin);
+  EXPECT_TRUE(spring.Parse("2024-03-31 01:59:00", &got));
+  EXPECT_FALSE(spring.Parse("2024-03-31 02:30:00", &got));
+  EXPECT_STREQ(spring.failure(), "nonexistent_local_time");
+  EXPECT_TRUE(spring.Parse("2024-03-31 03:00:00", &got));
+  EXPECT_EQ(got, P("2024-03-31T01:00:00Z"));
+  EXPECT_FALSE(spring.Parse("2024-03-31 25:00:00", &got));
+  EXPECT_STREQ(spring.failure(), "bad_time");
+}
+
 TEST(Duration, ParsesUnitsAndBareSeconds) {
   EXPECT_EQ(*ParseDuration("5m"), 5 * kMsPerMinute);
   EXPECT_EQ(*ParseDuration("1h30m"), 90 * kMsPerMinute);

@@ -1,5 +1,6 @@
 #include "core/time_zone.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -62,14 +63,22 @@ DurationMs TimeZone::OffsetAt(TimeMs utc) const {
   return static_cast<DurationMs>(local.tm_gmtoff) * 1000;
 }
 
-TimeMs TimeZone::LocalToUtc(TimeMs local) const {
-  if (kind_ == Kind::kFixed) return local - fixed_offset_ms_;
+TimeZone::Instants TimeZone::Resolve(TimeMs local) const {
+  if (kind_ == Kind::kFixed) return {Instants::kOne, local - fixed_offset_ms_, 0};
   // Try the offsets in force a day either side of the reading; keep those that map back to it.
   const DurationMs before = OffsetAt(local - kMsPerDay);
   const DurationMs after = OffsetAt(local + kMsPerDay);
-  if (OffsetAt(local - before) == before) return local - before;
-  if (OffsetAt(local - after) == after) return local - after;
-  return local - before;  // a reading skipped by a forward change
+  const bool with_before = OffsetAt(local - before) == before;
+  const bool with_after = before != after && OffsetAt(local - after) == after;
+  if (with_before && with_after) {
+    return {Instants::kTwo, std::min(local - before, local - after),
+            std::max(local - before, local - after)};
+  }
+  if (with_before) return {Instants::kOne, local - before, 0};
+  if (with_after) return {Instants::kOne, local - after, 0};
+  return {Instants::kNone, local - before, 0};
 }
+
+TimeMs TimeZone::LocalToUtc(TimeMs local) const { return Resolve(local).first; }
 
 }  // namespace gpuledger

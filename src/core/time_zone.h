@@ -24,9 +24,19 @@ class TimeZone {
   // Offset (local minus UTC) in force at a UTC instant.
   DurationMs OffsetAt(TimeMs utc) const;
 
-  // The UTC instant of a local wall-clock reading expressed as "ms since epoch as if UTC".
-  // A reading that occurs twice (clocks set back) takes the earlier offset in force; one
-  // that never occurs (clocks set forward) is read with the offset before the change.
+  // The UTC instants a local wall-clock reading ("ms since epoch as if UTC") may stand for.
+  struct Instants {
+    enum Kind { kOne, kTwo, kNone } kind = kOne;
+    TimeMs first = 0;   // kOne: the instant; kTwo: the earlier (the offset before the change)
+    TimeMs second = 0;  // kTwo: the later, an hour (the change) after "first"
+  };
+  // kTwo for a reading in the hour that happens twice when clocks are set back; kNone for one
+  // in the gap when they are set forward (such a time never happened).
+  Instants Resolve(TimeMs local) const;
+
+  // The UTC instant of a local wall-clock reading out of context: a repeated reading takes the
+  // earlier instant, a skipped one the offset before the change. Streams use TimeParser, which
+  // resolves a repeated hour by the stream's order and refuses skipped times.
   TimeMs LocalToUtc(TimeMs local) const;
 
  private:

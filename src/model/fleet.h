@@ -13,6 +13,10 @@
 namespace gpuledger {
 
 // One stretch during which a machine was paid for, [start, end).
+// The team of a Kubernetes node's own GPU time (no pod held it) when nothing names the node's
+// owner: the cluster's idle, apart from any pod's team (docs/sources/kubernetes.md).
+inline constexpr const char* kUnallocatedTeam = "(unallocated)";
+
 struct BillingPeriod {
   TimeMs start = kTimeMin;
   TimeMs end = kTimeMax;  // kTimeMax: still billed (open-ended)
@@ -33,9 +37,6 @@ struct Machine {
   // at price_per_gpu_hour per GPU seen; billing then holds one open period of that price.
   bool billed_from_telemetry = false;
   double price_per_gpu_hour = 0;
-  // Labels its telemetry series carry (Prometheus, DCGM), the first value seen of each: what
-  // --owners rules on namespace, pod, container and label:NAME read.
-  std::map<std::string, std::string> labels;
 };
 
 // A job on one machine. "failed" covers failed, cancelled, timed out, killed, out of memory,

@@ -33,6 +33,79 @@ std::string Expand(const std::string& tmpl, const std::vector<std::string>& grou
   return out;
 }
 
+std::shared_ptr<const re2::RE2> Compile(const std::string& pattern) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  return std::make_shared<const re2::RE2>(pattern, options);
+}
+
+// The rule's match table, keys in the order written (capture groups are numbered that way,
+// docs/audit.md; toml++ hands a table's keys sorted, so they are put back in source order).
+Result<OwnerRules::Match> ParseMatch(const toml::table& t, const std::string& source,
+                                     const std::string& where) {
+  const toml::table* match = t["match"].as_table();
+  if (match == nullptr || match->empty()) {
+    return MakeError(ErrorCode::kParse, "a rule needs match = { key = \"regex\", … }", where);
+  }
+  std::vector<std::pair<const toml::key*, const toml::node*>> in_order;
+  for (const auto& [k, v] : *match) in_order.emplace_back(&k, &v);
+  std::stable_sort(in_order.begin(), in_order.end(), [](const auto& a, const auto& b) {
+    const toml::source_position pa = a.second->source().begin;
+    const toml::source_position pb = b.second->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  OwnerRules::Match out;
+  for (const auto& [key, node] : in_order) {
+    const std::string mkey(key->str());
+    auto pattern = node->value<std::string>();
+    if (!KnownKey(mkey) || !pattern) {
+      return MakeError(ErrorCode::kParse,
+                       "match keys are machine, namespace, pod, container, label:NAME or "
+                       "tag:KEY, each = \"regex\" (got '" +
+                           mkey + "')",
+                       TomlWhere(source, node->source()));
+    }
+    auto re = Compile(*pattern);
+    if (!re->ok()) {
+      return MakeError(ErrorCode::kParse, "bad regex '" + *pattern + "': " + re->error(),
+                       TomlWhere(source, node->source()));
+    }
+    out.emplace_back(mkey, std::move(re));
+  }
+  return out;
+}
+
+// Whether every key of "match" is known and matches; appends the capture groups to *groups.
+bool Matches(const OwnerRules::Match& match, const OwnerRules::Lookup& lookup,
+             std::vector<std::string>* groups) {
+  for (const auto& [key, re] : match) {
+    const std::optional<std::string> value = lookup(key);
+    const int n = re->NumberOfCapturingGroups();
+    std::vector<re2::StringPiece> found(static_cast<size_t>(n) + 1);
+    if (!value ||
+        !re->Match(*value, 0, value->size(), re2::RE2::ANCHOR_BOTH, found.data(), n + 1)) {
+      return false;
+    }
+    for (int g = 1; g <= n; ++g) {
+      const re2::StringPiece& piece = found[static_cast<size_t>(g)];
+      groups->emplace_back(piece.data() ? std::string(piece.data(), piece.size()) : "");
+    }
+  }
+  return true;
+}
+
+// GPU infrastructure pods that dcgm-exporter's series may name but that are no workload: the
+// exporter itself (its own labels, scraped without honor_labels), the device plugin, the GPU
+// Operator's validators, feature discovery, toolkit, driver and MIG manager daemonsets.
+const OwnerRules::Match& DefaultIgnore() {
+  static const OwnerRules::Match match = {
+      {"pod", Compile("(nvidia-)?dcgm-exporter-.*|nvidia-dcgm-.*|nvidia-device-plugin-.*|"
+                      "nvidia-.*-validator-.*|gpu-feature-discovery-.*|"
+                      "nvidia-container-toolkit-daemonset-.*|nvidia-driver-daemonset-.*|"
+                      "nvidia-mig-manager-.*|gpu-operator-.*")}};
+  return match;
+}
+
 }  // namespace
 
 Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& source) {
@@ -41,10 +114,27 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
   const toml::table& parsed = *table;
   OwnerRules out;
   for (const auto& [key, value] : parsed) {
-    if (key.str() != "owner" || !value.is_array_of_tables()) {
-      return MakeError(ErrorCode::kParse,
-                       "only [[owner]] rules belong here, not '" + std::string(key.str()) + "'",
-                       TomlWhere(source, value.source()));
+    if ((key.str() != "owner" && key.str() != "ignore") || !value.is_array_of_tables()) {
+      return MakeError(
+          ErrorCode::kParse,
+          "only [[owner]] and [[ignore]] rules belong here, not '" + std::string(key.str()) + "'",
+          TomlWhere(source, value.source()));
+    }
+  }
+  if (const toml::array* ignores = parsed["ignore"].as_array()) {
+    for (const toml::node& node : *ignores) {
+      const toml::table& t = *node.as_table();
+      for (const auto& [k, v] : t) {
+        if (k.str() != "match") {
+          return MakeError(
+              ErrorCode::kParse,
+              "an [[ignore]] rule has only match = { … }, not '" + std::string(k.str()) + "'",
+              TomlWhere(source, v.source()));
+        }
+      }
+      auto match = ParseMatch(t, source, TomlWhere(source, t.source()));
+      if (!match) return std::unexpected(match.error());
+      out.ignore_.push_back(std::move(*match));
     }
   }
   const toml::array* rules = parsed["owner"].as_array();
@@ -53,41 +143,9 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
     const toml::table& t = *node.as_table();
     Rule rule;
     rule.where = TomlWhere(source, t.source());
-    const toml::table* match = t["match"].as_table();
-    if (match == nullptr || match->empty()) {
-      return MakeError(ErrorCode::kParse, "a rule needs match = { key = \"regex\", … }",
-                       rule.where);
-    }
-    // Capture groups are numbered in the order the keys are written (docs/audit.md); toml++
-    // hands a table's keys sorted, so they are put back in source order.
-    std::vector<std::pair<const toml::key*, const toml::node*>> in_order;
-    for (const auto& [k, v] : *match) in_order.emplace_back(&k, &v);
-    std::stable_sort(in_order.begin(), in_order.end(), [](const auto& a, const auto& b) {
-      const toml::source_position pa = a.second->source().begin;
-      const toml::source_position pb = b.second->source().begin;
-      return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
-    });
-    for (const auto& [key, node] : in_order) {
-      const toml::key& k = *key;
-      const toml::node& v = *node;
-      const std::string mkey(k.str());
-      auto pattern = v.value<std::string>();
-      if (!KnownKey(mkey) || !pattern) {
-        return MakeError(ErrorCode::kParse,
-                         "match keys are machine, namespace, pod, container, label:NAME or "
-                         "tag:KEY, each = \"regex\" (got '" +
-                             mkey + "')",
-                         TomlWhere(source, v.source()));
-      }
-      re2::RE2::Options options;
-      options.set_log_errors(false);
-      auto re = std::make_shared<const re2::RE2>(*pattern, options);
-      if (!re->ok()) {
-        return MakeError(ErrorCode::kParse, "bad regex '" + *pattern + "': " + re->error(),
-                         TomlWhere(source, v.source()));
-      }
-      rule.match.emplace_back(mkey, std::move(re));
-    }
+    auto match = ParseMatch(t, source, rule.where);
+    if (!match) return std::unexpected(match.error());
+    rule.match = std::move(*match);
     for (const auto& [k, v] : t) {
       const std::string name(k.str());
       if (name == "match") continue;
@@ -114,26 +172,20 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
 std::optional<Attribution> OwnerRules::Apply(const Lookup& lookup) const {
   for (const Rule& rule : rules_) {
     std::vector<std::string> groups;
-    bool all = true;
-    for (const auto& [key, re] : rule.match) {
-      const std::optional<std::string> value = lookup(key);
-      const int n = re->NumberOfCapturingGroups();
-      std::vector<re2::StringPiece> found(static_cast<size_t>(n) + 1);
-      if (!value ||
-          !re->Match(*value, 0, value->size(), re2::RE2::ANCHOR_BOTH, found.data(), n + 1)) {
-        all = false;
-        break;
-      }
-      for (int g = 1; g <= n; ++g) {
-        const re2::StringPiece& piece = found[static_cast<size_t>(g)];
-        groups.emplace_back(piece.data() ? std::string(piece.data(), piece.size()) : "");
-      }
-    }
-    if (!all) continue;
+    if (!Matches(rule.match, lookup, &groups)) continue;
     return Attribution{Expand(rule.owner, groups), Expand(rule.team, groups),
                        Expand(rule.project, groups)};
   }
   return std::nullopt;
+}
+
+bool OwnerRules::IgnoresWorkload(const Lookup& lookup) const {
+  std::vector<std::string> groups;
+  if (Matches(DefaultIgnore(), lookup, &groups)) return true;
+  for (const Match& m : ignore_) {
+    if (Matches(m, lookup, &groups)) return true;
+  }
+  return false;
 }
 
 }  // namespace gpuledger

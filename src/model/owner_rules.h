@@ -11,6 +11,12 @@
 // guard; no back-references or look-around) that must match the whole value; every key of a
 // rule must match. $1…$9 in owner, team and project are the rule's
 // capture groups, in the order its keys are written. The first matching rule wins.
+//
+//   [[ignore]]
+//   match = { namespace = "monitoring", pod = "gpu-burn-check-.*" }
+//
+// names pods that are GPU infrastructure, not workloads, beyond the built-in list (the
+// dcgm-exporter, the device plugin, the GPU Operator's validators and daemonsets).
 #pragma once
 
 #include <functional>
@@ -43,17 +49,25 @@ class OwnerRules {
   // The first rule all of whose keys "lookup" knows and matches; nullopt when none does.
   std::optional<Attribution> Apply(const Lookup& lookup) const;
 
+  // Whether the pod a series names (keys namespace, pod, container, machine, label:NAME) is GPU
+  // infrastructure rather than a workload: the built-in list or an [[ignore]] rule. Holds also
+  // for rules parsed from nothing (the built-in list alone).
+  bool IgnoresWorkload(const Lookup& lookup) const;
+
   bool empty() const { return rules_.empty(); }
   size_t size() const { return rules_.size(); }
 
+  // A rule's keys and patterns, in the order written.
+  using Match = std::vector<std::pair<std::string, std::shared_ptr<const re2::RE2>>>;
+
  private:
   struct Rule {
-    // In the order written.
-    std::vector<std::pair<std::string, std::shared_ptr<const re2::RE2>>> match;
+    Match match;
     std::string owner, team, project;  // templates with $1…
     std::string where;                 // source:line, for messages
   };
   std::vector<Rule> rules_;
+  std::vector<Match> ignore_;
 };
 
 }  // namespace gpuledger

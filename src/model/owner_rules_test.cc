@@ -107,5 +107,38 @@ project = "$2"
   EXPECT_EQ(got->project, "search");
 }
 
+TEST(OwnerRules, GpuInfrastructurePodsAreNoWorkloadEvenWithoutAFile) {
+  const OwnerRules none;
+  // Pod names as the GPU Operator and dcgm-exporter's Helm chart create them.
+  for (const char* pod : {"nvidia-dcgm-exporter-7xk2p", "dcgm-exporter-1700000000-abcde",
+                          "nvidia-device-plugin-daemonset-9kq2x", "nvidia-operator-validator-4hzl6",
+                          "nvidia-cuda-validator-bq8nm", "gpu-feature-discovery-x7d9k",
+                          "nvidia-container-toolkit-daemonset-2mz5w"}) {
+    EXPECT_TRUE(none.IgnoresWorkload(From({{"namespace", "gpu-operator"}, {"pod", pod}}))) << pod;
+  }
+  for (const char* pod : {"train-1", "jupyter-asha", "cuda-75454ffb9f-8ljq7", "my-dcgm-exporter"}) {
+    EXPECT_FALSE(none.IgnoresWorkload(From({{"namespace", "default"}, {"pod", pod}}))) << pod;
+  }
+}
+
+TEST(OwnerRules, IgnoreRulesExtendTheBuiltInList) {
+  auto rules = OwnerRules::Parse(
+      "[[ignore]]\nmatch = { namespace = \"monitoring\", pod = \"gpu-burn-check-.*\" }\n"
+      "[[owner]]\nmatch = { namespace = \"(.*)\" }\nteam = \"$1\"\n",
+      "o.toml");
+  ASSERT_TRUE(rules) << rules.error().ToString();
+  EXPECT_TRUE(
+      rules->IgnoresWorkload(From({{"namespace", "monitoring"}, {"pod", "gpu-burn-check-1"}})));
+  EXPECT_FALSE(rules->IgnoresWorkload(From({{"namespace", "ml"}, {"pod", "gpu-burn-check-1"}})));
+  EXPECT_TRUE(
+      rules->IgnoresWorkload(From({{"namespace", "ml"}, {"pod", "nvidia-dcgm-exporter-x"}})));
+  EXPECT_EQ(rules->size(), 1u);
+  auto extra = OwnerRules::Parse("[[ignore]]\nmatch = { pod = \"x\" }\nteam = \"a\"\n", "o.toml");
+  ASSERT_FALSE(extra);
+  EXPECT_EQ(extra.error().where, "o.toml:3:8");
+  EXPECT_FALSE(OwnerRules::Parse("[[ignore]]\nmatch = { pod = \"(\" }\n", "o.toml"));
+  EXPECT_FALSE(OwnerRules::Parse("[[ignore]]\n", "o.toml"));
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -21,7 +21,8 @@ struct TelemetrySource {
   // Names of the inputs by file index (for problems found after sorting).
   std::vector<std::string> files;
   std::vector<uint32_t> file_indices;
-  // Labels of the machine's series (exports only), the first value seen of each.
+  // Labels that describe the machine (exports only; TelemetryBuckets::AddLabels), the first
+  // value seen of each: never a pod's.
   std::map<std::string, std::string> labels;
   // Workloads its series name (pods, Slurm jobs; exports only) and their runs.
   std::vector<SeriesWorkload> workloads;

@@ -113,6 +113,7 @@ std::string AuditToJson(const AuditResult& r) {
   WriteSpendMap(w, r.projects);
   w.Key("lenses").BeginObject();
   w.Key("unattributed_usd").Number(r.totals.unattributed.usd, kUsdDecimals);
+  w.Key("unowned_usd").Number(r.totals.unowned.usd, kUsdDecimals);
   w.Key("in_jobs_usd").Number(r.totals.in_jobs.usd, kUsdDecimals);
   w.Key("jobs_without_commit_usd").Number(r.totals.no_commit.usd, kUsdDecimals);
   w.Key("waste_usd").Number(r.totals.Waste().usd, kUsdDecimals);

@@ -59,6 +59,28 @@ void Owners(const AuditResult& r, int top, std::string* out) {
   }
 }
 
+// Spend by team; a Kubernetes node's own time that nothing names, "(unallocated)", says so.
+void Teams(const AuditResult& r, int top, std::string* out) {
+  if (r.teams.size() == 1 && r.teams.begin()->first == NoneName()) return;  // no team anywhere
+  std::vector<std::pair<std::string, Spend>> teams(r.teams.begin(), r.teams.end());
+  std::sort(teams.begin(), teams.end(),
+            [](const auto& a, const auto& b) { return a.second.usd > b.second.usd; });
+  Section(out, fmt::format("Teams ({} in all)", teams.size()));
+  const double total = r.totals.Total().usd;
+  fmt::format_to(std::back_inserter(*out), "  {:<40} {:>16} {:>8} {:>16}\n", "team", "cost",
+                 "share", "held idle");
+  for (int i = 0; i < std::min<int>(top, teams.size()); ++i) {
+    const auto& [team, spend] = teams[i];
+    auto it = r.teams_held_idle.find(team);
+    const std::string held = !r.memory_known                 ? "unknown"
+                             : it == r.teams_held_idle.end() ? FormatUsd(0)
+                                                             : FormatUsd(it->second.usd);
+    const std::string name = team == kUnallocatedTeam ? team + " GPU time no pod held" : team;
+    fmt::format_to(std::back_inserter(*out), "  {:<40} {:>16} {:>8} {:>16}\n", name,
+                   FormatUsd(spend.usd), Share(spend.usd, total), held);
+  }
+}
+
 void Machines(const AuditResult& r, int top, std::string* out) {
   std::vector<const MachineResult*> ms;
   for (const MachineResult& m : r.machines) ms.push_back(&m);
@@ -74,9 +96,10 @@ void Machines(const AuditResult& r, int top, std::string* out) {
     const MachineResult& m = *ms[i];
     fmt::format_to(std::back_inserter(*out), "  {:<24} {:>4} {:<14} {:>14} {:>14} {:>14}  {}\n",
                    m.name, m.gpu_count, m.owner.empty() ? kUnattributed : m.owner,
-                   FormatUsd(m.totals.Total().usd), FormatUsd(m.totals.Waste().usd),
+                   FormatUsd(m.totals.Total().usd),
+                   m.samples == 0 ? "no telemetry" : FormatUsd(m.totals.Waste().usd),
                    m.memory_known ? FormatUsd(m.totals.held_idle.usd) : "unknown",
-                   m.never_used ? "yes" : "");
+                   m.never_used ? (m.most_gpu_samples == 1 ? "one sample" : "yes") : "");
   }
 }
 
@@ -103,10 +126,17 @@ void NeverUsed(const AuditResult& r, int top, std::string* out) {
 }
 
 void Input(std::string_view name, const SourceStats& s, std::string* out) {
-  if (s.files == 0 && s.rows_read == 0) return;
-  fmt::format_to(std::back_inserter(*out),
-                 "  {:<10} {} file(s), {} rows read, {} accepted, {} rejected\n", name, s.files,
-                 s.rows_read, s.rows_accepted, s.RowsRejected());
+  if (s.files == 0 && s.rows_read == 0 && s.notes.entries().empty() &&
+      s.rejected.entries().empty()) {
+    return;
+  }
+  if (s.files == 0 && s.rows_read == 0) {
+    fmt::format_to(std::back_inserter(*out), "  {:<10} (none given)\n", name);
+  } else {
+    fmt::format_to(std::back_inserter(*out),
+                   "  {:<10} {} file(s), {} rows read, {} accepted, {} rejected\n", name, s.files,
+                   s.rows_read, s.rows_accepted, s.RowsRejected());
+  }
   auto list = [&](std::string_view kind, const Problems& problems) {
     for (const auto& [reason, e] : problems.entries()) {
       fmt::format_to(std::back_inserter(*out), "    {:<8} {:<18} {:>10}  first at {}{}\n", kind,
@@ -145,11 +175,28 @@ std::string AuditToTable(const AuditResult& r, int top) {
   auto hours = [](const Spend& s) { return fmt::format("{:.1f} GPU-hours", s.GpuHours()); };
   out += "\n";
   line("billed GPU time", hours(total), total);
-  line(fmt::format("below {} % (measured)", r.options.threshold_pct),
-       hours(r.totals.below_threshold), r.totals.below_threshold);
-  line(fmt::format("never used: {} of {} machines", r.MachinesNeverUsed(), r.machines.size()),
-       hours(r.totals.categories[0]), r.totals.categories[0]);
+  const TelemetryCoverage coverage = r.Coverage();
+  if (coverage.machines_with_telemetry == 0) {
+    fmt::format_to(std::back_inserter(out), "  {:<32} {:>20}  ({})\n",
+                   fmt::format("below {} %", r.options.threshold_pct), "unknown",
+                   "no telemetry: --telemetry FILE or --prometheus URL adds it");
+  } else {
+    line(fmt::format("below {} % (measured)", r.options.threshold_pct),
+         hours(r.totals.below_threshold), r.totals.below_threshold);
+    line(fmt::format("never used: {} of {} machines", coverage.never_used,
+                     coverage.machines_with_telemetry),
+         hours(coverage.never_used_spend), coverage.never_used_spend);
+    if (coverage.idle_in_one_sample > 0) {
+      line(fmt::format("idle in the one sample read: {}", coverage.idle_in_one_sample),
+           hours(coverage.idle_in_one_sample_spend), coverage.idle_in_one_sample_spend);
+    }
+    if (coverage.machines_without > 0) {
+      line(fmt::format("sent no telemetry: {} machines", coverage.machines_without),
+           hours(coverage.without), coverage.without);
+    }
+  }
   line("no owner (unattributed)", hours(r.totals.unattributed), r.totals.unattributed);
+  line("no owner, team or project", hours(r.totals.unowned), r.totals.unowned);
   line("jobs without a commit", hours(r.totals.no_commit), r.totals.no_commit);
   if (r.memory_known) {
     line(fmt::format("held idle (memory >= {})", FormatMib(r.options.held_memory_mib)),
@@ -178,6 +225,7 @@ std::string AuditToTable(const AuditResult& r, int top) {
   out += CreditsTable(r);
   Categories(r, &out);
   Owners(r, top, &out);
+  Teams(r, top, &out);
   Machines(r, top, &out);
   NeverUsed(r, top, &out);
   Section(&out, "Input");

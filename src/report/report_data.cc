@@ -239,22 +239,55 @@ void AddBacktestSentence(Report* r) {
   }
 }
 
-void AddHeadline(const AuditResult& a, Report* r) {
-  auto usd = [&](Category c) { return a.totals.categories[static_cast<int>(c)].usd; };
+// What the telemetry shows of utilisation, and no more: machines that sent none are unknown,
+// and a machine idle in the one sample read was idle then, not "never ran" (TelemetryCoverage).
+void AddUtilisationSentences(const AuditResult& a, Report* r) {
+  const TelemetryCoverage c = a.Coverage();
+  if (c.machines_with_telemetry == 0) {
+    r->headline.push_back(fmt::format(
+        "The utilisation of all {} machines ({}) is unknown: no telemetry was read. Add "
+        "--telemetry FILE (nvidia-smi log, DCGM scrape, Prometheus export) or --prometheus URL.",
+        a.machines.size(), Amount(*r, a.totals.Total().usd)));
+    return;
+  }
   r->headline.push_back(fmt::format("{} paid for GPUs under {:g} % utilisation.",
                                     Amount(*r, a.totals.below_threshold.usd),
                                     a.options.threshold_pct));
-  r->headline.push_back(fmt::format("{} of {} machines never ran a workload: {}.",
-                                    a.MachinesNeverUsed(), a.machines.size(),
-                                    Amount(*r, usd(Category::kNeverUsed))));
+  if (c.machines_without > 0) {
+    r->headline.push_back(fmt::format(
+        "{} machine{} billed {} sent no telemetry: {} utilisation is unknown (--telemetry adds "
+        "it).",
+        c.machines_without, c.machines_without == 1 ? "" : "s", Amount(*r, c.without.usd),
+        c.machines_without == 1 ? "its" : "their"));
+  }
+  const std::string of =
+      c.machines_without > 0
+          ? fmt::format("of the {} machines that sent telemetry", c.machines_with_telemetry)
+          : fmt::format("of {} machines", a.machines.size());
+  if (c.never_used > 0 || c.idle_in_one_sample == 0) {
+    r->headline.push_back(fmt::format("{} {} never ran a workload: {}.", c.never_used, of,
+                                      Amount(*r, c.never_used_spend.usd)));
+  }
+  if (c.idle_in_one_sample > 0) {
+    r->headline.push_back(fmt::format(
+        "{} {} {} idle in the one sample read (one scrape cannot tell whether a machine ever ran "
+        "a workload): {}.",
+        c.idle_in_one_sample, of, c.idle_in_one_sample == 1 ? "was" : "were",
+        Amount(*r, c.idle_in_one_sample_spend.usd)));
+  }
+}
+
+void AddHeadline(const AuditResult& a, Report* r) {
+  auto usd = [&](Category c) { return a.totals.categories[static_cast<int>(c)].usd; };
+  AddUtilisationSentences(a, r);
   AddIdleSentences(a, r);
   if (a.totals.categories[static_cast<int>(Category::kUnmonitored)].gpu_ms > 0) {
     r->headline.push_back(fmt::format("{} paid for GPU time no telemetry covers.",
                                       Amount(*r, usd(Category::kUnmonitored))));
   }
   r->headline.push_back(
-      fmt::format("{} has no owner; {} bought GPU work that was measured busy.",
-                  Amount(*r, a.totals.unattributed.usd),
+      fmt::format("{} has no owner, team or project; {} bought GPU work that was measured busy.",
+                  Amount(*r, a.totals.unowned.usd),
                   Amount(*r, usd(Category::kJobActive) + usd(Category::kActiveOutsideJobs))));
   AddBacktestSentence(r);
   if (r->reviews && r->reviews->have_prices && r->reviews->jobs_matched > 0) {

@@ -21,6 +21,7 @@ void WriteTotals(JsonWriter& w, const Report& r) {
   w.Key("machines_total").Int(static_cast<int64_t>(a.machines.size()));
   w.Key("machines_never_used").Int(a.MachinesNeverUsed());
   w.Key("unattributed_usd").Number(a.totals.unattributed.usd, kUsdDecimals);
+  w.Key("unowned_usd").Number(a.totals.unowned.usd, kUsdDecimals);
   w.Key("jobs_without_commit_usd").Number(a.totals.no_commit.usd, kUsdDecimals);
   w.Key("waste_usd").Number(a.totals.Waste().usd, kUsdDecimals);
   w.Key("held_idle_usd");

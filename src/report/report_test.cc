@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "audit_harness.h"
+#include "report/audit_text.h"
 #include "report/report_assets.h"
 #include "report/report_data.h"
 #include "report/report_html.h"
@@ -138,6 +139,57 @@ TEST(Report, DaysWithoutTelemetryAreNotIdle) {
   EXPECT_EQ(r.period_days, 1);
   ASSERT_EQ(r.periods.size(), 2u);
   EXPECT_EQ(r.periods[1].first_day, DayOf(kT0));
+}
+
+// Issue 23 items 3, 9, 10: the headline and the table claim only what the telemetry shows.
+// Three machines, one GPU each, $1 a GPU-minute, billed 00:00–01:00: $60 each.
+TEST(Report, SaysOnlyWhatTheTelemetryShows) {
+  Fleet fleet;
+  AddMachine(&fleet, "a", 1, 0, 60);
+  AddMachine(&fleet, "b", 1, 0, 60);
+  AddMachine(&fleet, "c", 1, 0, 60);
+  AuditOptions options;
+  options.breakdown = true;
+  auto has = [](const std::vector<std::string>& lines, std::string_view text) {
+    for (const std::string& s : lines) {
+      if (s.find(text) != std::string::npos) return true;
+    }
+    return false;
+  };
+  // A bill with no telemetry: utilisation unknown, never "$0.00 below 5 %" or "0 of 3 never ran".
+  const AuditResult none = RunOn(fleet, {}, options);
+  Report r = BuildReport(none, std::nullopt, nullptr, nullptr);
+  EXPECT_EQ(r.headline[0],
+            "The utilisation of all 3 machines ($180.00 (100.0 %)) is unknown: no telemetry was "
+            "read. Add --telemetry FILE (nvidia-smi log, DCGM scrape, Prometheus export) or "
+            "--prometheus URL.");
+  EXPECT_FALSE(has(r.headline, "utilisation.")) << r.headline[0];
+  EXPECT_FALSE(has(r.headline, "never ran"));
+  std::string table = AuditToTable(none, 10);
+  EXPECT_NE(table.find("unknown  (no telemetry: --telemetry FILE or --prometheus URL adds it)"),
+            std::string::npos)
+      << table;
+  EXPECT_EQ(table.find("never used:"), std::string::npos) << table;
+
+  // a: busy, sampled every 5 minutes; b: one scrape, idle; c: no telemetry.
+  std::vector<Row> busy;
+  for (int minute = 0; minute < 60; minute += 5) busy.push_back({0, double(minute), "80 %"});
+  const AuditResult some = RunOn(
+      fleet, {SourceFromText("a", SmiText(busy)), SourceFromText("b", SmiText({{0, 30, "0 %"}}))},
+      options);
+  r = BuildReport(some, std::nullopt, nullptr, nullptr);
+  EXPECT_TRUE(has(r.headline,
+                  "1 machine billed $60.00 (33.3 %) sent no telemetry: its utilisation is "
+                  "unknown (--telemetry adds it)."));
+  EXPECT_TRUE(has(r.headline,
+                  "1 of the 2 machines that sent telemetry was idle in the one sample read (one "
+                  "scrape cannot tell whether a machine ever ran a workload): $60.00 (33.3 %)."));
+  EXPECT_FALSE(has(r.headline, "never ran a workload:"));
+  table = AuditToTable(some, 10);
+  EXPECT_NE(table.find("never used: 0 of 2 machines"), std::string::npos) << table;
+  EXPECT_NE(table.find("idle in the one sample read: 1"), std::string::npos) << table;
+  EXPECT_NE(table.find("sent no telemetry: 1 machines"), std::string::npos) << table;
+  EXPECT_NE(table.find("no telemetry"), std::string::npos);
 }
 
 TEST(Report, PageIsSelfContainedAndCannotBeBrokenOutOf) {

@@ -1,5 +1,6 @@
 #include "sources/load_fleet.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -96,7 +97,9 @@ int GpusInTelemetry(const std::vector<TelemetrySource>& telemetry, const std::st
 }
 
 // Fills each billing period's empty owner, team and project from the first rule that matches
-// what is known of it: its machine's name and series labels, its bill line's tags.
+// what is known of it: its machine's name and node labels, its bill line's tags. Keys that
+// describe a pod (namespace, pod, container) are unknown here: a rule on them names pods' GPU
+// time only (workload_jobs.cc), never the node's own.
 void ApplyOwnerRules(const OwnerRules& rules, const std::vector<TelemetrySource>& telemetry,
                      Fleet* fleet, SourceStats* stats) {
   std::map<std::string, const std::map<std::string, std::string>*> labels;
@@ -108,6 +111,7 @@ void ApplyOwnerRules(const OwnerRules& rules, const std::vector<TelemetrySource>
     for (BillingPeriod& p : m.billing) {
       auto lookup = [&](const std::string& key) -> std::optional<std::string> {
         if (key == "machine") return m.name;
+        if (!key.starts_with("label:") && !key.starts_with("tag:")) return std::nullopt;
         if (key.starts_with("tag:")) {
           std::string k = key.substr(4);
           for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -116,9 +120,8 @@ void ApplyOwnerRules(const OwnerRules& rules, const std::vector<TelemetrySource>
           }
           return std::nullopt;
         }
-        const std::string label = key.starts_with("label:") ? key.substr(6) : key;
         if (series == nullptr) return std::nullopt;
-        auto l = series->find(label);
+        auto l = series->find(key.substr(6));
         return l == series->end() ? std::nullopt : std::optional<std::string>(l->second);
       };
       const std::optional<Attribution> a = rules.Apply(lookup);
@@ -135,6 +138,21 @@ void ApplyOwnerRules(const OwnerRules& rules, const std::vector<TelemetrySource>
     stats->notes.Add("owners_from_rules", "(--owners)", 0, UINT64_MAX - 1,
                      "billing periods whose owner, team or project came from --owners rules",
                      named);
+  }
+}
+
+// A Kubernetes node's own GPU time that nothing names a team for is "(unallocated)": the
+// cluster's idle, not "(none)" and never a pod's team.
+void NameUnallocatedNodeTime(const std::vector<TelemetrySource>& telemetry, Fleet* fleet) {
+  for (const TelemetrySource& src : telemetry) {
+    const bool runs_pods =
+        std::any_of(src.workloads.begin(), src.workloads.end(),
+                    [](const SeriesWorkload& w) { return w.IsPod() && !w.infrastructure; });
+    const int64_t index = fleet->Find(src.machine);
+    if (!runs_pods || index < 0) continue;
+    for (BillingPeriod& p : fleet->machines[static_cast<size_t>(index)].billing) {
+      if (p.owner.empty() && p.team.empty()) p.team = kUnallocatedTeam;
+    }
   }
 }
 
@@ -244,15 +262,19 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
     }
   }
 
-  std::optional<OwnerRules> rules;
+  OwnerRules rules;  // none given: the built-in infrastructure list alone
   if (!paths.owners.empty()) {
     auto text = ReadWholeFile(paths.owners);
     if (!text) return std::unexpected(text.error());
     auto parsed = OwnerRules::Parse(*text, paths.owners);
     if (!parsed) return std::unexpected(parsed.error());
     rules = std::move(*parsed);
-    ApplyOwnerRules(*rules, out.telemetry, &out.fleet, &out.inventory_stats);
   }
+  SetAsideInfrastructure(rules, &out.telemetry, &out.telemetry_stats);
+  if (!paths.owners.empty()) {
+    ApplyOwnerRules(rules, out.telemetry, &out.fleet, &out.inventory_stats);
+  }
+  NameUnallocatedNodeTime(out.telemetry, &out.fleet);
 
   if (!paths.jobs.empty()) {
     auto text = ReadJobsText(paths.jobs);
@@ -265,9 +287,11 @@ Result<LoadedFleet> LoadFleet(const FleetPaths& paths, std::optional<double> pri
             ? ReadSacct(*text, source, file_index++, *zone, known, &out.fleet.jobs, &out.jobs_stats)
             : ReadJobs(*text, source, file_index++, *zone, known, &out.fleet.jobs, &out.jobs_stats);
     if (!ok) return std::unexpected(ok.error());
-    MatchWorkloadsToJobs(out.telemetry, rules ? &*rules : nullptr, &out.fleet, &out.jobs_stats);
+    MatchWorkloadsToJobs(out.telemetry, paths.owners.empty() ? nullptr : &rules, &out.fleet,
+                         &out.jobs_stats);
   } else {
-    JobsFromWorkloads(out.telemetry, rules ? &*rules : nullptr, &out.fleet, &out.jobs_stats);
+    JobsFromWorkloads(out.telemetry, paths.owners.empty() ? nullptr : &rules, &out.fleet,
+                      &out.jobs_stats);
   }
   return out;
 }

@@ -89,9 +89,10 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
   ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
     TimeMs t = 0;
     if (!parser.Parse(r[*c_time], &t)) {
-      r.Reject("bad_time", "time '" + r[*c_time] + "'");
+      r.Reject(parser.failure(), "time '" + r[*c_time] + "'");
       return;
     }
+    if (parser.ambiguous()) r.Note(kAmbiguousLocalTime, "time '" + r[*c_time] + "'");
     std::string machine;
     int gpu = 0;
     std::vector<std::pair<std::string, std::string>> labels;

@@ -149,8 +149,13 @@ bool NvidiaSmiReader::Line(std::string_view line, uint64_t line_no) {
   }
   TimeMs t = 0;
   if (!parser_.Parse(f[columns_.timestamp], &t)) {
-    Reject("bad_time", line_no, "time '" + std::string(TrimSpaces(f[columns_.timestamp])) + "'");
+    Reject(parser_.failure(), line_no,
+           "time '" + std::string(TrimSpaces(f[columns_.timestamp])) + "'");
     return true;
+  }
+  if (parser_.ambiguous()) {
+    stats_->notes.Add(kAmbiguousLocalTime, file_, line_no, InputOrder(file_index_, line_no),
+                      "a local time of the repeated hour, read by the log's order");
   }
   int gpu = 0;
   if (columns_.index >= 0) {

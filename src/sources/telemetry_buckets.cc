@@ -43,8 +43,18 @@ int32_t TelemetryBuckets::WorkloadOf(
 
 void TelemetryBuckets::AddLabels(const std::string& machine,
                                  const std::vector<std::pair<std::string, std::string>>& labels) {
+  bool names_workload = false;
+  for (const auto& [key, value] : labels) {
+    if (!value.empty() &&
+        (key == "pod" || key == "exported_pod" || key == "pod_name" || key == "hpc_job")) {
+      names_workload = true;
+    }
+  }
   std::map<std::string, std::string>& held = machines_[machine].labels;
-  for (const auto& [key, value] : labels) held.try_emplace(key, value);
+  for (const auto& [key, value] : labels) {
+    if (IsWorkloadLabel(key) || (names_workload && !IsNodeLabel(key))) continue;
+    held.try_emplace(key, value);
+  }
 }
 
 void TelemetryBuckets::AddMemory(const std::string& machine, int gpu, TimeMs t, double memory_mib,

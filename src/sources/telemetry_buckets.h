@@ -34,8 +34,11 @@ class TelemetryBuckets {
   // read winning; a reading that meets no sample is dropped.
   void AddMemory(const std::string& machine, int gpu, TimeMs t, double memory_mib, uint64_t order);
 
-  // Labels of one of "machine"'s series; the first value of each label wins. __name__ and the
-  // GPU's own labels are kept too: rules may match on anything.
+  // Labels of one of "machine"'s series that describe the machine; the first value of each
+  // label wins. __name__ and the GPU's own labels are kept too. Workload labels (namespace, pod,
+  // container, hpc_job, IsWorkloadLabel) are not the machine's, nor is any label of a series
+  // that names a workload unless IsNodeLabel says it describes the node: a pod's labels never
+  // name the owner of its node's own GPU time.
   void AddLabels(const std::string& machine,
                  const std::vector<std::pair<std::string, std::string>>& labels);
 

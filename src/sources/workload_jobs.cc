@@ -6,23 +6,28 @@
 namespace gpuledger {
 namespace {
 
+// What the rules read of a workload: its namespace, pod, container, machine and labels.
+OwnerRules::Lookup LookupOf(const SeriesWorkload& w, const std::string& machine) {
+  return [&w, &machine](const std::string& key) -> std::optional<std::string> {
+    auto known = [](const std::string& v) {
+      return v.empty() ? std::nullopt : std::optional<std::string>(v);
+    };
+    if (key == "machine") return machine;
+    if (key == "namespace") return known(w.ns);
+    if (key == "pod") return known(w.pod);
+    if (key == "container") return known(w.container);
+    if (!key.starts_with("label:")) return std::nullopt;
+    auto it = w.labels.find(key.substr(6));
+    return it == w.labels.end() ? std::nullopt : std::optional(it->second);
+  };
+}
+
 // Fills the job's empty owner, team and project from the rules on the workload's labels; the
 // namespace is the team when nothing else names one.
 void Attribute(const SeriesWorkload& w, const std::string& machine, const OwnerRules* rules,
                Job* job) {
   if (rules != nullptr) {
-    auto lookup = [&](const std::string& key) -> std::optional<std::string> {
-      if (key == "machine") return machine;
-      if (key == "namespace") return w.ns.empty() ? std::nullopt : std::optional(w.ns);
-      if (key == "pod") return w.pod.empty() ? std::nullopt : std::optional(w.pod);
-      if (key == "container") {
-        return w.container.empty() ? std::nullopt : std::optional(w.container);
-      }
-      if (!key.starts_with("label:")) return std::nullopt;
-      auto it = w.labels.find(key.substr(6));
-      return it == w.labels.end() ? std::nullopt : std::optional(it->second);
-    };
-    if (const std::optional<Attribution> a = rules->Apply(lookup)) {
+    if (const std::optional<Attribution> a = rules->Apply(LookupOf(w, machine))) {
       if (job->owner.empty()) job->owner = a->owner;
       if (job->team.empty()) job->team = a->team;
       if (job->project.empty()) job->project = a->project;
@@ -33,6 +38,37 @@ void Attribute(const SeriesWorkload& w, const std::string& machine, const OwnerR
 }
 
 }  // namespace
+
+void SetAsideInfrastructure(const OwnerRules& rules, std::vector<TelemetrySource>* telemetry,
+                            SourceStats* stats) {
+  uint64_t set_aside = 0, exported = 0;
+  std::string names;
+  for (TelemetrySource& src : *telemetry) {
+    for (SeriesWorkload& w : src.workloads) {
+      w.infrastructure = w.IsPod() && rules.IgnoresWorkload(LookupOf(w, src.machine));
+      exported += w.from_exported && !w.infrastructure;
+      if (!w.infrastructure) continue;
+      if (++set_aside <= 3) names += (names.empty() ? "" : ", ") + w.Name();
+    }
+    std::erase_if(src.workload_runs, [&](const WorkloadRun& run) {
+      return src.workloads[static_cast<size_t>(run.workload)].infrastructure;
+    });
+  }
+  if (set_aside > 0) {
+    stats->notes.Add("not_workloads", "(telemetry)", 0, UINT64_MAX - 3,
+                     "pods that are GPU infrastructure, not workloads (the exporter, device "
+                     "plugin, operator validators, [[ignore]] rules): their GPUs' time is outside "
+                     "jobs; " +
+                         names + (set_aside > 3 ? ", …" : ""),
+                     set_aside);
+  }
+  if (exported > 0) {
+    stats->notes.Add("exported_labels", "(telemetry)", 0, UINT64_MAX - 3,
+                     "pods named by exported_namespace/exported_pod (scraped without "
+                     "honor_labels: namespace/pod there are the exporter's own)",
+                     exported);
+  }
+}
 
 void JobsFromWorkloads(const std::vector<TelemetrySource>& telemetry, const OwnerRules* rules,
                        Fleet* fleet, SourceStats* stats) {
@@ -72,6 +108,7 @@ void MatchWorkloadsToJobs(const std::vector<TelemetrySource>& telemetry, const O
   for (const TelemetrySource& src : telemetry) {
     for (size_t i = 0; i < src.workloads.size(); ++i) {
       const SeriesWorkload& w = src.workloads[i];
+      if (w.infrastructure) continue;
       std::vector<Job*> jobs;
       for (const std::string& id : {w.pod, w.Name(), w.hpc_job}) {
         if (id.empty()) continue;

@@ -11,6 +11,13 @@
 
 namespace gpuledger {
 
+// Marks the pods that are GPU infrastructure, not workloads (OwnerRules::IgnoresWorkload: the
+// dcgm-exporter scraped without honor_labels, the device plugin, the operator's validators,
+// [[ignore]] rules) and drops their runs, so their GPUs' time is outside jobs. Notes
+// not_workloads (the pods set aside) and exported_labels (pods named by exported_* labels).
+void SetAsideInfrastructure(const OwnerRules& rules, std::vector<TelemetrySource>* telemetry,
+                            SourceStats* stats);
+
 // With no jobs file: each run of a workload on a machine of "fleet" becomes a job — id
 // "namespace/pod" (a Slurm job: its hpc_job id; a later run of the same pod: "…#2", "#3"), on
 // the GPUs it was seen on, from its first sample to the end of what its last one stands for,
