@@ -15,6 +15,7 @@ struct Item {
   TimeMs start, end;
   double usd;
   const SpendSegment* segment;  // null: a charge
+  double scale = 1;             // what is left of the segment's figures after refunds
 };
 
 // The spend curve C(t): at breakpoint i, C(t[i]) = spent[i], growing at rate[i] until t[i + 1].
@@ -77,6 +78,7 @@ void Credit(const Item& item, double fraction, int64_t day, BatchResult* b,
     return;
   }
   const SpendSegment& s = *item.segment;
+  fraction *= item.scale;  // the segment's figures, net of refunds netted against it
   b->owners[*s.owner] += usd, b->teams[*s.team] += usd, b->projects[*s.project] += usd;
   b->outcomes[JobOutcome(s.job)] += usd;
   double idle = 0, waste = 0;
@@ -94,6 +96,51 @@ void Credit(const Item& item, double fraction, int64_t day, BatchResult* b,
   if (s.job != nullptr) (*jobs)[s.job] += usd;
 }
 
+// Scales the items "in" selects down by "refund" in all, in proportion to their amounts (a
+// segment's figures with them); returns what is left of the refund.
+template <typename Select>
+double Net(double refund, std::vector<Item>* items, Select&& in) {
+  double total = 0;
+  for (size_t i = 0; i < items->size(); ++i) total += in(i) ? (*items)[i].usd : 0;
+  const double applied = std::min(refund, total);
+  if (applied <= 0) return refund;
+  for (size_t i = 0; i < items->size(); ++i) {
+    if (!in(i)) continue;
+    (*items)[i].usd *= 1 - applied / total;
+    (*items)[i].scale *= 1 - applied / total;
+  }
+  return refund - applied;
+}
+
+// The bill's timed charges inside the audit window, prorated, with refunds (negative charges
+// inside usage) netted against the positive charges of their own category in the window, then
+// against all of them, in proportion to their amounts; returns them and puts in *left what no
+// charge could absorb.
+std::vector<Item> NetChargesOf(const AuditResult& audit, const std::vector<TimedCharge>& charges,
+                               double* left) {
+  std::vector<Item> items;
+  std::vector<const std::string*> category_of;  // by item
+  std::map<std::string, double> refunds;        // category → USD (positive)
+  for (const TimedCharge& c : charges) {
+    const TimeMs from = std::max(c.start, audit.options.window_from);
+    const TimeMs to = std::min(c.end, audit.options.window_to);
+    if (to <= from || c.usd == 0) continue;
+    const double share = static_cast<double>(to - from) / static_cast<double>(c.end - c.start);
+    if (c.usd < 0) {
+      refunds[c.category] -= c.usd * share;
+      continue;
+    }
+    items.push_back({from, to, c.usd * share, nullptr});
+    category_of.push_back(&c.category);
+  }
+  double unabsorbed = 0;
+  for (const auto& [category, refund] : refunds) {
+    unabsorbed += Net(refund, &items, [&](size_t i) { return *category_of[i] == category; });
+  }
+  *left = Net(unabsorbed, &items, [](size_t) { return true; });
+  return items;
+}
+
 std::vector<Item> ItemsOf(const AuditResult& audit, const std::vector<TimedCharge>& charges) {
   std::vector<Item> items;
   for (const MachineResult& m : audit.machines) {
@@ -101,14 +148,11 @@ std::vector<Item> ItemsOf(const AuditResult& audit, const std::vector<TimedCharg
       if (s.end > s.start && s.usd > 0) items.push_back({s.start, s.end, s.usd, &s});
     }
   }
-  for (const TimedCharge& c : charges) {
-    // Only what falls inside the audit window, prorated.
-    const TimeMs from = std::max(c.start, audit.options.window_from);
-    const TimeMs to = std::min(c.end, audit.options.window_to);
-    if (to <= from || c.usd <= 0) continue;
-    const double share = static_cast<double>(to - from) / static_cast<double>(c.end - c.start);
-    items.push_back({from, to, c.usd * share, nullptr});
-  }
+  // Spend is the bill's net spend (GPU time plus other_charges_usd), and the curve never falls:
+  // refunds net against charges, and what they cannot absorb against GPU time.
+  double left = 0;
+  for (const Item& charge : NetChargesOf(audit, charges, &left)) items.push_back(charge);
+  if (left > 0) Net(left, &items, [&](size_t i) { return items[i].segment != nullptr; });
   std::sort(items.begin(), items.end(),
             [](const Item& a, const Item& b) { return a.start < b.start; });
   return items;
@@ -135,7 +179,7 @@ Runway RunwayOf(const CreditsResult& r, const std::vector<Item>& items, const Au
     spent += i.usd * f;
     if (i.segment == nullptr) continue;
     for (Category c : kAllCategories) {
-      if (IsWaste(c)) waste += i.segment->category_usd[static_cast<int>(c)] * f;
+      if (IsWaste(c)) waste += i.segment->category_usd[static_cast<int>(c)] * f * i.scale;
     }
   }
   w.daily_burn_usd = spent / days;

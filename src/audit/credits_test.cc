@@ -132,6 +132,41 @@ TEST(Credits, FocusCreditRowsAreTheBatchesAndOtherChargesAreSpendToo) {
   EXPECT_NEAR(c.uncovered_usd, 15, 1e-6);
 }
 
+// Issue 23 items 6 and 7. A bill over one hour: GPU g1 $60 (a GPU-minute is $1), GPU g2 $0
+// (covered by a commitment), storage $30 with a $6 refund inside usage, network $10 with a $40
+// refund. By hand: the bill's net spend is 60 + 30 - 6 + 10 - 40 = $54; other charges net -$6.
+// The storage refund nets storage to $24; the network refund takes network's $10, then $24
+// from what is left of the charges (storage → $0), and its last $6 from GPU time ($60 → $54).
+TEST(Credits, RefundsInsideUsageNetAsTheBillDoesAndZeroCostGpusAreMachines) {
+  Fleet fleet;
+  SourceStats stats;
+  FocusOptions o;
+  o.gpus_per_machine = 1;
+  ASSERT_TRUE(
+      ReadFocusBilling("ChargePeriodStart,ChargePeriodEnd,ResourceId,EffectiveCost,ChargeCategory,"
+                       "ServiceCategory,ChargeDescription\n"
+                       "2025-01-01 00:00:00,2025-01-01 01:00:00,g1,60,Usage,Compute,GPU hour\n"
+                       "2025-01-01 00:00:00,2025-01-01 01:00:00,g2,0,Usage,Compute,GPU hour\n"
+                       "2025-01-01 00:00:00,2025-01-01 01:00:00,vol-1,30,Usage,Storage,disk\n"
+                       "2025-01-01 00:00:00,2025-01-01 01:00:00,vol-1,-6,Usage,Storage,refund\n"
+                       "2025-01-01 00:00:00,2025-01-01 01:00:00,nat-1,10,Usage,Networking,nat\n"
+                       "2025-01-01 00:00:00,2025-01-01 01:00:00,nat-1,-40,Usage,Networking,oops\n",
+                       "f.csv", 0, TimeZone::Utc(), o, {"g1", "g2"}, {}, &fleet, &stats));
+  ASSERT_EQ(fleet.machines.size(), 2u);  // g2 cost nothing, but it is a GPU machine that ran
+  EXPECT_EQ(fleet.machines[1].name, "g2");
+  double other = 0;
+  for (const auto& [category, usd] : fleet.other_charges_usd) other += usd;
+  EXPECT_NEAR(other, -6, 1e-9);
+  const AuditResult a = Audit(fleet);
+  EXPECT_NEAR(a.totals.Total().usd, 60, 1e-9);
+  const CreditsResult c =
+      ConsumeCredits({Batch("b", 1000, Min(-10), 1)}, a, fleet.timed_charges, {});
+  EXPECT_NEAR(c.spent_usd, 60 + other, 1e-6);  // one definition of spend: the bill's net
+  EXPECT_NEAR(c.batches[0].other_charges_usd, 0, 1e-6);
+  EXPECT_NEAR(c.batches[0].categories[static_cast<int>(Category::kUnmonitored)], 54, 1e-6);
+  EXPECT_NEAR(c.batches[0].spent_usd, 54, 1e-6);
+}
+
 TEST(Credits, UseAgainstBudgetsCountsTheMonthOfTheAuditsEnd) {
   Fleet fleet;
   Machine& m = AddMachine(&fleet, "m1", 1, 0, 60, "asha");

@@ -18,7 +18,8 @@ struct CreditBatch {
 };
 
 // A charge of the bill that is not GPU time (storage, network, tax, CPU-only instances), spread
-// evenly over its charge period. Credits and purchases are not charges: they are batches.
+// evenly over its charge period. Credits and purchases are not charges: they are batches. A
+// negative one is a refund inside usage, netted against the others (audit/credits.cc).
 struct TimedCharge {
   TimeMs start = 0, end = 0;
   double usd = 0;

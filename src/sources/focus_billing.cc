@@ -164,7 +164,9 @@ void ChargeReader::Row(const TableRow& r) {
   const bool gpu_machine =
       !machine.empty() &&
       (fleet_->Find(machine) >= 0 || telemetry_machines_.count(machine) > 0 || type.has_value());
-  if (!usage || !compute || ch.cost_usd <= 0 || !gpu_machine) {
+  // A GPU machine's $0 row (covered by a commitment or credit) is still a machine that ran; a
+  // negative one (a refund) is a charge of the bill, netted with the rest.
+  if (!usage || !compute || ch.cost_usd < 0 || !gpu_machine) {
     const std::string category = (service.empty() ? "(no service)" : service) + "/" +
                                  (charge.empty() ? "(no charge category)" : charge) +
                                  (usage && compute && !gpu_machine ? " (no GPU machine)" : "");
@@ -176,7 +178,7 @@ void ChargeReader::Row(const TableRow& r) {
       fleet_->bill_credits.push_back(
           {label.empty() ? charge + " " + FormatIsoUtc(ch.start).substr(0, 10) : label, ch.start,
            std::abs(ch.cost_usd), r.order()});
-    } else if (ch.cost_usd > 0) {
+    } else if (ch.cost_usd != 0) {  // refunds too: spend is the bill's net spend
       fleet_->timed_charges.push_back({ch.start, ch.end, ch.cost_usd, category});
     }
     return;
