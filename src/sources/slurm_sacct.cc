@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/csv_table.h"
@@ -125,19 +126,28 @@ bool ReadJobFields(const TableRow& r, const SacctColumns& c, TimeParser* parser,
   return true;
 }
 
-// One job per node of "nodes" that the audit knows, its GPUs split evenly between them.
-// Returns how many nodes were known.
+// One job per node of "nodes" that the audit knows and on which the job holds GPUs. Slurm
+// allocates a job's GPUs node by node in NodeList order, so each node is filled up to its GPU
+// count (the inventory's) before the next; a node whose count is unknown gets an even share of
+// what is left. With no gres/gpu in AllocTRES, each node's job holds all its GPUs. Returns how
+// many nodes were known.
 size_t SplitOverNodes(const TableRow& r, const Job& job, const std::vector<std::string>& nodes,
                       int gpus_total, const KnownMachines& machines, std::vector<Job>* jobs) {
   size_t known = 0;
-  const int per_node = gpus_total / static_cast<int>(nodes.size());
-  for (const std::string& node : nodes) {
+  int left = gpus_total;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string& node = nodes[i];
     auto m = machines.find(node);
     if (m == machines.end()) continue;
     ++known;
+    const int share = static_cast<int>(left / static_cast<int>(nodes.size() - i));
+    const int take = m->second > 0 ? std::min(left, m->second) : share;
+    left -= take;
+    if (gpus_total > 0 && take == 0) continue;  // the job holds no GPU of this node
     Job j = job;
     j.id = nodes.size() > 1 ? job.id + "@" + node : job.id;
     j.machine = node;
+    const int per_node = take;
     if (per_node > 0 && (m->second == 0 || per_node < m->second)) {
       for (int g = 0; g < per_node; ++g) j.gpus.push_back(g);
       r.Note("gpu_indices_assumed",

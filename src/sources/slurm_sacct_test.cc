@@ -87,6 +87,34 @@ TEST(Sacct, JobsOnSeveralNodesStatesAndRunningJobs) {
   EXPECT_EQ(r.stats.rows_accepted, 3u);
 }
 
+// Issue 23 item 8: gres/gpu=3 over gpu[01,03], whose nodes have 1 and 2 GPUs: Slurm fills
+// gpu01 (1 GPU) then gpu03 (2), not 1 each. gres/gpu=3 over gpu[05,06] (2 and 4 GPUs): gpu05
+// whole, gpu06 1 GPU (index assumed, noted). gres/gpu=1 over gpu[05,06]: gpu06 holds none.
+TEST(Sacct, GpusFillEachNodeInNodeListOrder) {
+  auto r = Sacct(std::string(kHeader) +
+                     "20|a|ml|gpu|COMPLETED|0:0|2025-01-01T10:00:00|2025-01-01T11:00:00|gpu[01,03]|"
+                     "cpu=4,gres/gpu=3,node=2\n"
+                     "21|a|ml|gpu|COMPLETED|0:0|2025-01-01T10:00:00|2025-01-01T11:00:00|gpu[05-06]|"
+                     "cpu=4,gres/gpu=3,node=2\n"
+                     "22|a|ml|gpu|COMPLETED|0:0|2025-01-01T10:00:00|2025-01-01T11:00:00|gpu[05-06]|"
+                     "cpu=4,gres/gpu=1,node=2\n",
+                 {{"gpu01", 1}, {"gpu03", 2}, {"gpu05", 2}, {"gpu06", 4}});
+  ASSERT_TRUE(r.result) << r.result.error().ToString();
+  ASSERT_EQ(r.jobs.size(), 5u);
+  EXPECT_EQ(r.jobs[0].id, "20@gpu01");
+  EXPECT_TRUE(r.jobs[0].gpus.empty());  // its one GPU: all of them
+  EXPECT_EQ(r.jobs[1].id, "20@gpu03");
+  EXPECT_TRUE(r.jobs[1].gpus.empty());  // 2 of 2
+  EXPECT_EQ(r.jobs[2].id, "21@gpu05");
+  EXPECT_TRUE(r.jobs[2].gpus.empty());  // 2 of 2
+  EXPECT_EQ(r.jobs[3].id, "21@gpu06");
+  EXPECT_EQ(r.jobs[3].gpus, std::vector<int>{0});  // the third GPU
+  EXPECT_EQ(r.jobs[4].id, "22@gpu05");
+  EXPECT_EQ(r.jobs[4].gpus, std::vector<int>{0});
+  EXPECT_EQ(Count(r.stats.notes, "gpu_indices_assumed"), 2u);
+  EXPECT_EQ(r.stats.rows_accepted, 3u);
+}
+
 TEST(Sacct, ZoneLessTimesUseTheZone) {
   auto zone = TimeZone::Parse("+02:00");
   std::vector<Job> jobs;
