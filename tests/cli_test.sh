@@ -571,6 +571,23 @@ check "dst: the spring-forward gap" 0 "$bin" audit --telemetry "$tmp/dst/gap.csv
   --price-per-gpu-hour 1 --tz Europe/Berlin
 contains "dst: a skipped local time is rejected with its reason" "$tmp/out" \
   "nonexistent_local_time"
+# Inputs that are not telemetry are named (issue 23 item 12): the audit's other tables in a
+# telemetry directory are skipped by their header, compressed and UTF-16 files are refused.
+mkdir -p "$tmp/tables"
+cp "$src/tests/data/audit/small/telemetry/"*.csv "$src/tests/data/audit/small/jobs.csv" \
+  "$src/tests/data/audit/small/focus.csv" "$tmp/tables/"
+check "other tables in a telemetry directory" 0 "$bin" audit --telemetry "$tmp/tables" \
+  --inventory "$src/tests/data/audit/small/inventory.csv" --format json
+contains "a jobs table is skipped by its header" "$tmp/out" "a jobs table: give it as --jobs"
+contains "a bill is skipped by its header" "$tmp/out" "a FOCUS bill: give it as --billing"
+contains "no row of them is rejected" "$tmp/out" '"rows_read": 153'
+gzip -c "$src/tests/data/real/nvidia-smi/rckola-rectified-point-flow.csv" >"$tmp/log.csv.gz"
+check "a gzip log is refused" 1 "$bin" audit --telemetry "$tmp/log.csv.gz" --price-per-gpu-hour 1
+contains "a gzip log is named as such" "$tmp/err" "is gzip-compressed"
+iconv -f UTF-8 -t UTF-16 "$src/tests/data/real/nvidia-smi/rckola-rectified-point-flow.csv" \
+  >"$tmp/log16.csv"
+check "a UTF-16 log is refused" 1 "$bin" audit --telemetry "$tmp/log16.csv" --price-per-gpu-hour 1
+contains "a UTF-16 log is named as such" "$tmp/err" "is UTF-16 text"
 cd "$src" || exit 1
 
 echo "$passed passed, $failed failed"

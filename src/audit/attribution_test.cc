@@ -2,6 +2,8 @@
 // Prices: one GPU-minute costs one dollar (see tests/audit_harness.h).
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "audit_harness.h"
 
 namespace gpuledger {
@@ -9,6 +11,14 @@ namespace {
 
 using namespace gpuledger::testing;
 constexpr double kEps = 1e-9;
+
+// "minutes" from the wall clock's now.
+TimeMs FromNow(double minutes) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() +
+         static_cast<TimeMs>(minutes * 60000);
+}
 
 TEST(AuditAttribution, SampleStandsUntilTheNextSample) {
   Fleet f;
@@ -417,6 +427,34 @@ TEST(AuditAttribution, PartitionSumsToTheTotalAndSamplesAreCounted) {
   for (const auto& [o, s] : r.owners) owners += s.usd;
   EXPECT_NEAR(owners, 100, kEps);
   EXPECT_EQ(r.machines[0].samples, rows.size());
+}
+
+// Issue 23 item 12: billed time the input cannot vouch for is said. "open" has an open-ended
+// period and an hour of telemetry; "closed" is billed for 30 days, so the open period runs to
+// day 30, 29 days past the last sample: noted once (closed periods are not). A --to after now
+// is noted too.
+TEST(AuditAttribution, BillingFarPastTheTelemetryAndAWindowInTheFutureAreSaid) {
+  Fleet f;
+  AddMachine(&f, "open", 1, 0, -1);
+  AddMachine(&f, "closed", 1, 0, 30 * 24 * 60);
+  std::vector<Row> rows;
+  for (int minute = 0; minute < 60; minute += 5) rows.push_back({0, double(minute), "50 %"});
+  auto r = RunOn(f, {SourceFromText("open", SmiText(rows))});
+  auto count = [&](const char* reason) {
+    auto it = r.inventory.notes.entries().find(reason);
+    return it == r.inventory.notes.entries().end() ? uint64_t{0} : it->second.count;
+  };
+  EXPECT_EQ(count("billed_past_telemetry"), 1u);
+  EXPECT_EQ(count("window_in_future"), 0u);
+  AuditOptions o;
+  o.window_to = FromNow(24 * 60);
+  r = RunOn(f, {SourceFromText("open", SmiText(rows))}, o);
+  EXPECT_EQ(count("window_in_future"), 1u);
+  // Billing that ends with the telemetry says nothing.
+  Fleet tidy;
+  AddMachine(&tidy, "open", 1, 0, -1);
+  r = RunOn(tidy, {SourceFromText("open", SmiText(rows))});
+  EXPECT_EQ(count("billed_past_telemetry"), 0u);
 }
 
 }  // namespace

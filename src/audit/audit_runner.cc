@@ -1,6 +1,7 @@
 #include "audit/audit_runner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
@@ -31,6 +32,46 @@ void NoteNoOverlap(TimeMs data_from, TimeMs data_end, AuditResult* r) {
                              FormatIsoUtc(data_end) + ") and the billed time (" +
                              FormatIsoUtc(r->window_from) + " to " + FormatIsoUtc(r->window_to) +
                              ") do not overlap: every billed hour is unmonitored");
+}
+
+// Billed time the input cannot vouch for: a --to after now counts time that has not happened,
+// and an open-ended billing period that runs on for more than a week past the last sample is
+// likely a row that should have ended (a machine returned, a cluster torn down). Say so.
+void NoteBilledPastTheData(const Fleet& fleet, const AuditOptions& options, TimeMs data_end,
+                           AuditResult* r) {
+  const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  if (options.window_to != kTimeMax && options.window_to > now) {
+    r->inventory.notes.Add("window_in_future", "--to", 0, 0,
+                           "--to " + FormatIsoUtc(options.window_to) + " is after now (" +
+                               FormatIsoUtc(now) +
+                               "): open-ended billing is counted up to it, time that has not "
+                               "happened yet");
+  }
+  if (data_end == kTimeMin) return;
+  uint64_t past = 0;
+  std::string first;
+  for (const MachineResult& m : r->machines) {
+    const int64_t index = fleet.Find(m.name);
+    if (index < 0 || m.billed_to <= data_end + 7 * kMsPerDay) continue;
+    const std::vector<BillingPeriod>& billing = fleet.machines[static_cast<size_t>(index)].billing;
+    const bool open = std::any_of(billing.begin(), billing.end(),
+                                  [](const BillingPeriod& p) { return p.end == kTimeMax; });
+    if (!open) continue;
+    if (past++ == 0) {
+      first = m.name + " billed to " + FormatIsoUtc(m.billed_to) + ", " +
+              std::to_string((m.billed_to - data_end) / kMsPerDay) +
+              " days past the last sample of any machine (" + FormatIsoUtc(data_end) + ")";
+    }
+  }
+  if (past > 0) {
+    r->inventory.notes.Add("billed_past_telemetry", "(inventory)", 0, 1,
+                           "open-ended billing periods run more than a week past the telemetry "
+                           "(an inventory row that should have ended? --to bounds it): " +
+                               first,
+                           past);
+  }
 }
 
 void RollUp(const MachineResult& m, AuditResult* out) {
@@ -83,6 +124,7 @@ Result<AuditResult> RunAudit(const AuditInputs& in, const AuditOptions& options,
             [](const MachineResult& a, const MachineResult& b) { return a.name < b.name; });
   for (const MachineResult& m : result.machines) RollUp(m, &result);
   NoteNoOverlap(data_from, data_end, &result);
+  NoteBilledPastTheData(*in.fleet, options, data_end, &result);
   result.other_charges_usd = in.fleet->other_charges_usd;
   return result;
 }

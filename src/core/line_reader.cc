@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 namespace gpuledger {
 namespace {
@@ -31,6 +33,30 @@ class Fd {
   int fd_;
 };
 
+// What a file that is not text in UTF-8 (or ASCII) is, from its first bytes, with how to make
+// it readable; nullopt for text. Checked once per file, so a compressed log or a UTF-16 export
+// (Windows' default) is named as such rather than read as rows of garbage.
+std::optional<std::string> NotUtf8Text(std::string_view head) {
+  auto starts = [&](std::string_view magic) { return head.starts_with(magic); };
+  using namespace std::string_view_literals;
+  if (starts("\x1f\x8b"sv)) return "is gzip-compressed: decompress it first (gunzip -k FILE)";
+  if (starts("\x28\xb5\x2f\xfd"sv)) return "is zstd-compressed: decompress it first (zstd -d FILE)";
+  if (starts("\xfd" "7zXZ\0"sv)) return "is xz-compressed: decompress it first (xz -dk FILE)";
+  if (starts("BZh"sv) && head.size() > 3 && head[3] >= '1' && head[3] <= '9') {
+    return "is bzip2-compressed: decompress it first (bunzip2 -k FILE)";
+  }
+  if (starts("PK\x03\x04"sv)) return "is a zip archive: extract it first (unzip FILE)";
+  const bool bom16 = starts("\xff\xfe"sv) || starts("\xfe\xff"sv);
+  const bool nul_between = head.size() >= 4 && ((head[1] == '\0' && head[3] == '\0' &&
+                                                 head[0] != '\0') ||
+                                                (head[0] == '\0' && head[2] == '\0' &&
+                                                 head[1] != '\0'));
+  if (bom16 || nul_between) {
+    return "is UTF-16 text: convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8 FILE > OUT)";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<void> ForEachLine(const std::string& path,
@@ -54,6 +80,11 @@ Result<void> ForEachLine(const std::string& path,
     }
     if (on_bytes && n > 0) on_bytes(static_cast<uint64_t>(n));
     const size_t filled = kept + static_cast<size_t>(n);
+    if (line_no == 0 && kept == 0) {
+      if (auto what = NotUtf8Text(std::string_view(buf.get(), filled))) {
+        return std::unexpected(Error{ErrorCode::kParse, "not UTF-8 text: the file " + *what, path});
+      }
+    }
     const char* begin = buf.get();
     const char* end = begin + filled;
     const char* line = begin;

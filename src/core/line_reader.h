@@ -13,7 +13,8 @@ namespace gpuledger {
 // Calls on_line(line, line_number) for each line of the file at "path" (1-based numbers,
 // without the '\n'; a trailing '\r' is kept). on_line returns false to stop early.
 // on_bytes, when set, is told how many bytes each block added (for progress reports).
-// Fails with kIo naming the file when it cannot be opened or read.
+// Fails with kIo naming the file when it cannot be opened or read, and with kParse naming it and
+// what it is when it is compressed (gzip, zstd, xz, bzip2, zip) or UTF-16 text.
 Result<void> ForEachLine(const std::string& path,
                          const std::function<bool(std::string_view, uint64_t)>& on_line,
                          const std::function<void(uint64_t)>& on_bytes = {});

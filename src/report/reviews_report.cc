@@ -167,7 +167,8 @@ std::string ReviewsToJson(const ReviewAudit& a) {
   w.Key("merged").Int(a.Merged());
   w.Key("by_class");
   WriteByClass(w, [&](ReviewClass c) { w.Int(a.ByClass(c)); });
-  w.Key("merged_without_review").Int(a.ByClass(ReviewClass::kNoReview));
+  w.Key("merged_without_review").Int(a.MergedWithNoReview());
+  w.Key("merged_reviews_unknown").Int(a.MergedReviewsUnknown());
   w.Key("substantive_reviews").Int(a.SubstantiveReviews());
   w.Key("bot_warnings_ignored");
   WriteIgnoredWarnings(w, a);
@@ -192,11 +193,25 @@ std::string ReviewsToTable(const ReviewAudit& a, int top) {
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
   const int64_t merged = a.Merged();
-  line(fmt::format(
-      "{} pull requests across {} repos: {} substantive code review{} in the lot; "
-      "{} of {} merged PRs merged with no review, {} rubber-stamped.",
-      a.prs.size(), a.repos.size(), a.SubstantiveReviews(), a.SubstantiveReviews() == 1 ? "" : "s",
-      a.ByClass(ReviewClass::kNoReview), merged, a.ByClass(ReviewClass::kRubberStamped)));
+  const int64_t unknown = a.MergedReviewsUnknown();
+  if (unknown == merged && merged > 0) {
+    line(fmt::format(
+        "{} pull requests across {} repos, {} merged: no reviews or comments were saved for any "
+        "of them, so whether they were reviewed is unknown — `gpuledger reviews fetch` saves "
+        "them (pulls/N/reviews).",
+        a.prs.size(), a.repos.size(), merged));
+  } else {
+    line(fmt::format(
+        "{} pull requests across {} repos: {} substantive code review{} in the lot; "
+        "{} of {} merged PRs merged with no review, {} rubber-stamped.{}",
+        a.prs.size(), a.repos.size(), a.SubstantiveReviews(),
+        a.SubstantiveReviews() == 1 ? "" : "s", a.MergedWithNoReview(), merged - unknown,
+        a.ByClass(ReviewClass::kRubberStamped),
+        unknown == 0 ? ""
+                     : fmt::format(" {} more merged PRs are of repos whose reviews were not "
+                                   "saved: unknown.",
+                                   unknown)));
+  }
   const auto ignored = Ignored(a);
   for (size_t i = 0; i < std::min<size_t>(top, ignored.size()); ++i) {
     const auto& iw = ignored[i];

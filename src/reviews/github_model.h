@@ -47,6 +47,10 @@ struct PullRequest {
   std::vector<GhReview> reviews;
   std::vector<GhComment> review_comments;  // inline
   std::vector<GhComment> issue_comments;   // conversation
+  // Whether its repo's reviews were saved at all (LoadReviewDir): false when the folder holds
+  // the pulls listing of the repo and nothing of any PR's reviews or comments — "no review"
+  // would then be a claim the input cannot make.
+  bool reviews_fetched = true;
 
   bool merged() const { return merged_at.has_value(); }
   std::string Ref() const { return repo + "#" + std::to_string(number); }  // OWNER/REPO#N

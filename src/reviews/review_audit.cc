@@ -95,6 +95,20 @@ int64_t ReviewAudit::Merged() const {
   return std::count_if(prs.begin(), prs.end(), [](const PullRequest& p) { return p.merged(); });
 }
 
+int64_t ReviewAudit::MergedReviewsUnknown() const {
+  return std::count_if(prs.begin(), prs.end(),
+                       [](const PullRequest& p) { return p.merged() && !p.reviews_fetched; });
+}
+
+int64_t ReviewAudit::MergedWithNoReview() const {
+  int64_t n = 0;
+  for (size_t i = 0; i < prs.size(); ++i) {
+    n += prs[i].merged() && prs[i].reviews_fetched &&
+         facts[i].review_class == ReviewClass::kNoReview;
+  }
+  return n;
+}
+
 int64_t ReviewAudit::ByClass(ReviewClass c) const {
   return std::count_if(facts.begin(), facts.end(),
                        [&](const PrReviewFacts& f) { return f.review_class == c; });

@@ -40,6 +40,10 @@ struct ReviewAudit {
   SourceStats jobs_input, inventory_input;
 
   int64_t Merged() const;
+  // Merged PRs of repos whose reviews were never saved (PullRequest::reviews_fetched): their
+  // review is unknown, not "no review"; and merged PRs with no review among the others.
+  int64_t MergedReviewsUnknown() const;
+  int64_t MergedWithNoReview() const;
   int64_t ByClass(ReviewClass c) const;
   int64_t SubstantiveReviews() const;
   PrSpend SpendByClass(ReviewClass c) const;  // merged PRs of the class

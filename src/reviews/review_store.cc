@@ -58,6 +58,17 @@ Result<void> LoadPr(const fs::path& repo_dir, PullRequest* pr, int64_t* pages) {
   return comments(repo_dir / "issues" / n / "comments", &pr->issue_comments);
 }
 
+// Whether any PR of the repo has its reviews or comments saved (pulls/N/, issues/N/).
+bool AnyPrSaved(const fs::path& repo_dir) {
+  for (const char* kind : {"pulls", "issues"}) {
+    std::error_code ec;
+    for (fs::directory_iterator it(repo_dir / kind, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_directory()) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<ReviewData> LoadReviewDir(const std::string& dir) {
@@ -82,8 +93,10 @@ Result<ReviewData> LoadReviewDir(const std::string& dir) {
                            return {};
                          });
       if (!r) return std::unexpected(r.error());
+      const bool fetched = AnyPrSaved(repo->path());
       for (auto& [number, pr] : prs) {
         if (auto l = LoadPr(repo->path(), &pr, &data.pages); !l) return std::unexpected(l.error());
+        pr.reviews_fetched = fetched;
         data.prs.push_back(std::move(pr));
       }
     }

@@ -2,12 +2,16 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/line_reader.h"
 #include "prerequisite.h"
+#include "report/reviews_report.h"
 #include "reviews/classify.h"
 #include "reviews/github_json.h"
+#include "reviews/review_audit.h"
 #include "reviews/review_store.h"
+#include "temp_dir.h"
 
 namespace gpuledger {
 namespace {
@@ -183,6 +187,32 @@ TEST(ReviewStore, LoadsTheDocumentedLayout) {
   EXPECT_EQ(data->prs[1].reviews.size(), 2u);
   EXPECT_EQ(data->prs[8].issue_comments.size(), 1u);  // acme/train#8
   EXPECT_FALSE(LoadReviewDir("/no/such/dir"));
+}
+
+// Issue 23 item 12: a folder with the real pulls listing and no reviews saved says the reviews
+// are unknown, not "29 of 29 merged with no review".
+TEST(ReviewStore, PullsWithoutReviewsSavedAreUnknownNotUnreviewed) {
+  const std::string pulls = RealData("pulls_ome-documentation_closed.json");
+  GPULEDGER_REQUIRE(!pulls.empty(), "no ../shared/realdata/github-api");
+  testing::TempDir tmp("reviews-unknown");
+  const auto dir = tmp.path() / "openmicroscopy" / "ome-documentation" / "pulls";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "page-0001.json") << pulls;
+  auto data = LoadReviewDir(tmp.path().string());
+  ASSERT_TRUE(data) << data.error().ToString();
+  int64_t merged = 0;
+  for (const PullRequest& pr : data->prs) {
+    EXPECT_FALSE(pr.reviews_fetched);
+    merged += pr.merged();
+  }
+  ASSERT_GT(merged, 0);
+  auto audit = AuditReviews(std::move(*data), ReviewOptions{}, nullptr);
+  ASSERT_TRUE(audit) << audit.error().ToString();
+  EXPECT_EQ(audit->MergedWithNoReview(), 0);
+  EXPECT_EQ(audit->MergedReviewsUnknown(), merged);
+  const std::string table = ReviewsToTable(*audit, 5);
+  EXPECT_NE(table.find("whether they were reviewed is unknown"), std::string::npos) << table;
+  EXPECT_EQ(table.find("merged with no review"), std::string::npos) << table;
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 #include "sources/telemetry_files.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string_view>
 #include <map>
 
 #include "core/line_reader.h"
@@ -10,6 +14,31 @@
 namespace gpuledger {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// What a CSV in a telemetry directory is when its header says it is another of the audit's
+// tables (a bill, jobs, sacct output, an inventory, credits), with the flag that reads it;
+// nullopt for anything else (telemetry, or a file the readers will reject row by row).
+std::optional<std::string> OtherTableIn(const fs::path& path) {
+  std::ifstream in(path);
+  std::string header;
+  if (!in || !std::getline(in, header)) return std::nullopt;
+  std::transform(header.begin(), header.end(), header.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto has = [&](std::string_view word) { return header.find(word) != std::string::npos; };
+  if (has("utilization.gpu") || has("timestamp")) return std::nullopt;
+  if (has("chargeperiodstart")) return "a FOCUS bill: give it as --billing";
+  if (header.starts_with("jobid|")) return "sacct output: give it as --jobs with --jobs-format sacct";
+  if (has("job_id")) return "a jobs table: give it as --jobs";
+  if (has("gpu_count") && has("hourly_usd")) return "an inventory: give it as --inventory";
+  if (has("amount") && (has("date") || has("bought") || has("purchased"))) {
+    return "credits: give them as --credits";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::string>& paths,
                                                       const std::string& machine_override,
@@ -34,6 +63,12 @@ Result<std::vector<TelemetryFile>> ListTelemetryFiles(const std::vector<std::str
             skipped->push_back(it->path().string() + " (" + why + ")");
           }
           continue;
+        }
+        if (ext == ".csv") {
+          if (auto other = OtherTableIn(it->path())) {
+            if (skipped != nullptr) skipped->push_back(it->path().string() + " (" + *other + ")");
+            continue;
+          }
         }
         files.push_back({it->path().string(), it->path().stem().string(), it->file_size()});
       }
