@@ -21,7 +21,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <sstream>
 
 #include "audit/audit_runner.h"
 #include "report/audit_text.h"
@@ -138,6 +140,24 @@ TEST_F(Kubernetes, PodsBecomeJobsSplitTimeSlicedGpusAndOwnersFollowTheirRules) {
   EXPECT_EQ(Count(r.telemetry.notes, "shared_gpu"), 30u);
   EXPECT_EQ(Count(r.telemetry.notes, "duplicate_time"), 0u);
   EXPECT_EQ(Count(r.jobs.notes, "jobs_from_labels"), 4u);
+  // The CSV names the pods' owners where they hold the time (issue 23 item 13).
+  std::map<std::string, double> csv_owners;
+  double csv_total = 0;
+  std::istringstream csv(AuditToCsv(r));
+  std::string row;
+  std::getline(csv, row);  // header
+  while (std::getline(csv, row)) {
+    std::vector<std::string> f;
+    std::istringstream fields(row);
+    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
+    ASSERT_EQ(f.size(), 8u) << row;
+    csv_owners[f[1]] += std::stod(f[6]);
+    csv_total += std::stod(f[6]);
+  }
+  EXPECT_NEAR(csv_total, 120, 1e-3);
+  EXPECT_NEAR(csv_owners["asha"], 45, 1e-3);
+  EXPECT_NEAR(csv_owners["bo"], 15, 1e-3);
+  EXPECT_NEAR(csv_owners[""], 60, 1e-3);
 }
 
 TEST_F(Kubernetes, WithAJobsFilePodsAreMatchedByName) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "audit/audit_options.h"
@@ -85,6 +86,16 @@ struct SpendSegment {
 const std::string& UnattributedName();
 const std::string& NoneName();
 
+// A machine's billed time by who took it (the owner, team and project of its GPU-seconds: the
+// job's, else the billing period's, else UnattributedName() / NoneName()), by category.
+struct TakerSpend {
+  std::array<Spend, kCategoryCount> categories{};
+  std::array<double, kCategoryCount> held_idle_usd{};  // the held idle dollars inside each
+};
+// Keyed by the names' addresses (into the audited Fleet, or the stable "none" names): sort by
+// the strings to print.
+using TakerKey = std::tuple<const std::string*, const std::string*, const std::string*>;
+
 struct MachineResult {
   std::string name;
   int gpu_count = 0;
@@ -101,9 +112,10 @@ struct MachineResult {
   SpendByKey owners;
   // By team and project of the GPU-second: its job's, else its billing period's (kNoTeam).
   SpendByKey teams, projects;
-  SpendByKey owners_held_idle;         // held idle time by owner of the GPU-second
-  SpendByKey teams_held_idle;          // and by team
-  std::vector<DayResult> days;         // sorted by day; only with AuditOptions::breakdown
+  SpendByKey owners_held_idle;              // held idle time by owner of the GPU-second
+  SpendByKey teams_held_idle;               // and by team
+  std::map<TakerKey, TakerSpend> by_taker;  // owner, team, project → categories
+  std::vector<DayResult> days;              // sorted by day; only with AuditOptions::breakdown
   std::vector<JobResult> jobs;         // jobs with attributed time, by start; only with breakdown
   std::vector<SpendSegment> segments;  // by GPU, then time; only with AuditOptions::segments
 };

@@ -171,11 +171,13 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
     day->active_ms += std::min(length_ms, p.above_ms);
   }
   std::array<double, kCategoryCount> piece_usd{};  // the piece's spend by category
+  std::array<Spend, kCategoryCount> piece_spend{};
   auto add = [&](Category c, DurationMs ms) {
     if (ms <= 0) return;
     const Spend s = spend(ms);
     t.categories[static_cast<int>(c)].Add(s);
     piece_usd[static_cast<int>(c)] += s.usd;
+    piece_spend[static_cast<int>(c)].Add(s);
     if (day != nullptr) day->usd[static_cast<int>(c)] += s.usd;
   };
 
@@ -191,6 +193,7 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
   }
   if (p.below_ms > 0) t.below_threshold.Add(spend(p.below_ms));
   const DurationMs held_ms = std::min(p.held_ms, length_ms);
+  Category held_where = Category::kIdleOutsideJobs;
   if (held_ms > 0) {
     const Category where = never_used                         ? Category::kNeverUsed
                            : p.cover == JobCover::kFailedOnly ? Category::kFailedJob
@@ -198,6 +201,7 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
                                                               : Category::kIdleOutsideJobs;
     t.held_idle.Add(spend(held_ms));
     t.held_idle_by_category[static_cast<int>(where)].Add(spend(held_ms));
+    held_where = where;
   }
 
   const Spend whole = spend(length_ms);
@@ -241,6 +245,12 @@ void MachineAudit::AddPiece(const Piece& p, DurationMs length_ms, double share, 
       out->owners_held_idle[owner].Add(mine_held);
       out->teams_held_idle[team].Add(mine_held);
     }
+    TakerSpend& taker = out->by_taker[TakerKey{&owner, &team, &project}];
+    for (int c = 0; c < kCategoryCount; ++c) {
+      if (piece_spend[c].gpu_ms > 0)
+        taker.categories[c].Add(n == 1 ? piece_spend[c] : part(piece_spend[c]));
+    }
+    taker.held_idle_usd[static_cast<int>(held_where)] += mine_held.usd;
     if (options_.segments) {
       SpendSegment seg{p.start, p.end,  mine.usd, piece_usd, mine_held.usd,
                        job,     &owner, &team,    &project};

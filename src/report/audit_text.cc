@@ -236,19 +236,32 @@ std::string AuditToTable(const AuditResult& r, int top) {
 }
 
 std::string AuditToCsv(const AuditResult& r) {
-  // held_idle_usd: the held idle dollars inside the row's category; empty when the machine's
+  // One row per machine, owner, team, project and category with billed time: the owner, team
+  // and project of the GPU-seconds (the job's where a job holds them, else the machine's; empty
+  // when none). held_idle_usd: the held idle dollars inside the row; empty when the machine's
   // telemetry has no memory readings (unknown, not zero).
   std::string out = "machine,owner,team,project,category,gpu_hours,cost_usd,held_idle_usd\n";
+  auto name = [](const std::string* s) {
+    return s == &UnattributedName() || s == &NoneName() ? std::string() : *s;
+  };
   for (const MachineResult& m : r.machines) {
-    for (Category c : kAllCategories) {
-      const Spend& s = m.totals.categories[static_cast<int>(c)];
-      const std::string held =
-          m.memory_known
-              ? fmt::format("{:.4f}", m.totals.held_idle_by_category[static_cast<int>(c)].usd)
-              : "";
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{:.6f},{:.4f},{}\n", CsvQuote(m.name),
-                     CsvQuote(m.owner), CsvQuote(m.team), CsvQuote(m.project), CategoryId(c),
-                     s.GpuHours(), s.usd, held);
+    std::vector<std::pair<std::array<std::string, 3>, const TakerSpend*>> takers;
+    for (const auto& [key, spend] : m.by_taker) {
+      const auto& [owner, team, project] = key;
+      takers.push_back({{name(owner), name(team), name(project)}, &spend});
+    }
+    std::sort(takers.begin(), takers.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [names, spend] : takers) {
+      for (Category c : kAllCategories) {
+        const Spend& s = spend->categories[static_cast<int>(c)];
+        if (s.gpu_ms == 0 && s.usd == 0) continue;
+        const std::string held =
+            m.memory_known ? fmt::format("{:.4f}", spend->held_idle_usd[static_cast<int>(c)]) : "";
+        fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{:.6f},{:.4f},{}\n",
+                       CsvQuote(m.name), CsvQuote(names[0]), CsvQuote(names[1]), CsvQuote(names[2]),
+                       CategoryId(c), s.GpuHours(), s.usd, held);
+      }
     }
   }
   return out;
