@@ -105,9 +105,16 @@ void TopPods(Out out, const Report& r) {
   }
 }
 
+// The first "top" machines of "list" (which may hold fewer than "all", the machines there are),
+// under a title that says how many it lists of how many.
 void Machines(Out out, std::string_view title, const std::vector<const MachineResult*>& list,
-              int top) {
-  fmt::format_to(out, "\n## {} ({})\n\n", title, list.size());
+              size_t all, int top) {
+  const size_t shown = std::min<size_t>(top, list.size());
+  if (shown == all) {
+    fmt::format_to(out, "\n## {} ({})\n\n", title, all);
+  } else {
+    fmt::format_to(out, "\n## {}: the top {} of {}\n\n", title, shown, all);
+  }
   if (list.empty()) return;
   fmt::format_to(
       out, "| machine | owner | team | GPUs | cost | waste |\n|---|---|---|---:|---:|---:|\n");
@@ -117,7 +124,7 @@ void Machines(Out out, std::string_view title, const std::vector<const MachineRe
                    Cell(m.team), m.gpu_count, FormatUsd(m.totals.Total().usd),
                    FormatUsd(m.totals.Waste().usd));
   }
-  LeftOut(out, std::min<size_t>(top, list.size()), list.size());
+  LeftOut(out, shown, all);
 }
 
 void FailedJobs(Out out, const Report& r, int top) {
@@ -209,8 +216,10 @@ std::string ReportToMarkdown(const Report& r, int top) {
   Owners(out, r, top);
   Teams(out, r);
   TopPods(out, r);
-  Machines(out, "Most wasteful machines", r.top_waste, top);
-  if (!r.never_used.empty()) Machines(out, "Never-used machines", r.never_used, top);
+  Machines(out, "Most wasteful machines", r.top_waste, r.audit->machines.size(), top);
+  if (!r.never_used.empty()) {
+    Machines(out, "Never-used machines", r.never_used, r.never_used.size(), top);
+  }
   FailedJobs(out, r, top);
   Backtest(out, r);
   Reviews(out, r);

@@ -192,6 +192,17 @@ TEST(Report, SaysOnlyWhatTheTelemetryShows) {
   EXPECT_NE(table.find("no telemetry"), std::string::npos);
 }
 
+// Issue 23 item 13: the Markdown lists the machines its title says it lists.
+TEST(Report, MarkdownListsTheTopMachinesItSaysItLists) {
+  Case c;
+  const Report r = BuildReport(c.audit, std::nullopt, nullptr, nullptr, /*top=*/1);
+  const std::string md = ReportToMarkdown(r, 20);
+  EXPECT_NE(md.find("## Most wasteful machines: the top 1 of 2\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("… and 1 more."), std::string::npos) << md;
+  const std::string all = ReportToMarkdown(BuildReport(c.audit, std::nullopt, nullptr, nullptr));
+  EXPECT_NE(all.find("## Most wasteful machines (2)\n"), std::string::npos) << all;
+}
+
 TEST(Report, PageIsSelfContainedAndCannotBeBrokenOutOf) {
   Case c;
   const Report r = BuildReport(c.audit, 1e6, nullptr, nullptr);
