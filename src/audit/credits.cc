@@ -112,6 +112,22 @@ double Net(double refund, std::vector<Item>* items, Select&& in) {
   return refund - applied;
 }
 
+// Spreads the part of "item" inside [from, to) over the UTC hours it falls in (it accrues
+// evenly): a batch used up within a day gets an hourly burn-down.
+void CreditHours(const Item& item, double from, double to, BatchResult* b) {
+  const double a = std::max(static_cast<double>(item.start), from);
+  const double z = std::min(static_cast<double>(item.end), to);
+  if (z <= a) return;
+  const double rate = item.usd / static_cast<double>(item.end - item.start);
+  const std::string& team = item.segment ? *item.segment->team : std::string(kNotGpuTime);
+  for (auto hour = static_cast<int64_t>(std::floor(a / kMsPerHour));
+       static_cast<double>(hour) * kMsPerHour < z; ++hour) {
+    const double h0 = std::max(a, static_cast<double>(hour) * kMsPerHour);
+    const double h1 = std::min(z, static_cast<double>(hour + 1) * kMsPerHour);
+    if (h1 > h0) b->hourly_teams[hour][team] += rate * (h1 - h0);
+  }
+}
+
 // The bill's timed charges inside the audit window, prorated, with refunds (negative charges
 // inside usage) netted against the positive charges of their own category in the window, then
 // against all of them, in proportion to their amounts; returns them and puts in *left what no
@@ -237,7 +253,13 @@ CreditsResult ConsumeCredits(std::vector<CreditBatch> batches, const AuditResult
     before = after;
   }
   std::vector<std::map<const Job*, double>> jobs(r.batches.size());
+  std::vector<bool> by_hour(r.batches.size());  // used up within a day: an hourly burn-down
+  for (size_t k = 0; k < r.batches.size(); ++k) {
+    const BatchResult& b = r.batches[k];
+    by_hour[k] = b.started && b.ran_out && *b.ran_out - *b.started <= kMsPerDay;
+  }
   for (const Item& item : items) {
+    if (item.end <= item.start) continue;
     // The first batch whose span ends after the item starts.
     size_t k = std::upper_bound(bounds.begin() + 1, bounds.end(), static_cast<double>(item.start)) -
                bounds.begin() - 1;
@@ -249,6 +271,7 @@ CreditsResult ConsumeCredits(std::vector<CreditBatch> batches, const AuditResult
                             std::min(static_cast<double>(item.end), bounds[k + 1])) /
                            2;
         Credit(item, f, DayOf(static_cast<TimeMs>(mid)), &r.batches[k], &jobs[k]);
+        if (by_hour[k]) CreditHours(item, bounds[k], bounds[k + 1], &r.batches[k]);
       }
       covered += f;
     }

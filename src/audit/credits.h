@@ -50,6 +50,8 @@ struct BatchResult {
   std::vector<BatchJob> top_jobs;  // the kTopJobsPerBatch costliest, costliest first
   // What it paid for each UTC day (days since 1970-01-01), by team: its burn-down.
   std::map<int64_t, std::map<std::string, double>> daily_teams;
+  // A batch used up within a day: what it paid for each UTC hour (hours since 1970), by team.
+  std::map<int64_t, std::map<std::string, double>> hourly_teams;
 
   // Dollars of one outcome (0 when none); runs that failed or were killed.
   double Outcome(const std::string& outcome) const;

@@ -167,6 +167,25 @@ TEST(Credits, RefundsInsideUsageNetAsTheBillDoesAndZeroCostGpusAreMachines) {
   EXPECT_NEAR(c.batches[0].spent_usd, 54, 1e-6);
 }
 
+// Issue 23 item 13: a batch used up within a day gets an hourly burn-down. $1 a minute from
+// minute 0: A ($30) pays minutes 0–30, B ($60) minutes 30–90: $30 in hour 0, $30 in hour 1.
+TEST(Credits, ABatchUsedUpWithinADayBurnsDownByTheHour) {
+  Fleet fleet;
+  AddMachine(&fleet, "m1", 1, 0, 6 * 60, "asha");
+  const AuditResult a = Audit(fleet);
+  const CreditsResult c =
+      ConsumeCredits({Batch("A", 30, Min(-10), 1), Batch("B", 60, Min(-5), 2)}, a, {}, {});
+  ASSERT_EQ(c.batches.size(), 2u);
+  const auto& hours = c.batches[1].hourly_teams;
+  ASSERT_EQ(hours.size(), 2u);
+  const int64_t hour0 = Min(0) / kMsPerHour;
+  EXPECT_NEAR(hours.at(hour0).at(kNoTeam), 30, 1e-6);
+  EXPECT_NEAR(hours.at(hour0 + 1).at(kNoTeam), 30, 1e-6);
+  double sum = 0;
+  for (const auto& [hour, teams] : c.batches[0].hourly_teams) sum += teams.at(kNoTeam);
+  EXPECT_NEAR(sum, 30, 1e-6);
+}
+
 TEST(Credits, UseAgainstBudgetsCountsTheMonthOfTheAuditsEnd) {
   Fleet fleet;
   Machine& m = AddMachine(&fleet, "m1", 1, 0, 60, "asha");

@@ -92,6 +92,15 @@ void WriteBatch(JsonWriter& w, const BatchResult& b, bool memory_known) {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("hourly").BeginArray();  // only for a batch used up within a day
+  for (const auto& [hour, teams] : b.hourly_teams) {
+    w.BeginObject();
+    w.Key("hour").String(FormatIsoUtc(hour * kMsPerHour).substr(0, 16) + "Z");
+    w.Key("teams");
+    WriteUsdMap(w, teams);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("summary").String(BatchSentence(b));
   w.EndObject();
 }

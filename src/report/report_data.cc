@@ -45,11 +45,19 @@ std::vector<std::pair<std::string, Spend>> SortedBySpend(const SpendByKey& map) 
   return v;
 }
 
+int64_t MondayOf(int64_t day) { return day - (((day + 3) % 7) + 7) % 7; }  // 1970-01-01: a Thu
+
+// Every week of the window, those without spend too: the chart's axis is time.
 void AddWeeks(const AuditResult& a, Report* r) {
   std::map<int64_t, WeekRow> weeks;
+  if (r->first_day <= r->last_day) {
+    for (int64_t monday = MondayOf(r->first_day); monday <= r->last_day; monday += 7) {
+      weeks[monday].first_day = monday;
+    }
+  }
   for (const MachineResult& m : a.machines) {
     for (const DayResult& d : m.days) {
-      const int64_t monday = d.day - (((d.day + 3) % 7) + 7) % 7;  // 1970-01-01 was a Thursday
+      const int64_t monday = MondayOf(d.day);
       WeekRow& w = weeks[monday];
       w.first_day = monday;
       for (int c = 0; c < kCategoryCount; ++c) w.usd[c] += d.usd[c];
@@ -58,7 +66,8 @@ void AddWeeks(const AuditResult& a, Report* r) {
   for (auto& [day, w] : weeks) r->weeks.push_back(w);
 }
 
-// The spend-over-time chart's rows: days for a short window, else the weeks.
+// The spend-over-time chart's rows: days for a short window, else the weeks; every one of the
+// window, those without spend too.
 void AddPeriods(const AuditResult& a, Report* r) {
   if (r->last_day - r->first_day + 1 > kDailyUpToDays) {
     r->period_days = 7;
@@ -67,6 +76,7 @@ void AddPeriods(const AuditResult& a, Report* r) {
   }
   r->period_days = 1;
   std::map<int64_t, WeekRow> days;
+  for (int64_t day = r->first_day; day <= r->last_day; ++day) days[day].first_day = day;
   for (const MachineResult& m : a.machines) {
     for (const DayResult& d : m.days) {
       WeekRow& row = days[d.day];
@@ -87,8 +97,12 @@ HeatRow MakeHeatRow(const MachineResult& m, int64_t first_day, int64_t days) {
     monitored += d.monitored_ms, active += d.active_ms;
     const int64_t i = d.day - first_day;
     if (i < 0 || i >= days || d.billed_ms == 0) continue;
+    // Of the whole day's GPU time, so a partial day (the window's last, a machine's first) is
+    // shaded as the part of a day it is.
+    const double day_ms =
+        std::max(static_cast<double>(d.billed_ms), static_cast<double>(m.gpu_count) * kMsPerDay);
     row.coverage[i] = static_cast<float>(
-        std::round(1000.0 * std::min(d.monitored_ms, d.billed_ms) / d.billed_ms) / 1000);
+        std::round(1000.0 * std::min(d.monitored_ms, d.billed_ms) / day_ms) / 1000);
     row.cells[i] = d.monitored_ms == 0
                        ? kHeatNoTelemetry
                        : static_cast<float>(std::round(1000.0 * d.active_ms / d.monitored_ms) / 10);

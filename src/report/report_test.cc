@@ -135,6 +135,15 @@ TEST(Report, DaysWithoutTelemetryAreNotIdle) {
   // Two samples (10 minutes) stand for a sliver of the second day: shaded by that coverage.
   EXPECT_FLOAT_EQ(r.heat[0].coverage[0], 0);
   EXPECT_FLOAT_EQ(r.heat[0].coverage[1], 0.007f);  // 10 of 1440 minutes
+  // Issue 23 item 13: a partial last day, fully monitored, is shaded as the part of a day it is.
+  Fleet partial;
+  AddMachine(&partial, "m", 1, 0, 120);
+  std::vector<Row> rows;
+  for (int minute = 0; minute < 120; minute += 5) rows.push_back({0, double(minute), "50 %"});
+  const AuditResult b = RunOn(partial, {SourceFromText("m", SmiText(rows))}, options);
+  const Report pr = BuildReport(b, std::nullopt, nullptr, nullptr);
+  ASSERT_EQ(pr.heat.size(), 1u);
+  EXPECT_FLOAT_EQ(pr.heat[0].coverage[0], 0.083f);  // 120 of 1440 minutes
   // A two-day window is charted by day, not by week.
   EXPECT_EQ(r.period_days, 1);
   ASSERT_EQ(r.periods.size(), 2u);
@@ -201,6 +210,28 @@ TEST(Report, MarkdownListsTheTopMachinesItSaysItLists) {
   EXPECT_NE(md.find("… and 1 more."), std::string::npos) << md;
   const std::string all = ReportToMarkdown(BuildReport(c.audit, std::nullopt, nullptr, nullptr));
   EXPECT_NE(all.find("## Most wasteful machines (2)\n"), std::string::npos) << all;
+}
+
+// Issue 23 item 13: weeks and days without spend are drawn, so the chart's axis is time. "a" is
+// billed 2025-01-01 (a Wednesday, week of Mon 2024-12-30), "b" 2025-01-15 (week of 01-13):
+// three weeks, the middle one empty; 15 days, 13 of them empty.
+TEST(Report, WeeksAndDaysWithoutSpendAreDrawn) {
+  Fleet fleet;
+  AddMachine(&fleet, "a", 1, 0, 60);
+  AddMachine(&fleet, "b", 1, 14 * 1440, 14 * 1440 + 60);
+  AuditOptions options;
+  options.breakdown = true;
+  const AuditResult a = RunOn(fleet, {}, options);
+  const Report r = BuildReport(a, std::nullopt, nullptr, nullptr);
+  ASSERT_EQ(r.weeks.size(), 3u);
+  EXPECT_EQ(r.weeks[0].first_day, DayOf(kT0) - 2);
+  EXPECT_EQ(r.weeks[1].first_day, DayOf(kT0) + 5);
+  double middle = 0;
+  for (double usd : r.weeks[1].usd) middle += usd;
+  EXPECT_EQ(middle, 0);
+  ASSERT_EQ(r.period_days, 1);
+  ASSERT_EQ(r.periods.size(), 15u);
+  EXPECT_EQ(r.periods[7].first_day, DayOf(kT0) + 7);
 }
 
 TEST(Report, PageIsSelfContainedAndCannotBeBrokenOutOf) {
