@@ -9,6 +9,7 @@
 #include "audit/audit_runner.h"
 #include "core/line_reader.h"
 #include "prerequisite.h"
+#include "report/report_data.h"
 #include "sources/load_fleet.h"
 #include "sources/nvidia_smi_csv.h"
 
@@ -151,6 +152,21 @@ TEST(RealData, DcgmScrapesWithoutTimestampsAreOneScrapeAtTheGivenTime) {
   EXPECT_TRUE(r->machines[0].memory_known);               // FB_USED joined to the sample
   EXPECT_TRUE(r->telemetry.notes.entries().contains("scrape_time"));
   EXPECT_TRUE(r->telemetry.rejected.empty());
+  // Issue 23 item 3: the L4 read 0 % in its one scrape. That is "idle in the one sample read",
+  // never "never ran a workload".
+  // The capture prints DCGM_FI_DEV_GPU_UTIL twice, both 0 and untimed: one instant, one sample.
+  ASSERT_TRUE(r->machines[0].never_used);
+  EXPECT_EQ(r->machines[0].most_gpu_samples, 1u);
+  const TelemetryCoverage c = r->Coverage();
+  EXPECT_EQ(c.idle_in_one_sample, 1);
+  EXPECT_EQ(c.never_used, 0);
+  const Report report = BuildReport(*r, std::nullopt, nullptr, nullptr);
+  bool said = false;
+  for (const std::string& s : report.headline) {
+    EXPECT_EQ(s.find("never ran"), std::string::npos) << s;
+    said |= s.find("1 of 1 machines was idle in the one sample read") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
 }
 
 TEST(RealData, AScrapeWithoutAUtilisationMetricIsAnErrorNotAnEmptyAudit) {

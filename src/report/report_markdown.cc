@@ -122,7 +122,7 @@ void Machines(Out out, std::string_view title, const std::vector<const MachineRe
     const MachineResult& m = *list[i];
     fmt::format_to(out, "| {} | {} | {} | {} | {} | {} |\n", Cell(m.name), Cell(m.owner),
                    Cell(m.team), m.gpu_count, FormatUsd(m.totals.Total().usd),
-                   FormatUsd(m.totals.Waste().usd));
+                   m.samples == 0 ? "no telemetry" : FormatUsd(m.totals.Waste().usd));
   }
   LeftOut(out, shown, all);
 }
