@@ -41,16 +41,16 @@ std::optional<std::string> NotUtf8Text(std::string_view head) {
   using namespace std::string_view_literals;
   if (starts("\x1f\x8b"sv)) return "is gzip-compressed: decompress it first (gunzip -k FILE)";
   if (starts("\x28\xb5\x2f\xfd"sv)) return "is zstd-compressed: decompress it first (zstd -d FILE)";
-  if (starts("\xfd" "7zXZ\0"sv)) return "is xz-compressed: decompress it first (xz -dk FILE)";
+  if (starts("\xfd\x37\x7a\x58\x5a\x00"sv))
+    return "is xz-compressed: decompress it first (xz -dk FILE)";
   if (starts("BZh"sv) && head.size() > 3 && head[3] >= '1' && head[3] <= '9') {
     return "is bzip2-compressed: decompress it first (bunzip2 -k FILE)";
   }
   if (starts("PK\x03\x04"sv)) return "is a zip archive: extract it first (unzip FILE)";
   const bool bom16 = starts("\xff\xfe"sv) || starts("\xfe\xff"sv);
-  const bool nul_between = head.size() >= 4 && ((head[1] == '\0' && head[3] == '\0' &&
-                                                 head[0] != '\0') ||
-                                                (head[0] == '\0' && head[2] == '\0' &&
-                                                 head[1] != '\0'));
+  const bool nul_between =
+      head.size() >= 4 && ((head[1] == '\0' && head[3] == '\0' && head[0] != '\0') ||
+                           (head[0] == '\0' && head[2] == '\0' && head[1] != '\0'));
   if (bom16 || nul_between) {
     return "is UTF-16 text: convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8 FILE > OUT)";
   }

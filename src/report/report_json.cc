@@ -202,6 +202,7 @@ void WriteMachineList(JsonWriter& w, std::string_view key,
     w.Key("gpu_count").Int(m->gpu_count);
     w.Key("gpu_model").String(m->gpu_model);
     w.Key("never_used").Bool(m->never_used);
+    w.Key("has_telemetry").Bool(m->samples > 0);
     w.Key("billed_from");
     WriteTime(w, m->billed_from);
     w.Key("billed_to");

@@ -4,9 +4,9 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string_view>
-#include <map>
 
 #include "core/line_reader.h"
 #include "sources/nvidia_smi_csv.h"
@@ -29,7 +29,8 @@ std::optional<std::string> OtherTableIn(const fs::path& path) {
   auto has = [&](std::string_view word) { return header.find(word) != std::string::npos; };
   if (has("utilization.gpu") || has("timestamp")) return std::nullopt;
   if (has("chargeperiodstart")) return "a FOCUS bill: give it as --billing";
-  if (header.starts_with("jobid|")) return "sacct output: give it as --jobs with --jobs-format sacct";
+  if (header.starts_with("jobid|"))
+    return "sacct output: give it as --jobs with --jobs-format sacct";
   if (has("job_id")) return "a jobs table: give it as --jobs";
   if (has("gpu_count") && has("hourly_usd")) return "an inventory: give it as --inventory";
   if (has("amount") && (has("date") || has("bought") || has("purchased"))) {
