@@ -1,6 +1,7 @@
 #include "core/line_reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -113,13 +114,26 @@ void ForEachLineIn(std::string_view text,
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(IoError(path, "cannot open"));
+  struct stat st {};
   std::string out;
-  auto ok = ForEachLine(path, [&](std::string_view line, uint64_t) {
-    out.append(line);
-    out.push_back('\n');
-    return true;
-  });
-  if (!ok) return std::unexpected(ok.error());
+  if (fstat(fd.get(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  std::unique_ptr<char[]> buf(new char[kBlockBytes]);
+  while (true) {
+    const ssize_t n = read(fd.get(), buf.get(), kBlockBytes);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::unexpected(IoError(path, "cannot read"));
+    }
+    if (n == 0) break;
+    if (out.empty()) {
+      if (auto what = NotUtf8Text(std::string_view(buf.get(), static_cast<size_t>(n)))) {
+        return std::unexpected(Error{ErrorCode::kParse, "not UTF-8 text: the file " + *what, path});
+      }
+    }
+    out.append(buf.get(), static_cast<size_t>(n));
+  }
   return out;
 }
 

@@ -23,7 +23,8 @@ Result<void> ForEachLine(const std::string& path,
 void ForEachLineIn(std::string_view text,
                    const std::function<bool(std::string_view, uint64_t)>& on_line);
 
-// The whole file, for small inputs (inventory, jobs). Fails with kIo naming the file.
+// The whole file, byte for byte, whatever its line lengths (a one-line JSON answer of any size).
+// Fails with kIo naming the file, or kParse when it is compressed or UTF-16 (as ForEachLine).
 Result<std::string> ReadWholeFile(const std::string& path);
 
 // Writes "text" to "path" through "path.tmp" and a rename, so readers never see half a file.

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 
 #include "audit/audit_runner.h"
 #include "sources/load_fleet.h"
+#include "temp_dir.h"
 
 namespace gpuledger {
 namespace {
@@ -236,6 +238,61 @@ TEST(ExportedTelemetry, EveryFormatAuditsLikeTheNvidiaSmiLogs) {
     EXPECT_EQ(got.telemetry.rows_accepted, want.telemetry.rows_accepted) << format;
     EXPECT_EQ(Count(got.telemetry.rejected, "util_not_a_number"), 1u) << format;
     EXPECT_EQ(Count(got.telemetry.rejected, "unknown_machine"), 3u) << format;
+  }
+}
+
+// Issue 24: a query_range answer saved with curl is one line, and any size: 4 GPUs × 250,000
+// points (10 s apart, ~17 MiB on one line) audit exactly as the same samples as an nvidia-smi
+// log. The utilisation cycles 0, 3, 50 %: the 0 and 3 % points are below 5 %.
+TEST(PrometheusMatrix, AOneLineAnswerLargerThanAnyBufferIsRead) {
+  testing::TempDir tmp("big-json");
+  constexpr int kGpus = 4, kPoints = 250000;
+  constexpr int64_t kStart = 1735689600;  // seconds
+  const char* kValues[] = {"0", "3", "50"};
+  std::string json = R"({"status":"success","data":{"resultType":"matrix","result":[)";
+  std::string smi = "timestamp, index, utilization.gpu [%]\n";
+  for (int g = 0; g < kGpus; ++g) {
+    json += std::string(g ? "," : "") + R"({"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","gpu":")" +
+            std::to_string(g) + R"(","Hostname":"m"},"values":[)";
+    for (int i = 0; i < kPoints; ++i) {
+      json += (i ? ",[" : "[") + std::to_string(kStart + 10 * i) + ",\"" + kValues[i % 3] + "\"]";
+    }
+    json += "]}";
+  }
+  json += "]}}";
+  for (int i = 0; i < kPoints; ++i) {
+    for (int g = 0; g < kGpus; ++g) {
+      smi += FormatIsoUtc((kStart + 10 * i) * 1000).substr(0, 19) + ", " + std::to_string(g) +
+             ", " + kValues[i % 3] + " %\n";
+    }
+  }
+  ASSERT_GT(json.size(), 16u << 20);
+  std::ofstream(tmp.path() / "m.json") << json;
+  std::ofstream(tmp.path() / "m.csv") << smi;
+  const TimeZone utc = TimeZone::Utc();
+  auto audit = [&](const std::string& file, const std::string& format) {
+    FleetPaths paths;
+    paths.telemetry = {(tmp.path() / file).string()};
+    paths.telemetry_format = format;
+    auto loaded = LoadFleet(paths, 1.0, &utc);
+    EXPECT_TRUE(loaded) << loaded.error().ToString();
+    AuditOptions options;
+    options.price_per_gpu_hour = 1.0;
+    auto r = RunAudit(InputsOf(*loaded), options);
+    EXPECT_TRUE(r) << r.error().ToString();
+    return *r;
+  };
+  const AuditResult from_json = audit("m.json", "prometheus");
+  const AuditResult from_smi = audit("m.csv", "nvidia-smi");
+  const DurationMs want = int64_t{kGpus} * kPoints * 10 * kMsPerSecond;  // each stands 10 s
+  EXPECT_EQ(from_json.totals.Total().gpu_ms, want);
+  DurationMs below = 0;  // a naive count of the 0 % and 3 % points
+  for (int i = 0; i < kPoints; ++i) below += i % 3 != 2 ? kGpus * 10 * kMsPerSecond : 0;
+  EXPECT_EQ(from_json.totals.below_threshold.gpu_ms, below);
+  EXPECT_EQ(from_json.telemetry.rows_accepted, uint64_t{kGpus} * kPoints);
+  for (int c = 0; c < kCategoryCount; ++c) {
+    EXPECT_EQ(from_json.totals.categories[c].gpu_ms, from_smi.totals.categories[c].gpu_ms) << c;
+    EXPECT_NEAR(from_json.totals.categories[c].usd, from_smi.totals.categories[c].usd, 1e-6);
   }
 }
 
