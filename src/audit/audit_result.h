@@ -116,8 +116,9 @@ struct MachineResult {
   SpendByKey teams_held_idle;               // and by team
   std::map<TakerKey, TakerSpend> by_taker;  // owner, team, project → categories
   std::vector<DayResult> days;              // sorted by day; only with AuditOptions::breakdown
-  std::vector<JobResult> jobs;         // jobs with attributed time, by start; only with breakdown
-  std::vector<SpendSegment> segments;  // by GPU, then time; only with AuditOptions::segments
+  std::vector<JobResult> jobs;  // jobs with attributed time, by start; only with breakdown
+  // By time, merged across GPUs (one per stretch, job and names); only with AuditOptions::segments.
+  std::vector<SpendSegment> segments;
 };
 
 // What the telemetry says of the machines, so that nothing is claimed that it does not show:

@@ -94,6 +94,38 @@ DurationMs MachineAudit::TypicalIntervalMs() const {
   return typical;
 }
 
+namespace {
+
+// Segments of different GPUs over the same stretch with the same job and names are one: an
+// 8-GPU machine's idle day is one segment, not eight (the demo's segments took 124 MB). The
+// result is by time, each stretch's segments in the order their first GPU gave them.
+void MergeAcrossGpus(std::vector<SpendSegment>* segments) {
+  std::stable_sort(segments->begin(), segments->end(),
+                   [](const SpendSegment& a, const SpendSegment& b) {
+                     return a.start != b.start ? a.start < b.start : a.end < b.end;
+                   });
+  std::vector<SpendSegment> merged;
+  size_t group = 0;  // where the current stretch's segments start in "merged"
+  for (const SpendSegment& s : *segments) {
+    if (!merged.empty() && (merged.back().start != s.start || merged.back().end != s.end)) {
+      group = merged.size();
+    }
+    auto same = std::find_if(
+        merged.begin() + static_cast<ptrdiff_t>(group), merged.end(), [&](const SpendSegment& m) {
+          return m.job == s.job && m.owner == s.owner && m.team == s.team && m.project == s.project;
+        });
+    if (same == merged.end()) {
+      merged.push_back(s);
+      continue;
+    }
+    same->usd += s.usd, same->held_idle_usd += s.held_idle_usd;
+    for (int c = 0; c < kCategoryCount; ++c) same->category_usd[c] += s.category_usd[c];
+  }
+  *segments = std::move(merged);
+}
+
+}  // namespace
+
 MachineResult MachineAudit::Result(TimeMs open_end) const {
   MachineResult out;
   out.name = machine_.name;
@@ -139,6 +171,7 @@ MachineResult MachineAudit::Result(TimeMs open_end) const {
                options_.breakdown ? &breakdown : nullptr);
     }
   }
+  if (options_.segments) MergeAcrossGpus(&out.segments);
   for (auto& [day, d] : breakdown.days) out.days.push_back(d);
   for (auto& [job, spend] : breakdown.jobs) out.jobs.push_back({jobs_[job], spend});
   if (last_period >= 0) {
