@@ -1,5 +1,6 @@
 #include "sources/nvidia_smi_csv.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -7,8 +8,6 @@
 
 namespace gpuledger {
 namespace {
-
-constexpr size_t kMaxFields = 64;
 
 std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -29,16 +28,18 @@ std::string ColumnKey(std::string_view name) {
   return key;
 }
 
-// Splits at commas into "fields"; returns the field count (kMaxFields + 1 if more).
-size_t SplitFields(std::string_view line, std::array<std::string_view, kMaxFields>* fields) {
+// Splits at commas, storing the first "keep" fields (at most kMaxFields) in "fields" and only
+// counting the rest; returns the field count (kMaxFields + 1 if more).
+size_t SplitFields(std::string_view line, std::array<std::string_view, kMaxFields>* fields,
+                   size_t keep = kMaxFields) {
   size_t n = 0;
   const char* p = line.data();
   const char* end = p + line.size();
   while (true) {
     const char* comma = static_cast<const char*>(std::memchr(p, ',', end - p));
-    const char* field_end = comma ? comma : end;
     if (n == kMaxFields) return kMaxFields + 1;
-    (*fields)[n++] = std::string_view(p, field_end - p);
+    if (n < keep) (*fields)[n] = std::string_view(p, (comma ? comma : end) - p);
+    ++n;
     if (!comma) return n;
     p = comma + 1;
   }
@@ -73,6 +74,9 @@ bool NvidiaSmiColumns::Parse(std::string_view line, NvidiaSmiColumns* out) {
       c.uuid = idx;
   }
   if (c.timestamp < 0 || c.utilization < 0) return false;
+  c.needed =
+      static_cast<size_t>(std::max({c.timestamp, c.index, c.utilization, c.memory_used, c.uuid})) +
+      1;
   *out = c;
   return true;
 }
@@ -140,8 +144,8 @@ bool NvidiaSmiReader::Line(std::string_view line, uint64_t line_no) {
     Reject("no_header", line_no, "no header line naming timestamp and utilization.gpu before it");
     return true;
   }
-  std::array<std::string_view, kMaxFields> f;
-  const size_t n = SplitFields(line, &f);
+  std::array<std::string_view, kMaxFields>& f = fields_;  // reused: no per-row zeroing
+  const size_t n = SplitFields(line, &f, columns_.needed);
   if (n != columns_.count) {
     Reject("field_count", line_no,
            std::to_string(n) + " fields where the header has " + std::to_string(columns_.count));

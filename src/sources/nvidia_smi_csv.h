@@ -1,6 +1,7 @@
 // nvidia-smi --query-gpu=… --format=csv[,noheader][,nounits] logs (one machine per file).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,13 +14,16 @@ namespace gpuledger {
 
 // Where the columns the audit reads sit in a header line. Names are matched without their
 // unit ("utilization.gpu [%]" and "utilization.gpu" alike), case-insensitively.
+inline constexpr size_t kMaxFields = 64;  // of a row; more is a field_count rejection
+
 struct NvidiaSmiColumns {
   int timestamp = -1;
   int index = -1;        // absent: a single-GPU machine, GPU 0
   int utilization = -1;  // utilization.gpu
   int memory_used = -1;  // optional: memory.used, for the held-idle lens
   int uuid = -1;
-  size_t count = 0;  // fields per row
+  size_t count = 0;   // fields per row
+  size_t needed = 0;  // the fields a row is read up to: the last column above, plus one
 
   // True when "line" is a header naming at least timestamp and utilization.gpu.
   static bool Parse(std::string_view line, NvidiaSmiColumns* out);
@@ -62,6 +66,7 @@ class NvidiaSmiReader {
   SourceStats* stats_;
   NvidiaSmiColumns columns_;
   bool have_header_ = false;
+  std::array<std::string_view, kMaxFields> fields_{};  // a row's fields, up to columns_.needed
 };
 
 // Parses a memory.used field (" 754 MiB", "754"); kNoMemory for "[N/A]" and anything that is
