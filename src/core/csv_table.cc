@@ -18,68 +18,72 @@ std::string CsvQuote(std::string_view s) {
   return out + "\"";
 }
 
-namespace {
-
-// Reads one record starting at text[*pos]; advances *pos and *line past it.
-CsvRecord ReadRecord(std::string_view text, size_t* pos, uint64_t* line, char delimiter,
-                     bool quotes) {
-  CsvRecord rec;
-  rec.line = *line;
-  std::string field;
+void CsvTable::Read(size_t* pos, uint64_t* line, CsvRecord* rec) const {
+  rec->line = *line;
+  size_t n = 0;  // fields of this record so far; their strings keep their capacity
+  auto field = [&]() -> std::string& {
+    if (n == rec->fields.size()) rec->fields.emplace_back();
+    return rec->fields[n];
+  };
+  field().clear();
   bool quoted = false;
   size_t i = *pos;
+  const std::string_view text = text_;
   for (; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
-        field += '"', ++i;
-      else if (c == '"')
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field() += '"', ++i;
+      } else if (c == '"') {
         quoted = false;
-      else {
+      } else {
         if (c == '\n') ++*line;
-        field += c;
+        field() += c;
       }
-    } else if (c == '"' && quotes) {
+    } else if (c == '"' && quotes_) {
       quoted = true;
-    } else if (c == delimiter) {
-      rec.fields.push_back(std::move(field));
-      field.clear();
+    } else if (c == delimiter_) {
+      ++n;
+      field().clear();
     } else if (c == '\n') {
       ++i;
       break;
     } else if (c != '\r') {
-      field += c;
+      // The run of ordinary characters up to the next special one, appended at once.
+      size_t j = i + 1;
+      while (j < text.size() && text[j] != delimiter_ && text[j] != '\n' && text[j] != '\r' &&
+             !(quotes_ && text[j] == '"')) {
+        ++j;
+      }
+      field().append(text.substr(i, j - i));
+      i = j - 1;
     }
   }
-  rec.fields.push_back(std::move(field));
+  rec->fields.resize(n + 1);
   *pos = i;
   ++*line;
-  return rec;
 }
 
-bool IsBlank(const CsvRecord& r) {
+bool CsvTable::Blank(const CsvRecord& r) {
   return std::all_of(r.fields.begin(), r.fields.end(),
                      [](const std::string& f) { return Trim(f).empty(); });
 }
 
-}  // namespace
-
-CsvTable::CsvTable(std::string_view text, char delimiter, bool quotes) {
+CsvTable::CsvTable(std::string_view text, char delimiter, bool quotes)
+    : delimiter_(delimiter), quotes_(quotes) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  text_ = text;
+  CsvRecord rec;
   size_t pos = 0;
   uint64_t line = 1;
-  bool have_header = false;
   while (pos < text.size()) {
-    CsvRecord rec = ReadRecord(text, &pos, &line, delimiter, quotes);
-    if (IsBlank(rec)) continue;
-    if (!have_header) {
-      for (auto& f : rec.fields) header_.emplace_back(Trim(f));
-      header_line_ = rec.line;
-      have_header = true;
-    } else {
-      rows_.push_back(std::move(rec));
-    }
+    Read(&pos, &line, &rec);
+    if (Blank(rec)) continue;
+    for (auto& f : rec.fields) header_.emplace_back(Trim(f));
+    header_line_ = rec.line;
+    break;
   }
+  body_ = pos, body_line_ = line;
 }
 
 std::optional<size_t> CsvTable::Column(std::initializer_list<std::string_view> names) const {

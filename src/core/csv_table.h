@@ -1,5 +1,6 @@
-// A small RFC 4180 CSV reader for the modest tables gpuledger reads whole (inventory, jobs):
-// quoted fields with "" escapes and embedded newlines, CRLF, a UTF-8 BOM, blank lines skipped.
+// An RFC 4180 CSV reader: quoted fields with "" escapes and embedded newlines, CRLF, a UTF-8 BOM,
+// blank lines skipped. Records are parsed one at a time into one reused record, so reading a
+// table allocates nothing per row once the fields have grown to their size.
 #pragma once
 
 #include <cstdint>
@@ -17,21 +18,42 @@ struct CsvRecord {
 
 class CsvTable {
  public:
-  // Parses "text" whole. The first non-blank record is the header. "delimiter" separates
-  // fields; without "quotes", a '"' is an ordinary character (as in `sacct -P` output).
+  // Reads the header of "text" (which must outlive the table): the first non-blank record.
+  // "delimiter" separates fields; without "quotes", a '"' is an ordinary character (as in
+  // `sacct -P` output).
   explicit CsvTable(std::string_view text, char delimiter = ',', bool quotes = true);
 
   const std::vector<std::string>& header() const { return header_; }
   uint64_t header_line() const { return header_line_; }
-  const std::vector<CsvRecord>& rows() const { return rows_; }
+
+  // Calls fn(const CsvRecord&) for each non-blank record after the header, in order. The
+  // record is reused: copy what must outlive the call.
+  template <typename Fn>
+  void ForEachRecord(Fn&& fn) const {
+    CsvRecord rec;
+    size_t pos = body_;
+    uint64_t line = body_line_;
+    while (pos < text_.size()) {
+      Read(&pos, &line, &rec);
+      if (!Blank(rec)) fn(static_cast<const CsvRecord&>(rec));
+    }
+  }
 
   // Index of the column whose trimmed, lower-cased name is one of "names", or nullopt.
   std::optional<size_t> Column(std::initializer_list<std::string_view> names) const;
 
  private:
+  // Reads the record at text_[*pos] into *rec; advances *pos and *line past it.
+  void Read(size_t* pos, uint64_t* line, CsvRecord* rec) const;
+  static bool Blank(const CsvRecord& rec);
+
+  std::string_view text_;
+  char delimiter_;
+  bool quotes_;
   std::vector<std::string> header_;
   uint64_t header_line_ = 0;
-  std::vector<CsvRecord> rows_;
+  size_t body_ = 0;  // where the records after the header start
+  uint64_t body_line_ = 1;
 };
 
 // "s" as one CSV field: quoted (with "" escapes) when it holds a comma, quote or newline.

@@ -14,9 +14,9 @@ KnownMachines MachinesNamedIn(std::string_view text) {
   KnownMachines known;
   const auto c = table.Column({"machine", "host", "hostname", "node"});
   if (!c) return known;
-  for (const CsvRecord& r : table.rows()) {
+  table.ForEachRecord([&](const CsvRecord& r) {
     if (*c < r.fields.size()) known.emplace(std::string(Trim(r.fields[*c])), 0);
-  }
+  });
   return known;
 }
 

@@ -48,16 +48,16 @@ class TableRow {
 template <typename Fn>
 void ForEachTableRow(const CsvTable& table, const std::string& file, uint32_t file_index,
                      SourceStats* stats, Fn&& fn) {
-  for (const CsvRecord& r : table.rows()) {
+  table.ForEachRecord([&](const CsvRecord& r) {
     ++stats->rows_read;
     const TableRow row(r, file, file_index, stats);
     if (r.fields.size() != table.header().size()) {
       row.Reject("field_count", std::to_string(r.fields.size()) + " fields where the header has " +
                                     std::to_string(table.header().size()));
-      continue;
+      return;
     }
     fn(row);
-  }
+  });
 }
 
 }  // namespace gpuledger

@@ -19,11 +19,21 @@ TEST(CsvTable, QuotesEscapesEmbeddedNewlinesAndBom) {
       "a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\n\n\"multi\nline\",2\n");
   ASSERT_EQ(t.header().size(), 2u);
   EXPECT_EQ(t.header()[0], "a");
-  ASSERT_EQ(t.rows().size(), 2u);
-  EXPECT_EQ(t.rows()[0].fields[0], "x, y");
-  EXPECT_EQ(t.rows()[0].fields[1], "say \"hi\"");
-  EXPECT_EQ(t.rows()[1].fields[0], "multi\nline");
-  EXPECT_EQ(t.rows()[1].line, 4u);
+  std::vector<CsvRecord> rows;
+  t.ForEachRecord([&](const CsvRecord& r) { rows.push_back(r); });
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].fields[0], "x, y");
+  EXPECT_EQ(rows[0].fields[1], "say \"hi\"");
+  EXPECT_EQ(rows[1].fields[0], "multi\nline");
+  EXPECT_EQ(rows[1].line, 4u);
+  // The record is reused: a shorter row after a longer one has only its own fields, and a
+  // field after a quoted one starts empty.
+  CsvTable u("a,b,c\n1,\"2\",3\nx\n,,\n");
+  std::vector<std::vector<std::string>> got;
+  u.ForEachRecord([&](const CsvRecord& r) { got.push_back(r.fields); });
+  ASSERT_EQ(got.size(), 2u);  // ",," is blank
+  EXPECT_EQ(got[0], (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(got[1], (std::vector<std::string>{"x"}));
 }
 
 TEST(Inventory, HeaderMustNameTheRequiredColumns) {
