@@ -296,5 +296,47 @@ TEST(PrometheusMatrix, AOneLineAnswerLargerThanAnyBufferIsRead) {
   }
 }
 
+// Issue 24: a timestamped DCGM scrape of 10,000 series (1,250 machines × 8 GPUs, three scrapes
+// 30 s apart). By a naive count: each sample stands 30 s (the last one the median interval,
+// 30 s), so 90 s a GPU; the GPUs of every third machine read 2 %, the rest 60 %.
+TEST(DcgmScrape, TenThousandSeriesAreRead) {
+  testing::TempDir tmp("big-dcgm");
+  constexpr int kMachines = 1250, kGpus = 8, kScrapes = 3;
+  constexpr int64_t kStartMs = 1735689600000;
+  std::string text = "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n";
+  for (int s = 0; s < kScrapes; ++s) {
+    for (int m = 0; m < kMachines; ++m) {
+      for (int g = 0; g < kGpus; ++g) {
+        text += "DCGM_FI_DEV_GPU_UTIL{gpu=\"" + std::to_string(g) + "\",Hostname=\"node-" +
+                std::to_string(m) + "\",modelName=\"NVIDIA H100 80GB HBM3\"} " +
+                (m % 3 == 0 ? "2" : "60") + " " + std::to_string(kStartMs + s * 30000) + "\n";
+      }
+    }
+  }
+  std::ofstream(tmp.path() / "scrape.prom") << text;
+  const TimeZone utc = TimeZone::Utc();
+  FleetPaths paths;
+  paths.telemetry = {(tmp.path() / "scrape.prom").string()};
+  paths.telemetry_format = "dcgm";
+  auto loaded = LoadFleet(paths, 1.0, &utc);
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  AuditOptions options;
+  options.price_per_gpu_hour = 1.0;
+  auto r = RunAudit(InputsOf(*loaded), options);
+  ASSERT_TRUE(r) << r.error().ToString();
+  DurationMs total = 0, below = 0;
+  for (int m = 0; m < kMachines; ++m) {
+    for (int g = 0; g < kGpus; ++g) {
+      total += kScrapes * 30000;
+      below += m % 3 == 0 ? kScrapes * 30000 : 0;
+    }
+  }
+  EXPECT_EQ(r->machines.size(), static_cast<size_t>(kMachines));
+  EXPECT_EQ(r->telemetry.rows_accepted, uint64_t{kMachines} * kGpus * kScrapes);
+  EXPECT_EQ(r->totals.Total().gpu_ms, total);
+  EXPECT_EQ(r->totals.below_threshold.gpu_ms, below);
+  EXPECT_EQ(r->MachinesNeverUsed(), (kMachines + 2) / 3);
+}
+
 }  // namespace
 }  // namespace gpuledger
