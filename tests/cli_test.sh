@@ -104,6 +104,10 @@ check "guard: no GPU to guard is an error" 1 "$bin" guard --gpu-source none --no
 check "keep without a guard is an error" 1 "$bin" keep pg:1 1h --reason x --socket "$tmp/none.sock"
 check "keep without a reason is a usage error" 2 "$bin" keep pg:1 1h --socket "$tmp/none.sock"
 check "keep with a bad duration is a usage error" 2 "$bin" keep pg:1 soon --reason x
+check "--version" 0 "$bin" --version
+if commit=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null); then
+  contains "--version names the commit" "$tmp/out" "gpuledger 0.1.0 (commit $commit"
+fi
 check "no subcommand" 2 "$bin"
 check "unknown flag" 2 "$bin" audit --telemetry x --bogus
 check "flat price without telemetry" 2 "$bin" audit --price-per-gpu-hour 1

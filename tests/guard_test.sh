@@ -123,6 +123,9 @@ check "the warning says how to keep it" "grep -q \"gpuledger keep pg:$idle 2h\" 
 check "the lost GPU is reported once" "[ \$(grep -c 'GPU 4: GPU is lost' $tmp/a.log) -eq 1 ]"
 curl -s "127.0.0.1:$mport/metrics" >"$tmp/metrics.txt"
 check "/metrics counts the kills" "grep -q '^gpuledger_kills_total 2$' $tmp/metrics.txt"
+check "/metrics passes promtool's lint" "promtool check metrics <$tmp/metrics.txt"
+check "/metrics names the build" \
+  "grep -q '^gpuledger_build_info{version=\"[0-9.]*\",commit=\"[0-9a-f]\\{12\\}' $tmp/metrics.txt"
 check "/metrics shows a workload's state" \
   "grep -q \"gpuledger_workload_state{workload=\\\"pg:$busy\\\",kind=\\\"pg\\\",owner=\\\"$(id -un)\\\",state=\\\"active\\\"} 1\" $tmp/metrics.txt"
 check "/metrics counts reading errors" "grep -Eq '^gpuledger_reading_errors_total [1-9]' $tmp/metrics.txt"

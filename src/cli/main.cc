@@ -1,6 +1,7 @@
 // gpuledger: who burned the GPU credits, on what, and did the run finish?
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "core/build_info.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -8,7 +9,7 @@ int main(int argc, char** argv) {
       "the run finish?",
       "gpuledger"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "gpuledger 0.1.0");
+  app.set_version_flag("--version", gpuledger::VersionLine());
   gpuledger::cli::Outcome outcome;
   gpuledger::cli::AddAuditCommand(&app, &outcome);
   gpuledger::cli::AddRunCommand(&app, &outcome);

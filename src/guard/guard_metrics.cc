@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "core/build_info.h"
 #include "core/text_safety.h"
 
 namespace gpuledger {
@@ -35,6 +36,9 @@ void Header(std::string* out, std::string_view name, std::string_view type, std:
 std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
                                const GuardCounters& c, TimeMs now) {
   std::string out;
+  Header(&out, "gpuledger_build_info", "gauge", "the version and commit of the running guard");
+  out += fmt::format("gpuledger_build_info{{version=\"{}\",commit=\"{}\"}} 1\n", BuildVersion(),
+                     BuildCommit());
   if (last) {
     Header(&out, "gpuledger_gpu_utilization_percent", "gauge",
            "GPU utilisation at the last sample");
