@@ -15,7 +15,9 @@ packages=(g++ cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev libcl
 # The tests start real servers: Jupyter (with an IPython kernel), a one-node Slurm, PostgreSQL.
 [ "$test_deps" -eq 1 ] && packages+=(chromium fonts-dejavu-core sqlite3 procps curl util-linux
                                       jupyter-server python3-ipykernel slurmctld slurmd
-                                      slurm-client munge postgresql)
+                                      slurm-client munge postgresql
+                                      lintian help2man fakeroot dpkg-dev man-db systemd xz-utils
+                                      python3-yaml victoria-metrics umoci)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_install() {
@@ -29,6 +31,9 @@ for p in "${packages[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 command -v npm >/dev/null || apt_install npm  # Debian's nodejs comes without npm
+# kubectl renders the Kubernetes manifests in the tests: Debian's kubernetes-client, unless some
+# kubectl (another repository's package) is there already.
+[ "$test_deps" -eq 0 ] || command -v kubectl >/dev/null || apt_install kubernetes-client
 
 # npm ci only when the lock file changed since the last install, or the dev packages are wanted
 # and were left out then.
