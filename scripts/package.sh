@@ -2,10 +2,12 @@
 # Builds gpuledger_<version>_amd64.deb from a release build: /usr/bin/gpuledger, the guard's
 # systemd unit (enabled, in --dry-run, until the admin drops the flag), a commented default
 # /etc/gpuledger/policy.toml (a conffile), the gpuledger(1) man page generated from --help, the
-# docs and the Prometheus rules, and maintainer scripts that create the gpuledger system group.
-# Usage: scripts/package.sh [OUT_DIR [BINARY]]   (default: build/package; prints the .deb's path)
+# docs and the Prometheus rules, and maintainer scripts that create the gpuledger system group;
+# then the container image for the DaemonSet from the same files (scripts/image.sh).
+# Usage: scripts/package.sh [OUT_DIR [BINARY]]   (default: build/package)
+#   prints the paths of gpuledger_<version>_amd64.deb and gpuledger_<version>_oci.tar
 #   BINARY: a release build of gpuledger to package; without it, one is built in OUT_DIR/build.
-# Needs: dpkg-dev (dpkg-shlibdeps), help2man, fakeroot. Tested by tests/package_test.sh.
+# Needs: dpkg-dev (dpkg-shlibdeps), help2man, fakeroot, umoci. Tested by tests/package_test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-build/package}")
@@ -36,6 +38,7 @@ install -m 0644 docs/*.md "$doc/docs/"
 install -m 0644 docs/sources/*.md "$doc/docs/sources/"
 install -d "$doc/examples/kubernetes"
 install -m 0644 deploy/prometheus/gpuledger-rules.yml "$doc/examples/"
+install -m 0644 deploy/grafana/gpuledger.json "$doc/examples/grafana-dashboard.json"
 install -m 0644 deploy/kubernetes/*.yaml deploy/kubernetes/policy.toml "$doc/examples/kubernetes/"
 install -m 0644 deploy/debian/copyright "$doc/copyright"
 {
@@ -97,3 +100,8 @@ chmod 0644 "$root/DEBIAN/md5sums" "$root/DEBIAN/control" "$root/DEBIAN/conffiles
 deb="$out/gpuledger_${version}_amd64.deb"
 fakeroot dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
 echo "$deb"
+
+# The container image for the DaemonSet, from the same tree (scripts/image.sh).
+image="$out/gpuledger_${version}_oci.tar"
+bash scripts/image.sh "$root" "$version" "$commit" "$image"
+echo "$image"

@@ -12,12 +12,13 @@ packages=(g++ cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev libcl
           libfmt-dev libtomlplusplus-dev libsqlite3-dev libcurl4-openssl-dev libsimdjson-dev
           libcpp-httplib-dev libpq-dev libre2-dev pkg-config
           prometheus clang-format tzdata time nodejs)
-# The tests start real servers: Jupyter (with an IPython kernel), a one-node Slurm, PostgreSQL.
+# The tests start real servers: Jupyter (with an IPython kernel), a one-node Slurm, PostgreSQL,
+# VictoriaMetrics; they build and check the .deb (lintian, systemd) and the image (umoci, skopeo).
 [ "$test_deps" -eq 1 ] && packages+=(chromium fonts-dejavu-core sqlite3 procps curl util-linux
                                       jupyter-server python3-ipykernel slurmctld slurmd
                                       slurm-client munge postgresql
                                       lintian help2man fakeroot dpkg-dev man-db systemd xz-utils
-                                      python3-yaml victoria-metrics umoci)
+                                      python3-yaml victoria-metrics umoci skopeo)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_install() {

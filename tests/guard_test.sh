@@ -123,6 +123,10 @@ check "the warning says how to keep it" "grep -q \"gpuledger keep pg:$idle 2h\" 
 check "the lost GPU is reported once" "[ \$(grep -c 'GPU 4: GPU is lost' $tmp/a.log) -eq 1 ]"
 curl -s "127.0.0.1:$mport/metrics" >"$tmp/metrics.txt"
 check "/metrics counts the kills" "grep -q '^gpuledger_kills_total 2$' $tmp/metrics.txt"
+# What they freed: GPU 0 (the idle one's 2000 MiB) and GPU 3 (the idle sharer's 1000 MiB).
+check "/metrics counts the GPUs the kills freed" "grep -q '^gpuledger_freed_gpus_total 2$' $tmp/metrics.txt"
+check "/metrics counts the memory the kills freed" \
+  "grep -q '^gpuledger_freed_memory_bytes_total 3145728000$' $tmp/metrics.txt"
 check "/metrics passes promtool's lint" "promtool check metrics <$tmp/metrics.txt"
 check "/metrics names the build" \
   "grep -q '^gpuledger_build_info{version=\"[0-9.]*\",commit=\"[0-9a-f]\\{12\\}' $tmp/metrics.txt"

@@ -151,6 +151,11 @@ void Guard::Post(const GuardEvent& e) {
 void Guard::Act(const GuardEvent& e, TimeMs now, std::string* outcome) {
   if (e.kind == GuardEventKind::kRelease) {
     ++counters_.releases;
+    if (last_) {
+      counters_.freed_gpus += last_->gpus.size();
+      for (const GpuReading& g : last_->gpus)
+        counters_.freed_memory_bytes += g.memory_used_mib.value_or(0) * 1048576;
+    }
     if (o_.policy.release_command.empty()) return;
     const ActionOutcome r = actions_->Release(o_.policy.release_command);
     if (!r.ok) ++counters_.action_failures;
@@ -171,6 +176,8 @@ void Guard::Act(const GuardEvent& e, TimeMs now, std::string* outcome) {
   const ActionOutcome r = actions_->Stop(target, now);
   if (r.ok) {
     ++counters_.kills;
+    counters_.freed_gpus += w.gpus.size();
+    if (w.memory_known) counters_.freed_memory_bytes += w.memory_mib * 1048576;
     killed_by_[e.workload] = KillRuleId(e.rule);
   } else {
     ++counters_.action_failures;

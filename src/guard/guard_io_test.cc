@@ -447,6 +447,8 @@ TEST(GuardMetrics, LabelValuesAreEscapedAndCountersExposed) {
   guard.Observe(snap, {{&snap.processes[0], "pg:9"}}, {{"pg:9", info}});
   GuardCounters c;
   c.kills = 3;
+  c.freed_gpus = 5;
+  c.freed_memory_bytes = 3.0 * 1048576 * 1024;
   const std::string text = RenderGuardMetrics(guard, &snap, c, snap.t);
   EXPECT_NE(text.find("gpuledger_gpu_utilization_percent{gpu=\"0\"} 42\n"), std::string::npos);
   EXPECT_NE(
@@ -454,6 +456,8 @@ TEST(GuardMetrics, LabelValuesAreEscapedAndCountersExposed) {
       std::string::npos)
       << text;
   EXPECT_NE(text.find("gpuledger_kills_total 3\n"), std::string::npos);
+  EXPECT_NE(text.find("gpuledger_freed_gpus_total 5\n"), std::string::npos);
+  EXPECT_NE(text.find("gpuledger_freed_memory_bytes_total 3221225472\n"), std::string::npos);
   EXPECT_NE(text.find("gpuledger_last_sample_timestamp_seconds 1790000000.500\n"),
             std::string::npos);
   EXPECT_NE(text.find("# TYPE gpuledger_kills_total counter"), std::string::npos);

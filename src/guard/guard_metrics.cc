@@ -91,6 +91,11 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
   counter("gpuledger_exemptions_total", c.exemptions, "kills due for workloads the policy exempts");
   counter("gpuledger_keeps_total", c.keeps, "keeps granted");
   counter("gpuledger_releases_total", c.releases, "machine releases");
+  counter("gpuledger_freed_gpus_total", c.freed_gpus,
+          "GPUs held by the workloads stopped and the machines released");
+  Header(&out, "gpuledger_freed_memory_bytes_total", "counter",
+         "GPU memory held by the workloads stopped and the machines released");
+  out += fmt::format("gpuledger_freed_memory_bytes_total {:.0f}\n", c.freed_memory_bytes);
   counter("gpuledger_action_failures_total", c.action_failures, "actions that failed");
   counter("gpuledger_reading_errors_total", c.reading_errors, "GPU readings that failed");
   counter("gpuledger_samples_total", c.samples, "samples taken");

@@ -21,6 +21,10 @@ struct GuardCounters {
   uint64_t action_failures = 0, reading_errors = 0, samples = 0;
   uint64_t ledger_queued = 0, ledger_failures = 0, ledger_dropped = 0, ledger_quarantined = 0;
   uint64_t webhook_failures = 0, webhook_dropped = 0;
+  // What the guard's stops and releases freed (in dry-run, what they would have): the GPUs the
+  // stopped workloads held, every GPU of a released machine, and the GPU memory they held.
+  uint64_t freed_gpus = 0;
+  double freed_memory_bytes = 0;
 };
 
 // The exposition text. "last" is the latest snapshot (nullptr before the first).
