@@ -26,7 +26,10 @@ rm -rf "$root" && mkdir -p "$root/DEBIAN" "$out"
 
 install -D -m 0755 "$bin" "$root/usr/bin/gpuledger"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/gpuledger"
-sed 's|/usr/local/bin/gpuledger|/usr/bin/gpuledger|' deploy/systemd/gpuledger-guard.service |
+# The packaged unit: the packaged binary, and the keep socket for the gpuledger group only.
+sed -e 's|/usr/local/bin/gpuledger|/usr/bin/gpuledger|' \
+  -e 's|--socket /run/gpuledger/guard.sock|--socket /run/gpuledger/guard.sock --socket-group gpuledger|' \
+  deploy/systemd/gpuledger-guard.service |
   grep -v '^#   ' >"$out/gpuledger-guard.service"
 install -D -m 0644 "$out/gpuledger-guard.service" "$root/lib/systemd/system/gpuledger-guard.service"
 install -D -m 0644 deploy/debian/policy.toml "$root/etc/gpuledger/policy.toml"

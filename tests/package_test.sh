@@ -45,6 +45,8 @@ dpkg-deb -x "$deb" "$root"
 unit="$root/lib/systemd/system/gpuledger-guard.service"
 check "the unit starts the guard in --dry-run" "grep -q -- '--dry-run' $unit"
 check "the unit runs the packaged binary" "grep -q '^ExecStart=/usr/bin/gpuledger guard' $unit"
+check "the unit gives the keep socket to the gpuledger group" \
+  "grep -q -- '--socket /run/gpuledger/guard.sock --socket-group gpuledger' $unit"
 # systemd-analyze checks the unit with ExecStart on the extracted binary.
 sed "s|/usr/bin/gpuledger|$root/usr/bin/gpuledger|" "$unit" >"$tmp/gpuledger-guard.service"
 check "systemd-analyze verify passes on the unit" \

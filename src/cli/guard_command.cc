@@ -73,6 +73,9 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
                   "serve Prometheus /metrics on HOST:PORT, e.g. 127.0.0.1:9400");
   cmd->add_option("--socket", f->options.socket_path, "the Unix socket `gpuledger keep` talks to")
       ->capture_default_str();
+  cmd->add_option("--socket-group", f->options.socket_group,
+                  "only this group's members (and root) may ask for keeps: the socket is 0660 "
+                  "and the group's (default: every user, 0666)");
   cmd->add_flag("--no-socket", f->no_socket, "take no keep requests");
   cmd->add_option("--webhook", f->options.webhook_url,
                   "POST warnings, kills and releases here as JSON");

@@ -55,7 +55,7 @@ Result<void> Guard::Setup() {
     }
   }
   if (!o_.socket_path.empty()) {
-    auto socket = KeepSocket::Listen(o_.socket_path);
+    auto socket = KeepSocket::Listen(o_.socket_path, o_.socket_group);
     if (!socket) return std::unexpected(socket.error());
     socket_ = std::move(*socket);
   }

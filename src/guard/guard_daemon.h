@@ -22,6 +22,9 @@ struct GuardOptions {
   std::string ledger;          // empty: none
   std::string metrics_listen;  // HOST:PORT; empty: no /metrics
   std::string socket_path;     // empty: no keeps
+  // The group whose members may connect to the socket (then 0660, root's and that group's);
+  // empty: every user may (0666). Who asked is the kernel's answer either way.
+  std::string socket_group;
   std::string webhook_url;
   std::string record_dir;  // empty: no recording
   // dcgm-exporter's HPC job mapping (DCGM_HPC_JOB_MAPPING_DIR): one file per GPU index holding

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <grp.h>
 #include <poll.h>
 #include <simdjson.h>
 #include <sys/socket.h>
@@ -14,6 +15,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <vector>
 
 #include "core/json_writer.h"
 #include "core/text_safety.h"
@@ -27,6 +30,16 @@ int64_t SteadyNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// The id of the group named "name" (the system's group database), or nothing.
+std::optional<gid_t> GroupId(const std::string& name) {
+  group gr{};
+  group* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found)
+    return std::nullopt;
+  return found->gr_gid;
 }
 
 Result<sockaddr_un> Address(const std::string& path) {
@@ -107,9 +120,15 @@ std::string KeepRequestJson(const KeepRequest& r) {
   return w.str();
 }
 
-Result<std::unique_ptr<KeepSocket>> KeepSocket::Listen(const std::string& path) {
+Result<std::unique_ptr<KeepSocket>> KeepSocket::Listen(const std::string& path,
+                                                       const std::string& group) {
   auto addr = Address(path);
   if (!addr) return std::unexpected(addr.error());
+  std::optional<gid_t> gid;
+  if (!group.empty()) {
+    gid = GroupId(group);
+    if (!gid) return MakeError(ErrorCode::kUsage, "no such group: " + group, "--socket-group");
+  }
   std::error_code ec;
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
@@ -135,7 +154,15 @@ Result<std::unique_ptr<KeepSocket>> KeepSocket::Listen(const std::string& path) 
                      "--socket");
   }
   s->path_ = path;
-  chmod(path.c_str(), 0666);
+  if (!gid) {
+    chmod(path.c_str(), 0666);
+  } else if (chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0 ||
+             chmod(path.c_str(), 0660) != 0) {
+    return MakeError(
+        ErrorCode::kIo,
+        fmt::format("cannot give {} to group {}: {}", path, group, std::strerror(errno)),
+        "--socket-group");
+  }
   return s;
 }
 

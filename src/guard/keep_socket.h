@@ -47,7 +47,10 @@ class KeepSocket {
   // Listens at "path" (its folder created 0755; the socket 0666, since every user may ask and
   // SO_PEERCRED says who did). A stale socket file is replaced; a live one (another guard) is
   // an error.
-  static Result<std::unique_ptr<KeepSocket>> Listen(const std::string& path);
+  // With "group" (a group name), the socket is 0660 and that group's instead: only its members
+  // (and root) may connect; an unknown group is an error.
+  static Result<std::unique_ptr<KeepSocket>> Listen(const std::string& path,
+                                                    const std::string& group = "");
   ~KeepSocket();  // closes and removes the socket file
   KeepSocket(const KeepSocket&) = delete;
   KeepSocket& operator=(const KeepSocket&) = delete;

@@ -2,8 +2,10 @@
 // hold the guard up.
 #include "guard/keep_socket.h"
 
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -50,6 +52,26 @@ TEST(KeepSocket, RequestsRoundTripAndThePeerIsTheKernelsWord) {
   socket->reset();
   EXPECT_FALSE(fs::exists(path));
   EXPECT_FALSE(AskGuard(path, "{}"));
+}
+
+TEST(KeepSocket, AGroupSocketIsThatGroupsOnly) {
+  const std::string dir = GuardTestDir("sock-group");
+  // The group of this process: it exists wherever the test runs, as root or not.
+  const gid_t gid = getgid();
+  const group* gr = getgrgid(gid);
+  ASSERT_NE(gr, nullptr);
+  const std::string path = dir + "/guard.sock";
+  auto socket = KeepSocket::Listen(path, gr->gr_name);
+  ASSERT_TRUE(socket) << socket.error().ToString();
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_gid, gid);
+  socket->reset();
+  auto unknown = KeepSocket::Listen(dir + "/other.sock", "no-such-group-gpuledger");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kUsage);
+  EXPECT_NE(unknown.error().ToString().find("no such group"), std::string::npos);
 }
 
 // A client connection to "path" that has sent "bytes" and then goes quiet.
