@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
       const bool busy = (p / 2000 + m) % 3 != 0;
       for (int g = 0; g < gpus; ++g) {
         const unsigned util = busy ? 40 + next() % 60 : next() % 4;
-        const unsigned used = busy ? 40000 + next() % 30000 : 3;
+        // Half of each idle stretch holds memory (a notebook left open): the held-idle lens.
+        const bool held = !busy && (p / 1000) % 2 == 1;
+        const unsigned used = busy ? 40000 + next() % 30000 : held ? 20000 + g : 3;
         fmt::format_to(std::back_inserter(buf),
                        "{}, {}, NVIDIA H100 80GB HBM3, 00000000:{:02X}:00.0, {} %, {} %, {} MiB, "
                        "{} MiB, 81559 MiB\n",

@@ -262,6 +262,7 @@ Result<std::unique_ptr<FleetInput>> LoadFleetFlags(const FleetFlags& f, double t
   if (f.price_per_gpu_hour >= 0) in->price_per_gpu_hour = f.price_per_gpu_hour;
   FleetPaths paths = f.paths;
   paths.max_gap_ms = max_gap_ms;
+  paths.threads = f.threads;
   if (!f.scrape_time.empty()) {
     auto t = ParseTimeFlag("--scrape-time", f.scrape_time, in->zone, kTimeMin);
     if (!t) return std::unexpected(t.error());

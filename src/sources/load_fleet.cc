@@ -4,10 +4,13 @@
 #include <chrono>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "core/line_reader.h"
+#include "core/parallel.h"
 #include "ledger/ledger.h"
 #include "model/owner_rules.h"
+#include "sources/dcgm_scrape.h"
 #include "sources/inventory_csv.h"
 #include "sources/jobs_csv.h"
 #include "sources/slurm_sacct.h"
@@ -30,29 +33,61 @@ ScrapeTime ScrapeTimeOf(const std::string& path, const std::optional<TimeMs>& gi
   return ScrapeTime{t, "the file's modification time; --scrape-time sets it"};
 }
 
-// Reads every exported telemetry file, then the memory tables, into per-machine buckets.
+// Reads one exported telemetry file (registered as "index") into "buckets" and "stats": DCGM
+// scrapes streamed a line at a time, JSON and long tables whole.
+Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const FleetPaths& paths,
+                              const TimeZone& zone, TelemetryBuckets* buckets, SourceStats* stats) {
+  const std::string& format = paths.telemetry_format;
+  if (format == "dcgm") {
+    const std::optional<ScrapeTime> scrape_time = ScrapeTimeOf(f.path, paths.scrape_time);
+    DcgmScrapeReader reader(f.path, index, f.machine, paths.mapping, scrape_time, buckets, stats);
+    auto r = ForEachLine(f.path, [&](std::string_view line, uint64_t no) {
+      reader.Line(line, no);
+      return true;
+    });
+    if (!r) return std::unexpected(r.error());
+    reader.Finish();
+    return {};
+  }
+  auto text = ReadWholeFile(f.path);
+  if (!text) return std::unexpected(text.error());
+  if (format == "prometheus") {
+    ReadPrometheusMatrix(*text, f.path, index, paths.mapping, buckets, stats);
+    return {};
+  }
+  return ReadLongTable(*text, f.path, index, paths.mapping, zone, LongTableRole::kUtilisation,
+                       buckets, stats);
+}
+
+// Reads every exported telemetry file, then the memory tables, into per-machine buckets. Files
+// are read a batch at a time, one per worker, each into buckets of its own, merged in file
+// order: the result is what reading them one after the other gives.
 Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<TelemetryFile>& files,
                                                            const FleetPaths& paths,
                                                            const TimeZone& zone,
                                                            SourceStats* stats) {
-  const std::string& format = paths.telemetry_format;
-  const SeriesMapping& mapping = paths.mapping;
   TelemetryBuckets buckets;
-  for (const TelemetryFile& f : files) {
-    const uint32_t index = buckets.AddFile(f.path, format == "prometheus" ? kJsonLineShift : 0);
-    auto text = ReadWholeFile(f.path);
-    if (!text) return std::unexpected(text.error());
-    if (format == "prometheus") {
-      ReadPrometheusMatrix(*text, f.path, index, mapping, &buckets, stats);
-    } else if (format == "dcgm") {
-      ReadDcgmScrape(*text, f.path, index, f.machine, mapping,
-                     ScrapeTimeOf(f.path, paths.scrape_time), &buckets, stats);
-    } else if (auto r = ReadLongTable(*text, f.path, index, mapping, zone,
-                                      LongTableRole::kUtilisation, &buckets, stats);
-               !r) {
-      return std::unexpected(r.error());
+  const int shift = paths.telemetry_format == "prometheus" ? kJsonLineShift : 0;
+  std::vector<uint32_t> indices;
+  for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path, shift));
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t batch = paths.threads > 0 ? paths.threads : cores;
+  for (size_t first = 0; first < files.size(); first += batch) {
+    const size_t count = std::min(batch, files.size() - first);
+    std::vector<TelemetryBuckets> read(count);
+    std::vector<SourceStats> read_stats(count);
+    std::vector<Result<void>> results(count);
+    ParallelFor(count, static_cast<int>(count), [&](size_t k) {
+      results[k] = ReadExportedFile(files[first + k], indices[first + k], paths, zone, &read[k],
+                                    &read_stats[k]);
+    });
+    for (size_t k = 0; k < count; ++k) {
+      if (!results[k]) return std::unexpected(results[k].error());
+      buckets.Merge(std::move(read[k]));
+      stats->Merge(read_stats[k]);
     }
   }
+  const SeriesMapping& mapping = paths.mapping;
   SeriesMapping memory = mapping;
   memory.value_col = paths.memory_value_col;
   for (const std::string& path : paths.memory_telemetry) {

@@ -44,6 +44,8 @@ struct FleetPaths {
   // How long one sample stands at most (--max-gap): where the runs of pods named by telemetry
   // labels end (sources/workload_jobs.h).
   DurationMs max_gap_ms = 5 * kMsPerMinute;
+  // Workers reading exported telemetry files at once (0: one per core).
+  int threads = 0;
 };
 
 struct LoadedFleet {

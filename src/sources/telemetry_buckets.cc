@@ -14,11 +14,10 @@ uint32_t TelemetryBuckets::AddFile(const std::string& path, int line_shift) {
   return static_cast<uint32_t>(files_.size() - 1);
 }
 
-void TelemetryBuckets::Add(const std::string& machine, int gpu, TimeMs t, double util_pct,
-                           uint64_t order, double memory_mib, int32_t workload) {
-  machines_[machine].samples.push_back(
+void TelemetryBuckets::Add(Machine* machine, int gpu, TimeMs t, double util_pct, uint64_t order,
+                           double memory_mib, int32_t workload) {
+  machine->samples.push_back(
       {t, order, static_cast<float>(util_pct), static_cast<float>(memory_mib), gpu, workload});
-  joined_ = false;
 }
 
 int32_t TelemetryBuckets::WorkloadOf(
@@ -57,31 +56,67 @@ void TelemetryBuckets::AddLabels(const std::string& machine,
   }
 }
 
-void TelemetryBuckets::AddMemory(const std::string& machine, int gpu, TimeMs t, double memory_mib,
+void TelemetryBuckets::AddMemory(Machine* machine, int gpu, TimeMs t, double memory_mib,
                                  uint64_t order) {
-  machines_[machine].memory.push_back({t, order, static_cast<float>(memory_mib), gpu});
-  joined_ = false;
+  machine->memory.push_back({t, order, static_cast<float>(memory_mib), gpu});
 }
 
-void TelemetryBuckets::JoinMemory() {
-  for (auto& [name, m] : machines_) {
-    if (m.memory.empty()) continue;
-    std::sort(m.memory.begin(), m.memory.end(), [](const HeldMemory& a, const HeldMemory& b) {
-      if (a.gpu != b.gpu) return a.gpu < b.gpu;
-      return a.t != b.t ? a.t < b.t : a.order < b.order;
-    });
-    for (Held& h : m.samples) {
-      // The last reading read of this GPU at this instant: the end of its equal range.
-      auto it = std::upper_bound(m.memory.begin(), m.memory.end(), h,
-                                 [](const Held& s, const HeldMemory& r) {
-                                   return s.gpu != r.gpu ? s.gpu < r.gpu : s.t < r.t;
-                                 });
-      if (it != m.memory.begin() && std::prev(it)->gpu == h.gpu && std::prev(it)->t == h.t) {
-        h.memory_mib = std::prev(it)->memory_mib;
+void TelemetryBuckets::JoinMemory(std::vector<HeldMemory>* memory, std::vector<Held>* samples) {
+  std::vector<HeldMemory>& m = *memory;
+  if (m.empty()) return;
+  // By (instant, GPU, input order): the order a scrape or a long table already has, so the sort
+  // is mostly skipped; and with the samples by (instant, input order), the reading a sample
+  // needs is mostly the one after the last.
+  auto before = [](const HeldMemory& a, const HeldMemory& b) {
+    if (a.t != b.t) return a.t < b.t;
+    return a.gpu != b.gpu ? a.gpu < b.gpu : a.order < b.order;
+  };
+  if (!std::is_sorted(m.begin(), m.end(), before)) std::sort(m.begin(), m.end(), before);
+  const size_t n = m.size();
+  auto same = [](const HeldMemory& r, const Held& s) { return r.t == s.t && r.gpu == s.gpu; };
+  size_t hint = 0;
+  for (Held& h : *samples) {
+    // The last reading read of this GPU at this instant: the end of its equal range.
+    size_t end;
+    if (hint < n && same(m[hint], h) && (hint + 1 == n || !same(m[hint + 1], h))) {
+      end = hint + 1;
+    } else {
+      end = std::upper_bound(m.begin(), m.end(), h,
+                             [](const Held& s, const HeldMemory& r) {
+                               return s.t != r.t ? s.t < r.t : s.gpu < r.gpu;
+                             }) -
+            m.begin();
+    }
+    if (end > 0 && same(m[end - 1], h)) h.memory_mib = m[end - 1].memory_mib;
+    hint = end;
+  }
+  m = {};
+}
+
+void TelemetryBuckets::Merge(TelemetryBuckets&& other) {
+  for (auto& [name, theirs] : other.machines_) {
+    Machine& m = machines_[name];
+    std::vector<int32_t> renumber(theirs.workloads.size());
+    for (size_t i = 0; i < theirs.workloads.size(); ++i) {
+      SeriesWorkload& w = theirs.workloads[i];
+      auto [it, added] =
+          m.workload_index.try_emplace(w.Name(), static_cast<int32_t>(m.workloads.size()));
+      if (added) m.workloads.push_back(std::move(w));
+      renumber[i] = it->second;
+    }
+    if (m.samples.empty() && renumber.empty()) {
+      m.samples = std::move(theirs.samples);
+    } else {
+      for (Held h : theirs.samples) {
+        if (h.workload >= 0) h.workload = renumber[h.workload];
+        m.samples.push_back(h);
       }
     }
+    m.memory.insert(m.memory.end(), theirs.memory.begin(), theirs.memory.end());
+    m.spans.insert(m.spans.end(), theirs.spans.begin(), theirs.spans.end());
+    for (auto& [key, value] : theirs.labels) m.labels.try_emplace(key, std::move(value));
   }
-  joined_ = true;
+  other.machines_.clear();
 }
 
 void TelemetryBuckets::AddSpan(const std::string& machine, int gpu, TimeMs from, TimeMs to,
@@ -90,23 +125,23 @@ void TelemetryBuckets::AddSpan(const std::string& machine, int gpu, TimeMs from,
 }
 
 std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
-  if (!joined_) JoinMemory();
   std::vector<TelemetrySource> out;
-  for (const auto& [machine, held] : machines_) {
+  for (auto& [machine, held] : machines_) {
     if (held.samples.empty() && held.spans.empty()) continue;  // memory or labels alone
-    auto sorted = std::make_shared<std::vector<Held>>(held.samples);
-    auto spans = std::make_shared<std::vector<HeldSpan>>(held.spans);
+    auto sorted = std::make_shared<std::vector<Held>>(std::move(held.samples));
+    auto spans = std::make_shared<std::vector<HeldSpan>>(std::move(held.spans));
     std::sort(spans->begin(), spans->end(), [](const HeldSpan& a, const HeldSpan& b) {
       return a.gpu != b.gpu ? a.gpu < b.gpu : a.from < b.from;
     });
     std::sort(sorted->begin(), sorted->end(), [](const Held& a, const Held& b) {
       return a.t != b.t ? a.t < b.t : a.order < b.order;
     });
+    JoinMemory(&held.memory, sorted.get());
     TelemetrySource src;
     src.machine = machine;
-    src.labels = held.labels;
-    src.workloads = held.workloads;
-    if (!held.workloads.empty()) {
+    src.labels = std::move(held.labels);
+    src.workloads = std::move(held.workloads);
+    if (!src.workloads.empty()) {
       std::vector<WorkloadSample> samples;
       samples.reserve(sorted->size());
       for (const Held& h : *sorted) samples.push_back({h.t, h.gpu, h.workload});
@@ -182,6 +217,7 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
     };
     out.push_back(std::move(src));
   }
+  machines_.clear();
   return out;
 }
 
