@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   std::FILE* log = std::fopen("/dev/null", "w");
   std::vector<std::unique_ptr<Outbox>> outboxes;
   for (int g = 0; g < f.guards; ++g) {
-    outboxes.push_back(std::make_unique<Outbox>(f.ledger, "", g == 0 ? stderr : log));
+    outboxes.push_back(std::make_unique<Outbox>(f.ledger, g == 0 ? stderr : log));
     outboxes.back()->drain_ms = 60'000;
   }
   std::vector<int64_t> steps(f.guards, 0);

@@ -9,8 +9,8 @@
 #include "cli/commands.h"
 #include "cli/fleet_flags.h"
 #include "core/json_writer.h"
-#include "guard/webhook.h"
 #include "ledger/ledger.h"
+#include "notify/webhook.h"
 #include "report/audit_text.h"
 #include "report/credits_text.h"
 

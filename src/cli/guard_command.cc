@@ -16,6 +16,8 @@ struct GuardFlags {
   std::string kill_grace = "30s";
   bool no_ledger = false;
   bool no_socket = false;
+  std::vector<std::string> notify;  // --notify SINK…
+  std::string webhook;              // --webhook URL: a webhook sink
 };
 
 // The state directory: $STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/gpuledger.
@@ -38,6 +40,13 @@ int RunGuardCommand(GuardFlags& f) {
   else if (o.ledger.empty())
     o.ledger = o.state_dir + "/ledger.db";
   if (f.no_socket) o.socket_path.clear();
+  std::vector<std::string> sinks = f.notify;
+  if (!f.webhook.empty()) sinks.push_back("webhook:" + f.webhook);
+  for (const std::string& spec : sinks) {
+    auto sink = ParseNotifySink(spec);
+    if (!sink) return ReportError("guard", sink.error());
+    o.notify.push_back(std::move(*sink));
+  }
   if (auto r = RunGuard(o, stderr); !r) return ReportError("guard", r.error());
   return kExitOk;
 }
@@ -77,8 +86,10 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
                   "only this group's members (and root) may ask for keeps: the socket is 0660 "
                   "and the group's (default: every user, 0666)");
   cmd->add_flag("--no-socket", f->no_socket, "take no keep requests");
-  cmd->add_option("--webhook", f->options.webhook_url,
-                  "POST warnings, kills and releases here as JSON");
+  cmd->add_option("--notify", f->notify,
+                  "send warnings, kills and releases to SINK (repeatable): slack:URL (an incoming "
+                  "webhook), teams:URL (a workflow webhook) or webhook:URL (JSON)");
+  cmd->add_option("--webhook", f->webhook, "the same as --notify webhook:URL");
   cmd->add_option("--hpc-job-mapping-dir", f->options.hpc_job_mapping_dir,
                   "write dcgm-exporter's HPC job mapping files (one per GPU index) here");
   cmd->add_option("--record", f->options.record_dir,

@@ -133,19 +133,57 @@ void Guard::Sample(TimeMs now) {
   }
 }
 
-// A Slurm job is recorded under its Slurm id, so `audit --jobs-format sacct` joins it; any other
-// workload under host:id:first-seen (an id like pg:4242 recurs).
-void Guard::Post(const GuardEvent& e) {
-  JsonWriter w(false);
-  w.BeginObject();
-  w.Key("text").String(fmt::format("gpuledger guard on {}: {}", host_, e.message));
-  w.Key("host").String(host_).Key("workload").String(e.workload);
-  w.Key("kind").String(GuardEventKindId(e.kind)).Key("rule").String(KillRuleId(e.rule));
-  w.Key("due_at").String(FormatIsoUtc(e.due_at));
-  if (auto it = guard_.workloads().find(e.workload); it != guard_.workloads().end())
-    w.Key("owner").String(it->second.info.owner);
-  w.EndObject();
-  outbox_.Post(w.str());
+// What an event is, as a notification's title says it.
+std::string_view EventTitle(GuardEventKind kind) {
+  switch (kind) {
+    case GuardEventKind::kWarn:
+      return "an idle GPU workload will be stopped";
+    case GuardEventKind::kKill:
+      return "an idle GPU workload was stopped";
+    case GuardEventKind::kWarnOnly:
+      return "an idle GPU workload (warned about only)";
+    case GuardEventKind::kRelease:
+      return "an idle machine was released";
+    default:
+      return GuardEventKindId(kind);
+  }
+}
+
+void Guard::Post(const GuardEvent& e, TimeMs now) {
+  if (notifier_.empty()) return;
+  const auto it = guard_.workloads().find(e.workload);
+  const TrackedWorkload* w = it == guard_.workloads().end() ? nullptr : &it->second;
+  Notice n;
+  n.title = fmt::format("gpuledger guard on {}: {}{}", host_, EventTitle(e.kind),
+                        o_.dry_run && e.kind != GuardEventKind::kWarn ? " (dry run)" : "");
+  n.text = e.message;
+  n.facts.emplace_back("Node", host_);
+  n.facts.emplace_back(e.kind == GuardEventKind::kRelease ? "Machine" : "Workload", e.workload);
+  if (w) {
+    n.facts.emplace_back("Owner", w->info.owner);
+    std::string gpus;
+    for (int g : w->gpus) gpus += (gpus.empty() ? "" : ", ") + std::to_string(g);
+    if (!gpus.empty()) n.facts.emplace_back(w->gpus.size() == 1 ? "GPU" : "GPUs", gpus);
+    if (auto idle = w->IdleSince()) n.facts.emplace_back("Idle for", FormatDuration(now - *idle));
+    if (w->memory_known)
+      n.facts.emplace_back("GPU memory held", fmt::format("{:.0f} MiB", w->memory_mib));
+  }
+  if (e.kind == GuardEventKind::kWarn) {
+    n.facts.emplace_back("Stopped at", FormatIsoUtc(e.due_at));
+    n.action = fmt::format("gpuledger keep {} 2h --reason \"what it is doing\"", e.workload);
+  }
+  n.facts.emplace_back("Rule", e.kind == GuardEventKind::kRelease ? "machine" : KillRuleId(e.rule));
+  // The generic webhook's body, as it has always been.
+  JsonWriter j(false);
+  j.BeginObject();
+  j.Key("text").String(fmt::format("gpuledger guard on {}: {}", host_, e.message));
+  j.Key("host").String(host_).Key("workload").String(e.workload);
+  j.Key("kind").String(GuardEventKindId(e.kind)).Key("rule").String(KillRuleId(e.rule));
+  j.Key("due_at").String(FormatIsoUtc(e.due_at));
+  if (w) j.Key("owner").String(w->info.owner);
+  j.EndObject();
+  n.webhook_json = j.str();
+  notifier_.Send(n);
 }
 
 void Guard::Act(const GuardEvent& e, TimeMs now, std::string* outcome) {
@@ -241,7 +279,7 @@ void Guard::Handle(const GuardEvent& e, TimeMs now) {
     d.job_id = host_ + ":machine";
   }
   outbox_.AddDecision(d);
-  if (e.kind != GuardEventKind::kExempt) Post(e);
+  if (e.kind != GuardEventKind::kExempt) Post(e, now);
 }
 
 void Guard::SaveState() {
@@ -265,8 +303,7 @@ void Guard::Loop() {
       const Outbox::Counts out = outbox_.counts();
       counters_.ledger_queued = out.queued, counters_.ledger_failures = out.ledger_failures;
       counters_.ledger_dropped = out.dropped, counters_.ledger_quarantined = out.quarantined;
-      counters_.webhook_failures = out.webhook_failures;
-      counters_.webhook_dropped = out.webhook_dropped;
+      counters_.notify = notifier_.counts();
       if (metrics_)
         metrics_->Publish(RenderGuardMetrics(guard_, last_ ? &*last_ : nullptr, counters_, now));
       SaveState();

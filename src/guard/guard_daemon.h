@@ -1,14 +1,17 @@
 // `gpuledger guard`: the node guard's loop. Every --sample-every it reads the GPUs and their
 // compute processes, finds each process's workload in /proc, hands both to the NodeGuard and
 // acts on what it decides (WorkloadActions, or their dry-run twin); it records the readings
-// (--record), serves /metrics and keeps (the Unix socket), and writes the ledger and webhook
-// through the Outbox. It runs until SIGTERM, SIGINT or SIGHUP and then exits killing nothing.
+// (--record), serves /metrics and keeps (the Unix socket), writes the ledger through the Outbox
+// and sends notifications through the Notifier. It runs until SIGTERM, SIGINT or SIGHUP and then
+// exits killing nothing.
 #pragma once
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
+#include "notify/sink.h"
 #include "policy/policy.h"
 
 namespace gpuledger {
@@ -25,8 +28,8 @@ struct GuardOptions {
   // The group whose members may connect to the socket (then 0660, root's and that group's);
   // empty: every user may (0666). Who asked is the kernel's answer either way.
   std::string socket_group;
-  std::string webhook_url;
-  std::string record_dir;  // empty: no recording
+  std::vector<NotifySink> notify;  // where warnings, kills and releases are sent (--notify)
+  std::string record_dir;          // empty: no recording
   // dcgm-exporter's HPC job mapping (DCGM_HPC_JOB_MAPPING_DIR): one file per GPU index holding
   // the Slurm job ids on it, so DCGM series carry hpc_job. Empty: not written.
   std::string hpc_job_mapping_dir;

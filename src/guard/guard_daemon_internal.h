@@ -29,6 +29,7 @@
 #include "guard/workload_actions.h"
 #include "guard/workload_names.h"
 #include "ledger/ledger.h"
+#include "notify/notifier.h"
 
 namespace gpuledger::guard_daemon {
 
@@ -45,7 +46,8 @@ class Guard {
         host_(o.host.empty() ? LedgerHostName() : o.host),
         procs_(o.proc_root),
         guard_(o.policy, o.usd_per_gpu_hour),
-        outbox_(o.ledger, o.webhook_url, log),
+        outbox_(o.ledger, log),
+        notifier_(o.notify, log, "gpuledger guard"),
         names_(o.proc_root, o.pod_logs_dir, log) {}
 
   Result<void> Setup();
@@ -66,7 +68,8 @@ class Guard {
   void CheckPendingBudgets(TimeMs now);
   std::set<std::string> budget_pending_;  // seen before the ledger's budgets were first read
   void RecordJobs(TimeMs now);
-  void Post(const GuardEvent& e);
+  // Sends the event to every --notify sink (never waits for them).
+  void Post(const GuardEvent& e, TimeMs now);
   void SaveState();
   // One line of the log: what users wrote (names, reasons, command lines) cannot break it.
   void Say(std::string_view what) {
@@ -81,6 +84,7 @@ class Guard {
   ProcessTable procs_;
   NodeGuard guard_;
   Outbox outbox_;
+  Notifier notifier_;
   std::unique_ptr<GpuSource> source_;
   std::unique_ptr<WorkloadActions> actions_;
   std::unique_ptr<KeepSocket> socket_;

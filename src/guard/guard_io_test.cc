@@ -469,7 +469,7 @@ TEST(Outbox, ALedgerThatCannotBeOpenedKeepsItsWritesQueuedUntilItCan) {
   const std::string ledger = dir + "/blocked/ledger.db";
   std::FILE* log = std::tmpfile();
   {
-    Outbox out(ledger, "", log);
+    Outbox out(ledger, log);
     LedgerJob job;
     job.job_id = "node:pg:1:0", job.owner = "asha", job.status = "running", job.kind = "pg";
     out.PutJob(job);

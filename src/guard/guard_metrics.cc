@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <charconv>
+#include <map>
 
 #include "core/build_info.h"
 #include "core/text_safety.h"
@@ -107,10 +108,28 @@ std::string RenderGuardMetrics(const NodeGuard& guard, const GpuSnapshot* last,
           "ledger writes that failed (retried)");
   counter("gpuledger_ledger_quarantined_total", c.ledger_quarantined,
           "ledger writes the ledger rejected, set aside so the rest go on");
-  counter("gpuledger_webhook_failures_total", c.webhook_failures,
-          "webhook posts that did not get a 2xx answer");
-  counter("gpuledger_webhook_dropped_total", c.webhook_dropped,
-          "webhook posts dropped: too many waiting, or not sent before exit");
+  // Per kind of sink (two Slack sinks add up): what was delivered, failed after every try,
+  // dropped (a full queue, or not sent before exit), and tried again.
+  std::map<std::string, Notifier::Counts> by_sink;
+  for (const Notifier::Counts& n : c.notify) {
+    Notifier::Counts& sum = by_sink[n.sink];
+    sum.delivered += n.delivered, sum.failed += n.failed, sum.dropped += n.dropped;
+    sum.retries += n.retries;
+  }
+  auto per_sink = [&](std::string_view name, uint64_t Notifier::Counts::*field,
+                      std::string_view help) {
+    Header(&out, name, "counter", help);
+    for (const auto& [sink, n] : by_sink)
+      out += fmt::format("{}{{sink=\"{}\"}} {}\n", name, sink, n.*field);
+  };
+  per_sink("gpuledger_notifications_delivered_total", &Notifier::Counts::delivered,
+           "notifications a sink accepted (2xx)");
+  per_sink("gpuledger_notification_failures_total", &Notifier::Counts::failed,
+           "notifications not delivered after every try");
+  per_sink("gpuledger_notifications_dropped_total", &Notifier::Counts::dropped,
+           "notifications dropped: too many waiting, or not sent before exit");
+  per_sink("gpuledger_notification_retries_total", &Notifier::Counts::retries,
+           "tries again after no answer, a 429 or a 5xx");
   return out;
 }
 

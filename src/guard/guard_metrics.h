@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "gpu/gpu_source.h"
 #include "guard/node_guard.h"
+#include "notify/notifier.h"
 
 namespace gpuledger {
 
@@ -20,7 +21,7 @@ struct GuardCounters {
   uint64_t warnings = 0, kills = 0, warn_only = 0, exemptions = 0, keeps = 0, releases = 0;
   uint64_t action_failures = 0, reading_errors = 0, samples = 0;
   uint64_t ledger_queued = 0, ledger_failures = 0, ledger_dropped = 0, ledger_quarantined = 0;
-  uint64_t webhook_failures = 0, webhook_dropped = 0;
+  std::vector<Notifier::Counts> notify;  // one per --notify sink
   // What the guard's stops and releases freed (in dry-run, what they would have): the GPUs the
   // stopped workloads held, every GPU of a released machine, and the GPU memory they held.
   uint64_t freed_gpus = 0;

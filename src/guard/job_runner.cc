@@ -15,9 +15,9 @@
 #include "guard/preflight.h"
 #include "guard/process_group.h"
 #include "guard/stop_signals.h"
-#include "guard/webhook.h"
 #include "ledger/over_budget.h"
 #include "model/budgets.h"
+#include "notify/webhook.h"
 
 namespace gpuledger {
 namespace {

@@ -13,8 +13,8 @@
 #include <memory>
 #include <thread>
 
-#include "guard/webhook.h"
 #include "http_test_server.h"
+#include "notify/webhook.h"
 #include "temp_dir.h"
 #include "test_log.h"
 

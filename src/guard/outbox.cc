@@ -9,7 +9,6 @@
 
 #include "core/json_writer.h"
 #include "core/text_safety.h"
-#include "guard/webhook.h"
 
 namespace gpuledger {
 namespace {
@@ -109,10 +108,8 @@ Result<LedgerWrite> ParseLedgerWriteJson(std::string_view line) {
   return MakeError(ErrorCode::kParse, "neither a job nor a decision");
 }
 
-Outbox::Outbox(std::string ledger, std::string webhook_url, std::FILE* log)
-    : ledger_path_(std::move(ledger)), webhook_url_(std::move(webhook_url)), log_(log) {
+Outbox::Outbox(std::string ledger, std::FILE* log) : ledger_path_(std::move(ledger)), log_(log) {
   thread_ = std::thread([this] { LedgerLoop(); });
-  post_thread_ = std::thread([this] { PostLoop(); });
 }
 
 Outbox::~Outbox() {
@@ -121,9 +118,7 @@ Outbox::~Outbox() {
     stopping_ = true;
   }
   wake_.notify_all();
-  post_wake_.notify_all();
   thread_.join();
-  post_thread_.join();
   if (journal_) std::fclose(journal_);
 }
 
@@ -187,14 +182,6 @@ void Outbox::AddDecision(LedgerDecision decision) {
   if (ledger_path_.empty()) return;
   std::lock_guard lock(mu_);
   Enqueue(std::move(decision));
-}
-
-void Outbox::Post(std::string json) {
-  if (webhook_url_.empty()) return;
-  std::lock_guard lock(mu_);
-  if (posts_.size() >= kMaxPosts) posts_.pop_front(), ++counts_.webhook_dropped;
-  posts_.push_back(std::move(json));
-  post_wake_.notify_all();
 }
 
 Outbox::Counts Outbox::counts() const {
@@ -328,27 +315,6 @@ void Outbox::LedgerLoop() {
     fmt::print(log_, "gpuledger guard: ledger: {} writes could not be made before exit{}\n",
                writes_.size(),
                journal_ ? " (kept in the outbox journal: the next guard writes them)" : "");
-  }
-}
-
-void Outbox::PostLoop() {
-  std::unique_lock lock(mu_);
-  while (true) {
-    post_wake_.wait(lock, [&] { return stopping_ || !posts_.empty(); });
-    if (stopping_) {
-      if (!posts_.empty()) {
-        counts_.webhook_dropped += posts_.size();
-        fmt::print(log_, "gpuledger guard: webhook: {} posts not sent before exit\n",
-                   posts_.size());
-      }
-      return;
-    }
-    std::string json = std::move(posts_.front());
-    posts_.pop_front();
-    lock.unlock();
-    const bool ok = PostWebhook(webhook_url_, json, log_, "gpuledger guard");
-    lock.lock();
-    if (!ok) ++counts_.webhook_failures;
   }
 }
 

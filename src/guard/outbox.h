@@ -1,5 +1,5 @@
-// The guard's writes that may be slow or fail — the ledger and the webhook — done on threads of
-// their own, one each, so enforcement never waits for them and neither waits for the other.
+// The guard's ledger writes, which may be slow or fail, done on a thread of its own so that
+// enforcement never waits for them (notifications have their own: notify/notifier.h).
 // Queued writes go to the ledger in batches of up to kBatch, each one transaction. A ledger that
 // cannot be opened or written keeps its writes queued, in order, and is tried again (every few
 // seconds); every ledger write is idempotent (ledger.h), so a batch retried after a lost
@@ -9,8 +9,7 @@
 // the journal is emptied whenever the queue is; after a crash or a stop during an outage the
 // next guard reads it back and writes it (again: idempotent). A write the ledger itself rejects
 // (it fails alone, twice, while the ledger opens fine) is quarantined — counted, logged once —
-// so it never holds up the writes behind it. Webhook posts wait in a bounded queue
-// (kMaxPosts; the oldest dropped, counted) and are never retried in front of a ledger write.
+// so it never holds up the writes behind it.
 #pragma once
 
 #include <condition_variable>
@@ -35,9 +34,8 @@ Result<LedgerWrite> ParseLedgerWriteJson(std::string_view line);
 
 class Outbox {
  public:
-  // "ledger" (a path or postgresql:// URL) empty: no ledger. "webhook_url" empty: no webhook.
-  // Messages go to "log".
-  Outbox(std::string ledger, std::string webhook_url, std::FILE* log);
+  // "ledger" (a path or postgresql:// URL) empty: no ledger. Messages go to "log".
+  Outbox(std::string ledger, std::FILE* log);
   ~Outbox();  // tries to write what is queued (for up to "drain_ms"), then stops
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
@@ -49,7 +47,6 @@ class Outbox {
 
   void PutJob(LedgerJob job);
   void AddDecision(LedgerDecision decision);
-  void Post(std::string json);  // to the webhook
 
   // Budgets past 100 % this month (Budget key → what the alert said), as last read from the
   // ledger: the thread re-reads them every kBudgetRefreshMs, so asking never waits on it.
@@ -63,20 +60,16 @@ class Outbox {
     uint64_t ledger_failures = 0;  // write or open attempts that failed
     uint64_t dropped = 0;          // writes dropped because kMaxQueued were waiting
     uint64_t quarantined = 0;      // writes the ledger rejected, set aside
-    uint64_t webhook_failures = 0;
-    uint64_t webhook_dropped = 0;  // posts dropped: kMaxPosts were waiting, or at exit
   };
   Counts counts() const;  // as of now, read under one lock
 
   static constexpr size_t kMaxQueued = 1'000'000;  // then the oldest are dropped (and counted)
-  static constexpr size_t kMaxPosts = 10'000;
-  static constexpr size_t kBatch = 500;  // writes per ledger transaction
+  static constexpr size_t kBatch = 500;            // writes per ledger transaction
   int drain_ms = 5000;
 
  private:
   enum class Written { kOk, kCannotOpen, kRejected };
   void LedgerLoop();
-  void PostLoop();
   Written WriteBatch(const std::vector<LedgerWrite>& batch);
   bool OpenLedger();
   void RefreshBudgets();               // on the thread, without the lock
@@ -84,21 +77,20 @@ class Outbox {
   void Enqueue(LedgerWrite w);         // with the lock held
   void Quarantine(const LedgerWrite& w, const std::string& why);
 
-  const std::string ledger_path_, webhook_url_;
+  const std::string ledger_path_;
   std::FILE* log_;
   mutable std::mutex mu_;
-  std::condition_variable wake_, post_wake_;
+  std::condition_variable wake_;
   std::deque<LedgerWrite> writes_;
   size_t in_flight_ = 0;  // taken from writes_ by the batch being written
   OverBudgets over_budget_;
   bool budgets_read_ = false;
-  std::deque<std::string> posts_;
   Counts counts_;           // all but queued, which is writes_ and in_flight_
   std::string last_error_;  // of the last rejected write: failing alone after it, it is set aside
   bool stopping_ = false;
   std::FILE* journal_ = nullptr;
   std::unique_ptr<Ledger> ledger_;  // the ledger thread's own
-  std::thread thread_, post_thread_;
+  std::thread thread_;
 };
 
 }  // namespace gpuledger

@@ -1,0 +1,22 @@
+// One notification, as the sinks render it: Slack blocks, a Teams card, the generic webhook's
+// JSON, an email. Built by its sender (the guard, budgets) from what it knows; rendered per sink.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gpuledger {
+
+struct Notice {
+  std::string title;  // one line: "gpuledger guard on node-a: warning"
+  std::string text;   // the message for a person, plain text
+  // Labelled facts shown as a table: workload, owner, GPUs, idle for, memory held, when.
+  std::vector<std::pair<std::string, std::string>> facts;
+  std::string action;        // what the person can do, e.g. a `gpuledger keep …` command
+  std::string slack_user;    // the person's Slack id (U…), mentioned when set ([[person]])
+  std::string email;         // the person's address ([[person]])
+  std::string webhook_json;  // the body the generic webhook sink posts, as it always has
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,167 @@
+// Notification sinks: what Slack and Teams are sent (their shapes and limits), and the
+// Notifier's promises — it never holds up the sender, tries again on 5xx and 429 only, bounds
+// its queue, counts what happened.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "http_test_server.h"
+#include "notify/notifier.h"
+#include "notify/sink.h"
+
+namespace gpuledger {
+namespace {
+
+using gpuledger::testing::HttpTestServer;
+using gpuledger::testing::TestRequest;
+using gpuledger::testing::TestResponse;
+
+Notice AWarning() {
+  Notice n;
+  n.title = "gpuledger guard on node-a: an idle GPU workload will be stopped";
+  n.text = "pg:4242 of asha has been idle for 25m on GPU 3; it will be stopped at 14:05 UTC";
+  n.facts = {{"Node", "node-a"}, {"Workload", "pg:4242"}, {"Owner", "asha"}, {"GPU", "3"}};
+  n.action = "gpuledger keep pg:4242 2h --reason \"what it is doing\"";
+  n.slack_user = "U024BE7LH";
+  n.webhook_json = R"({"text":"gpuledger guard on node-a: …","workload":"pg:4242"})";
+  return n;
+}
+
+TEST(NotifySink, SpecsNameTheKindAndAnHttpUrl) {
+  auto slack = ParseNotifySink("slack:https://hooks.slack.com/services/T/B/x");
+  ASSERT_TRUE(slack);
+  EXPECT_EQ(slack->kind, NotifySink::Kind::kSlack);
+  EXPECT_EQ(slack->url, "https://hooks.slack.com/services/T/B/x");
+  EXPECT_STREQ(slack->Label(), "slack");
+  EXPECT_EQ(ParseNotifySink("teams:http://127.0.0.1:9/x")->kind, NotifySink::Kind::kTeams);
+  EXPECT_EQ(ParseNotifySink("webhook:http://127.0.0.1:9/x")->kind, NotifySink::Kind::kWebhook);
+  EXPECT_FALSE(ParseNotifySink("https://hooks.slack.com/x"));  // no kind
+  EXPECT_FALSE(ParseNotifySink("irc:http://x"));
+  EXPECT_FALSE(ParseNotifySink("slack:file:///etc/passwd"));
+  EXPECT_EQ(ParseNotifySink("pager:x").error().code, ErrorCode::kUsage);
+}
+
+TEST(NotifySink, SlackGetsBlocksWithinItsLimitsAndAPlainFallback) {
+  Notice n = AWarning();
+  n.text = "<!channel> " + std::string(10000, 'x');  // a name that tries to ping everyone
+  for (int i = 0; i < 15; ++i) n.facts.emplace_back("fact " + std::to_string(i), "v");
+  const std::string json = RenderNotice(NotifySink::Kind::kSlack, n);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json);
+  const std::string_view fallback = doc["text"].get_string().value();
+  EXPECT_TRUE(fallback.starts_with("<@U024BE7LH> gpuledger guard on node-a"));
+  EXPECT_LE(fallback.size(), 3000u);
+  simdjson::dom::array blocks = doc["blocks"].get_array();
+  EXPECT_LE(blocks.size(), 50u);
+  ASSERT_EQ(blocks.size(), 4u);  // header, the message, the facts, how to keep it
+  EXPECT_EQ(blocks.at(0)["type"].get_string().value(), "header");
+  EXPECT_LE(blocks.at(0)["text"]["text"].get_string().value().size(), 150u);
+  const std::string_view message = blocks.at(1)["text"]["text"].get_string().value();
+  EXPECT_LE(message.size(), 3000u);
+  EXPECT_TRUE(message.starts_with("<@U024BE7LH> &lt;!channel&gt; xxx")) << message.substr(0, 40);
+  EXPECT_EQ(blocks.at(2)["fields"].get_array().size(), 10u);  // Slack's most
+  EXPECT_EQ(blocks.at(2)["fields"].at(1)["text"].get_string().value(), "*Workload*\npg:4242");
+  EXPECT_NE(blocks.at(3)["text"]["text"].get_string().value().find("`gpuledger keep pg:4242 2h"),
+            std::string_view::npos);
+}
+
+TEST(NotifySink, TeamsGetsOneAdaptiveCardWithTheFacts) {
+  const std::string json = RenderNotice(NotifySink::Kind::kTeams, AWarning());
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json);
+  EXPECT_EQ(doc["type"].get_string().value(), "message");
+  simdjson::dom::element attachment = doc["attachments"].at(0);
+  EXPECT_EQ(attachment["contentType"].get_string().value(),
+            "application/vnd.microsoft.card.adaptive");
+  simdjson::dom::element card = attachment["content"];
+  EXPECT_EQ(card["type"].get_string().value(), "AdaptiveCard");
+  EXPECT_EQ(card["version"].get_string().value(), "1.4");
+  simdjson::dom::array body = card["body"].get_array();
+  EXPECT_EQ(body.at(0)["text"].get_string().value(), AWarning().title);
+  EXPECT_EQ(body.at(2)["type"].get_string().value(), "FactSet");
+  EXPECT_EQ(body.at(2)["facts"].at(2)["title"].get_string().value(), "Owner");
+  EXPECT_EQ(body.at(2)["facts"].at(2)["value"].get_string().value(), "asha");
+  EXPECT_EQ(body.at(4)["fontType"].get_string().value(), "Monospace");
+}
+
+TEST(NotifySink, TheWebhookGetsItsJsonUnchanged) {
+  EXPECT_EQ(RenderNotice(NotifySink::Kind::kWebhook, AWarning()), AWarning().webhook_json);
+}
+
+NotifySink Sink(NotifySink::Kind kind, const std::string& url) {
+  NotifySink s;
+  s.kind = kind;
+  s.url = url;
+  return s;
+}
+
+// Polls until "done" holds, for up to "seconds".
+template <typename Done>
+bool WaitFor(double seconds, Done done) {
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+TEST(Notifier, A5xxIsTriedAgainUntilDeliveredAndA4xxIsNot) {
+  std::atomic<int> calls{0};
+  HttpTestServer flaky([&](const TestRequest&) {
+    return TestResponse{++calls <= 2 ? 503 : 200, {}, "ok"};
+  });
+  HttpTestServer refusing([](const TestRequest&) { return TestResponse{400, {}, "no"}; });
+  std::FILE* log = std::tmpfile();
+  Notifier n({Sink(NotifySink::Kind::kSlack, flaky.url() + "/hook"),
+              Sink(NotifySink::Kind::kTeams, refusing.url() + "/hook")},
+             log, "test");
+  n.Send(AWarning());
+  ASSERT_TRUE(WaitFor(10, [&] {
+    auto c = n.counts();
+    return c[0].delivered + c[0].failed == 1 && c[1].delivered + c[1].failed == 1;
+  }));
+  const auto c = n.counts();
+  EXPECT_EQ(c[0].sink, "slack");
+  EXPECT_EQ(c[0].delivered, 1u);
+  EXPECT_EQ(c[0].retries, 2u);  // 503, 503, then 200
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(c[1].sink, "teams");
+  EXPECT_EQ(c[1].failed, 1u);
+  EXPECT_EQ(c[1].retries, 0u);  // a 400 will not get better
+  EXPECT_EQ(refusing.requests().size(), 1u);
+  // Each sink got its own rendering.
+  EXPECT_NE(flaky.requests()[0].body.find("\"blocks\""), std::string::npos);
+  EXPECT_NE(refusing.requests()[0].body.find("AdaptiveCard"), std::string::npos);
+  EXPECT_EQ(flaky.requests()[0].headers["content-type"], "application/json");
+  std::fclose(log);
+}
+
+TEST(Notifier, ASinkThatHangsNeverHoldsUpTheSenderAndItsQueueIsBounded) {
+  HttpTestServer hanging([](const TestRequest&) {
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    return TestResponse{200, {}, ""};
+  });
+  std::FILE* log = std::tmpfile();
+  const auto start = std::chrono::steady_clock::now();
+  {
+    Notifier n({Sink(NotifySink::Kind::kWebhook, hanging.url() + "/hook")}, log, "test");
+    n.drain_ms = 0;  // stopping drops what waits
+    for (size_t i = 0; i < Notifier::kMaxQueued + 10; ++i) n.Send(AWarning());
+    const auto sent = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(sent, std::chrono::milliseconds(500));
+    ASSERT_TRUE(WaitFor(2, [&] { return hanging.requests().size() == 1; }));  // one in flight
+    EXPECT_GE(n.counts()[0].dropped, 9u);  // the oldest beyond 1,000 waiting were dropped
+    EXPECT_EQ(n.counts()[0].delivered, 0u);
+  }
+  // The destructor waited for the post in flight (the hook answers after 3 s), no more.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(6));
+  std::fclose(log);
+}
+
+}  // namespace
+}  // namespace gpuledger

@@ -1,0 +1,155 @@
+#include "notify/sink.h"
+
+#include "core/json_writer.h"
+#include "core/text_safety.h"
+
+namespace gpuledger {
+namespace {
+
+// Slack's limits on a text object, by where it sits (api.slack.com/reference/block-kit).
+constexpr size_t kSlackSectionChars = 3000;
+constexpr size_t kSlackHeaderChars = 150;
+constexpr size_t kSlackFieldChars = 2000;
+constexpr size_t kSlackFields = 10;
+constexpr size_t kSlackFallbackChars = 3000;
+
+// Slack's mrkdwn escapes: &, < and > (so no text can mention or link anyone).
+std::string SlackEscaped(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// At most "chars" bytes (so at most that many characters), cut at a character boundary.
+std::string Clip(std::string_view s, size_t chars) { return std::string(TruncateUtf8(s, chars)); }
+
+void SlackText(JsonWriter& w, const char* type, std::string_view text) {
+  w.BeginObject().Key("type").String(type).Key("text").String(text).EndObject();
+}
+
+std::string RenderSlack(const Notice& n) {
+  const std::string mention = n.slack_user.empty() ? "" : "<@" + n.slack_user + "> ";
+  JsonWriter w(false);
+  w.BeginObject();
+  w.Key("text").String(Clip(mention + n.title + ": " + n.text, kSlackFallbackChars));
+  w.Key("blocks").BeginArray();
+  w.BeginObject().Key("type").String("header").Key("text");
+  SlackText(w, "plain_text", Clip(n.title, kSlackHeaderChars));
+  w.EndObject();
+  w.BeginObject().Key("type").String("section").Key("text");
+  SlackText(w, "mrkdwn", Clip(mention + SlackEscaped(n.text), kSlackSectionChars));
+  w.EndObject();
+  if (!n.facts.empty()) {
+    w.BeginObject().Key("type").String("section").Key("fields").BeginArray();
+    for (size_t i = 0; i < n.facts.size() && i < kSlackFields; ++i) {
+      const auto& [label, value] = n.facts[i];
+      SlackText(w, "mrkdwn",
+                Clip("*" + SlackEscaped(label) + "*\n" + SlackEscaped(value), kSlackFieldChars));
+    }
+    w.EndArray().EndObject();
+  }
+  if (!n.action.empty()) {
+    w.BeginObject().Key("type").String("section").Key("text");
+    SlackText(w, "mrkdwn",
+              Clip("To keep it: `" + SlackEscaped(n.action) + "`", kSlackSectionChars));
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.str();
+}
+
+void TeamsTextBlock(JsonWriter& w, std::string_view text, bool bold, bool monospace) {
+  w.BeginObject().Key("type").String("TextBlock").Key("text").String(text);
+  w.Key("wrap").Bool(true);
+  if (bold) w.Key("weight").String("Bolder").Key("size").String("Medium");
+  if (monospace) w.Key("fontType").String("Monospace");
+  w.EndObject();
+}
+
+std::string RenderTeams(const Notice& n) {
+  JsonWriter w(false);
+  w.BeginObject().Key("type").String("message").Key("attachments").BeginArray().BeginObject();
+  w.Key("contentType").String("application/vnd.microsoft.card.adaptive");
+  w.Key("contentUrl").Null();
+  w.Key("content").BeginObject();
+  w.Key("$schema").String("http://adaptivecards.io/schemas/adaptive-card.json");
+  w.Key("type").String("AdaptiveCard").Key("version").String("1.4");
+  w.Key("body").BeginArray();
+  TeamsTextBlock(w, n.title, true, false);
+  TeamsTextBlock(w, n.text, false, false);
+  if (!n.facts.empty()) {
+    w.BeginObject().Key("type").String("FactSet").Key("facts").BeginArray();
+    for (const auto& [label, value] : n.facts)
+      w.BeginObject().Key("title").String(label).Key("value").String(value).EndObject();
+    w.EndArray().EndObject();
+  }
+  if (!n.action.empty()) {
+    TeamsTextBlock(w, "To keep it:", false, false);
+    TeamsTextBlock(w, n.action, false, true);
+  }
+  w.EndArray().EndObject();
+  w.EndObject().EndArray().EndObject();
+  return w.str();
+}
+
+}  // namespace
+
+const char* NotifySink::Label() const {
+  switch (kind) {
+    case Kind::kSlack:
+      return "slack";
+    case Kind::kTeams:
+      return "teams";
+    case Kind::kWebhook:
+      return "webhook";
+  }
+  return "webhook";
+}
+
+Result<NotifySink> ParseNotifySink(std::string_view spec) {
+  const size_t colon = spec.find(':');
+  const std::string_view kind = spec.substr(0, colon);
+  const std::string url(colon == std::string_view::npos ? "" : spec.substr(colon + 1));
+  NotifySink sink;
+  if (kind == "slack") {
+    sink.kind = NotifySink::Kind::kSlack;
+  } else if (kind == "teams") {
+    sink.kind = NotifySink::Kind::kTeams;
+  } else if (kind == "webhook") {
+    sink.kind = NotifySink::Kind::kWebhook;
+  } else {
+    return MakeError(ErrorCode::kUsage,
+                     "must be slack:URL, teams:URL or webhook:URL, not '" +
+                         std::string(spec.substr(0, 40)) + "'",
+                     "--notify");
+  }
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    return MakeError(ErrorCode::kUsage, std::string(kind) + ": needs an http(s) URL", "--notify");
+  }
+  sink.url = url;
+  return sink;
+}
+
+std::string RenderNotice(NotifySink::Kind kind, const Notice& notice) {
+  switch (kind) {
+    case NotifySink::Kind::kSlack:
+      return RenderSlack(notice);
+    case NotifySink::Kind::kTeams:
+      return RenderTeams(notice);
+    case NotifySink::Kind::kWebhook:
+      return notice.webhook_json;
+  }
+  return notice.webhook_json;
+}
+
+}  // namespace gpuledger
