@@ -18,7 +18,8 @@ packages=(g++ cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev libcl
                                       jupyter-server python3-ipykernel slurmctld slurmd
                                       slurm-client munge postgresql
                                       lintian help2man fakeroot dpkg-dev man-db systemd xz-utils
-                                      python3-yaml victoria-metrics umoci skopeo)
+                                      python3-yaml victoria-metrics umoci skopeo
+                                      python3-aiosmtpd)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_install() {

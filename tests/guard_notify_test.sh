@@ -3,8 +3,11 @@
 # idle workload and then would stop it, and local receivers standing in for a Slack incoming
 # webhook, a Teams workflow webhook and a generic webhook that fails twice (503) get each event
 # in their own shape: Slack blocks naming the workload, its owner and GPU with the keep command;
-# a Teams Adaptive Card with those facts; today's JSON, delivered after two tries. /metrics
-# counts what each sink delivered and tried again, and passes promtool's lint.
+# a Teams Adaptive Card with those facts; today's JSON, delivered after two tries; and a real
+# SMTP server (Debian's python3-aiosmtpd) an email with a text and an HTML part, sent to the
+# sink's address and to the owner's ([[person]] in --owners, which also puts their Slack
+# mention in the Slack message). /metrics counts what each sink delivered and tried again, and
+# passes promtool's lint.
 # Usage: guard_notify_test.sh PATH/TO/gpuledger PATH/TO/libfake_nvml.so
 set -uo pipefail
 set -m
@@ -16,7 +19,7 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
 passed=0
 failed=0
-source "$here/test_helpers.sh"  # check, wait_for
+source "$here/test_helpers.sh"  # check, wait_for, free_port
 receiver() {  # receiver NAME FAIL_FIRST: a receiver storing into $tmp/NAME; its port in $port
   mkdir -p "$tmp/$1"
   /usr/bin/python3 "$here/notify_receiver.py" "$tmp/$1" "$2" >"$tmp/$1.port" &
@@ -27,6 +30,15 @@ receiver() {  # receiver NAME FAIL_FIRST: a receiver storing into $tmp/NAME; its
 receiver slack 0; slack=$port
 receiver teams 0; teams=$port
 receiver hook 2; hook=$port
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null ||
+  { echo "FAIL: python3-aiosmtpd is not installed (scripts/setup.sh --test installs it)"; exit 1; }
+smtp=$(free_port)
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp" -c aiosmtpd.handlers.Mailbox "$tmp/mail" \
+  >"$tmp/smtp.log" 2>&1 &
+pids+=($!)
+wait_for 10 "(exec 3<>/dev/tcp/127.0.0.1/$smtp) 2>/dev/null"
+printf '[[person]]\nuser = "%s"\nslack = "U024BE7LH"\nemail = "owner@example.com"\n' \
+  "$(id -un)" >"$tmp/owners.toml"
 
 sleep 600 &
 idle=$!
@@ -38,7 +50,9 @@ GPULEDGER_NVML_LIBRARY="$fake" FAKE_NVML_STATE="$tmp/nvml.state" "$bin" guard \
   --state-dir "$tmp/state" --socket "$tmp/guard.sock" --metrics-listen 127.0.0.1:0 \
   --notify "slack:http://127.0.0.1:$slack/services/T0/B0/secret" \
   --notify "teams:http://127.0.0.1:$teams/workflows/x" \
-  --webhook "http://127.0.0.1:$hook/hook" >"$tmp/guard.out" 2>"$tmp/guard.log" &
+  --webhook "http://127.0.0.1:$hook/hook" --notify email:oncall@example.com \
+  --smtp "127.0.0.1:$smtp" --smtp-from guard@node.example --owners "$tmp/owners.toml" \
+  >"$tmp/guard.out" 2>"$tmp/guard.log" &
 guard=$!
 pids+=("$guard")
 wait_for 20 "grep -q '/metrics on port' $tmp/guard.log"
@@ -67,6 +81,18 @@ check "Teams: an Adaptive Card" \
 check "Teams: its facts name the owner" \
   "json $card \"d['attachments'][0]['content']['body'][2]['facts']\" | grep -q \"'Owner', 'value': '$(id -un)'\""
 check "the webhook: today's JSON" "[ \"\$(json $tmp/hook/003.json \"d['workload']\")\" = pg:$idle ]"
+check "Slack: the owner is mentioned" "json $warn \"d['text']\" | grep -q '^<@U024BE7LH> '"
+wait_for 20 "[ \$(ls $tmp/mail/new 2>/dev/null | wc -l) -ge 2 ]"
+check "email: the warning and the kill arrived" "[ \$(ls $tmp/mail/new | wc -l) -ge 2 ]"
+mail=$(grep -l 'will be stopped' "$tmp"/mail/new/* | head -1)
+check "email: sent to the sink's address and the owner's" \
+  "grep -q '^X-RcptTo: oncall@example.com, owner@example.com' ${mail:-/dev/null}"
+check "email: from the --smtp-from address" "grep -q '^From: guard@node.example' ${mail:-/dev/null}"
+check "email: a subject saying what will happen" \
+  "grep -q '^Subject: gpuledger guard on .*: an idle GPU workload will be stopped' ${mail:-/dev/null}"
+check "email: a text part and an HTML part" \
+  "grep -q 'text/plain; charset=utf-8' ${mail:-/dev/null} && grep -q 'text/html; charset=utf-8' ${mail:-/dev/null}"
+check "email: the keep command" "grep -q 'gpuledger keep pg:$idle 2h' ${mail:-/dev/null}"
 check "the kill says it was a dry run" \
   "json $tmp/slack/002.json \"d['blocks'][0]['text']['text']\" | grep -q 'was stopped (dry run)'"
 

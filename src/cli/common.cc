@@ -1,6 +1,7 @@
 #include "cli/common.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "cli/progress.h"
+#include "core/text_safety.h"
 #include "core/time_parser.h"
 #include "report/audit_json.h"
 #include "report/audit_text.h"
@@ -132,6 +134,43 @@ std::string DidYouMean(const CLI::App& app) {
 }
 
 }  // namespace
+
+void AddSmtpOptions(CLI::App* cmd, std::string* smtp, std::string* from, std::string* credentials) {
+  cmd->add_option("--smtp", *smtp, "the mail server for email:ADDRESS sinks, HOST:PORT");
+  cmd->add_option("--smtp-from", *from, "the sender's address (default gpuledger@HOSTNAME)");
+  cmd->add_option("--smtp-credentials", *credentials,
+                  "a file whose first line is USER:PASSWORD for the mail server");
+}
+
+Result<SmtpSettings> SmtpSettingsOf(const std::string& smtp, const std::string& from,
+                                    const std::string& credentials) {
+  if (smtp.empty() || smtp.find(':') == std::string::npos || smtp.find('/') != std::string::npos)
+    return MakeError(ErrorCode::kUsage, "an email sink needs --smtp HOST:PORT", "--smtp");
+  SmtpSettings s;
+  s.url = "smtp://" + smtp;
+  if (from.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    s.from = std::string("gpuledger@") + (host[0] ? host : "localhost");
+  } else {
+    s.from = from;
+  }
+  if (!IsPlainEmail(s.from))
+    return MakeError(ErrorCode::kUsage, "must be one plain address", "--smtp-from");
+  if (!credentials.empty()) {
+    std::ifstream in(credentials);
+    std::string line;
+    if (!in || !std::getline(in, line))
+      return MakeError(ErrorCode::kIo, "cannot read the SMTP credentials", credentials);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0)
+      return MakeError(ErrorCode::kIo, "the first line must be USER:PASSWORD", credentials);
+    s.user = line.substr(0, colon);
+    s.password = line.substr(colon + 1);
+  }
+  return s;
+}
 
 CLI::Validator NonNegative() { return NumberAtLeast(0, true, "a number >= 0"); }
 CLI::Validator Positive() { return NumberAtLeast(0, false, "a number > 0"); }

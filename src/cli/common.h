@@ -9,6 +9,7 @@
 #include "audit/audit_runner.h"
 #include "core/error.h"
 #include "core/time_zone.h"
+#include "notify/email.h"
 
 namespace gpuledger::cli {
 
@@ -37,6 +38,16 @@ CLI::Option* AddFormatOption(CLI::App* cmd, std::string* format,
 // to another input), "from_environment" false leaves $GPULEDGER_LEDGER out of it.
 void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help,
                       bool from_environment = true);
+
+// Adds --smtp HOST:PORT, --smtp-from ADDRESS and --smtp-credentials FILE (its first line
+// USER:PASSWORD; never a flag, which `ps` would show), for email:ADDRESS notification sinks.
+void AddSmtpOptions(CLI::App* cmd, std::string* smtp, std::string* from, std::string* credentials);
+
+// The server those flags name: smtp://HOST:PORT, the sender (default gpuledger@HOSTNAME), the
+// credentials read from the file. kUsage without --smtp or with a bad --smtp-from; kIo naming
+// the file when it cannot be read or has no USER:PASSWORD line.
+Result<SmtpSettings> SmtpSettingsOf(const std::string& smtp, const std::string& from,
+                                    const std::string& credentials);
 
 // Validators whose errors fit on one line: "--price-per-gpu-hour: 'two' is not a number >= 0".
 CLI::Validator NonNegative();

@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "core/line_reader.h"
 #include "guard/guard_daemon.h"
+#include "model/owner_rules.h"
 
 namespace gpuledger::cli {
 namespace {
@@ -18,6 +20,8 @@ struct GuardFlags {
   bool no_socket = false;
   std::vector<std::string> notify;  // --notify SINK…
   std::string webhook;              // --webhook URL: a webhook sink
+  std::string smtp, smtp_from, smtp_credentials;
+  std::string owners;  // --owners: [[person]] entries
 };
 
 // The state directory: $STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/gpuledger.
@@ -42,10 +46,22 @@ int RunGuardCommand(GuardFlags& f) {
   if (f.no_socket) o.socket_path.clear();
   std::vector<std::string> sinks = f.notify;
   if (!f.webhook.empty()) sinks.push_back("webhook:" + f.webhook);
+  auto smtp = SmtpSettingsOf(f.smtp, f.smtp_from, f.smtp_credentials);
   for (const std::string& spec : sinks) {
     auto sink = ParseNotifySink(spec);
     if (!sink) return ReportError("guard", sink.error());
+    if (sink->kind == NotifySink::Kind::kEmail) {
+      if (!smtp) return ReportError("guard", smtp.error());
+      sink->smtp = *smtp;
+    }
     o.notify.push_back(std::move(*sink));
+  }
+  if (!f.owners.empty()) {
+    auto text = ReadWholeFile(f.owners);
+    if (!text) return ReportError("guard", text.error());
+    auto rules = OwnerRules::Parse(*text, f.owners);
+    if (!rules) return ReportError("guard", rules.error());
+    o.people = rules->people();
   }
   if (auto r = RunGuard(o, stderr); !r) return ReportError("guard", r.error());
   return kExitOk;
@@ -90,6 +106,10 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
                   "send warnings, kills and releases to SINK (repeatable): slack:URL (an incoming "
                   "webhook), teams:URL (a workflow webhook) or webhook:URL (JSON)");
   cmd->add_option("--webhook", f->webhook, "the same as --notify webhook:URL");
+  AddSmtpOptions(cmd, &f->smtp, &f->smtp_from, &f->smtp_credentials);
+  cmd->add_option("--owners", f->owners,
+                  "owners.toml whose [[person]] entries say how to reach a workload's owner "
+                  "(a Slack mention, an email)");
   cmd->add_option("--hpc-job-mapping-dir", f->options.hpc_job_mapping_dir,
                   "write dcgm-exporter's HPC job mapping files (one per GPU index) here");
   cmd->add_option("--record", f->options.record_dir,

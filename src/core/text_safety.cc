@@ -74,4 +74,13 @@ std::string_view TruncateUtf8(std::string_view s, size_t max_bytes) {
   return s.substr(0, end);
 }
 
+bool IsPlainEmail(std::string_view s) {
+  const size_t at = s.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= s.size() || s.size() > 254) return false;
+  for (char c : s)
+    if (c <= ' ' || c >= 127 || c == '<' || c == '>' || c == ',' || c == ';' || c == '"')
+      return false;
+  return s.find('@', at + 1) == std::string_view::npos;
+}
+
 }  // namespace gpuledger

@@ -23,4 +23,8 @@ std::string EscapeForLog(std::string_view s);
 // At most "max_bytes" of "s", cut at a character boundary (never inside a UTF-8 sequence).
 std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
 
+// An email address that can go in a mail header and an SMTP command as it is: local@domain,
+// printable ASCII, no space, angle bracket, comma, quote or line break (so no header injection).
+bool IsPlainEmail(std::string_view s);
+
 }  // namespace gpuledger

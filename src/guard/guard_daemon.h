@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "model/owner_rules.h"
 #include "notify/sink.h"
 #include "policy/policy.h"
 
@@ -29,6 +30,7 @@ struct GuardOptions {
   // empty: every user may (0666). Who asked is the kernel's answer either way.
   std::string socket_group;
   std::vector<NotifySink> notify;  // where warnings, kills and releases are sent (--notify)
+  std::vector<Person> people;      // how to reach owners ([[person]] of --owners)
   std::string record_dir;          // empty: no recording
   // dcgm-exporter's HPC job mapping (DCGM_HPC_JOB_MAPPING_DIR): one file per GPU index holding
   // the Slurm job ids on it, so DCGM series carry hpc_job. Empty: not written.

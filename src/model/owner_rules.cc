@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/text_safety.h"
 #include "core/toml_text.h"
 
 namespace gpuledger {
@@ -106,6 +107,48 @@ const OwnerRules::Match& DefaultIgnore() {
   return match;
 }
 
+// A Slack member id: U or W and upper-case letters and digits.
+bool IsSlackId(std::string_view s) {
+  if (s.size() < 2 || (s[0] != 'U' && s[0] != 'W')) return false;
+  for (char c : s.substr(1))
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  return true;
+}
+
+Result<Person> ParsePerson(const toml::table& t, const std::string& source) {
+  Person p;
+  for (const auto& [k, v] : t) {
+    const std::string name(k.str());
+    const std::string where = TomlWhere(source, v.source());
+    if (name == "user" && v.is_string()) {
+      p.users.push_back(*v.value<std::string>());
+    } else if (name == "users" && v.is_array()) {
+      for (const toml::node& u : *v.as_array()) {
+        if (!u.is_string()) return MakeError(ErrorCode::kParse, "users are strings", where);
+        p.users.push_back(*u.value<std::string>());
+      }
+    } else if (name == "slack" && v.is_string()) {
+      p.slack = *v.value<std::string>();
+      if (!IsSlackId(p.slack))
+        return MakeError(ErrorCode::kParse, "slack must be a member id (U…), not '" + p.slack + "'",
+                         where);
+    } else if (name == "email" && v.is_string()) {
+      p.email = *v.value<std::string>();
+      if (!IsPlainEmail(p.email))
+        return MakeError(ErrorCode::kParse,
+                         "email must be one plain address, not '" + p.email + "'", where);
+    } else {
+      return MakeError(
+          ErrorCode::kParse,
+          "a [[person]] has user or users, slack and email (strings), not '" + name + "'", where);
+    }
+  }
+  if (p.users.empty())
+    return MakeError(ErrorCode::kParse, "a [[person]] needs user or users",
+                     TomlWhere(source, t.source()));
+  return p;
+}
+
 }  // namespace
 
 Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& source) {
@@ -114,11 +157,12 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
   const toml::table& parsed = *table;
   OwnerRules out;
   for (const auto& [key, value] : parsed) {
-    if ((key.str() != "owner" && key.str() != "ignore") || !value.is_array_of_tables()) {
-      return MakeError(
-          ErrorCode::kParse,
-          "only [[owner]] and [[ignore]] rules belong here, not '" + std::string(key.str()) + "'",
-          TomlWhere(source, value.source()));
+    if ((key.str() != "owner" && key.str() != "ignore" && key.str() != "person") ||
+        !value.is_array_of_tables()) {
+      return MakeError(ErrorCode::kParse,
+                       "only [[owner]], [[ignore]] and [[person]] belong here, not '" +
+                           std::string(key.str()) + "'",
+                       TomlWhere(source, value.source()));
     }
   }
   if (const toml::array* ignores = parsed["ignore"].as_array()) {
@@ -135,6 +179,13 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
       auto match = ParseMatch(t, source, TomlWhere(source, t.source()));
       if (!match) return std::unexpected(match.error());
       out.ignore_.push_back(std::move(*match));
+    }
+  }
+  if (const toml::array* people = parsed["person"].as_array()) {
+    for (const toml::node& node : *people) {
+      auto person = ParsePerson(*node.as_table(), source);
+      if (!person) return std::unexpected(person.error());
+      out.people_.push_back(std::move(*person));
     }
   }
   const toml::array* rules = parsed["owner"].as_array();
@@ -167,6 +218,14 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
     out.rules_.push_back(std::move(rule));
   }
   return out;
+}
+
+const Person* OwnerRules::PersonOf(std::string_view user) const {
+  for (const Person& p : people_) {
+    for (const std::string& u : p.users)
+      if (u == user) return &p;
+  }
+  return nullptr;
 }
 
 std::optional<Attribution> OwnerRules::Apply(const Lookup& lookup) const {

@@ -17,6 +17,13 @@
 //
 // names pods that are GPU infrastructure, not workloads, beyond the built-in list (the
 // dcgm-exporter, the device plugin, the GPU Operator's validators and daemonsets).
+//
+//   [[person]]
+//   user = "asha"                # or users = ["asha", "asha.k"]: a uid name, a run's owner
+//   slack = "U024BE7LH"          # mentioned in Slack notifications about their work
+//   email = "asha@example.com"   # sent email notifications about their work
+//
+// tells the guard (and budgets, digests) how to reach the owner of a workload.
 #pragma once
 
 #include <functional>
@@ -38,6 +45,13 @@ struct Attribution {
   std::string owner, team, project;  // empty: the rule does not say
 };
 
+// How to reach a person ([[person]]).
+struct Person {
+  std::vector<std::string> users;  // the names their work goes by (uid names, run owners)
+  std::string slack;               // a Slack member id (U…, W…); empty: none
+  std::string email;               // empty: none
+};
+
 class OwnerRules {
  public:
   // Parses owners.toml text; kParse errors name "source":line:column.
@@ -54,6 +68,10 @@ class OwnerRules {
   // for rules parsed from nothing (the built-in list alone).
   bool IgnoresWorkload(const Lookup& lookup) const;
 
+  // The [[person]] entry naming "user", or null.
+  const Person* PersonOf(std::string_view user) const;
+  const std::vector<Person>& people() const { return people_; }
+
   bool empty() const { return rules_.empty(); }
   size_t size() const { return rules_.size(); }
 
@@ -68,6 +86,7 @@ class OwnerRules {
   };
   std::vector<Rule> rules_;
   std::vector<Match> ignore_;
+  std::vector<Person> people_;
 };
 
 }  // namespace gpuledger

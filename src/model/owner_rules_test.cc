@@ -142,3 +142,50 @@ TEST(OwnerRules, IgnoreRulesExtendTheBuiltInList) {
 
 }  // namespace
 }  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+TEST(OwnerRules, PeopleSayHowToReachAnOwner) {
+  auto rules = OwnerRules::Parse(R"(
+[[person]]
+user = "asha"
+slack = "U024BE7LH"
+email = "asha@example.com"
+
+[[person]]
+users = ["bo", "bo.k"]
+email = "bo@example.com"
+
+[[owner]]
+match = { machine = "gpu-.*" }
+team = "vision"
+)",
+                                 "owners.toml");
+  ASSERT_TRUE(rules) << rules.error().ToString();
+  ASSERT_EQ(rules->people().size(), 2u);
+  ASSERT_NE(rules->PersonOf("asha"), nullptr);
+  EXPECT_EQ(rules->PersonOf("asha")->slack, "U024BE7LH");
+  EXPECT_EQ(rules->PersonOf("bo.k")->email, "bo@example.com");
+  EXPECT_EQ(rules->PersonOf("bo.k")->slack, "");
+  EXPECT_EQ(rules->PersonOf("carol"), nullptr);
+  EXPECT_EQ(rules->size(), 1u);  // the owner rule is still read
+}
+
+TEST(OwnerRules, APersonCannotCarryAHeaderOrAMentionOfEveryone) {
+  auto parse = [](const std::string& body) {
+    return OwnerRules::Parse("[[person]]\n" + body, "owners.toml");
+  };
+  EXPECT_FALSE(parse("user = \"a\"\nemail = \"a@x.io\\r\\nBcc: all@x.io\""));
+  EXPECT_FALSE(parse("user = \"a\"\nemail = \"a@x.io, b@x.io\""));
+  EXPECT_FALSE(parse("user = \"a\"\nslack = \"<!channel>\""));
+  EXPECT_FALSE(parse("slack = \"U1\""));                 // whose?
+  EXPECT_FALSE(parse("user = \"a\"\nphone = \"555\""));  // not a key it has
+  auto bad = parse("user = \"a\"\nslack = \"here\"");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().ToString().find("owners.toml:3"), std::string::npos)
+      << bad.error().ToString();
+}
+
+}  // namespace
+}  // namespace gpuledger

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "notify/email.h"
 #include "notify/webhook.h"
 
 namespace gpuledger {
@@ -13,7 +14,11 @@ struct Notifier::Lane {
   NotifySink sink;
   mutable std::mutex mu;
   std::condition_variable wake;
-  std::deque<std::string> queue;
+  struct Outgoing {
+    std::string body;
+    std::vector<std::string> to;  // email: the recipients
+  };
+  std::deque<Outgoing> queue;
   Counts counts;
   bool stopping = false;
   std::chrono::steady_clock::time_point stop_by;
@@ -44,13 +49,21 @@ Notifier::~Notifier() {
 
 void Notifier::Send(const Notice& notice) {
   for (auto& lane : lanes_) {
-    std::string body = RenderNotice(lane->sink.kind, notice);
+    Lane::Outgoing out;
+    if (lane->sink.kind == NotifySink::Kind::kEmail) {
+      // The sink's address, and the person's own when [[person]] gives one.
+      out.to.push_back(lane->sink.url);
+      if (!notice.email.empty() && notice.email != lane->sink.url) out.to.push_back(notice.email);
+      out.body = RenderEmail(notice, lane->sink.smtp.from, out.to);
+    } else {
+      out.body = RenderNotice(lane->sink.kind, notice);
+    }
     std::lock_guard lock(lane->mu);
     if (lane->queue.size() >= kMaxQueued) {
       lane->queue.pop_front();
       ++lane->counts.dropped;
     }
-    lane->queue.push_back(std::move(body));
+    lane->queue.push_back(std::move(out));
     lane->wake.notify_all();
   }
 }
@@ -75,14 +88,16 @@ void Notifier::Run(Lane* lane) {
          Clock::now() + std::chrono::milliseconds(kPostTimeoutMs) > lane->stop_by)) {
       break;
     }
-    const std::string body = std::move(lane->queue.front());
+    const Lane::Outgoing item = std::move(lane->queue.front());
     lane->queue.pop_front();
     lock.unlock();
     PostResult r;
     int64_t backoff_ms = kFirstBackoffMs;
     bool stopped = false;
     for (int attempt = 1;; ++attempt) {
-      r = PostJson(lane->sink.url, body);
+      r = lane->sink.kind == NotifySink::Kind::kEmail
+              ? SendEmail(lane->sink.smtp, item.to, item.body)
+              : PostJson(lane->sink.url, item.body);
       if (r.delivered || !r.Retryable() || attempt == kAttempts) break;
       int64_t wait_ms = r.retry_after_s >= 0 ? int64_t{r.retry_after_s} * 1000 : backoff_ms;
       wait_ms = std::min(wait_ms, kMaxBackoffMs);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "http_test_server.h"
+#include "notify/email.h"
 #include "notify/notifier.h"
 #include "notify/sink.h"
 
@@ -161,6 +162,42 @@ TEST(Notifier, ASinkThatHangsNeverHoldsUpTheSenderAndItsQueueIsBounded) {
   // The destructor waited for the post in flight (the hook answers after 3 s), no more.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(6));
   std::fclose(log);
+}
+
+}  // namespace
+}  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+TEST(NotifyEmail, OneMessageWithATextAndAnHtmlPartAndNoInjectedHeader) {
+  Notice n = AWarning();
+  n.title = "idle GPU\r\nBcc: everyone@example.com";  // a title that tries to add a header
+  n.text = "pg:1 <script>alert(1)</script> is idle";
+  const std::string m = RenderEmail(n, "guard@node-a.example", {"oncall@example.com", "asha@x.io"});
+  EXPECT_NE(m.find("\r\nFrom: guard@node-a.example\r\n"), std::string::npos);
+  EXPECT_NE(m.find("\r\nTo: oncall@example.com, asha@x.io\r\n"), std::string::npos);
+  EXPECT_NE(m.find("\r\nSubject: idle GPU  Bcc: everyone@example.com\r\n"), std::string::npos);
+  const std::string headers = m.substr(0, m.find("\r\n\r\n"));
+  EXPECT_EQ(headers.find("\r\nBcc:"), std::string::npos);
+  EXPECT_NE(m.find("Content-Type: text/plain; charset=utf-8"), std::string::npos);
+  EXPECT_NE(m.find("Content-Type: text/html; charset=utf-8"), std::string::npos);
+  EXPECT_NE(m.find("Owner: asha\r\n"), std::string::npos);  // the facts, in the text part
+  EXPECT_NE(m.find("&lt;script&gt;"), std::string::npos);   // escaped in the HTML part
+  EXPECT_NE(m.find("<th align=\"left\">Owner</th><td>asha</td>"), std::string::npos);
+  EXPECT_NE(m.find("gpuledger keep pg:4242 2h"), std::string::npos);
+  for (size_t i = m.find('\n'); i != std::string::npos; i = m.find('\n', i + 1))
+    ASSERT_EQ(m[i - 1], '\r') << "a bare LF at " << i;
+}
+
+TEST(NotifyEmail, SinksNameOnePlainAddress) {
+  auto sink = ParseNotifySink("email:oncall@example.com");
+  ASSERT_TRUE(sink);
+  EXPECT_EQ(sink->kind, NotifySink::Kind::kEmail);
+  EXPECT_STREQ(sink->Label(), "email");
+  EXPECT_FALSE(ParseNotifySink("email:oncall@example.com\r\nRCPT TO:<x@y>"));
+  EXPECT_FALSE(ParseNotifySink("email:<oncall@example.com>"));
+  EXPECT_FALSE(ParseNotifySink("email:nobody"));
 }
 
 }  // namespace

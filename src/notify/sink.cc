@@ -112,6 +112,8 @@ const char* NotifySink::Label() const {
       return "teams";
     case Kind::kWebhook:
       return "webhook";
+    case Kind::kEmail:
+      return "email";
   }
   return "webhook";
 }
@@ -127,9 +129,15 @@ Result<NotifySink> ParseNotifySink(std::string_view spec) {
     sink.kind = NotifySink::Kind::kTeams;
   } else if (kind == "webhook") {
     sink.kind = NotifySink::Kind::kWebhook;
+  } else if (kind == "email") {
+    if (!IsPlainEmail(url))
+      return MakeError(ErrorCode::kUsage, "email: needs one plain address", "--notify");
+    sink.kind = NotifySink::Kind::kEmail;
+    sink.url = url;
+    return sink;
   } else {
     return MakeError(ErrorCode::kUsage,
-                     "must be slack:URL, teams:URL or webhook:URL, not '" +
+                     "must be slack:URL, teams:URL, webhook:URL or email:ADDRESS, not '" +
                          std::string(spec.substr(0, 40)) + "'",
                      "--notify");
   }
@@ -147,6 +155,7 @@ std::string RenderNotice(NotifySink::Kind kind, const Notice& notice) {
     case NotifySink::Kind::kTeams:
       return RenderTeams(notice);
     case NotifySink::Kind::kWebhook:
+    case NotifySink::Kind::kEmail:
       return notice.webhook_json;
   }
   return notice.webhook_json;

@@ -5,24 +5,28 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "notify/email.h"
 #include "notify/notice.h"
 
 namespace gpuledger {
 
 struct NotifySink {
-  enum class Kind { kSlack, kTeams, kWebhook } kind = Kind::kWebhook;
-  std::string url;
-  // "slack", "teams" or "webhook": the sink's label in /metrics and logs.
+  enum class Kind { kSlack, kTeams, kWebhook, kEmail } kind = Kind::kWebhook;
+  std::string url;    // the webhook's; for email, the address
+  SmtpSettings smtp;  // email: the server (the CLI fills it from --smtp…)
+  // "slack", "teams", "webhook" or "email": the sink's label in /metrics and logs.
   const char* Label() const;
 };
 
-// "slack:URL" (an incoming webhook), "teams:URL" (a Teams workflow webhook) or "webhook:URL"
-// (the generic JSON); URL http(s). kUsage naming --notify otherwise.
+// "slack:URL" (an incoming webhook), "teams:URL" (a Teams workflow webhook), "webhook:URL" (the
+// generic JSON), URL http(s); or "email:ADDRESS" (a plain address; smtp left for the caller).
+// kUsage naming --notify otherwise.
 Result<NotifySink> ParseNotifySink(std::string_view spec);
 
 // The body a sink of "kind" is posted: Slack Block Kit blocks with a plain-text fallback, within
 // Slack's limits (at most 50 blocks, 3,000 characters a section, 150 a header, 10 fields of
 // 2,000); a Teams message holding one Adaptive Card (1.4); or notice.webhook_json unchanged.
+// Not for email (RenderEmail).
 std::string RenderNotice(NotifySink::Kind kind, const Notice& notice);
 
 }  // namespace gpuledger

@@ -14,8 +14,11 @@ struct PostResult {
   long status = 0;         // the HTTP status; 0 when none came (connection, timeout)
   std::string error;       // why not delivered, for a log line (the URL redacted)
   int retry_after_s = -1;  // the answer's Retry-After in seconds, when it gave one
+  bool permanent = false;  // the answer says trying again will not help (SMTP's 5xx)
   // Worth trying again: no answer, 429 or a 5xx. A 4xx other than 429 or a redirect is not.
-  bool Retryable() const { return !delivered && (status == 0 || status == 429 || status >= 500); }
+  bool Retryable() const {
+    return !delivered && !permanent && (status == 0 || status == 429 || status >= 500);
+  }
 };
 
 // POSTs "json" to "url" with a 5 s timeout (3 s to connect), once. A redirect is not followed
