@@ -9,8 +9,10 @@
 #include "cli/commands.h"
 #include "cli/fleet_flags.h"
 #include "core/json_writer.h"
+#include "core/line_reader.h"
 #include "ledger/ledger.h"
-#include "notify/webhook.h"
+#include "model/owner_rules.h"
+#include "notify/notifier.h"
 #include "report/audit_text.h"
 #include "report/credits_text.h"
 
@@ -21,7 +23,9 @@ struct BudgetsFlags {
   FleetFlags fleet;
   AuditFlags audit;
   std::string ledger = Ledger::DefaultPath();
-  std::string webhook;
+  std::string webhook;              // --webhook URL: a webhook sink
+  std::vector<std::string> notify;  // --notify SINK…
+  std::string smtp, smtp_from, smtp_credentials;
   bool dry_run = false;
   std::string format;
 };
@@ -47,15 +51,45 @@ struct Sent {
   std::string outcome;  // sent, already sent, failed, dry run
 };
 
-// Claims each level reached in the ledger and posts it; a post that fails is released, so the
-// next check tries again. Returns false when a post failed.
-bool SendAlerts(const std::vector<BudgetUse>& uses, const BudgetsFlags& f, Ledger* ledger,
+// The alert for the sinks: the sentence, its figures as facts, the generic webhook's JSON; the
+// owner of an owner's budget reached as [[person]] says.
+Notice AlertNotice(const BudgetUse& u, int level, const OwnerRules* people) {
+  Notice n;
+  n.title = fmt::format("gpuledger budgets: {} reached {} % of its budget", u.budget.Key(), level);
+  n.text = BudgetSentence(u);
+  n.facts = {{"Budget", u.budget.Key()},
+             {"Period", u.period.Label()},
+             {"Used", fmt::format("${:.2f} ({:.1f} %)", u.used_usd, u.used_pct)},
+             {"Budget per period", fmt::format("${:.2f}", u.budget.usd_per_period)},
+             {"Measured to", FormatIsoUtc(u.measured_to)}};
+  if (people && u.budget.kind == Budget::Kind::kOwner) {
+    if (const Person* p = people->PersonOf(u.budget.name))
+      n.slack_user = p->slack, n.email = p->email;
+  }
+  n.webhook_json = AlertJson(u, level);
+  return n;
+}
+
+// Delivers "notice" to every sink, with the sinks' retries; true when every one took it.
+bool Deliver(const std::vector<NotifySink>& sinks, const Notice& notice) {
+  Notifier notifier(sinks, stderr, "gpuledger budgets");
+  notifier.Send(notice);
+  notifier.WaitIdle(120'000);
+  for (const Notifier::Counts& c : notifier.counts())
+    if (c.delivered == 0) return false;
+  return true;
+}
+
+// Claims each level reached in the ledger and sends it; an alert a sink did not take is
+// released, so the next check tries again (a sink that took it may then get it twice). Returns
+// false when a sink did not take one.
+bool SendAlerts(const std::vector<BudgetUse>& uses, const BudgetsFlags& f,
+                const std::vector<NotifySink>& sinks, const OwnerRules* people, Ledger* ledger,
                 std::vector<Sent>* sent) {
   bool ok = true;
   for (const BudgetUse& u : uses) {
     for (int level : kBudgetLevels) {
       if (u.used_pct < level) continue;
-      const std::string json = AlertJson(u, level);
       if (f.dry_run) {
         sent->push_back({&u, level, "dry run"});
         continue;
@@ -72,13 +106,13 @@ bool SendAlerts(const std::vector<BudgetUse>& uses, const BudgetsFlags& f, Ledge
         sent->push_back({&u, level, "already sent"});
         continue;
       }
-      if (!f.webhook.empty() && !PostWebhook(f.webhook, json, stderr, "gpuledger budgets")) {
+      if (!sinks.empty() && !Deliver(sinks, AlertNotice(u, level, people))) {
         (void)ledger->ReleaseAlert(alert);
         sent->push_back({&u, level, "failed"});
         ok = false;
         continue;
       }
-      sent->push_back({&u, level, f.webhook.empty() ? "recorded" : "sent"});
+      sent->push_back({&u, level, sinks.empty() ? "recorded" : "sent"});
     }
   }
   return ok;
@@ -132,8 +166,30 @@ int RunBudgetsCheck(const BudgetsFlags& f) {
     if (!opened) return ReportError(kName, opened.error());
     ledger = std::move(*opened);
   }
+  std::vector<NotifySink> sinks;
+  std::vector<std::string> specs = f.notify;
+  if (!f.webhook.empty()) specs.push_back("webhook:" + f.webhook);
+  for (const std::string& spec : specs) {
+    auto sink = ParseNotifySink(spec);
+    if (!sink) return ReportError(kName, sink.error());
+    if (sink->kind == NotifySink::Kind::kEmail) {
+      auto smtp = SmtpSettingsOf(f.smtp, f.smtp_from, f.smtp_credentials);
+      if (!smtp) return ReportError(kName, smtp.error());
+      sink->smtp = *smtp;
+    }
+    sinks.push_back(std::move(*sink));
+  }
+  std::optional<OwnerRules> people;
+  if (!f.fleet.paths.owners.empty()) {
+    auto text = ReadWholeFile(f.fleet.paths.owners);
+    if (!text) return ReportError(kName, text.error());
+    auto rules = OwnerRules::Parse(*text, f.fleet.paths.owners);
+    if (!rules) return ReportError(kName, rules.error());
+    people = std::move(*rules);
+  }
   std::vector<Sent> sent;
-  const bool ok = SendAlerts(*audit->budgets, f, ledger.get(), &sent);
+  const bool ok =
+      SendAlerts(*audit->budgets, f, sinks, people ? &*people : nullptr, ledger.get(), &sent);
   Print(*audit->budgets, sent, f.format);
   return ok ? kExitOk : kExitFailure;
 }
@@ -155,9 +211,11 @@ void AddBudgetsCommand(CLI::App* app, Outcome* outcome) {
   AddFleetOptions(check, &f->fleet);
   AddAuditKnobs(check, &f->audit);
   AddLedgerOptions(check, &f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB");
-  check->add_option("--webhook", f->webhook,
-                    "where alerts go (a JSON POST with a Slack-style text field); none: they are "
-                    "only recorded");
+  check->add_option("--notify", f->notify,
+                    "where alerts go (repeatable): slack:URL, teams:URL, webhook:URL or "
+                    "email:ADDRESS (with --smtp); none: they are only recorded");
+  check->add_option("--webhook", f->webhook, "the same as --notify webhook:URL");
+  AddSmtpOptions(check, &f->smtp, &f->smtp_from, &f->smtp_credentials);
   check->add_flag("--dry-run", f->dry_run, "say which alerts are due; send and record nothing");
   AddFormatOption(check, &f->format, {"table", "json"});
   check->callback([f, outcome] { outcome->exit_code = RunBudgetsCheck(*f); });

@@ -20,6 +20,7 @@ struct Notifier::Lane {
   };
   std::deque<Outgoing> queue;
   Counts counts;
+  bool busy = false;  // a post in flight
   bool stopping = false;
   std::chrono::steady_clock::time_point stop_by;
   std::thread thread;
@@ -68,6 +69,20 @@ void Notifier::Send(const Notice& notice) {
   }
 }
 
+bool Notifier::WaitIdle(int64_t timeout_ms) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    bool idle = true;
+    for (const auto& lane : lanes_) {
+      std::lock_guard lock(lane->mu);
+      idle = idle && lane->queue.empty() && !lane->busy;
+    }
+    if (idle) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 std::vector<Notifier::Counts> Notifier::counts() const {
   std::vector<Counts> out;
   for (const auto& lane : lanes_) {
@@ -90,6 +105,7 @@ void Notifier::Run(Lane* lane) {
     }
     const Lane::Outgoing item = std::move(lane->queue.front());
     lane->queue.pop_front();
+    lane->busy = true;
     lock.unlock();
     PostResult r;
     int64_t backoff_ms = kFirstBackoffMs;
@@ -112,6 +128,7 @@ void Notifier::Run(Lane* lane) {
       if (stopped) break;
     }
     lock.lock();
+    lane->busy = false;
     if (r.delivered) {
       ++lane->counts.delivered;
     } else {

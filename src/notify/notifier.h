@@ -35,6 +35,10 @@ class Notifier {
   // Queues "notice" for every sink, rendered for it; returns at once.
   void Send(const Notice& notice);
 
+  // Waits until every sink has delivered or given up on all it was sent (true), or for at most
+  // "timeout_ms" (false). For one-shot commands that must know before they exit.
+  bool WaitIdle(int64_t timeout_ms) const;
+
   struct Counts {
     std::string sink;  // NotifySink::Label()
     uint64_t delivered = 0, failed = 0, dropped = 0, retries = 0;
