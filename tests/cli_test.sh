@@ -531,6 +531,36 @@ contains "budgets: a Slack header block" "$tmp/slack/001.json" \
   '"type":"header","text":{"type":"plain_text","text":"gpuledger budgets: team:nlp reached 50 % of its budget"}'
 contains "budgets: its facts" "$tmp/slack/001.json" '"text":"*Budget per period*\n$1.00"'
 kill "$hook" 2>/dev/null
+# The digest from a ledger: asha's notebook on GPUs 0 and 1 of n1 killed at 12:00, n1's GPU 1
+# next used at 15:00 (bo): 2 GPUs × 3 h = 6 GPU-hours freed at the job's own $2.50: $15.
+"$bin" run --ledger "$tmp/digest.db" --gpu-source none --job-id schema -- true >/dev/null 2>&1
+job() {  # job ID OWNER HOST GPUS START END STATUS GPU_HOURS COST
+  sqlite3 "$tmp/digest.db" "INSERT INTO jobs (job_id, owner, labels, command, host, gpus, start_ms,
+    end_ms, status, killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, dirty, output_tail)
+    VALUES ('$1', '$2', '', 'python nb.py', '$3', '$4', $(date -ud "$5" +%s)000,
+    $(date -ud "$6" +%s)000, '$7', '', $8, $9, '', '', '', 0, '')"
+}
+job A asha n1 "0;1" "2025-12-02 10:00" "2025-12-02 12:00" killed 4 10
+job B bo n1 "1" "2025-12-02 15:00" "2025-12-02 16:00" completed 1 2.5
+sqlite3 "$tmp/digest.db" "INSERT INTO decisions (job_id, at_ms, kind, rule, explanation,
+  gpu_hours_used, gpu_hours_saved, usd_saved, granted_by)
+  VALUES ('A', $(date -ud "2025-12-02 12:00" +%s)000, 'kill', 'idle', 'idle 30m', 4, 0, 0, '')"
+check "digest: json" 0 "$bin" digest --ledger "$tmp/digest.db" --to 2025-12-08T00:00:00Z \
+  --since 7d --format json
+contains "digest: the kill freed 6 GPU-hours" "$tmp/out" '"freed_gpu_hours": 6,'
+contains "digest: worth \$15" "$tmp/out" '"freed_usd": 15,'
+contains "digest: the fleet spent \$12.50" "$tmp/out" '"usd": 12.5,'
+mkdir -p "$tmp/slack-digest"
+/usr/bin/python3 "$src/tests/notify_receiver.py" "$tmp/slack-digest" 0 >"$tmp/slack-digest.port" &
+hook=$!
+for _ in $(seq 100); do [ -s "$tmp/slack-digest.port" ] && break; sleep 0.1; done
+check "digest: sent to Slack" 0 "$bin" digest --ledger "$tmp/digest.db" \
+  --to 2025-12-08T00:00:00Z --notify "slack:http://127.0.0.1:$(cat "$tmp/slack-digest.port")/x"
+contains "digest: markdown" "$tmp/out" "- Freed by kills: 6.0 GPU-hours (\$15.00)"
+check "digest: the fleet's message and one per owner" 0 test "$(ls "$tmp/slack-digest" | wc -l)" -eq 3
+contains "digest: asha's message" "$tmp/slack-digest/002.json" \
+  '"plain_text","text":"gpuledger digest for asha: 2025-12-01T00:00:00.000Z to 2025-12-08T00:00:00.000Z"'
+kill "$hook" 2>/dev/null
 # Policy over_budget: run warns or refuses new work of an owner past 100 % this month.
 "$bin" run --ledger "$tmp/over.db" --gpu-source none --job-id first -- true >/dev/null 2>&1
 sqlite3 "$tmp/over.db" "INSERT INTO alerts VALUES ('owner:asha', '$(date -u +%Y-%m)', 100, 0, 'asha at 120 %')"

@@ -23,9 +23,7 @@ struct BudgetsFlags {
   FleetFlags fleet;
   AuditFlags audit;
   std::string ledger = Ledger::DefaultPath();
-  std::string webhook;              // --webhook URL: a webhook sink
-  std::vector<std::string> notify;  // --notify SINK…
-  std::string smtp, smtp_from, smtp_credentials;
+  NotifyFlags notify;
   bool dry_run = false;
   std::string format;
 };
@@ -53,7 +51,7 @@ struct Sent {
 
 // The alert for the sinks: the sentence, its figures as facts, the generic webhook's JSON; the
 // owner of an owner's budget reached as [[person]] says.
-Notice AlertNotice(const BudgetUse& u, int level, const OwnerRules* people) {
+Notice AlertNotice(const BudgetUse& u, int level, const std::vector<Person>& people) {
   Notice n;
   n.title = fmt::format("gpuledger budgets: {} reached {} % of its budget", u.budget.Key(), level);
   n.text = BudgetSentence(u);
@@ -62,8 +60,8 @@ Notice AlertNotice(const BudgetUse& u, int level, const OwnerRules* people) {
              {"Used", fmt::format("${:.2f} ({:.1f} %)", u.used_usd, u.used_pct)},
              {"Budget per period", fmt::format("${:.2f}", u.budget.usd_per_period)},
              {"Measured to", FormatIsoUtc(u.measured_to)}};
-  if (people && u.budget.kind == Budget::Kind::kOwner) {
-    if (const Person* p = people->PersonOf(u.budget.name))
+  if (u.budget.kind == Budget::Kind::kOwner) {
+    if (const Person* p = FindPerson(people, u.budget.name))
       n.slack_user = p->slack, n.email = p->email;
   }
   n.webhook_json = AlertJson(u, level);
@@ -84,8 +82,8 @@ bool Deliver(const std::vector<NotifySink>& sinks, const Notice& notice) {
 // released, so the next check tries again (a sink that took it may then get it twice). Returns
 // false when a sink did not take one.
 bool SendAlerts(const std::vector<BudgetUse>& uses, const BudgetsFlags& f,
-                const std::vector<NotifySink>& sinks, const OwnerRules* people, Ledger* ledger,
-                std::vector<Sent>* sent) {
+                const std::vector<NotifySink>& sinks, const std::vector<Person>& people,
+                Ledger* ledger, std::vector<Sent>* sent) {
   bool ok = true;
   for (const BudgetUse& u : uses) {
     for (int level : kBudgetLevels) {
@@ -166,30 +164,12 @@ int RunBudgetsCheck(const BudgetsFlags& f) {
     if (!opened) return ReportError(kName, opened.error());
     ledger = std::move(*opened);
   }
-  std::vector<NotifySink> sinks;
-  std::vector<std::string> specs = f.notify;
-  if (!f.webhook.empty()) specs.push_back("webhook:" + f.webhook);
-  for (const std::string& spec : specs) {
-    auto sink = ParseNotifySink(spec);
-    if (!sink) return ReportError(kName, sink.error());
-    if (sink->kind == NotifySink::Kind::kEmail) {
-      auto smtp = SmtpSettingsOf(f.smtp, f.smtp_from, f.smtp_credentials);
-      if (!smtp) return ReportError(kName, smtp.error());
-      sink->smtp = *smtp;
-    }
-    sinks.push_back(std::move(*sink));
-  }
-  std::optional<OwnerRules> people;
-  if (!f.fleet.paths.owners.empty()) {
-    auto text = ReadWholeFile(f.fleet.paths.owners);
-    if (!text) return ReportError(kName, text.error());
-    auto rules = OwnerRules::Parse(*text, f.fleet.paths.owners);
-    if (!rules) return ReportError(kName, rules.error());
-    people = std::move(*rules);
-  }
+  auto sinks = NotifySinksOf(f.notify);
+  if (!sinks) return ReportError(kName, sinks.error());
+  auto people = PeopleOf(f.fleet.paths.owners);
+  if (!people) return ReportError(kName, people.error());
   std::vector<Sent> sent;
-  const bool ok =
-      SendAlerts(*audit->budgets, f, sinks, people ? &*people : nullptr, ledger.get(), &sent);
+  const bool ok = SendAlerts(*audit->budgets, f, *sinks, *people, ledger.get(), &sent);
   Print(*audit->budgets, sent, f.format);
   return ok ? kExitOk : kExitFailure;
 }
@@ -211,11 +191,7 @@ void AddBudgetsCommand(CLI::App* app, Outcome* outcome) {
   AddFleetOptions(check, &f->fleet);
   AddAuditKnobs(check, &f->audit);
   AddLedgerOptions(check, &f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB");
-  check->add_option("--notify", f->notify,
-                    "where alerts go (repeatable): slack:URL, teams:URL, webhook:URL or "
-                    "email:ADDRESS (with --smtp); none: they are only recorded");
-  check->add_option("--webhook", f->webhook, "the same as --notify webhook:URL");
-  AddSmtpOptions(check, &f->smtp, &f->smtp_from, &f->smtp_credentials);
+  AddNotifyOptions(check, &f->notify, "alerts (none: they are only recorded)");
   check->add_flag("--dry-run", f->dry_run, "say which alerts are due; send and record nothing");
   AddFormatOption(check, &f->format, {"table", "json"});
   check->callback([f, outcome] { outcome->exit_code = RunBudgetsCheck(*f); });

@@ -16,6 +16,7 @@ void AddLedgerCommand(CLI::App* app, Outcome* outcome);    // ledger_command.cc
 void AddReviewsCommand(CLI::App* app, Outcome* outcome);   // reviews_command.cc
 void AddReportCommand(CLI::App* app, Outcome* outcome);    // report_command.cc
 void AddBudgetsCommand(CLI::App* app, Outcome* outcome);   // budgets_command.cc
+void AddDigestCommand(CLI::App* app, Outcome* outcome);    // digest_command.cc
 void AddFetchVerb(CLI::App* reviews, Outcome* outcome);    // reviews_fetch_command.cc
 
 }  // namespace gpuledger::cli

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/progress.h"
+#include "core/line_reader.h"
 #include "core/text_safety.h"
 #include "core/time_parser.h"
 #include "report/audit_json.h"
@@ -135,12 +136,19 @@ std::string DidYouMean(const CLI::App& app) {
 
 }  // namespace
 
-void AddSmtpOptions(CLI::App* cmd, std::string* smtp, std::string* from, std::string* credentials) {
-  cmd->add_option("--smtp", *smtp, "the mail server for email:ADDRESS sinks, HOST:PORT");
-  cmd->add_option("--smtp-from", *from, "the sender's address (default gpuledger@HOSTNAME)");
-  cmd->add_option("--smtp-credentials", *credentials,
+void AddNotifyOptions(CLI::App* cmd, NotifyFlags* f, const std::string& what) {
+  cmd->add_option("--notify", f->notify,
+                  "send " + what +
+                      " to SINK (repeatable): slack:URL (an incoming webhook), teams:URL (a "
+                      "workflow webhook), webhook:URL (JSON) or email:ADDRESS (with --smtp)");
+  cmd->add_option("--webhook", f->webhook, "the same as --notify webhook:URL");
+  cmd->add_option("--smtp", f->smtp, "the mail server for email:ADDRESS sinks, HOST:PORT");
+  cmd->add_option("--smtp-from", f->smtp_from, "the sender's address (default gpuledger@HOSTNAME)");
+  cmd->add_option("--smtp-credentials", f->smtp_credentials,
                   "a file whose first line is USER:PASSWORD for the mail server");
 }
+
+namespace {
 
 Result<SmtpSettings> SmtpSettingsOf(const std::string& smtp, const std::string& from,
                                     const std::string& credentials) {
@@ -170,6 +178,34 @@ Result<SmtpSettings> SmtpSettingsOf(const std::string& smtp, const std::string& 
     s.password = line.substr(colon + 1);
   }
   return s;
+}
+
+}  // namespace
+
+Result<std::vector<NotifySink>> NotifySinksOf(const NotifyFlags& f) {
+  std::vector<std::string> specs = f.notify;
+  if (!f.webhook.empty()) specs.push_back("webhook:" + f.webhook);
+  std::vector<NotifySink> sinks;
+  for (const std::string& spec : specs) {
+    auto sink = ParseNotifySink(spec);
+    if (!sink) return std::unexpected(sink.error());
+    if (sink->kind == NotifySink::Kind::kEmail) {
+      auto smtp = SmtpSettingsOf(f.smtp, f.smtp_from, f.smtp_credentials);
+      if (!smtp) return std::unexpected(smtp.error());
+      sink->smtp = *smtp;
+    }
+    sinks.push_back(std::move(*sink));
+  }
+  return sinks;
+}
+
+Result<std::vector<Person>> PeopleOf(const std::string& path) {
+  if (path.empty()) return std::vector<Person>();
+  auto text = ReadWholeFile(path);
+  if (!text) return std::unexpected(text.error());
+  auto rules = OwnerRules::Parse(*text, path);
+  if (!rules) return std::unexpected(rules.error());
+  return rules->people();
 }
 
 CLI::Validator NonNegative() { return NumberAtLeast(0, true, "a number >= 0"); }

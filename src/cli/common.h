@@ -9,7 +9,8 @@
 #include "audit/audit_runner.h"
 #include "core/error.h"
 #include "core/time_zone.h"
-#include "notify/email.h"
+#include "model/owner_rules.h"
+#include "notify/sink.h"
 
 namespace gpuledger::cli {
 
@@ -39,15 +40,24 @@ CLI::Option* AddFormatOption(CLI::App* cmd, std::string* format,
 void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help,
                       bool from_environment = true);
 
-// Adds --smtp HOST:PORT, --smtp-from ADDRESS and --smtp-credentials FILE (its first line
-// USER:PASSWORD; never a flag, which `ps` would show), for email:ADDRESS notification sinks.
-void AddSmtpOptions(CLI::App* cmd, std::string* smtp, std::string* from, std::string* credentials);
+// Where a command's notifications go: --notify SINK (repeatable), --webhook URL (a webhook
+// sink), and for email sinks --smtp HOST:PORT, --smtp-from ADDRESS and --smtp-credentials FILE
+// (its first line USER:PASSWORD; never a flag, which `ps` would show).
+struct NotifyFlags {
+  std::vector<std::string> notify;
+  std::string webhook;
+  std::string smtp, smtp_from, smtp_credentials;
+};
+void AddNotifyOptions(CLI::App* cmd, NotifyFlags* flags, const std::string& what);
 
-// The server those flags name: smtp://HOST:PORT, the sender (default gpuledger@HOSTNAME), the
-// credentials read from the file. kUsage without --smtp or with a bad --smtp-from; kIo naming
-// the file when it cannot be read or has no USER:PASSWORD line.
-Result<SmtpSettings> SmtpSettingsOf(const std::string& smtp, const std::string& from,
-                                    const std::string& credentials);
+// The sinks those flags name, email sinks with their server (smtp://HOST:PORT, the sender —
+// default gpuledger@HOSTNAME — and the credentials read from the file). kUsage for a bad sink,
+// an email sink without --smtp or a bad --smtp-from; kIo naming the credentials file when it
+// cannot be read or has no USER:PASSWORD line.
+Result<std::vector<NotifySink>> NotifySinksOf(const NotifyFlags& flags);
+
+// The [[person]] entries of owners.toml at "path" (none when "path" is empty).
+Result<std::vector<Person>> PeopleOf(const std::string& path);
 
 // Validators whose errors fit on one line: "--price-per-gpu-hour: 'two' is not a number >= 0".
 CLI::Validator NonNegative();

@@ -5,9 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "core/line_reader.h"
 #include "guard/guard_daemon.h"
-#include "model/owner_rules.h"
 
 namespace gpuledger::cli {
 namespace {
@@ -18,9 +16,7 @@ struct GuardFlags {
   std::string kill_grace = "30s";
   bool no_ledger = false;
   bool no_socket = false;
-  std::vector<std::string> notify;  // --notify SINK…
-  std::string webhook;              // --webhook URL: a webhook sink
-  std::string smtp, smtp_from, smtp_credentials;
+  NotifyFlags notify;
   std::string owners;  // --owners: [[person]] entries
 };
 
@@ -44,25 +40,12 @@ int RunGuardCommand(GuardFlags& f) {
   else if (o.ledger.empty())
     o.ledger = o.state_dir + "/ledger.db";
   if (f.no_socket) o.socket_path.clear();
-  std::vector<std::string> sinks = f.notify;
-  if (!f.webhook.empty()) sinks.push_back("webhook:" + f.webhook);
-  auto smtp = SmtpSettingsOf(f.smtp, f.smtp_from, f.smtp_credentials);
-  for (const std::string& spec : sinks) {
-    auto sink = ParseNotifySink(spec);
-    if (!sink) return ReportError("guard", sink.error());
-    if (sink->kind == NotifySink::Kind::kEmail) {
-      if (!smtp) return ReportError("guard", smtp.error());
-      sink->smtp = *smtp;
-    }
-    o.notify.push_back(std::move(*sink));
-  }
-  if (!f.owners.empty()) {
-    auto text = ReadWholeFile(f.owners);
-    if (!text) return ReportError("guard", text.error());
-    auto rules = OwnerRules::Parse(*text, f.owners);
-    if (!rules) return ReportError("guard", rules.error());
-    o.people = rules->people();
-  }
+  auto sinks = NotifySinksOf(f.notify);
+  if (!sinks) return ReportError("guard", sinks.error());
+  o.notify = std::move(*sinks);
+  auto people = PeopleOf(f.owners);
+  if (!people) return ReportError("guard", people.error());
+  o.people = std::move(*people);
   if (auto r = RunGuard(o, stderr); !r) return ReportError("guard", r.error());
   return kExitOk;
 }
@@ -102,11 +85,7 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
                   "only this group's members (and root) may ask for keeps: the socket is 0660 "
                   "and the group's (default: every user, 0666)");
   cmd->add_flag("--no-socket", f->no_socket, "take no keep requests");
-  cmd->add_option("--notify", f->notify,
-                  "send warnings, kills and releases to SINK (repeatable): slack:URL (an incoming "
-                  "webhook), teams:URL (a workflow webhook) or webhook:URL (JSON)");
-  cmd->add_option("--webhook", f->webhook, "the same as --notify webhook:URL");
-  AddSmtpOptions(cmd, &f->smtp, &f->smtp_from, &f->smtp_credentials);
+  AddNotifyOptions(cmd, &f->notify, "warnings, kills and releases");
   cmd->add_option("--owners", f->owners,
                   "owners.toml whose [[person]] entries say how to reach a workload's owner "
                   "(a Slack mention, an email)");

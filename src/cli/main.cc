@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   gpuledger::cli::AddPolicyCommand(&app, &outcome);
   gpuledger::cli::AddReportCommand(&app, &outcome);
   gpuledger::cli::AddBudgetsCommand(&app, &outcome);
+  gpuledger::cli::AddDigestCommand(&app, &outcome);
   gpuledger::cli::AddDemoCommand(&app, &outcome);
   return gpuledger::cli::Run(app, argc, argv, outcome);
 }

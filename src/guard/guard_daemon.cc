@@ -157,13 +157,9 @@ void Guard::Post(const GuardEvent& e, TimeMs now) {
   n.title = fmt::format("gpuledger guard on {}: {}{}", host_, EventTitle(e.kind),
                         o_.dry_run && e.kind != GuardEventKind::kWarn ? " (dry run)" : "");
   n.text = e.message;
-  if (w) {
-    for (const Person& p : o_.people) {
-      if (std::find(p.users.begin(), p.users.end(), w->info.owner) == p.users.end()) continue;
-      n.slack_user = p.slack;
-      n.email = p.email;
-      break;
-    }
+  if (const Person* p = w ? FindPerson(o_.people, w->info.owner) : nullptr) {
+    n.slack_user = p->slack;
+    n.email = p->email;
   }
   n.facts.emplace_back("Node", host_);
   n.facts.emplace_back(e.kind == GuardEventKind::kRelease ? "Machine" : "Workload", e.workload);

@@ -220,12 +220,16 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
   return out;
 }
 
-const Person* OwnerRules::PersonOf(std::string_view user) const {
-  for (const Person& p : people_) {
+const Person* FindPerson(const std::vector<Person>& people, std::string_view user) {
+  for (const Person& p : people) {
     for (const std::string& u : p.users)
       if (u == user) return &p;
   }
   return nullptr;
+}
+
+const Person* OwnerRules::PersonOf(std::string_view user) const {
+  return FindPerson(people_, user);
 }
 
 std::optional<Attribution> OwnerRules::Apply(const Lookup& lookup) const {

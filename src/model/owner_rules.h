@@ -52,6 +52,9 @@ struct Person {
   std::string email;               // empty: none
 };
 
+// The entry of "people" naming "user", or null.
+const Person* FindPerson(const std::vector<Person>& people, std::string_view user);
+
 class OwnerRules {
  public:
   // Parses owners.toml text; kParse errors name "source":line:column.
