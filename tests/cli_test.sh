@@ -561,6 +561,10 @@ check "digest: the fleet's message and one per owner" 0 test "$(ls "$tmp/slack-d
 contains "digest: asha's message" "$tmp/slack-digest/002.json" \
   '"plain_text","text":"gpuledger digest for asha: 2025-12-01T00:00:00.000Z to 2025-12-08T00:00:00.000Z"'
 kill "$hook" 2>/dev/null
+printf '# sinks\nslack:http://127.0.0.1:9/x\npager:http://127.0.0.1:9/y\n' >"$tmp/sinks"
+check "a bad line of --notify-file is a usage error" 2 "$bin" digest --ledger "$tmp/digest.db" \
+  --notify-file "$tmp/sinks"
+contains "it names the file and line" "$tmp/err" "$tmp/sinks:3"
 # Policy over_budget: run warns or refuses new work of an owner past 100 % this month.
 "$bin" run --ledger "$tmp/over.db" --gpu-source none --job-id first -- true >/dev/null 2>&1
 sqlite3 "$tmp/over.db" "INSERT INTO alerts VALUES ('owner:asha', '$(date -u +%Y-%m)', 100, 0, 'asha at 120 %')"

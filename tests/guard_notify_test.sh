@@ -40,6 +40,9 @@ wait_for 10 "(exec 3<>/dev/tcp/127.0.0.1/$smtp) 2>/dev/null"
 printf '[[person]]\nuser = "%s"\nslack = "U024BE7LH"\nemail = "owner@example.com"\n' \
   "$(id -un)" >"$tmp/owners.toml"
 
+# The Slack URL carries its secret: it comes from a file, never the command line.
+printf '# where the guard speaks\nslack:http://127.0.0.1:%s/services/T0/B0/secret\n' "$slack" \
+  >"$tmp/sinks"
 sleep 600 &
 idle=$!
 pids+=("$idle")
@@ -48,7 +51,7 @@ printf 'setup_grace = "2s"\nidle_after = "2s"\nwarn_before = "1s"\n' >"$tmp/poli
 GPULEDGER_NVML_LIBRARY="$fake" FAKE_NVML_STATE="$tmp/nvml.state" "$bin" guard \
   --policy "$tmp/policy.toml" --gpu-source nvml --dry-run --sample-every 250ms --no-ledger \
   --state-dir "$tmp/state" --socket "$tmp/guard.sock" --metrics-listen 127.0.0.1:0 \
-  --notify "slack:http://127.0.0.1:$slack/services/T0/B0/secret" \
+  --notify-file "$tmp/sinks" \
   --notify "teams:http://127.0.0.1:$teams/workflows/x" \
   --webhook "http://127.0.0.1:$hook/hook" --notify email:oncall@example.com \
   --smtp "127.0.0.1:$smtp" --smtp-from guard@node.example --owners "$tmp/owners.toml" \
@@ -106,5 +109,6 @@ check "/metrics: the webhook was tried again twice" \
 check "/metrics: no failures" "! grep -Eq '^gpuledger_notification_failures_total\\{.*\\} [1-9]' $tmp/metrics.txt"
 check "/metrics passes promtool's lint" "promtool check metrics <$tmp/metrics.txt"
 check "the log shows no webhook URL's secret" "! grep -q secret $tmp/guard.log"
+check "the command line shows no webhook URL's secret" "! tr '\\0' ' ' </proc/$guard/cmdline | grep -q secret"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/progress.h"
+#include "core/csv_table.h"
 #include "core/line_reader.h"
 #include "core/text_safety.h"
 #include "core/time_parser.h"
@@ -141,6 +142,9 @@ void AddNotifyOptions(CLI::App* cmd, NotifyFlags* f, const std::string& what) {
                   "send " + what +
                       " to SINK (repeatable): slack:URL (an incoming webhook), teams:URL (a "
                       "workflow webhook), webhook:URL (JSON) or email:ADDRESS (with --smtp)");
+  cmd->add_option("--notify-file", f->notify_file,
+                  "read sinks from this file, one a line (# comments): a webhook URL is a "
+                  "secret, and a command line is not");
   cmd->add_option("--webhook", f->webhook, "the same as --notify webhook:URL");
   cmd->add_option("--smtp", f->smtp, "the mail server for email:ADDRESS sinks, HOST:PORT");
   cmd->add_option("--smtp-from", f->smtp_from, "the sender's address (default gpuledger@HOSTNAME)");
@@ -185,6 +189,23 @@ Result<SmtpSettings> SmtpSettingsOf(const std::string& smtp, const std::string& 
 Result<std::vector<NotifySink>> NotifySinksOf(const NotifyFlags& f) {
   std::vector<std::string> specs = f.notify;
   if (!f.webhook.empty()) specs.push_back("webhook:" + f.webhook);
+  if (!f.notify_file.empty()) {
+    std::ifstream in(f.notify_file);
+    if (!in) return MakeError(ErrorCode::kIo, "cannot read the notification sinks", f.notify_file);
+    std::string line;
+    uint64_t no = 0;
+    while (std::getline(in, line)) {
+      ++no;
+      const std::string_view spec = Trim(line);
+      if (spec.empty() || spec.front() == '#') continue;
+      auto sink = ParseNotifySink(spec);
+      if (!sink) {
+        return MakeError(ErrorCode::kUsage, sink.error().message,
+                         f.notify_file + ":" + std::to_string(no));
+      }
+      specs.emplace_back(spec);
+    }
+  }
   std::vector<NotifySink> sinks;
   for (const std::string& spec : specs) {
     auto sink = ParseNotifySink(spec);

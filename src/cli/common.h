@@ -40,11 +40,14 @@ CLI::Option* AddFormatOption(CLI::App* cmd, std::string* format,
 void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& help,
                       bool from_environment = true);
 
-// Where a command's notifications go: --notify SINK (repeatable), --webhook URL (a webhook
-// sink), and for email sinks --smtp HOST:PORT, --smtp-from ADDRESS and --smtp-credentials FILE
+// Where a command's notifications go: --notify SINK (repeatable), --notify-file PATH,
+// --webhook URL (a webhook sink), and for email sinks --smtp HOST:PORT, --smtp-from ADDRESS and --smtp-credentials FILE
 // (its first line USER:PASSWORD; never a flag, which `ps` would show).
 struct NotifyFlags {
   std::vector<std::string> notify;
+  // --notify-file PATH: sinks one a line (# comments), so that no webhook URL — Slack's and
+  // Teams' carry their secret — is on the command line, where `ps` shows it to every user.
+  std::string notify_file;
   std::string webhook;
   std::string smtp, smtp_from, smtp_credentials;
 };
