@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <tuple>
 
 #include "audit/audit_runner.h"
 #include "sources/load_fleet.h"
@@ -336,6 +337,70 @@ TEST(DcgmScrape, TenThousandSeriesAreRead) {
   EXPECT_EQ(r->totals.Total().gpu_ms, total);
   EXPECT_EQ(r->totals.below_threshold.gpu_ms, below);
   EXPECT_EQ(r->MachinesNeverUsed(), (kMachines + 2) / 3);
+}
+
+}  // namespace
+}  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+// Two scrapes of one node, read one after the other into one set of buckets, and each into its
+// own then merged in file order (as the loader does, a file per core): the same sources — the
+// same samples, labels, workloads (numbered alike) and runs.
+TEST(TelemetryBuckets, FilesReadApartThenMergedAreFilesReadInTurn) {
+  const std::string day1 =
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",Hostname=\"n\",namespace=\"a\",pod=\"p1\"} 50 1735689600000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",Hostname=\"n\",namespace=\"b\",pod=\"p2\"} 0 1735689600000\n"
+      "DCGM_FI_DEV_FB_USED{gpu=\"1\",Hostname=\"n\",namespace=\"b\",pod=\"p2\"} 9000 "
+      "1735689600000\n";
+  const std::string day2 =  // p3 first: numbered 0 in its own buckets, 2 once merged
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",Hostname=\"n\",namespace=\"c\",pod=\"p3\"} 70 1735689660000\n"
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",Hostname=\"n\",namespace=\"b\",pod=\"p2\"} 0 1735689660000\n"
+      "DCGM_FI_DEV_FB_USED{gpu=\"1\",Hostname=\"n\",namespace=\"b\",pod=\"p2\"} 9100 "
+      "1735689660000\n";
+  TelemetryBuckets in_turn;
+  SourceStats s1;
+  const uint32_t f1 = in_turn.AddFile("d1.prom"), f2 = in_turn.AddFile("d2.prom");
+  ReadDcgmScrape(day1, "d1.prom", f1, "", {}, std::nullopt, &in_turn, &s1);
+  ReadDcgmScrape(day2, "d2.prom", f2, "", {}, std::nullopt, &in_turn, &s1);
+
+  TelemetryBuckets merged, first, second;
+  SourceStats s2;
+  merged.AddFile("d1.prom");
+  merged.AddFile("d2.prom");
+  ReadDcgmScrape(day1, "d1.prom", f1, "", {}, std::nullopt, &first, &s2);
+  ReadDcgmScrape(day2, "d2.prom", f2, "", {}, std::nullopt, &second, &s2);
+  merged.Merge(std::move(first));
+  merged.Merge(std::move(second));
+
+  const std::vector<TelemetrySource> a = in_turn.Sources(), b = merged.Sources();
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].labels, b[0].labels);
+  ASSERT_EQ(b[0].workloads.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(a[0].workloads[i].Name(), b[0].workloads[i].Name());
+  ASSERT_EQ(a[0].workload_runs.size(), b[0].workload_runs.size());
+  for (size_t i = 0; i < a[0].workload_runs.size(); ++i) {
+    EXPECT_EQ(a[0].workload_runs[i].workload, b[0].workload_runs[i].workload);
+    EXPECT_EQ(a[0].workload_runs[i].gpus, b[0].workload_runs[i].gpus);
+    EXPECT_EQ(a[0].workload_runs[i].start, b[0].workload_runs[i].start);
+    EXPECT_EQ(a[0].workload_runs[i].end, b[0].workload_runs[i].end);
+  }
+  struct Sink : SampleSink {
+    std::vector<std::tuple<int, TimeMs, double, uint64_t, double>> got;
+    SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t order, double mib) override {
+      got.emplace_back(gpu, t, util, order, std::isnan(mib) ? -1.0 : mib);  // NaN != NaN
+      return SampleVerdict::kAccepted;
+    }
+  } sa, sb;
+  SourceStats st;
+  std::atomic<uint64_t> bytes{0};
+  ASSERT_TRUE(a[0].feed(&sa, &st, &bytes));
+  ASSERT_TRUE(b[0].feed(&sb, &st, &bytes));
+  EXPECT_EQ(sa.got, sb.got);
+  ASSERT_EQ(sb.got.size(), 4u);
+  EXPECT_EQ(std::get<4>(sb.got[3]), 9100);  // GPU 1's memory joined on the second day
 }
 
 }  // namespace
