@@ -86,6 +86,33 @@ CsvTable::CsvTable(std::string_view text, char delimiter, bool quotes)
   body_ = pos, body_line_ = line;
 }
 
+std::vector<CsvTable::Stretch> CsvTable::Split(int parts) const {
+  const std::string_view body = text_.substr(body_);
+  std::vector<Stretch> out = {{body_, text_.size(), body_line_}};
+  constexpr size_t kSmallest = 16u << 20;  // not worth a thread below 16 MiB a stretch
+  if (parts < 2 || body.size() < 2 * kSmallest ||
+      (quotes_ && body.find('"') != std::string_view::npos)) {
+    return out;
+  }
+  parts = static_cast<int>(std::min<size_t>(parts, body.size() / kSmallest));
+  out.clear();
+  size_t from = body_;
+  uint64_t line = body_line_;
+  for (int p = 1; p <= parts; ++p) {
+    size_t to = text_.size();
+    if (p < parts) {
+      const size_t aim = body_ + body.size() / parts * p;
+      const size_t nl = text_.find('\n', std::max(aim, from));
+      to = nl == std::string_view::npos ? text_.size() : nl + 1;
+    }
+    if (to <= from) continue;
+    out.push_back({from, to, line});
+    line += static_cast<uint64_t>(std::count(text_.begin() + from, text_.begin() + to, '\n'));
+    from = to;
+  }
+  return out;
+}
+
 std::optional<size_t> CsvTable::Column(std::initializer_list<std::string_view> names) const {
   for (size_t i = 0; i < header_.size(); ++i) {
     std::string key = header_[i];

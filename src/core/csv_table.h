@@ -30,10 +30,26 @@ class CsvTable {
   // record is reused: copy what must outlive the call.
   template <typename Fn>
   void ForEachRecord(Fn&& fn) const {
+    ForEachRecordIn(Stretch{body_, text_.size(), body_line_}, fn);
+  }
+
+  // A stretch of whole records of the body: bytes [from, to), the first on line "line".
+  struct Stretch {
+    size_t from = 0, to = 0;
+    uint64_t line = 1;
+  };
+  // The body cut at line starts into at most "parts" stretches of about equal size, in order,
+  // for readers on several cores. One stretch when a record may span lines (quotes on and a '"'
+  // in the body) or the body is small.
+  std::vector<Stretch> Split(int parts) const;
+
+  // ForEachRecord over one stretch.
+  template <typename Fn>
+  void ForEachRecordIn(const Stretch& s, Fn&& fn) const {
     CsvRecord rec;
-    size_t pos = body_;
-    uint64_t line = body_line_;
-    while (pos < text_.size()) {
+    size_t pos = s.from;
+    uint64_t line = s.line;
+    while (pos < s.to) {
       Read(&pos, &line, &rec);
       if (!Blank(rec)) fn(static_cast<const CsvRecord&>(rec));
     }

@@ -34,9 +34,11 @@ ScrapeTime ScrapeTimeOf(const std::string& path, const std::optional<TimeMs>& gi
 }
 
 // Reads one exported telemetry file (registered as "index") into "buckets" and "stats": DCGM
-// scrapes streamed a line at a time, JSON and long tables whole.
+// scrapes streamed a line at a time, JSON and long tables whole (a long table on up to
+// "threads" cores).
 Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const FleetPaths& paths,
-                              const TimeZone& zone, TelemetryBuckets* buckets, SourceStats* stats) {
+                              const TimeZone& zone, TelemetryBuckets* buckets, SourceStats* stats,
+                              int threads) {
   const std::string& format = paths.telemetry_format;
   if (format == "dcgm") {
     const std::optional<ScrapeTime> scrape_time = ScrapeTimeOf(f.path, paths.scrape_time);
@@ -56,7 +58,7 @@ Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const Flee
     return {};
   }
   return ReadLongTable(*text, f.path, index, paths.mapping, zone, LongTableRole::kUtilisation,
-                       buckets, stats);
+                       buckets, stats, threads);
 }
 
 // Reads every exported telemetry file, then the memory tables, into per-machine buckets. Files
@@ -78,8 +80,9 @@ Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<Tel
     std::vector<SourceStats> read_stats(count);
     std::vector<Result<void>> results(count);
     ParallelFor(count, static_cast<int>(count), [&](size_t k) {
+      // A batch of one file (one long table) is read on every core.
       results[k] = ReadExportedFile(files[first + k], indices[first + k], paths, zone, &read[k],
-                                    &read_stats[k]);
+                                    &read_stats[k], count == 1 ? static_cast<int>(batch) : 1);
     });
     for (size_t k = 0; k < count; ++k) {
       if (!results[k]) return std::unexpected(results[k].error());

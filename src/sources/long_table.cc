@@ -3,6 +3,7 @@
 
 #include "core/csv_table.h"
 #include "core/memory_size.h"
+#include "core/parallel.h"
 #include "core/time_parser.h"
 #include "sources/exported_telemetry.h"
 #include "sources/nvidia_smi_csv.h"
@@ -53,11 +54,78 @@ double MemoryField(const std::string& text, double mib_per_unit) {
   return ParseMemoryMib(text) * mib_per_unit;  // NaN stays NaN
 }
 
+// What a utilisation table's values looked like, to tell one that is not utilisation.
+struct ValueCounts {
+  uint64_t numeric = 0, above_100 = 0, first_above = 0;  // first_above: its line
+  std::string first_above_value;
+  // Adds the counts of the stretch read after this one.
+  void Add(const ValueCounts& later) {
+    if (above_100 == 0 && later.above_100 > 0) {
+      first_above = later.first_above, first_above_value = later.first_above_value;
+    }
+    numeric += later.numeric, above_100 += later.above_100;
+  }
+};
+
+// Reads a long table's rows, a stretch at a time, into buckets and stats (one set per stretch).
+struct LongTableRows {
+  const CsvTable& table;
+  const std::string& file;
+  uint32_t file_index;
+  const SeriesMapping& m;
+  const TimeZone& zone;
+  LongTableRole role;
+  double mib_per_unit;
+  std::optional<size_t> c_time, c_series, c_value, c_machine, c_gpu, c_memory;
+
+  void Read(const CsvTable::Stretch& stretch, TelemetryBuckets* out, SourceStats* stats,
+            ValueCounts* counts) const {
+    TimeParser parser(&zone);
+    const bool ratio = m.value_scale == "ratio";
+    ForEachTableRowIn(table, stretch, file, file_index, stats, [&](const TableRow& r) {
+      TimeMs t = 0;
+      if (!parser.Parse(r[*c_time], &t)) {
+        r.Reject(parser.failure(), "time '" + r[*c_time] + "'");
+        return;
+      }
+      if (parser.ambiguous()) r.Note(kAmbiguousLocalTime, "time '" + r[*c_time] + "'");
+      std::string machine;
+      int gpu = 0;
+      std::vector<std::pair<std::string, std::string>> labels;
+      if (!RowMachineAndGpu(r, m, c_series, c_machine, c_gpu, &machine, &gpu, &labels)) return;
+      if (!labels.empty()) out->AddLabels(machine, labels);
+      if (role == LongTableRole::kMemory) {
+        const double mib = MemoryField(r[*c_value], mib_per_unit);
+        if (std::isnan(mib)) {
+          r.Reject("memory_not_a_number", "value '" + r[*c_value] + "'");
+          return;
+        }
+        out->AddMemory(machine, gpu, t, mib, r.order());
+        ++stats->rows_accepted;
+        return;
+      }
+      double v = NAN, pct = 0;
+      if (ParseUtilization(r[*c_value], &v) == 0) v = NAN;  // -1 (out of range) keeps v
+      if (!std::isnan(v)) ++counts->numeric;
+      if (v > (ratio ? 1 : 100) && counts->above_100++ == 0) {
+        counts->first_above = r.line(), counts->first_above_value = r[*c_value];
+      }
+      if (const char* bad = CheckValue(v, ratio, &pct)) {
+        r.Reject(bad, "value '" + r[*c_value] + "'");
+        return;
+      }
+      out->Add(machine, gpu, t, pct, r.order(),
+               c_memory ? MemoryField(r[*c_memory], mib_per_unit) : kNoMemory,
+               labels.empty() ? -1 : out->WorkloadOf(machine, labels));
+    });
+  }
+};
+
 }  // namespace
 
 Result<void> ReadLongTable(std::string_view text, const std::string& file, uint32_t file_index,
                            const SeriesMapping& m, const TimeZone& zone, LongTableRole role,
-                           TelemetryBuckets* out, SourceStats* stats) {
+                           TelemetryBuckets* out, SourceStats* stats, int threads) {
   CsvTable table(text);
   const auto c_time = table.Column({m.time_col});
   const auto c_series = table.Column({m.series_col});
@@ -82,47 +150,34 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
     return MakeError(ErrorCode::kUsage, "must be bytes, KiB, MiB or GiB", "--memory-unit");
   }
   ++stats->files;
-  TimeParser parser(&zone);
-  const bool ratio = m.value_scale == "ratio";
-  uint64_t numeric = 0, above_100 = 0, first_above = 0;
-  std::string first_above_value;
-  ForEachTableRow(table, file, file_index, stats, [&](const TableRow& r) {
-    TimeMs t = 0;
-    if (!parser.Parse(r[*c_time], &t)) {
-      r.Reject(parser.failure(), "time '" + r[*c_time] + "'");
-      return;
+  // A table in UTC is read on several cores, a stretch each into buckets of its own, merged in
+  // order; a local clock is read in one stream (a repeated hour is resolved by the stream's
+  // order, docs/audit.md).
+  const std::vector<CsvTable::Stretch> stretches =
+      zone.is_utc() ? table.Split(threads) : table.Split(1);
+  LongTableRows rows{table,  file,     file_index, m,         zone,  role,    *mib_per_unit,
+                     c_time, c_series, c_value,    c_machine, c_gpu, c_memory};
+  ValueCounts counts;
+  if (stretches.size() == 1) {
+    rows.Read(stretches[0], out, stats, &counts);
+  } else {
+    std::vector<TelemetryBuckets> parts(stretches.size());
+    std::vector<SourceStats> part_stats(stretches.size());
+    std::vector<ValueCounts> part_counts(stretches.size());
+    ParallelFor(stretches.size(), static_cast<int>(stretches.size()), [&](size_t k) {
+      rows.Read(stretches[k], &parts[k], &part_stats[k], &part_counts[k]);
+    });
+    for (size_t k = 0; k < stretches.size(); ++k) {
+      out->Merge(std::move(parts[k]));
+      stats->Merge(part_stats[k]);
+      counts.Add(part_counts[k]);
     }
-    if (parser.ambiguous()) r.Note(kAmbiguousLocalTime, "time '" + r[*c_time] + "'");
-    std::string machine;
-    int gpu = 0;
-    std::vector<std::pair<std::string, std::string>> labels;
-    if (!RowMachineAndGpu(r, m, c_series, c_machine, c_gpu, &machine, &gpu, &labels)) return;
-    if (!labels.empty()) out->AddLabels(machine, labels);
-    if (role == LongTableRole::kMemory) {
-      const double mib = MemoryField(r[*c_value], *mib_per_unit);
-      if (std::isnan(mib)) {
-        r.Reject("memory_not_a_number", "value '" + r[*c_value] + "'");
-        return;
-      }
-      out->AddMemory(machine, gpu, t, mib, r.order());
-      ++stats->rows_accepted;
-      return;
-    }
-    double v = NAN, pct = 0;
-    if (ParseUtilization(r[*c_value], &v) == 0) v = NAN;  // -1 (out of range) keeps v
-    if (!std::isnan(v)) ++numeric;
-    if (v > (ratio ? 1 : 100) && above_100++ == 0) {
-      first_above = r.line(), first_above_value = r[*c_value];
-    }
-    if (const char* bad = CheckValue(v, ratio, &pct)) {
-      r.Reject(bad, "value '" + r[*c_value] + "'");
-      return;
-    }
-    out->Add(machine, gpu, t, pct, r.order(),
-             c_memory ? MemoryField(r[*c_memory], *mib_per_unit) : kNoMemory,
-             labels.empty() ? -1 : out->WorkloadOf(machine, labels));
-  });
+  }
+  const uint64_t numeric = counts.numeric, above_100 = counts.above_100;
+  const uint64_t first_above = counts.first_above;
+  const std::string& first_above_value = counts.first_above_value;
   // One stray 101 is a bad row; many are another metric (memory in MiB, a clock, a count).
+  const bool ratio = m.value_scale == "ratio";
   if (above_100 > 1 && above_100 * 20 >= numeric) {
     return MakeError(ErrorCode::kParse,
                      std::to_string(above_100) + " of " + std::to_string(numeric) +

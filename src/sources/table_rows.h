@@ -45,10 +45,11 @@ class TableRow {
 
 // Calls fn(row) for each data row of "table" after counting it as read; a row whose field count
 // differs from the header's is rejected (field_count) instead. Readers count what they accept.
+// ForEachTableRow over one stretch of the table (CsvTable::Split).
 template <typename Fn>
-void ForEachTableRow(const CsvTable& table, const std::string& file, uint32_t file_index,
-                     SourceStats* stats, Fn&& fn) {
-  table.ForEachRecord([&](const CsvRecord& r) {
+void ForEachTableRowIn(const CsvTable& table, const CsvTable::Stretch& stretch,
+                       const std::string& file, uint32_t file_index, SourceStats* stats, Fn&& fn) {
+  table.ForEachRecordIn(stretch, [&](const CsvRecord& r) {
     ++stats->rows_read;
     const TableRow row(r, file, file_index, stats);
     if (r.fields.size() != table.header().size()) {
@@ -58,6 +59,13 @@ void ForEachTableRow(const CsvTable& table, const std::string& file, uint32_t fi
     }
     fn(row);
   });
+}
+
+template <typename Fn>
+void ForEachTableRow(const CsvTable& table, const std::string& file, uint32_t file_index,
+                     SourceStats* stats, Fn&& fn) {
+  const std::vector<CsvTable::Stretch> whole = table.Split(1);
+  ForEachTableRowIn(table, whole.front(), file, file_index, stats, fn);
 }
 
 }  // namespace gpuledger

@@ -133,9 +133,12 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
     std::sort(spans->begin(), spans->end(), [](const HeldSpan& a, const HeldSpan& b) {
       return a.gpu != b.gpu ? a.gpu < b.gpu : a.from < b.from;
     });
-    std::sort(sorted->begin(), sorted->end(), [](const Held& a, const Held& b) {
+    // Most exports come in time order (a long table, a scrape per file): checked, not sorted.
+    auto before = [](const Held& a, const Held& b) {
       return a.t != b.t ? a.t < b.t : a.order < b.order;
-    });
+    };
+    if (!std::is_sorted(sorted->begin(), sorted->end(), before))
+      std::sort(sorted->begin(), sorted->end(), before);
     JoinMemory(&held.memory, sorted.get());
     TelemetrySource src;
     src.machine = machine;
