@@ -41,8 +41,8 @@ void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& hel
                       bool from_environment = true);
 
 // Where a command's notifications go: --notify SINK (repeatable), --notify-file PATH,
-// --webhook URL (a webhook sink), and for email sinks --smtp HOST:PORT, --smtp-from ADDRESS and --smtp-credentials FILE
-// (its first line USER:PASSWORD; never a flag, which `ps` would show).
+// --webhook URL (a webhook sink), and for email sinks --smtp HOST:PORT, --smtp-from ADDRESS and
+// --smtp-credentials FILE (its first line USER:PASSWORD; never a flag, which `ps` would show).
 struct NotifyFlags {
   std::vector<std::string> notify;
   // --notify-file PATH: sinks one a line (# comments), so that no webhook URL — Slack's and
