@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "audit/audit_runner.h"
+#include "core/csv_table.h"
 #include "sources/load_fleet.h"
 #include "temp_dir.h"
 
@@ -401,6 +402,73 @@ TEST(TelemetryBuckets, FilesReadApartThenMergedAreFilesReadInTurn) {
   EXPECT_EQ(sa.got, sb.got);
   ASSERT_EQ(sb.got.size(), 4u);
   EXPECT_EQ(std::get<4>(sb.got[3]), 9100);  // GPU 1's memory joined on the second day
+}
+
+}  // namespace
+}  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+// A long table big enough to be cut into a stretch per core (over 32 MiB), with bad rows in both
+// halves: read on two cores it gives what one reading gives — the same samples in the same
+// order, counts, and each problem's first line and count.
+TEST(LongTable, ReadOnTwoCoresIsReadOnOne) {
+  std::string text = "time,machine,gpu,util\n";
+  const int rows = 2'000'000;
+  for (int i = 0; i < rows; ++i) {
+    const int64_t t = 1'735'689'600 + i / 8 * 10;
+    if (i == 1000 || i == rows - 1000) {
+      text += "not a time,m" + std::to_string(i % 3) + ",0,5\n";
+    } else if (i == 2000 || i == rows - 2000) {
+      text += std::to_string(t) + ",m1,0,250\n";  // out of range
+    } else {
+      text += std::to_string(t) + ",m" + std::to_string(i % 3) + "," + std::to_string(i % 8) + "," +
+              std::to_string(i % 100) + "\n";
+    }
+  }
+  ASSERT_GT(text.size(), 32u << 20);
+  ASSERT_EQ(CsvTable(text).Split(2).size(), 2u);  // it is cut in two
+  SeriesMapping m;
+  m.machine_col = "machine", m.gpu_col = "gpu", m.value_col = "util", m.series_col = "machine";
+  auto read = [&](int threads, SourceStats* stats) {
+    TelemetryBuckets b;
+    b.AddFile("long.csv");
+    EXPECT_TRUE(ReadLongTable(text, "long.csv", 0, m, TimeZone::Utc(), LongTableRole::kUtilisation,
+                              &b, stats, threads));
+    std::vector<std::tuple<std::string, int, TimeMs, double, uint64_t>> got;
+    struct Sink : SampleSink {
+      std::vector<std::tuple<int, TimeMs, double, uint64_t>> got;
+      SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t order, double) override {
+        got.emplace_back(gpu, t, util, order);
+        return SampleVerdict::kAccepted;
+      }
+    };
+    std::atomic<uint64_t> bytes{0};
+    for (const TelemetrySource& src : b.Sources()) {
+      Sink sink;
+      (void)src.feed(&sink, stats, &bytes);
+      for (const auto& [gpu, t, util, order] : sink.got)
+        got.emplace_back(src.machine, gpu, t, util, order);
+    }
+    return got;
+  };
+  SourceStats one, two;
+  const auto a = read(1, &one);
+  const auto b = read(2, &two);
+  EXPECT_EQ(a.size(), static_cast<size_t>(rows - 4));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(one.rows_read, two.rows_read);
+  EXPECT_EQ(one.rows_accepted, two.rows_accepted);
+  for (const char* reason : {"bad_time", "util_out_of_range"}) {
+    const ProblemEntry& x = one.rejected.entries().at(reason);
+    const ProblemEntry& y = two.rejected.entries().at(reason);
+    EXPECT_EQ(x.count, 2u) << reason;
+    EXPECT_EQ(y.count, 2u) << reason;
+    EXPECT_EQ(x.first_line, y.first_line) << reason;
+  }
+  EXPECT_EQ(two.rejected.entries().at("bad_time").first_line, 1002u);  // the header is line 1
+  EXPECT_EQ(two.files, 1u);
 }
 
 }  // namespace
