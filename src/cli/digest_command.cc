@@ -89,7 +89,7 @@ void AddDigestCommand(CLI::App* app, Outcome* outcome) {
       "What autokill did and saved, per owner and for the fleet, from the ledger: GPU spend this "
       "window and the one before, warnings, kills, releases and keeps, the GPU-hours kills "
       "freed, and kills that may have been wrong. Printed, and sent with --notify.");
-  cmd->footer("Run weekly from cron or a systemd timer; see docs/guard.md, \"The weekly digest\".");
+  cmd->footer("Run weekly from cron or a systemd timer; see docs/notifications.md.");
   AddLedgerOptions(cmd, &f->ledger, "the ledger the guards and `run` write");
   cmd->add_option("--since", f->since, "the window's length, ending at --to")
       ->capture_default_str();
