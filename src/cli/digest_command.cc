@@ -63,7 +63,8 @@ int RunDigest(const DigestFlags& f) {
   if (!people) return ReportError(kName, people.error());
   auto ledger = Ledger::OpenExisting(f.ledger);
   if (!ledger) return ReportError(kName, ledger.error());
-  // Jobs that started up to a window before: a long job still counts where it ran.
+  // Jobs that started up to two windows before "from": one that began before the window before
+  // and ran into it still counts where it ran (older ones are not read).
   auto jobs = (*ledger)->Jobs(from - 2 * *window);
   if (!jobs) return ReportError(kName, jobs.error());
   auto decisions = (*ledger)->Decisions(from);
