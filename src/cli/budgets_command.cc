@@ -60,22 +60,9 @@ Notice AlertNotice(const BudgetUse& u, int level, const std::vector<Person>& peo
              {"Used", fmt::format("${:.2f} ({:.1f} %)", u.used_usd, u.used_pct)},
              {"Budget per period", fmt::format("${:.2f}", u.budget.usd_per_period)},
              {"Measured to", FormatIsoUtc(u.measured_to)}};
-  if (u.budget.kind == Budget::Kind::kOwner) {
-    if (const Person* p = FindPerson(people, u.budget.name))
-      n.slack_user = p->slack, n.email = p->email;
-  }
+  if (u.budget.kind == Budget::Kind::kOwner) n.Reach(FindPerson(people, u.budget.name));
   n.webhook_json = AlertJson(u, level);
   return n;
-}
-
-// Delivers "notice" to every sink, with the sinks' retries; true when every one took it.
-bool Deliver(const std::vector<NotifySink>& sinks, const Notice& notice) {
-  Notifier notifier(sinks, stderr, "gpuledger budgets");
-  notifier.Send(notice);
-  notifier.WaitIdle(120'000);
-  for (const Notifier::Counts& c : notifier.counts())
-    if (c.delivered == 0) return false;
-  return true;
 }
 
 // Claims each level reached in the ledger and sends it; an alert a sink did not take is
@@ -104,7 +91,8 @@ bool SendAlerts(const std::vector<BudgetUse>& uses, const BudgetsFlags& f,
         sent->push_back({&u, level, "already sent"});
         continue;
       }
-      if (!sinks.empty() && !Deliver(sinks, AlertNotice(u, level, people))) {
+      if (!sinks.empty() &&
+          !SendAll(sinks, {AlertNotice(u, level, people)}, stderr, "gpuledger budgets", 120'000)) {
         (void)ledger->ReleaseAlert(alert);
         sent->push_back({&u, level, "failed"});
         ok = false;

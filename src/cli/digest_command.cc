@@ -23,25 +23,16 @@ struct DigestFlags {
   std::string format = "md";
 };
 
-// Sends the fleet's message and one per owner, each owner reached as [[person]] says; waits for
-// the sinks. False when a sink did not take one.
-bool SendDigest(const Digest& d, const std::vector<NotifySink>& sinks,
-                const std::vector<Person>& people) {
-  Notifier notifier(sinks, stderr, "gpuledger digest");
-  size_t sent = 0;
-  notifier.Send(DigestNotice(d, d.fleet));
-  ++sent;
+// The fleet's message and one per owner with work in the window, each owner reached as
+// [[person]] says.
+std::vector<Notice> DigestNotices(const Digest& d, const std::vector<Person>& people) {
+  std::vector<Notice> out = {DigestNotice(d, d.fleet)};
   for (const OwnerDigest& o : d.owners) {
     if (o.jobs == 0 && o.kills == 0 && o.keeps.empty()) continue;  // the window before only
-    Notice n = DigestNotice(d, o);
-    if (const Person* p = FindPerson(people, o.owner)) n.slack_user = p->slack, n.email = p->email;
-    notifier.Send(n);
-    ++sent;
+    out.push_back(DigestNotice(d, o));
+    out.back().Reach(FindPerson(people, o.owner));
   }
-  notifier.WaitIdle(10 * 60 * 1000);
-  for (const Notifier::Counts& c : notifier.counts())
-    if (c.delivered != sent) return false;
-  return true;
+  return out;
 }
 
 int RunDigest(const DigestFlags& f) {
@@ -77,7 +68,10 @@ int RunDigest(const DigestFlags& f) {
   } else {
     fmt::print("{}", DigestMarkdown(digest));
   }
-  if (!sinks->empty() && !SendDigest(digest, *sinks, *people)) return kExitFailure;
+  if (!sinks->empty() && !SendAll(*sinks, DigestNotices(digest, *people), stderr,
+                                  "gpuledger digest", 10 * 60 * 1000)) {
+    return kExitFailure;
+  }
   return kExitOk;
 }
 

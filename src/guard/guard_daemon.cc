@@ -157,10 +157,7 @@ void Guard::Post(const GuardEvent& e, TimeMs now) {
   n.title = fmt::format("gpuledger guard on {}: {}{}", host_, EventTitle(e.kind),
                         o_.dry_run && e.kind != GuardEventKind::kWarn ? " (dry run)" : "");
   n.text = e.message;
-  if (const Person* p = w ? FindPerson(o_.people, w->info.owner) : nullptr) {
-    n.slack_user = p->slack;
-    n.email = p->email;
-  }
+  if (w) n.Reach(FindPerson(o_.people, w->info.owner));
   n.facts.emplace_back("Node", host_);
   n.facts.emplace_back(e.kind == GuardEventKind::kRelease ? "Machine" : "Workload", e.workload);
   if (w) {

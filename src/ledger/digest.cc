@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace gpuledger {
@@ -58,6 +59,39 @@ TimeMs NextUse(const std::vector<LedgerJob>& jobs, const LedgerJob& killed, Time
   return next;
 }
 
+// The GPUs "killed" held, from "at" until one of them is next used (NextUse), priced at the
+// job's own rate, else "usd_per_gpu_hour".
+DigestFreed Freed(const std::vector<LedgerJob>& jobs, const LedgerJob& killed, TimeMs at, TimeMs to,
+                  double usd_per_gpu_hour) {
+  DigestFreed f;
+  f.job_id = killed.job_id;
+  f.killed_at = at;
+  f.until = NextUse(jobs, killed, at, to);
+  f.gpus = static_cast<int>(GpusOf(killed.gpus).size());
+  f.gpu_hours = f.gpus * static_cast<double>(f.until - f.killed_at) / kMsPerHour;
+  const double rate = killed.gpu_hours > 0 && killed.cost_usd > 0
+                          ? killed.cost_usd / killed.gpu_hours
+                          : usd_per_gpu_hour;
+  f.usd = f.gpu_hours * rate;
+  return f;
+}
+
+// One decision in "d": its kind counted; a kill's freed GPUs and doubt added.
+void Count(OwnerDigest* d, const LedgerDecision& dec, const std::optional<DigestFreed>& freed,
+           bool doubtful) {
+  if (dec.kind == "warn") ++d->warnings;
+  if (dec.kind == "release") ++d->releases;
+  if (dec.kind == "warn_only") ++d->warn_only;
+  if (dec.kind == "keep") d->keeps.push_back({dec.job_id, dec.granted_by, dec.explanation, dec.at});
+  if (dec.kind != "kill") return;
+  ++d->kills;
+  if (!freed) return;
+  d->freed.push_back(*freed);
+  d->freed_gpu_hours += freed->gpu_hours;
+  d->freed_usd += freed->usd;
+  if (doubtful) d->possible_false_kills.push_back(freed->job_id);
+}
+
 bool StartedAgainWithinAnHour(const std::vector<LedgerJob>& jobs, const LedgerJob& killed) {
   if (killed.command.empty() || !killed.end) return false;
   for (const LedgerJob& j : jobs) {
@@ -93,34 +127,21 @@ Digest BuildDigest(const std::vector<LedgerJob>& jobs, const std::vector<LedgerD
     if (dec.at < from || dec.at >= to) continue;
     const auto it = by_id.find(dec.job_id);
     const LedgerJob* job = it == by_id.end() ? nullptr : it->second;
-    OwnerDigest* o = nullptr;
-    if (job) {
-      o = &owners[job->owner];
-      o->owner = job->owner;
+    // What a kill that stopped its job freed, and whether it looks wrong: worked out once, for
+    // the owner and the fleet alike (a dry run's kill frees nothing).
+    std::optional<DigestFreed> freed;
+    bool doubtful = false;
+    if (dec.kind == "kill" && job && job->status == "killed") {
+      freed = Freed(jobs, *job, dec.at, to, usd_per_gpu_hour);
+      doubtful = StartedAgainWithinAnHour(jobs, *job);
     }
-    for (OwnerDigest* target : {o, &d.fleet}) {
-      if (target == nullptr) continue;
-      if (dec.kind == "warn") ++target->warnings;
-      if (dec.kind == "release") ++target->releases;
-      if (dec.kind == "warn_only") ++target->warn_only;
-      if (dec.kind == "keep")
-        target->keeps.push_back({dec.job_id, dec.granted_by, dec.explanation, dec.at});
-      if (dec.kind != "kill") continue;
-      ++target->kills;
-      if (job == nullptr || job->status != "killed") continue;  // a dry run frees nothing
-      DigestFreed f;
-      f.job_id = job->job_id;
-      f.killed_at = dec.at;
-      f.until = NextUse(jobs, *job, dec.at, to);
-      f.gpus = static_cast<int>(GpusOf(job->gpus).size());
-      f.gpu_hours = f.gpus * static_cast<double>(f.until - f.killed_at) / kMsPerHour;
-      const double rate = job->gpu_hours > 0 && job->cost_usd > 0 ? job->cost_usd / job->gpu_hours
-                                                                  : usd_per_gpu_hour;
-      f.usd = f.gpu_hours * rate;
-      target->freed.push_back(f);
-      target->freed_gpu_hours += f.gpu_hours;
-      target->freed_usd += f.usd;
-      if (StartedAgainWithinAnHour(jobs, *job)) target->possible_false_kills.push_back(job->job_id);
+    OwnerDigest* owner = nullptr;
+    if (job) {
+      owner = &owners[job->owner];
+      owner->owner = job->owner;
+    }
+    for (OwnerDigest* target : {owner, &d.fleet}) {
+      if (target) Count(target, dec, freed, doubtful);
     }
   }
   for (auto& [name, o] : owners) d.owners.push_back(std::move(o));

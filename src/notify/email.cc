@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "core/text_safety.h"
+#include "sources/http_get.h"
 
 namespace gpuledger {
 namespace {
@@ -138,8 +139,7 @@ std::string RenderEmail(const Notice& n, const std::string& from,
 PostResult SendEmail(const SmtpSettings& smtp, const std::vector<std::string>& to,
                      const std::string& message) {
   PostResult r;
-  static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  CURL* curl = kInit ? curl_easy_init() : nullptr;
+  CURL* curl = NewCurlHandle();
   if (curl == nullptr) {
     r.error = "cannot initialise libcurl";
     return r;

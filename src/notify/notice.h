@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/owner_rules.h"
+
 namespace gpuledger {
 
 struct Notice {
@@ -17,6 +19,11 @@ struct Notice {
   std::string slack_user;    // the person's Slack id (U…), mentioned when set ([[person]])
   std::string email;         // the person's address ([[person]])
   std::string webhook_json;  // the body the generic webhook sink posts, as it always has
+
+  // Addresses the notice to "person" too (their Slack mention and email); null: nobody.
+  void Reach(const Person* person) {
+    if (person) slack_user = person->slack, email = person->email;
+  }
 };
 
 }  // namespace gpuledger

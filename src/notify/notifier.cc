@@ -5,19 +5,12 @@
 #include <algorithm>
 #include <chrono>
 
-#include "notify/email.h"
-#include "notify/webhook.h"
-
 namespace gpuledger {
 
 struct Notifier::Lane {
   NotifySink sink;
   mutable std::mutex mu;
   std::condition_variable wake;
-  struct Outgoing {
-    std::string body;
-    std::vector<std::string> to;  // email: the recipients
-  };
   std::deque<Outgoing> queue;
   Counts counts;
   bool busy = false;  // a post in flight
@@ -50,15 +43,7 @@ Notifier::~Notifier() {
 
 void Notifier::Send(const Notice& notice) {
   for (auto& lane : lanes_) {
-    Lane::Outgoing out;
-    if (lane->sink.kind == NotifySink::Kind::kEmail) {
-      // The sink's address, and the person's own when [[person]] gives one.
-      out.to.push_back(lane->sink.url);
-      if (!notice.email.empty() && notice.email != lane->sink.url) out.to.push_back(notice.email);
-      out.body = RenderEmail(notice, lane->sink.smtp.from, out.to);
-    } else {
-      out.body = RenderNotice(lane->sink.kind, notice);
-    }
+    Outgoing out = Prepare(lane->sink, notice);
     std::lock_guard lock(lane->mu);
     if (lane->queue.size() >= kMaxQueued) {
       lane->queue.pop_front();
@@ -103,7 +88,7 @@ void Notifier::Run(Lane* lane) {
          Clock::now() + std::chrono::milliseconds(kPostTimeoutMs) > lane->stop_by)) {
       break;
     }
-    const Lane::Outgoing item = std::move(lane->queue.front());
+    const Outgoing item = std::move(lane->queue.front());
     lane->queue.pop_front();
     lane->busy = true;
     lock.unlock();
@@ -111,9 +96,7 @@ void Notifier::Run(Lane* lane) {
     int64_t backoff_ms = kFirstBackoffMs;
     bool stopped = false;
     for (int attempt = 1;; ++attempt) {
-      r = lane->sink.kind == NotifySink::Kind::kEmail
-              ? SendEmail(lane->sink.smtp, item.to, item.body)
-              : PostJson(lane->sink.url, item.body);
+      r = Deliver(lane->sink, item);
       if (r.delivered || !r.Retryable() || attempt == kAttempts) break;
       int64_t wait_ms = r.retry_after_s >= 0 ? int64_t{r.retry_after_s} * 1000 : backoff_ms;
       wait_ms = std::min(wait_ms, kMaxBackoffMs);
@@ -142,6 +125,16 @@ void Notifier::Run(Lane* lane) {
                lane->queue.size());
     lane->queue.clear();
   }
+}
+
+bool SendAll(const std::vector<NotifySink>& sinks, const std::vector<Notice>& notices,
+             std::FILE* log, const std::string& who, int64_t timeout_ms) {
+  Notifier notifier(sinks, log, who);
+  for (const Notice& n : notices) notifier.Send(n);
+  notifier.WaitIdle(timeout_ms);
+  for (const Notifier::Counts& c : notifier.counts())
+    if (c.delivered != notices.size()) return false;
+  return true;
 }
 
 }  // namespace gpuledger

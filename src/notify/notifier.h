@@ -22,6 +22,11 @@
 
 namespace gpuledger {
 
+// Sends every notice to every sink and waits for them (at most "timeout_ms"): true when every
+// sink took every notice, after its retries. For one-shot commands (budgets, digest).
+bool SendAll(const std::vector<NotifySink>& sinks, const std::vector<Notice>& notices,
+             std::FILE* log, const std::string& who, int64_t timeout_ms);
+
 class Notifier {
  public:
   // Messages about failures go to "log" after "who" ("gpuledger guard").

@@ -161,4 +161,21 @@ std::string RenderNotice(NotifySink::Kind kind, const Notice& notice) {
   return notice.webhook_json;
 }
 
+Outgoing Prepare(const NotifySink& sink, const Notice& notice) {
+  Outgoing out;
+  if (sink.kind != NotifySink::Kind::kEmail) {
+    out.body = RenderNotice(sink.kind, notice);
+    return out;
+  }
+  out.to.push_back(sink.url);
+  if (!notice.email.empty() && notice.email != sink.url) out.to.push_back(notice.email);
+  out.body = RenderEmail(notice, sink.smtp.from, out.to);
+  return out;
+}
+
+PostResult Deliver(const NotifySink& sink, const Outgoing& out) {
+  return sink.kind == NotifySink::Kind::kEmail ? SendEmail(sink.smtp, out.to, out.body)
+                                               : PostJson(sink.url, out.body);
+}
+
 }  // namespace gpuledger

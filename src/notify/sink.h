@@ -3,10 +3,12 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "notify/email.h"
 #include "notify/notice.h"
+#include "notify/webhook.h"
 
 namespace gpuledger {
 
@@ -28,5 +30,16 @@ Result<NotifySink> ParseNotifySink(std::string_view spec);
 // 2,000); a Teams message holding one Adaptive Card (1.4); or notice.webhook_json unchanged.
 // Not for email (RenderEmail).
 std::string RenderNotice(NotifySink::Kind kind, const Notice& notice);
+
+// One notice as a sink sends it: the body, and an email's recipients (the sink's address, and
+// the person's own when [[person]] gives one).
+struct Outgoing {
+  std::string body;
+  std::vector<std::string> to;
+};
+Outgoing Prepare(const NotifySink& sink, const Notice& notice);
+
+// One try at sending "out" through "sink": a POST, or SMTP for email.
+PostResult Deliver(const NotifySink& sink, const Outgoing& out);
 
 }  // namespace gpuledger

@@ -36,8 +36,7 @@ std::string RedactedUrl(const std::string& url) {
 
 PostResult PostJson(const std::string& url, const std::string& json) {
   PostResult r;
-  static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  CURL* curl = kInit ? curl_easy_init() : nullptr;
+  CURL* curl = NewCurlHandle();
   if (curl == nullptr) {
     r.error = "cannot initialise libcurl";
     return r;

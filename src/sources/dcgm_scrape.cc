@@ -83,18 +83,14 @@ void DcgmScrapeReader::Line(std::string_view line, uint64_t no) {
       guess && line.starts_with(guess->key) && line.size() > guess->key.size() &&
       (guess->key.back() == '}' || line[guess->key.size()] == ' ') &&
       ParseValueAndTime(line.substr(guess->key.size()), &value, &ts)) {
-    previous_ = guess;
-    if (guess->kind != Series::Kind::kOther) Take(*guess, line, value, ts, no, order);
+    Use(guess, true, line, value, ts, no, order);
     return;
   }
   const size_t end = SeriesEnd(line);
   if (end != std::string_view::npos) {
     if (auto it = series_.find(line.substr(0, end));
         it != series_.end() && ParseValueAndTime(line.substr(end), &value, &ts)) {
-      Series* series = &it->second;
-      if (previous_) previous_->next = series;
-      previous_ = series;
-      if (series->kind != Series::Kind::kOther) Take(*series, line, value, ts, no, order);
+      Use(&it->second, true, line, value, ts, no, order);
       return;
     }
   }
@@ -105,20 +101,25 @@ void DcgmScrapeReader::Line(std::string_view line, uint64_t no) {
     return;
   }
   if (!*parsed) return;
-  const double parsed_value = (*parsed)->value;
-  const std::optional<int64_t> parsed_ts = (*parsed)->timestamp_ms;
+  value = (*parsed)->value;
+  ts = (*parsed)->timestamp_ms;
   Series fresh = Describe(std::move(**parsed));
   // Remembered by the series as written; a line whose series cannot be told apart from its
   // value is read in full each time.
-  Series* series = &fresh;
-  if (end != std::string_view::npos) {
-    auto [it, added] = series_.try_emplace(std::string(line.substr(0, end)), std::move(fresh));
-    series = &it->second;
-    if (added) series->key = it->first;
-    if (previous_) previous_->next = series;
+  if (end == std::string_view::npos) {
+    Use(&fresh, false, line, value, ts, no, order);
+    return;
   }
-  previous_ = end != std::string_view::npos ? series : nullptr;
-  if (series->kind != Series::Kind::kOther) Take(*series, line, parsed_value, parsed_ts, no, order);
+  auto [it, added] = series_.try_emplace(std::string(line.substr(0, end)), std::move(fresh));
+  if (added) it->second.key = it->first;
+  Use(&it->second, true, line, value, ts, no, order);
+}
+
+void DcgmScrapeReader::Use(Series* series, bool remembered, std::string_view line, double value,
+                           const std::optional<int64_t>& ts, uint64_t no, uint64_t order) {
+  if (remembered && previous_) previous_->next = series;
+  previous_ = remembered ? series : nullptr;
+  if (series->kind != Series::Kind::kOther) Take(*series, line, value, ts, no, order);
 }
 
 DcgmScrapeReader::Series DcgmScrapeReader::Describe(PromSample&& s) {

@@ -52,6 +52,10 @@ class DcgmScrapeReader {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
+  // The line is of "series" ("remembered": one of series_, then linked after the previous
+  // line's): taken unless it is another metric's.
+  void Use(Series* series, bool remembered, std::string_view line, double value,
+           const std::optional<int64_t>& ts, uint64_t no, uint64_t order);
   // What the series of a parsed sample line is.
   Series Describe(PromSample&& sample);
   void Take(Series& series, std::string_view line, double value,

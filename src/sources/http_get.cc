@@ -105,11 +105,15 @@ HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::st
   return HttpRequest("GET", url, auth, accept, max_body_bytes, 30);
 }
 
+void* NewCurlHandle() {
+  static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  return kInit ? curl_easy_init() : nullptr;
+}
+
 HttpResponse HttpRequest(const std::string& method, const std::string& url, const HttpAuth& auth,
                          const std::string& accept, uint64_t max_body_bytes, long timeout_s) {
-  static const bool kInit = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   HttpResponse r;
-  CURL* curl = kInit ? curl_easy_init() : nullptr;
+  CURL* curl = NewCurlHandle();
   if (curl == nullptr) {
     r.error = "cannot initialise libcurl";
     return r;

@@ -25,6 +25,10 @@ struct HttpAuth {
   std::string scheme = "Bearer";  // of bearer_token; Jupyter servers take "token"
 };
 
+// A fresh libcurl easy handle (a CURL*; libcurl initialised once per process), or null when
+// libcurl cannot make one. The caller cleans it up (curl_easy_cleanup).
+void* NewCurlHandle();
+
 // "scheme://host:port" of a URL, lower-cased, the port written out (80, 443 by default); "" when
 // it has no scheme.
 std::string OriginOf(std::string_view url);

@@ -173,20 +173,17 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
       counts.Add(part_counts[k]);
     }
   }
-  const uint64_t numeric = counts.numeric, above_100 = counts.above_100;
-  const uint64_t first_above = counts.first_above;
-  const std::string& first_above_value = counts.first_above_value;
   // One stray 101 is a bad row; many are another metric (memory in MiB, a clock, a count).
   const bool ratio = m.value_scale == "ratio";
-  if (above_100 > 1 && above_100 * 20 >= numeric) {
+  if (counts.above_100 > 1 && counts.above_100 * 20 >= counts.numeric) {
     return MakeError(ErrorCode::kParse,
-                     std::to_string(above_100) + " of " + std::to_string(numeric) +
+                     std::to_string(counts.above_100) + " of " + std::to_string(counts.numeric) +
                          " values of --value-col '" + m.value_col + "' are above " +
-                         (ratio ? "1" : "100") + " (first '" + first_above_value +
+                         (ratio ? "1" : "100") + " (first '" + counts.first_above_value +
                          "'): this is not a utilisation. A table of GPU memory goes in "
                          "--memory-telemetry FILE (with --memory-value-col and --memory-unit); "
                          "otherwise name the utilisation column with --value-col",
-                     file + ":" + std::to_string(first_above));
+                     file + ":" + std::to_string(counts.first_above));
   }
   return {};
 }
