@@ -17,9 +17,12 @@ const [htmlPath, auditPath, screenshotPath, pdfPath, executable = "/usr/bin/chro
   process.argv.slice(2);
 const audit = JSON.parse(readFileSync(auditPath, "utf8"));
 let passed = 0, failed = 0;
+const failures = [];
 function check(name, ok, detail = "") {
   if (ok) passed++; else failed++;
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${ok || !detail ? "" : ": " + detail}`);
+  const line = `${ok ? "ok  " : "FAIL"} ${name}${ok || !detail ? "" : ": " + detail}`;
+  console.log(line);
+  if (!ok) failures.push(`${path.basename(htmlPath)}: ${line}`);
 }
 
 const browser = await chromium.launch({
@@ -154,6 +157,13 @@ try {
   // Printed on A4 (about 718 px between the margins): every chart as its picture, nothing cut.
   await page.setViewportSize({ width: 718, height: 1000 });
   await page.emulateMedia({ media: "print" });
+  // The resize redraws every chart and each then retakes its picture: wait (with a deadline)
+  // until every picture is decoded again, as a print would, rather than race the redraw.
+  const settled = await page.waitForFunction(() => {
+    const pictures = [...document.querySelectorAll(".print-image")];
+    return pictures.length > 0 && pictures.every((i) => i.complete && i.naturalWidth > 0);
+  }, null, { timeout: 30000, polling: 100 }).then(() => true, () => false);
+  check("every picture decoded after the resize", settled);
   const printed = await page.evaluate(() => ({
     pictures: [...document.querySelectorAll(".print-image")].filter((i) =>
       i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0).length,
@@ -171,4 +181,6 @@ try {
   await browser.close();
 }
 console.log(`${passed} passed, ${failed} failed`);
+// The failures again, last, where a log cut to its tail still shows them.
+for (const line of failures) console.log(line);
 process.exit(failed === 0 ? 0 : 1);

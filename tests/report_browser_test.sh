@@ -17,7 +17,8 @@ status=0
 
 render() {  # render NAME AUDIT_JSON: checks $out/NAME.html against the audit
   node "$src/tests/report_browser_test.mjs" "$out/$1.html" "$2" "$out/$1.png" "$out/$1.pdf" \
-    "$chromium" || status=1
+    "$chromium" 2>&1 | tee "$out/$1.check.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 }
 
 : >"$out/default-policy.toml"  # the default autokill policy
@@ -53,4 +54,5 @@ printf 'date,amount_usd,label\n2025-03-01,0.5,"<img src=x onerror=window.__pwned
 "$bin" audit --telemetry "$hostile/telemetry" --inventory "$hostile/inventory.csv" \
   --credits "$hostile/credits.csv" --format json >"$out/hostile-audit.json" || exit 1
 render hostile "$out/hostile-audit.json"
+[ $status -eq 0 ] || { echo "failed checks:"; grep -h "^FAIL" "$out"/*.check.log; }
 exit $status
