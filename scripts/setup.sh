@@ -10,7 +10,7 @@ test_deps=0
 [ "${1:-}" = "--test" ] && test_deps=1
 packages=(g++ cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           libfmt-dev libtomlplusplus-dev libsqlite3-dev libcurl4-openssl-dev libsimdjson-dev
-          libcpp-httplib-dev libpq-dev libre2-dev pkg-config
+          libcpp-httplib-dev libpq-dev libre2-dev libssl-dev pkg-config
           prometheus clang-format tzdata time nodejs)
 # The tests start real servers: Jupyter (with an IPython kernel), a one-node Slurm, PostgreSQL,
 # VictoriaMetrics; they build and check the .deb (lintian, systemd) and the image (umoci, skopeo).

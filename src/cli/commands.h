@@ -17,6 +17,7 @@ void AddReviewsCommand(CLI::App* app, Outcome* outcome);   // reviews_command.cc
 void AddReportCommand(CLI::App* app, Outcome* outcome);    // report_command.cc
 void AddBudgetsCommand(CLI::App* app, Outcome* outcome);   // budgets_command.cc
 void AddDigestCommand(CLI::App* app, Outcome* outcome);    // digest_command.cc
+void AddServeCommand(CLI::App* app, Outcome* outcome);     // serve_command.cc
 void AddFetchVerb(CLI::App* reviews, Outcome* outcome);    // reviews_fetch_command.cc
 
 }  // namespace gpuledger::cli

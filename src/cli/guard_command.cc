@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "core/signing.h"
 #include "guard/guard_daemon.h"
 
 namespace gpuledger::cli {
@@ -18,6 +19,7 @@ struct GuardFlags {
   bool no_socket = false;
   NotifyFlags notify;
   std::string owners;  // --owners: [[person]] entries
+  std::string keep_link_secret_file;
 };
 
 // The state directory: $STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/gpuledger.
@@ -46,6 +48,17 @@ int RunGuardCommand(GuardFlags& f) {
   auto people = PeopleOf(f.owners);
   if (!people) return ReportError("guard", people.error());
   o.people = std::move(*people);
+  if (!f.keep_link_secret_file.empty()) {
+    if (o.keep_url.empty()) {
+      return ReportError("guard", Error{ErrorCode::kUsage,
+                                        "--keep-link-secret-file needs --keep-url (where the "
+                                        "links lead: gpuledger serve)",
+                                        "--keep-link-secret-file"});
+    }
+    auto secret = ReadSecretFile(f.keep_link_secret_file, "--keep-link-secret-file");
+    if (!secret) return ReportError("guard", secret.error());
+    o.keep_link_secret = std::move(*secret);
+  }
   if (auto r = RunGuard(o, stderr); !r) return ReportError("guard", r.error());
   return kExitOk;
 }
@@ -89,6 +102,12 @@ void AddGuardCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_option("--owners", f->owners,
                   "owners.toml whose [[person]] entries say how to reach a workload's owner "
                   "(a Slack mention, an email)");
+  cmd->add_option("--keep-url", f->options.keep_url,
+                  "the public URL of `gpuledger serve`: take keeps asked there (Slack buttons, "
+                  "emailed links) from the ledger, and offer them on warnings");
+  cmd->add_option("--keep-link-secret-file", f->keep_link_secret_file,
+                  "the key (a file, at least 16 bytes) that signs the keep links emails and Teams "
+                  "cards carry; serve's --link-secret-file");
   cmd->add_option("--hpc-job-mapping-dir", f->options.hpc_job_mapping_dir,
                   "write dcgm-exporter's HPC job mapping files (one per GPU index) here");
   cmd->add_option("--record", f->options.record_dir,

@@ -27,4 +27,7 @@ std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
 // printable ASCII, no space, angle bracket, comma, quote or line break (so no header injection).
 bool IsPlainEmail(std::string_view s);
 
+// "s" with &, <, > and " written as HTML entities: text for an element or a quoted attribute.
+std::string HtmlEscaped(std::string_view s);
+
 }  // namespace gpuledger

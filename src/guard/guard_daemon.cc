@@ -64,6 +64,11 @@ Result<void> Guard::Setup() {
     if (!metrics) return std::unexpected(metrics.error());
     metrics_ = std::move(*metrics);
   }
+  if (!o_.keep_url.empty()) {
+    if (o_.ledger.empty())
+      return MakeError(ErrorCode::kUsage, "needs a ledger shared with gpuledger serve", "--keep-url");
+    outbox_.WatchKeepRequests(host_);
+  }
   if (!o_.record_dir.empty()) recorder_ = std::make_unique<SmiCsvRecorder>(o_.record_dir, host_);
   if (!o_.hpc_job_mapping_dir.empty())
     hpc_ = std::make_unique<HpcJobMapping>(o_.hpc_job_mapping_dir, log_);
@@ -172,6 +177,7 @@ void Guard::Post(const GuardEvent& e, TimeMs now) {
   if (e.kind == GuardEventKind::kWarn) {
     n.facts.emplace_back("Stopped at", FormatIsoUtc(e.due_at));
     n.action = fmt::format("gpuledger keep {} 2h --reason \"what it is doing\"", e.workload);
+    if (w) n.keep_offers = KeepOffersFor(e.workload, *w, e.due_at);
   }
   n.facts.emplace_back("Rule", e.kind == GuardEventKind::kRelease ? "machine" : KillRuleId(e.rule));
   // The generic webhook's body, as it has always been.
@@ -297,6 +303,7 @@ void Guard::Loop() {
     if (now >= next_sample) {
       Sample(now);
       next_sample = std::max(next_sample + o_.sample_every_ms, now + 1);
+      ApplyRemoteKeeps();  // before deciding: a keep asked in time spares the workload
       for (const GuardEvent& e : guard_.Advance(source_->ClockAt(now))) Handle(e, now);
       SayOutcomes(actions_->Tick(now));
       CheckPendingBudgets(now);

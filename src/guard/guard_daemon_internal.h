@@ -59,6 +59,23 @@ class Guard {
   void Handle(const GuardEvent& e, TimeMs now);
   void Act(const GuardEvent& e, TimeMs now, std::string* outcome);
   std::string AnswerKeep(const Result<KeepRequest>& request, const Peer& peer);
+  // Keeps "workload" for "who" (acting as "uid": the owner's, or 0 for root) under the socket's
+  // rules, recording the decision; what was granted and said, or why not. "via" is added to the
+  // log line.
+  struct Granted {
+    KeepGrant grant;
+    std::string message;
+  };
+  Result<Granted> GrantKeep(const std::string& workload, uint32_t uid, const std::string& who,
+                                DurationMs duration, const std::string& reason,
+                                std::string_view via);
+  // Applies the keep requests the ledger holds for this host (asked through `gpuledger serve`)
+  // and queues each one's answer; the ledger is read on the Outbox's thread, never here.
+  void ApplyRemoteKeeps();
+  static constexpr DurationMs kRemoteKeepMaxAgeMs = 10 * 60 * 1000;
+  // The keep offers of a warning about "w" due at "due_at": Slack buttons and signed links.
+  std::vector<KeepOffer> KeepOffersFor(const std::string& workload, const TrackedWorkload& w,
+                                       TimeMs due_at) const;
   std::string ListJson() const;
   std::string JobId(const WorkloadInfo& info, TimeMs first_seen) const;
   LedgerJob JobRow(const WorkloadRecord& w, const std::string& status) const;

@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
-#include <charconv>
 #include <map>
 
 #include "core/build_info.h"
+#include "core/listen_address.h"
 #include "core/text_safety.h"
 
 namespace gpuledger {
@@ -140,19 +140,10 @@ struct MetricsServer::Impl {
 };
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon != std::string::npos) {
-    const char* p = listen.data() + colon + 1;
-    auto [end, ec] = std::from_chars(p, listen.data() + listen.size(), port);
-    if (ec != std::errc() || end != listen.data() + listen.size()) port = -1;
-  }
-  std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty() || port < 0 || port > 65535)
-    return MakeError(ErrorCode::kUsage, "must be HOST:PORT, e.g. 127.0.0.1:9400",
-                     "--metrics-listen");
+  auto address = ParseListenAddress(listen, "--metrics-listen");
+  if (!address) return std::unexpected(address.error());
+  const std::string& host = address->host;
+  const int port = address->port;
   auto s = std::unique_ptr<MetricsServer>(new MetricsServer());
   s->impl_ = std::make_unique<Impl>();
   Impl* impl = s->impl_.get();

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
+#include <utility>
 
 #include "core/json_writer.h"
 #include "core/text_safety.h"
@@ -41,6 +43,11 @@ void DecisionJson(JsonWriter& w, const LedgerDecision& d) {
   w.Key("usd_per_hour_saved").Number(d.usd_per_hour_saved, kExact);
 }
 
+void KeepAnswerJson(JsonWriter& w, const LedgerKeepAnswer& a) {
+  w.Key("w").String("keep_answer").Key("id").String(a.id).Key("state").String(a.state);
+  w.Key("answer").String(a.answer).Key("at").Int(a.at);
+}
+
 }  // namespace
 
 // JsonWriter writes valid UTF-8 whatever the bytes, so every line parses back.
@@ -49,6 +56,8 @@ std::string LedgerWriteJson(const LedgerWrite& write) {
   w.BeginObject();
   if (const auto* job = std::get_if<LedgerJob>(&write))
     JobJson(w, *job);
+  else if (const auto* answer = std::get_if<LedgerKeepAnswer>(&write))
+    KeepAnswerJson(w, *answer);
   else
     DecisionJson(w, std::get<LedgerDecision>(write));
   w.EndObject();
@@ -105,7 +114,13 @@ Result<LedgerWrite> ParseLedgerWriteJson(std::string_view line) {
       return MakeError(ErrorCode::kParse, "a decision without job_id or kind");
     return LedgerWrite(std::move(d));
   }
-  return MakeError(ErrorCode::kParse, "neither a job nor a decision");
+  if (which == "keep_answer") {
+    LedgerKeepAnswer a{text("id"), text("state"), text("answer"), integer("at").value_or(0)};
+    if (a.id.empty() || a.state.empty())
+      return MakeError(ErrorCode::kParse, "a keep answer without id or state");
+    return LedgerWrite(std::move(a));
+  }
+  return MakeError(ErrorCode::kParse, "neither a job, a decision nor a keep answer");
 }
 
 Outbox::Outbox(std::string ledger, std::FILE* log) : ledger_path_(std::move(ledger)), log_(log) {
@@ -173,7 +188,7 @@ void Outbox::PutJob(LedgerJob job) {
       *queued = std::move(job);
       return;
     }
-    if (std::holds_alternative<LedgerDecision>(*it)) break;  // keep decisions after their job
+    if (!std::holds_alternative<LedgerJob>(*it)) break;  // keep decisions after their job
   }
   Enqueue(std::move(job));
 }
@@ -182,6 +197,43 @@ void Outbox::AddDecision(LedgerDecision decision) {
   if (ledger_path_.empty()) return;
   std::lock_guard lock(mu_);
   Enqueue(std::move(decision));
+}
+
+void Outbox::WatchKeepRequests(std::string host) {
+  std::lock_guard lock(mu_);
+  keep_host_ = std::move(host);
+  wake_.notify_all();
+}
+
+std::vector<LedgerKeepRequest> Outbox::TakeKeepRequests() {
+  std::lock_guard lock(mu_);
+  return std::exchange(keep_requests_, {});
+}
+
+void Outbox::AnswerKeepRequest(LedgerKeepAnswer answer) {
+  if (ledger_path_.empty()) return;
+  std::lock_guard lock(mu_);
+  Enqueue(std::move(answer));
+}
+
+void Outbox::RefreshKeepRequests(const std::string& host) {
+  if (!OpenLedger()) return;
+  auto pending = ledger_->PendingKeeps(host);
+  if (!pending) {
+    fmt::print(log_, "gpuledger guard: ledger: keep requests: {}\n",
+               EscapeForLog(pending.error().ToString()));
+    ledger_.reset();
+    return;
+  }
+  std::lock_guard lock(mu_);
+  // A request is handed to the guard once; it stays pending in the ledger until the guard's
+  // answer is written, and is not handed over again meanwhile.
+  std::set<std::string> still_pending;
+  for (LedgerKeepRequest& r : *pending) {
+    still_pending.insert(r.id);
+    if (keep_handed_.insert(r.id).second) keep_requests_.push_back(std::move(r));
+  }
+  std::erase_if(keep_handed_, [&](const std::string& id) { return !still_pending.count(id); });
 }
 
 Outbox::Counts Outbox::counts() const {
@@ -250,6 +302,7 @@ void Outbox::LedgerLoop() {
   using namespace std::chrono;
   auto retry_at = steady_clock::now();
   auto budgets_at = steady_clock::now();
+  auto keeps_at = steady_clock::now();
   std::optional<steady_clock::time_point> drain_until;
   size_t one_by_one = 0;      // writes to try alone, after a batch the ledger rejected
   bool failed_alone = false;  // the write in front was rejected alone once
@@ -299,6 +352,15 @@ void Outbox::LedgerLoop() {
       }
       continue;
     }
+    if (!ledger_path_.empty() && !stopping_ && !keep_host_.empty() &&
+        steady_clock::now() >= keeps_at) {
+      keeps_at = steady_clock::now() + milliseconds(kKeepPollMs);
+      const std::string host = keep_host_;
+      lock.unlock();
+      RefreshKeepRequests(host);
+      lock.lock();
+      continue;
+    }
     if (!ledger_path_.empty() && !stopping_ && steady_clock::now() >= budgets_at) {
       budgets_at = steady_clock::now() + milliseconds(kBudgetRefreshMs);
       lock.unlock();
@@ -307,9 +369,10 @@ void Outbox::LedgerLoop() {
       continue;
     }
     if (stopping_ && (writes_.empty() || steady_clock::now() >= *drain_until)) break;
-    wake_.wait_until(lock, writes_.empty()
-                               ? steady_clock::now() + seconds(1)
-                               : std::max(retry_at, steady_clock::now() + milliseconds(50)));
+    auto until = writes_.empty() ? steady_clock::now() + seconds(1)
+                                 : std::max(retry_at, steady_clock::now() + milliseconds(50));
+    if (!keep_host_.empty()) until = std::min(until, std::max(keeps_at, steady_clock::now()));
+    wake_.wait_until(lock, until);
   }
   if (!writes_.empty()) {
     fmt::print(log_, "gpuledger guard: ledger: {} writes could not be made before exit{}\n",

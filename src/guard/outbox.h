@@ -18,8 +18,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 #include <variant>
 
 #include "core/error.h"
@@ -55,6 +57,14 @@ class Outbox {
   bool BudgetsRead() const;
   static constexpr int64_t kBudgetRefreshMs = 60 * 1000;
 
+  // Reads the pending keep requests for "host" from the ledger every kKeepPollMs from now on
+  // (on the thread: asking never waits on the ledger). TakeKeepRequests hands each over once;
+  // AnswerKeepRequest queues the guard's answer like any write (journaled, retried).
+  void WatchKeepRequests(std::string host);
+  std::vector<LedgerKeepRequest> TakeKeepRequests();
+  void AnswerKeepRequest(LedgerKeepAnswer answer);
+  static constexpr int64_t kKeepPollMs = 1000;
+
   struct Counts {
     size_t queued = 0;             // ledger writes not yet done
     uint64_t ledger_failures = 0;  // write or open attempts that failed
@@ -73,6 +83,7 @@ class Outbox {
   Written WriteBatch(const std::vector<LedgerWrite>& batch);
   bool OpenLedger();
   void RefreshBudgets();               // on the thread, without the lock
+  void RefreshKeepRequests(const std::string& host);  // the same
   void Journal(const LedgerWrite& w);  // with the lock held
   void Enqueue(LedgerWrite w);         // with the lock held
   void Quarantine(const LedgerWrite& w, const std::string& why);
@@ -85,6 +96,9 @@ class Outbox {
   size_t in_flight_ = 0;  // taken from writes_ by the batch being written
   OverBudgets over_budget_;
   bool budgets_read_ = false;
+  std::string keep_host_;                        // empty: keep requests are not read
+  std::vector<LedgerKeepRequest> keep_requests_;  // read, not yet taken
+  std::set<std::string> keep_handed_;            // ids read and still pending in the ledger
   Counts counts_;           // all but queued, which is writes_ and in_flight_
   std::string last_error_;  // of the last rejected write: failing alone after it, it is set aside
   bool stopping_ = false;

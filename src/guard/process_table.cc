@@ -249,6 +249,14 @@ std::string ProcessTable::UserName(uint32_t uid) {
   return users_[uid] = name;
 }
 
+std::optional<uint32_t> ProcessTable::UidOf(const std::string& name) const {
+  passwd pw{}, *found = nullptr;
+  char buf[4096];
+  if (getpwnam_r(name.c_str(), &pw, buf, sizeof buf, &found) != 0 || found == nullptr)
+    return std::nullopt;
+  return found->pw_uid;
+}
+
 bool ProcessTable::Alive(const ProcessKey& key) const {
   auto st = ReadProcStat(key.pid, root_);
   return st && st->state != 'Z' && st->start_ticks == key.start_ticks;

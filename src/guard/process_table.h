@@ -53,6 +53,8 @@ class ProcessTable {
 
   // The user name of "uid" (getpwuid_r, cached), or "uid:N" when it has none.
   std::string UserName(uint32_t uid);
+  // The uid of the user "name" in this host's user database (NSS), or none.
+  std::optional<uint32_t> UidOf(const std::string& name) const;
 
   // True while process "key" runs (the pid is there with that start time).
   bool Alive(const ProcessKey& key) const;

@@ -70,7 +70,31 @@ struct LedgerAlert {
   std::string detail;  // what was said
 };
 
-using LedgerWrite = std::variant<LedgerJob, LedgerDecision>;
+// A request to keep a workload, asked from outside its node (`gpuledger serve`: a Slack button,
+// an emailed link) and applied by that host's guard under exactly the keep socket's rules
+// (the owner's uid or root, the policy's max_keep, who/until/why recorded).
+struct LedgerKeepRequest {
+  std::string id;  // unique: a replayed click or a link used twice finds its request there
+  std::string host, workload;
+  DurationMs duration_ms = 0;
+  std::string who;     // the user name it acts as (a [[person]]'s, as serve verified it)
+  bool admin = false;  // asked by a [[person]] with admin = true: any owner's workload
+  std::string reason;
+  std::string source;  // slack, email
+  TimeMs asked_at = 0;
+  std::string state = "pending";  // pending, kept, refused
+  std::string answer;             // the guard's: what it did, or why not
+  std::optional<TimeMs> answered_at;
+  std::string reply_to;  // Slack's response_url, where serve posts the answer
+};
+
+// A guard's answer to a pending keep request (a request already answered is left as it is).
+struct LedgerKeepAnswer {
+  std::string id, state, answer;  // state: kept, refused
+  TimeMs at = 0;
+};
+
+using LedgerWrite = std::variant<LedgerJob, LedgerDecision, LedgerKeepAnswer>;
 
 // Writers of running rows write them again at least this often (`run` and the guard do).
 inline constexpr DurationMs kHeartbeatMs = 60 * 1000;
@@ -123,7 +147,7 @@ class Ledger {
 
   // The default path: $XDG_DATA_HOME/gpuledger/ledger.db or ~/.local/share/gpuledger/ledger.db.
   static std::string DefaultPath();
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   Result<void> PutJob(const LedgerJob& job);
   Result<void> AddDecision(const LedgerDecision& decision);
@@ -141,6 +165,13 @@ class Ledger {
   virtual Result<void> ReleaseAlert(const LedgerAlert& alert) = 0;
   // The alerts of "period", oldest first.
   virtual Result<std::vector<LedgerAlert>> Alerts(const std::string& period) const = 0;
+
+  // Records a keep request unless one of its id is there: true when this call recorded it.
+  virtual Result<bool> AskKeep(const LedgerKeepRequest& request) = 0;
+  // The pending keep requests for "host", oldest first.
+  virtual Result<std::vector<LedgerKeepRequest>> PendingKeeps(const std::string& host) const = 0;
+  // The keep request "id", or none.
+  virtual Result<std::optional<LedgerKeepRequest>> KeepRequestById(const std::string& id) const = 0;
 
   // Totals by owner of the jobs started at or after "since", costliest first.
   Result<std::vector<OwnerTotals>> Owners(TimeMs since) const;

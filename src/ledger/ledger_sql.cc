@@ -54,6 +54,16 @@ CREATE TABLE alerts (
   budget TEXT NOT NULL, period TEXT NOT NULL, level {int} NOT NULL, at_ms {int} NOT NULL,
   detail TEXT NOT NULL, PRIMARY KEY (budget, period, level));
 )sql",
+    // 5 → 6: keep requests from outside the node (a Slack button, an emailed link), each
+    // recorded once by its id and answered by the guard of its host.
+    R"sql(
+CREATE TABLE keep_requests (
+  id TEXT PRIMARY KEY, host TEXT NOT NULL, workload TEXT NOT NULL, duration_ms {int} NOT NULL,
+  who TEXT NOT NULL, admin {int} NOT NULL, reason TEXT NOT NULL, source TEXT NOT NULL,
+  asked_at_ms {int} NOT NULL, state TEXT NOT NULL, answer TEXT NOT NULL, answered_at_ms {int},
+  reply_to TEXT NOT NULL);
+CREATE INDEX keep_requests_pending ON keep_requests (host, state);
+)sql",
 };
 
 void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
@@ -141,6 +151,8 @@ std::vector<Value> DecisionParams(const LedgerDecision& d) {
 
 Statement StatementOf(const LedgerWrite& w, TimeMs now) {
   if (const auto* job = std::get_if<LedgerJob>(&w)) return {kPutJob, JobParams(*job, now)};
+  if (const auto* a = std::get_if<LedgerKeepAnswer>(&w))
+    return {kAnswerKeep, StoreSafe({a->id, a->state, a->answer, int64_t{a->at}})};
   return {kAddDecision, DecisionParams(std::get<LedgerDecision>(w))};
 }
 
@@ -199,6 +211,38 @@ std::vector<Value> AlertParams(const LedgerAlert& a) {
 
 LedgerAlert AlertOf(const Row& r) {
   return {r.Text(0), r.Text(1), static_cast<int>(r.Int(2)), r.Int(3), r.Text(4)};
+}
+
+const char* const kAskKeep =
+    "INSERT INTO keep_requests (id, host, workload, duration_ms, who, admin, reason, source, "
+    "asked_at_ms, state, answer, answered_at_ms, reply_to) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+    "ON CONFLICT (id) DO NOTHING";
+const char* const kAnswerKeep =
+    "UPDATE keep_requests SET state = $2, answer = $3, answered_at_ms = $4 "
+    "WHERE id = $1 AND state = 'pending'";
+#define GPULEDGER_KEEP_COLUMNS                                                                 \
+  "SELECT id, host, workload, duration_ms, who, admin, reason, source, asked_at_ms, state, " \
+  "answer, answered_at_ms, reply_to FROM keep_requests "
+const char* const kSelectPendingKeeps =
+    GPULEDGER_KEEP_COLUMNS "WHERE host = $1 AND state = 'pending' ORDER BY asked_at_ms, id";
+const char* const kSelectKeepById = GPULEDGER_KEEP_COLUMNS "WHERE id = $1";
+#undef GPULEDGER_KEEP_COLUMNS
+
+std::vector<Value> KeepRequestParams(const LedgerKeepRequest& r) {
+  return StoreSafe({r.id, r.host, r.workload, int64_t{r.duration_ms}, r.who, int64_t{r.admin},
+                    r.reason, r.source, int64_t{r.asked_at}, r.state, r.answer,
+                    Optional(r.answered_at), r.reply_to});
+}
+
+LedgerKeepRequest KeepRequestOf(const Row& r) {
+  LedgerKeepRequest k;
+  k.id = r.Text(0), k.host = r.Text(1), k.workload = r.Text(2), k.duration_ms = r.Int(3);
+  k.who = r.Text(4), k.admin = r.Int(5) != 0, k.reason = r.Text(6), k.source = r.Text(7);
+  k.asked_at = r.Int(8), k.state = r.Text(9), k.answer = r.Text(10);
+  if (!r.Null(11)) k.answered_at = r.Int(11);
+  k.reply_to = r.Text(12);
+  return k;
 }
 
 }  // namespace gpuledger::ledger_sql

@@ -38,7 +38,7 @@ std::vector<Value> JobParams(const LedgerJob& job, TimeMs now);
 extern const char* const kAddDecision;
 std::vector<Value> DecisionParams(const LedgerDecision& decision);
 
-// The statement (kPutJob or kAddDecision) and parameters of one write.
+// The statement (kPutJob, kAddDecision or kAnswerKeep) and parameters of one write.
 struct Statement {
   const char* sql;
   std::vector<Value> params;
@@ -60,6 +60,16 @@ extern const char* const kReleaseAlert;
 extern const char* const kSelectAlerts;
 std::vector<Value> AlertParams(const LedgerAlert& alert);
 LedgerAlert AlertOf(const Row& row);
+
+// Keep requests: ask (insert unless its id is there; KeepRequestParams), answer (a pending one;
+// parameters id, state, answer, at), select the pending of a host ($1) and one by id ($1):
+// rows for KeepRequestOf.
+extern const char* const kAskKeep;
+extern const char* const kAnswerKeep;
+extern const char* const kSelectPendingKeeps;
+extern const char* const kSelectKeepById;
+std::vector<Value> KeepRequestParams(const LedgerKeepRequest& request);
+LedgerKeepRequest KeepRequestOf(const Row& row);
 
 // "sql" with $N placeholders written ?N (SQLite's numbered form).
 std::string SqliteText(const char* sql);

@@ -99,6 +99,9 @@ class PostgresLedger : public Ledger {
   Result<bool> ClaimAlert(const LedgerAlert& alert) override;
   Result<void> ReleaseAlert(const LedgerAlert& alert) override;
   Result<std::vector<LedgerAlert>> Alerts(const std::string& period) const override;
+  Result<bool> AskKeep(const LedgerKeepRequest& request) override;
+  Result<std::vector<LedgerKeepRequest>> PendingKeeps(const std::string& host) const override;
+  Result<std::optional<LedgerKeepRequest>> KeepRequestById(const std::string& id) const override;
   int SchemaVersion() const override;
   std::string Location() const override { return location_; }
 
@@ -315,6 +318,30 @@ Result<std::vector<LedgerAlert>> PostgresLedger::Alerts(const std::string& perio
   std::vector<LedgerAlert> out;
   for (int i = 0; i < r->rows(); ++i) out.push_back(ledger_sql::AlertOf(PgRow(r->get(), i)));
   return out;
+}
+
+Result<bool> PostgresLedger::AskKeep(const LedgerKeepRequest& request) {
+  auto r = Exec(ledger_sql::kAskKeep, ledger_sql::KeepRequestParams(request));
+  if (!r) return std::unexpected(r.error());
+  return std::string(PQcmdTuples(r->get())) == "1";
+}
+
+Result<std::vector<LedgerKeepRequest>> PostgresLedger::PendingKeeps(
+    const std::string& host) const {
+  auto r = Exec(ledger_sql::kSelectPendingKeeps, {host});
+  if (!r) return std::unexpected(r.error());
+  std::vector<LedgerKeepRequest> out;
+  for (int i = 0; i < r->rows(); ++i)
+    out.push_back(ledger_sql::KeepRequestOf(PgRow(r->get(), i)));
+  return out;
+}
+
+Result<std::optional<LedgerKeepRequest>> PostgresLedger::KeepRequestById(
+    const std::string& id) const {
+  auto r = Exec(ledger_sql::kSelectKeepById, {id});
+  if (!r) return std::unexpected(r.error());
+  if (r->rows() == 0) return std::optional<LedgerKeepRequest>();
+  return ledger_sql::KeepRequestOf(PgRow(r->get(), 0));
 }
 
 }  // namespace

@@ -69,6 +69,9 @@ class SqliteLedger : public Ledger {
   Result<bool> ClaimAlert(const LedgerAlert& alert) override;
   Result<void> ReleaseAlert(const LedgerAlert& alert) override;
   Result<std::vector<LedgerAlert>> Alerts(const std::string& period) const override;
+  Result<bool> AskKeep(const LedgerKeepRequest& request) override;
+  Result<std::vector<LedgerKeepRequest>> PendingKeeps(const std::string& host) const override;
+  Result<std::optional<LedgerKeepRequest>> KeepRequestById(const std::string& id) const override;
   int SchemaVersion() const override;
   std::string Location() const override { return path_; }
 
@@ -141,8 +144,11 @@ Result<void> SqliteLedger::Setup() {
 
 Result<void> SqliteLedger::Write(std::span<const LedgerWrite> writes) {
   if (writes.empty()) return {};
-  Statement job(db_, ledger_sql::kPutJob), decision(db_, ledger_sql::kAddDecision);
-  if (!job.ok() || !decision.ok()) return std::unexpected(SqlError("cannot prepare"));
+  // One prepared statement per kind of write: a job, a decision, a keep request's answer.
+  Statement job(db_, ledger_sql::kPutJob), decision(db_, ledger_sql::kAddDecision),
+      answer(db_, ledger_sql::kAnswerKeep);
+  if (!job.ok() || !decision.ok() || !answer.ok())
+    return std::unexpected(SqlError("cannot prepare"));
   const bool batch = writes.size() > 1;
   if (batch) {
     if (auto r = Exec("BEGIN IMMEDIATE;"); !r) return r;
@@ -150,11 +156,14 @@ Result<void> SqliteLedger::Write(std::span<const LedgerWrite> writes) {
   const TimeMs now = WallNow();
   for (const LedgerWrite& w : writes) {
     const ledger_sql::Statement st = ledger_sql::StatementOf(w, now);
-    const bool is_job = st.sql == ledger_sql::kPutJob;
-    Statement& s = is_job ? job : decision;
+    Statement& s = st.sql == ledger_sql::kPutJob       ? job
+                   : st.sql == ledger_sql::kAnswerKeep ? answer
+                                                       : decision;
     s.Bind(st.params);
     if (sqlite3_step(s.get()) != SQLITE_DONE) {
-      Error e = SqlError(is_job ? "cannot write job" : "cannot write decision");
+      Error e = SqlError(&s == &job        ? "cannot write job"
+                         : &s == &decision ? "cannot write decision"
+                                           : "cannot answer keep request");
       if (batch) (void)Exec("ROLLBACK;");
       return std::unexpected(e);
     }
@@ -210,6 +219,33 @@ Result<std::vector<LedgerAlert>> SqliteLedger::Alerts(const std::string& period)
   std::vector<LedgerAlert> out;
   while (sqlite3_step(s.get()) == SQLITE_ROW) out.push_back(ledger_sql::AlertOf(s));
   return out;
+}
+
+Result<bool> SqliteLedger::AskKeep(const LedgerKeepRequest& request) {
+  Statement s(db_, ledger_sql::kAskKeep);
+  if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
+  s.Bind(ledger_sql::KeepRequestParams(request));
+  if (sqlite3_step(s.get()) != SQLITE_DONE)
+    return std::unexpected(SqlError("cannot write keep request"));
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<std::vector<LedgerKeepRequest>> SqliteLedger::PendingKeeps(const std::string& host) const {
+  Statement s(db_, ledger_sql::kSelectPendingKeeps);
+  if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
+  s.Bind({host});
+  std::vector<LedgerKeepRequest> out;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) out.push_back(ledger_sql::KeepRequestOf(s));
+  return out;
+}
+
+Result<std::optional<LedgerKeepRequest>> SqliteLedger::KeepRequestById(
+    const std::string& id) const {
+  Statement s(db_, ledger_sql::kSelectKeepById);
+  if (!s.ok()) return std::unexpected(SqlError("cannot prepare"));
+  s.Bind({id});
+  if (sqlite3_step(s.get()) != SQLITE_ROW) return std::optional<LedgerKeepRequest>();
+  return ledger_sql::KeepRequestOf(s);
 }
 
 }  // namespace

@@ -137,10 +137,14 @@ Result<Person> ParsePerson(const toml::table& t, const std::string& source) {
       if (!IsPlainEmail(p.email))
         return MakeError(ErrorCode::kParse,
                          "email must be one plain address, not '" + p.email + "'", where);
+    } else if (name == "admin" && v.is_boolean()) {
+      p.admin = *v.value<bool>();
     } else {
-      return MakeError(
-          ErrorCode::kParse,
-          "a [[person]] has user or users, slack and email (strings), not '" + name + "'", where);
+      return MakeError(ErrorCode::kParse,
+                       "a [[person]] has user or users, slack and email (strings) and admin (a "
+                       "boolean), not '" +
+                           name + "'",
+                       where);
     }
   }
   if (p.users.empty())
@@ -226,6 +230,17 @@ const Person* FindPerson(const std::vector<Person>& people, std::string_view use
       if (u == user) return &p;
   }
   return nullptr;
+}
+
+const Person* FindPersonBySlack(const std::vector<Person>& people, std::string_view slack_id) {
+  if (slack_id.empty()) return nullptr;
+  for (const Person& p : people)
+    if (p.slack == slack_id) return &p;
+  return nullptr;
+}
+
+bool Person::Owns(std::string_view owner) const {
+  return std::find(users.begin(), users.end(), owner) != users.end();
 }
 
 const Person* OwnerRules::PersonOf(std::string_view user) const {

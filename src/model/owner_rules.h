@@ -50,10 +50,16 @@ struct Person {
   std::vector<std::string> users;  // the names their work goes by (uid names, run owners)
   std::string slack;               // a Slack member id (U…, W…); empty: none
   std::string email;               // empty: none
+  // May keep anyone's workload from `gpuledger serve` (a Slack button), as root may on a node.
+  bool admin = false;
+  // Whether "owner" (a workload's owner) is one of the names their work goes by.
+  bool Owns(std::string_view owner) const;
 };
 
 // The entry of "people" naming "user", or null.
 const Person* FindPerson(const std::vector<Person>& people, std::string_view user);
+// The entry of "people" whose Slack member id is "slack_id", or null.
+const Person* FindPersonBySlack(const std::vector<Person>& people, std::string_view slack_id);
 
 class OwnerRules {
  public:

@@ -20,29 +20,6 @@ std::string OneLine(std::string_view s) {
   return out;
 }
 
-std::string HtmlEscaped(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // RFC 2047 encoded word for a Subject that is not plain ASCII.
 std::string HeaderText(std::string_view s) {
   bool ascii = true;
@@ -118,6 +95,18 @@ std::string RenderEmail(const Notice& n, const std::string& from,
   std::string html = "<html><body><h3>" + HtmlEscaped(OneLine(n.title)) + "</h3><p>" +
                      HtmlEscaped(n.text) + "</p><table>" + rows + "</table>";
   if (!n.action.empty()) html += "<p>To keep it:</p><pre>" + HtmlEscaped(n.action) + "</pre>";
+  std::string links;
+  for (const KeepOffer& o : n.keep_offers) {
+    if (o.url.empty()) continue;
+    text += "\n" + o.label + ": " + o.url + "\n";
+    links += "<a href=\"" + HtmlEscaped(o.url) + "\" style=\"margin-right:1em\">" +
+             HtmlEscaped(o.label) + "</a>";
+  }
+  if (!links.empty()) {
+    text += "(each link works once, until the workload is due to stop)\n";
+    html += "<p>Or with one click (each link works once, until it is due to stop): " + links +
+            "</p>";
+  }
   html += "</body></html>";
 
   std::string m;

@@ -1,5 +1,7 @@
 #include "notify/sink.h"
 
+#include <fmt/format.h>
+
 #include "core/json_writer.h"
 #include "core/text_safety.h"
 
@@ -37,6 +39,29 @@ void SlackText(JsonWriter& w, const char* type, std::string_view text) {
   w.BeginObject().Key("type").String(type).Key("text").String(text).EndObject();
 }
 
+// The keep buttons, as one actions block (at most 25 elements; a value of at most 2,000
+// characters): `gpuledger serve` receives the click.
+constexpr size_t kSlackButtons = 5;
+constexpr size_t kSlackButtonValueChars = 2000;
+void SlackKeepButtons(JsonWriter& w, const std::vector<KeepOffer>& offers) {
+  size_t buttons = 0;
+  for (const KeepOffer& o : offers) buttons += !o.slack_value.empty();
+  if (buttons == 0) return;
+  w.BeginObject().Key("type").String("actions").Key("block_id").String("gpuledger_keep");
+  w.Key("elements").BeginArray();
+  size_t k = 0;
+  for (const KeepOffer& o : offers) {
+    if (o.slack_value.empty() || o.slack_value.size() > kSlackButtonValueChars) continue;
+    if (k == kSlackButtons) break;
+    w.BeginObject().Key("type").String("button").Key("action_id").String(fmt::format("keep_{}", k));
+    w.Key("text");
+    SlackText(w, "plain_text", Clip(o.label, 75));
+    if (k++ == 0) w.Key("style").String("primary");
+    w.Key("value").String(o.slack_value).EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
 std::string RenderSlack(const Notice& n) {
   const std::string mention = n.slack_user.empty() ? "" : "<@" + n.slack_user + "> ";
   JsonWriter w(false);
@@ -64,6 +89,7 @@ std::string RenderSlack(const Notice& n) {
               Clip("To keep it: `" + SlackEscaped(n.action) + "`", kSlackSectionChars));
     w.EndObject();
   }
+  SlackKeepButtons(w, n.keep_offers);
   w.EndArray().EndObject();
   return w.str();
 }
@@ -97,7 +123,17 @@ std::string RenderTeams(const Notice& n) {
     TeamsTextBlock(w, "To keep it:", false, false);
     TeamsTextBlock(w, n.action, false, true);
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+  // Signed keep links as buttons that open them (Teams cannot post a click back to serve).
+  bool actions = false;
+  for (const KeepOffer& o : n.keep_offers) {
+    if (o.url.empty()) continue;
+    if (!actions) w.Key("actions").BeginArray(), actions = true;
+    w.BeginObject().Key("type").String("Action.OpenUrl").Key("title").String(o.label);
+    w.Key("url").String(o.url).EndObject();
+  }
+  if (actions) w.EndArray();
+  w.EndObject();
   w.EndObject().EndArray().EndObject();
   return w.str();
 }
