@@ -41,13 +41,32 @@ std::string HeaderText(std::string_view s) {
 
 // A line of the text part: lines starting with '.' are SMTP's to escape (libcurl does it), and
 // bare CR or LF become CRLF.
+// "s" with CRLF line ends and no line over SMTP's 998 bytes (RFC 5321 §4.5.3.1.6): a longer
+// line is folded at its last space before the limit (whitespace in text and between HTML
+// attributes alike), else cut at a character boundary.
+constexpr size_t kMaxSmtpLine = 998;
 std::string CrLf(std::string_view s) {
   std::string out;
+  size_t line_start = 0;  // in out
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '\r') continue;
     if (s[i] == '\n') {
       out += "\r\n";
+      line_start = out.size();
       continue;
+    }
+    if (out.size() - line_start >= kMaxSmtpLine) {
+      const size_t space = out.rfind(' ');
+      if (space != std::string::npos && space > line_start) {
+        out.replace(space, 1, "\r\n");
+        line_start = space + 2;
+      } else {
+        size_t cut = line_start + std::string_view(out).substr(line_start).size();
+        while (cut > line_start && (static_cast<unsigned char>(out[cut - 1]) & 0xC0) == 0x80) --cut;
+        if (cut > line_start && static_cast<unsigned char>(out[cut - 1]) >= 0xC0) --cut;
+        out.insert(cut, "\r\n");
+        line_start = cut + 2;
+      }
     }
     out += s[i];
   }
@@ -89,23 +108,24 @@ std::string RenderEmail(const Notice& n, const std::string& from,
   for (const auto& [label, value] : n.facts) {
     text += label + ": " + value + "\n";
     rows += "<tr><th align=\"left\">" + HtmlEscaped(label) + "</th><td>" + HtmlEscaped(value) +
-            "</td></tr>";
+            "</td></tr>\n";
   }
   if (!n.action.empty()) text += "\nTo keep it:\n  " + n.action + "\n";
-  std::string html = "<html><body><h3>" + HtmlEscaped(OneLine(n.title)) + "</h3><p>" +
-                     HtmlEscaped(n.text) + "</p><table>" + rows + "</table>";
-  if (!n.action.empty()) html += "<p>To keep it:</p><pre>" + HtmlEscaped(n.action) + "</pre>";
+  std::string html = "<html><body>\n<h3>" + HtmlEscaped(OneLine(n.title)) + "</h3>\n<p>" +
+                     HtmlEscaped(n.text) + "</p>\n<table>\n" + rows + "</table>\n";
+  if (!n.action.empty())
+    html += "<p>To keep it:</p>\n<pre>" + HtmlEscaped(n.action) + "</pre>\n";
   std::string links;
   for (const KeepOffer& o : n.keep_offers) {
     if (o.url.empty()) continue;
     text += "\n" + o.label + ": " + o.url + "\n";
     links += "<a href=\"" + HtmlEscaped(o.url) + "\" style=\"margin-right:1em\">" +
-             HtmlEscaped(o.label) + "</a>";
+             HtmlEscaped(o.label) + "</a>\n";
   }
   if (!links.empty()) {
     text += "(each link works once, until the workload is due to stop)\n";
-    html += "<p>Or with one click (each link works once, until it is due to stop): " + links +
-            "</p>";
+    html += "<p>Or with one click (each link works once, until it is due to stop):\n" + links +
+            "</p>\n";
   }
   html += "</body></html>";
 
