@@ -496,5 +496,54 @@ TEST(Outbox, ALedgerThatCannotBeOpenedKeepsItsWritesQueuedUntilItCan) {
   EXPECT_DOUBLE_EQ((*decisions)[0].usd_per_hour_saved, 3);
 }
 
+TEST(Outbox, KeepRequestsAreHandedOverOnceAndTheirAnswersJournaled) {
+  const std::string dir = GuardTestDir("outbox_keeps");
+  const std::string ledger = dir + "/ledger.db";
+  {
+    auto l = Ledger::Open(ledger);
+    ASSERT_TRUE(l);
+    LedgerKeepRequest r;
+    r.id = "link:01", r.host = "node-a", r.workload = "pg:7", r.duration_ms = 60'000;
+    r.who = "asha", r.reason = "r", r.source = "email", r.asked_at = 1;
+    ASSERT_TRUE(*(*l)->AskKeep(r));
+    r.id = "link:02", r.host = "node-b";
+    ASSERT_TRUE(*(*l)->AskKeep(r));
+  }
+  std::FILE* log = std::tmpfile();
+  {
+    Outbox out(ledger, log);
+    ASSERT_TRUE(out.UseJournal(dir + "/outbox.jsonl"));
+    out.WatchKeepRequests("node-a");
+    std::vector<LedgerKeepRequest> got;
+    for (int i = 0; i < 100 && got.empty(); ++i) {
+      got = out.TakeKeepRequests();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(got.size(), 1u);  // node-a's only
+    EXPECT_EQ(got[0].id, "link:01");
+    // Still pending in the ledger: not handed over a second time.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 * Outbox::kKeepPollMs + 200));
+    EXPECT_TRUE(out.TakeKeepRequests().empty());
+    out.AnswerKeepRequest({"link:01", "kept", "pg:7 kept until 10:00", 5});
+    for (int i = 0; i < 100 && out.counts().queued > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::fclose(log);
+  auto l = Ledger::OpenExisting(ledger);
+  ASSERT_TRUE(l);
+  EXPECT_EQ((*(*l)->KeepRequestById("link:01"))->state, "kept");
+  EXPECT_EQ((*(*l)->KeepRequestById("link:02"))->state, "pending");
+  // The journal's line for an answer reads back as the same answer.
+  auto back = ParseLedgerWriteJson(
+      LedgerWriteJson(LedgerKeepAnswer{"slack:v0=1", "refused", "no \"user\"\n", 9}));
+  ASSERT_TRUE(back);
+  const auto* a = std::get_if<LedgerKeepAnswer>(&*back);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->id, "slack:v0=1");
+  EXPECT_EQ(a->state, "refused");
+  EXPECT_EQ(a->answer, "no \"user\"\n");
+  EXPECT_EQ(a->at, 9);
+}
+
 }  // namespace
 }  // namespace gpuledger

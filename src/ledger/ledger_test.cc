@@ -298,6 +298,42 @@ TEST_P(LedgerStore, ABudgetAlertIsClaimedOncePerPeriodAndLevel) {
   EXPECT_EQ((*march)[0].level, 80);
 }
 
+TEST_P(LedgerStore, AKeepRequestIsRecordedOnceAndAnsweredOnce) {
+  auto l = Ledger::Open(Fresh("keeps"));
+  ASSERT_TRUE(l);
+  LedgerKeepRequest r;
+  r.id = "slack:v0=ab", r.host = "node-a", r.workload = "pg:42", r.duration_ms = 7'200'000;
+  r.who = "asha", r.reason = "kept from Slack by asha", r.source = "slack", r.asked_at = 1000;
+  r.reply_to = "https://hooks.slack.com/actions/T/1/x";
+  EXPECT_TRUE(*(*l)->AskKeep(r));
+  EXPECT_FALSE(*(*l)->AskKeep(r));  // the same click again: a replay
+  LedgerKeepRequest other = r;
+  other.id = "link:00ff", other.host = "node-b", other.admin = true, other.asked_at = 900;
+  EXPECT_TRUE(*(*l)->AskKeep(other));
+  auto pending = (*l)->PendingKeeps("node-a");
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);  // node-b's is not node-a's
+  const LedgerKeepRequest& p = (*pending)[0];
+  EXPECT_EQ(p.workload, "pg:42");
+  EXPECT_EQ(p.duration_ms, 7'200'000);
+  EXPECT_EQ(p.who, "asha");
+  EXPECT_FALSE(p.admin);
+  EXPECT_EQ(p.reply_to, r.reply_to);
+  EXPECT_EQ(p.state, "pending");
+  EXPECT_FALSE(p.answered_at);
+  const LedgerWrite answers[] = {LedgerKeepAnswer{r.id, "kept", "pg:42 kept until 03:00", 2000},
+                                 LedgerKeepAnswer{r.id, "refused", "late", 3000}};
+  ASSERT_TRUE((*l)->Write(answers));  // a second answer (a retry, another guard) changes nothing
+  EXPECT_TRUE((*l)->PendingKeeps("node-a")->empty());
+  auto answered = (*l)->KeepRequestById(r.id);
+  ASSERT_TRUE(answered && *answered);
+  EXPECT_EQ((*answered)->state, "kept");
+  EXPECT_EQ((*answered)->answer, "pg:42 kept until 03:00");
+  EXPECT_EQ((*answered)->answered_at, 2000);
+  EXPECT_TRUE((*(*l)->KeepRequestById("link:00ff"))->admin);
+  EXPECT_FALSE(*(*l)->KeepRequestById("slack:v0=none"));
+}
+
 TEST(Ledger, UnopenablePathIsAClearError) {
   auto l = Ledger::Open("/proc/no/such/ledger.db");
   ASSERT_FALSE(l);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -169,6 +170,47 @@ TEST(Notifier, ASinkThatHangsNeverHoldsUpTheSenderAndItsQueueIsBounded) {
 
 namespace gpuledger {
 namespace {
+
+TEST(NotifySink, KeepOffersAreSlackButtonsTeamsLinksAndEmailLinks) {
+  Notice n = AWarning();
+  n.keep_offers = {{"Keep 2h", R"({"workload":"pg:4242"})", "https://gl.example/keep?t=a.b"},
+                   {"Keep 8h", R"({"workload":"pg:4242","d":8})", "https://gl.example/keep?t=c.d"}};
+  simdjson::dom::parser parser;
+  const std::string slack = RenderNotice(NotifySink::Kind::kSlack, n);
+  simdjson::dom::element d = parser.parse(slack);
+  simdjson::dom::array blocks = d["blocks"];
+  simdjson::dom::element last = blocks.at(blocks.size() - 1);
+  EXPECT_EQ(std::string_view(last["type"]), "actions");
+  EXPECT_EQ(std::string_view(last["block_id"]), "gpuledger_keep");
+  simdjson::dom::array buttons = last["elements"];
+  ASSERT_EQ(buttons.size(), 2u);
+  EXPECT_EQ(std::string_view(buttons.at(0)["text"]["text"]), "Keep 2h");
+  EXPECT_EQ(std::string_view(buttons.at(0)["value"]), R"({"workload":"pg:4242"})");
+  EXPECT_EQ(std::string_view(buttons.at(1)["action_id"]), "keep_1");
+  const std::string teams = RenderNotice(NotifySink::Kind::kTeams, n);
+  simdjson::dom::element card = parser.parse(teams)["attachments"].at(0)["content"];
+  simdjson::dom::array actions = card["actions"];
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(std::string_view(actions.at(1)["type"]), "Action.OpenUrl");
+  EXPECT_EQ(std::string_view(actions.at(1)["url"]), "https://gl.example/keep?t=c.d");
+  const std::string m = RenderEmail(n, "guard@node-a.example", {"asha@x.io"});
+  EXPECT_NE(m.find("\r\nKeep 2h: https://gl.example/keep?t=a.b\r\n"), std::string::npos);
+  EXPECT_NE(m.find("<a href=\"https://gl.example/keep?t=c.d\""), std::string::npos);
+  n.keep_offers.clear();  // no offers: no actions at all
+  EXPECT_EQ(RenderNotice(NotifySink::Kind::kSlack, n).find("actions"), std::string::npos);
+  EXPECT_EQ(RenderNotice(NotifySink::Kind::kTeams, n).find("Action.OpenUrl"), std::string::npos);
+}
+
+TEST(NotifyEmail, NoLineIsLongerThanSmtpAllows) {
+  Notice n = AWarning();
+  n.text = std::string(1500, 'Q') + " " + std::string(3000, 'Q');  // one space, then none
+  const std::string m = RenderEmail(n, "guard@node-a.example", {"asha@x.io"});
+  size_t longest = 0;
+  for (size_t at = 0, nl; (nl = m.find("\r\n", at)) != std::string::npos; at = nl + 2)
+    longest = std::max(longest, nl - at);
+  EXPECT_LE(longest, 998u);
+  EXPECT_EQ(std::count(m.begin(), m.end(), 'Q'), 2 * 4500);  // folded, nothing lost (2 parts)
+}
 
 TEST(NotifyEmail, OneMessageWithATextAndAnHtmlPartAndNoInjectedHeader) {
   Notice n = AWarning();
