@@ -53,8 +53,7 @@ int RunServeCommand(ServeFlags& f) {
   const StopSignals stop;
   auto service = KeepService::Start(o, stderr);
   if (!service) return ReportError("serve", service.error());
-  fmt::print(stderr,
-             "gpuledger serve: listening on port {} ({}{}{}), keep requests into {}\n",
+  fmt::print(stderr, "gpuledger serve: listening on port {} ({}{}{}), keep requests into {}\n",
              (*service)->port(), o.listen,
              o.slack_signing_secret.empty() ? "" : "; POST /slack/interactions",
              o.link_secret.empty() ? "" : "; GET/POST /keep", where);

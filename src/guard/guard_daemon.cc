@@ -66,7 +66,8 @@ Result<void> Guard::Setup() {
   }
   if (!o_.keep_url.empty()) {
     if (o_.ledger.empty())
-      return MakeError(ErrorCode::kUsage, "needs a ledger shared with gpuledger serve", "--keep-url");
+      return MakeError(ErrorCode::kUsage, "needs a ledger shared with gpuledger serve",
+                       "--keep-url");
     outbox_.WatchKeepRequests(host_);
   }
   if (!o_.record_dir.empty()) recorder_ = std::make_unique<SmiCsvRecorder>(o_.record_dir, host_);

@@ -35,9 +35,9 @@ struct GuardOptions {
   // requests for this host from the ledger and applies them under the socket's rules, Slack
   // warnings carry keep buttons, and — with keep_link_secret — emails and Teams cards carry
   // signed links to keep_url/keep. Empty: none of these.
-  std::string keep_url;         // serve's public base URL, e.g. https://gpuledger.example.com
+  std::string keep_url;          // serve's public base URL, e.g. https://gpuledger.example.com
   std::string keep_link_secret;  // the key links are signed with (--keep-link-secret-file)
-  std::string record_dir;          // empty: no recording
+  std::string record_dir;        // empty: no recording
   // dcgm-exporter's HPC job mapping (DCGM_HPC_JOB_MAPPING_DIR): one file per GPU index holding
   // the Slurm job ids on it, so DCGM series carry hpc_job. Empty: not written.
   std::string hpc_job_mapping_dir;

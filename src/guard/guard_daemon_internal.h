@@ -67,8 +67,7 @@ class Guard {
     std::string message;
   };
   Result<Granted> GrantKeep(const std::string& workload, uint32_t uid, const std::string& who,
-                                DurationMs duration, const std::string& reason,
-                                std::string_view via);
+                            DurationMs duration, const std::string& reason, std::string_view via);
   // Applies the keep requests the ledger holds for this host (asked through `gpuledger serve`)
   // and queues each one's answer; the ledger is read on the Outbox's thread, never here.
   void ApplyRemoteKeeps();

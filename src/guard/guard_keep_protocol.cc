@@ -34,8 +34,8 @@ std::string Guard::ListJson() const {
 }
 
 Result<Guard::Granted> Guard::GrantKeep(const std::string& workload, uint32_t uid,
-                                     const std::string& who, DurationMs duration,
-                                     const std::string& reason, std::string_view via) {
+                                        const std::string& who, DurationMs duration,
+                                        const std::string& reason, std::string_view via) {
   const TimeMs now = WallNow();
   std::string note;
   auto grant = guard_.Keep(workload, uid, who, duration, reason, now, &note);

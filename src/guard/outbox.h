@@ -21,8 +21,8 @@
 #include <set>
 #include <string>
 #include <thread>
-#include <vector>
 #include <variant>
+#include <vector>
 
 #include "core/error.h"
 #include "ledger/ledger.h"
@@ -82,10 +82,10 @@ class Outbox {
   void LedgerLoop();
   Written WriteBatch(const std::vector<LedgerWrite>& batch);
   bool OpenLedger();
-  void RefreshBudgets();               // on the thread, without the lock
+  void RefreshBudgets();                              // on the thread, without the lock
   void RefreshKeepRequests(const std::string& host);  // the same
-  void Journal(const LedgerWrite& w);  // with the lock held
-  void Enqueue(LedgerWrite w);         // with the lock held
+  void Journal(const LedgerWrite& w);                 // with the lock held
+  void Enqueue(LedgerWrite w);                        // with the lock held
   void Quarantine(const LedgerWrite& w, const std::string& why);
 
   const std::string ledger_path_;
@@ -96,10 +96,10 @@ class Outbox {
   size_t in_flight_ = 0;  // taken from writes_ by the batch being written
   OverBudgets over_budget_;
   bool budgets_read_ = false;
-  std::string keep_host_;                        // empty: keep requests are not read
+  std::string keep_host_;                         // empty: keep requests are not read
   std::vector<LedgerKeepRequest> keep_requests_;  // read, not yet taken
-  std::set<std::string> keep_handed_;            // ids read and still pending in the ledger
-  Counts counts_;           // all but queued, which is writes_ and in_flight_
+  std::set<std::string> keep_handed_;             // ids read and still pending in the ledger
+  Counts counts_;                                 // all but queued, which is writes_ and in_flight_
   std::string last_error_;  // of the last rejected write: failing alone after it, it is set aside
   bool stopping_ = false;
   std::FILE* journal_ = nullptr;

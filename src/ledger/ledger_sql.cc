@@ -221,7 +221,7 @@ const char* const kAskKeep =
 const char* const kAnswerKeep =
     "UPDATE keep_requests SET state = $2, answer = $3, answered_at_ms = $4 "
     "WHERE id = $1 AND state = 'pending'";
-#define GPULEDGER_KEEP_COLUMNS                                                                 \
+#define GPULEDGER_KEEP_COLUMNS                                                               \
   "SELECT id, host, workload, duration_ms, who, admin, reason, source, asked_at_ms, state, " \
   "answer, answered_at_ms, reply_to FROM keep_requests "
 const char* const kSelectPendingKeeps =

@@ -326,13 +326,11 @@ Result<bool> PostgresLedger::AskKeep(const LedgerKeepRequest& request) {
   return std::string(PQcmdTuples(r->get())) == "1";
 }
 
-Result<std::vector<LedgerKeepRequest>> PostgresLedger::PendingKeeps(
-    const std::string& host) const {
+Result<std::vector<LedgerKeepRequest>> PostgresLedger::PendingKeeps(const std::string& host) const {
   auto r = Exec(ledger_sql::kSelectPendingKeeps, {host});
   if (!r) return std::unexpected(r.error());
   std::vector<LedgerKeepRequest> out;
-  for (int i = 0; i < r->rows(); ++i)
-    out.push_back(ledger_sql::KeepRequestOf(PgRow(r->get(), i)));
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ledger_sql::KeepRequestOf(PgRow(r->get(), i)));
   return out;
 }
 

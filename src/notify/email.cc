@@ -113,8 +113,7 @@ std::string RenderEmail(const Notice& n, const std::string& from,
   if (!n.action.empty()) text += "\nTo keep it:\n  " + n.action + "\n";
   std::string html = "<html><body>\n<h3>" + HtmlEscaped(OneLine(n.title)) + "</h3>\n<p>" +
                      HtmlEscaped(n.text) + "</p>\n<table>\n" + rows + "</table>\n";
-  if (!n.action.empty())
-    html += "<p>To keep it:</p>\n<pre>" + HtmlEscaped(n.action) + "</pre>\n";
+  if (!n.action.empty()) html += "<p>To keep it:</p>\n<pre>" + HtmlEscaped(n.action) + "</pre>\n";
   std::string links;
   for (const KeepOffer& o : n.keep_offers) {
     if (o.url.empty()) continue;

@@ -57,9 +57,9 @@ Result<KeepLink> VerifyKeepLink(std::string_view token, std::string_view secret,
     return bad;
   link.ask.host = f[1], link.ask.workload = f[2], link.ask.owner = f[3], link.nonce = f[6];
   if (now >= link.expires) {
-    return MakeError(ErrorCode::kInvalid,
-                     "this keep link expired at " + FormatIsoUtc(link.expires) +
-                         " (the workload was due to stop then)");
+    return MakeError(ErrorCode::kInvalid, "this keep link expired at " +
+                                              FormatIsoUtc(link.expires) +
+                                              " (the workload was due to stop then)");
   }
   return link;
 }
@@ -79,8 +79,7 @@ Result<KeepAsk> ParseKeepButtonValue(std::string_view value) {
   KeepAsk a;
   std::string_view host, workload, owner;
   if (o["host"].get(host) || o["workload"].get(workload) || o["owner"].get(owner) ||
-      o["duration_ms"].get(a.duration_ms) || host.empty() || workload.empty() ||
-      a.duration_ms <= 0)
+      o["duration_ms"].get(a.duration_ms) || host.empty() || workload.empty() || a.duration_ms <= 0)
     return bad;
   a.host = host, a.workload = workload, a.owner = owner;
   return a;

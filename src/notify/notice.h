@@ -23,7 +23,7 @@ struct Notice {
   std::string text;   // the message for a person, plain text
   // Labelled facts shown as a table: workload, owner, GPUs, idle for, memory held, when.
   std::vector<std::pair<std::string, std::string>> facts;
-  std::string action;        // what the person can do, e.g. a `gpuledger keep …` command
+  std::string action;  // what the person can do, e.g. a `gpuledger keep …` command
   std::vector<KeepOffer> keep_offers;  // one click instead ("Keep 2h", "Keep 8h")
   std::string slack_user;    // the person's Slack id (U…), mentioned when set ([[person]])
   std::string email;         // the person's address ([[person]])

@@ -45,7 +45,8 @@ void SendPage(httplib::Response& res, int status, std::string_view title, std::s
 // Slack mrkdwn: &, < and > escaped, so no answer can mention or link anyone.
 std::string SlackEscaped(std::string_view s) {
   std::string out;
-  for (char c : s) out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+  for (char c : s)
+    out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
   return out;
 }
 
@@ -175,8 +176,8 @@ void KeepService::Impl::AuthorizeAndAsk(const SlackClick& click, const KeepAsk& 
     Say("a click's response_url is not " + o.slack_reply_origin + ": no answer will be posted");
   const Person* person = FindPersonBySlack(o.people, click.user_id);
   auto refuse = [&](const std::string& why) {
-    Say(fmt::format("keep of {} on {} clicked by Slack user {} refused: {}", ask.workload,
-                    ask.host, click.user_id, why));
+    Say(fmt::format("keep of {} on {} clicked by Slack user {} refused: {}", ask.workload, ask.host,
+                    click.user_id, why));
     Queue(reply_to, EphemeralJson("Not kept: " + why));
   };
   if (person == nullptr) {
@@ -209,8 +210,8 @@ void KeepService::Impl::AuthorizeAndAsk(const SlackClick& click, const KeepAsk& 
   Say(fmt::format("keep of {} on {} for {} asked from Slack by {}{}", r.workload, r.host,
                   FormatDuration(r.duration_ms), r.who, r.admin ? " (an admin)" : ""));
   std::lock_guard lock(mu);
-  awaited.push_back({r.id, reply_to, click.blocks_without_buttons,
-                     WallNow() + o.slack_answer_wait_ms});
+  awaited.push_back(
+      {r.id, reply_to, click.blocks_without_buttons, WallNow() + o.slack_answer_wait_ms});
   wake.notify_all();
 }
 
@@ -218,14 +219,16 @@ std::optional<KeepLink> KeepService::Impl::VerifiedLink(const httplib::Request& 
                                                         httplib::Response& res) {
   auto link = VerifyKeepLink(req.get_param_value("t"), o.link_secret, WallNow());
   if (!link) {
-    SendPage(res, 403, "This link does not keep anything", "<p>" +
-             HtmlEscaped(link.error().message) + "</p>");
+    SendPage(res, 403, "This link does not keep anything",
+             "<p>" + HtmlEscaped(link.error().message) + "</p>");
     return std::nullopt;
   }
   if (auto used = Find("link:" + link->nonce)) {
     SendPage(res, 410, "This link was used already",
-             "<p>" + HtmlEscaped(used->state == "pending" ? "Asked; the guard has not answered yet."
-                                                          : used->answer) + "</p>");
+             "<p>" +
+                 HtmlEscaped(used->state == "pending" ? "Asked; the guard has not answered yet."
+                                                      : used->answer) +
+                 "</p>");
     return std::nullopt;
   }
   return *link;
@@ -310,8 +313,7 @@ void KeepService::Impl::RelayLoop() {
     lock.lock();
     awaited.insert(awaited.end(), std::make_move_iterator(still.begin()),
                    std::make_move_iterator(still.end()));
-    if (replies.empty())
-      wake.wait_for(lock, std::chrono::milliseconds(kRelayEveryMs));
+    if (replies.empty()) wake.wait_for(lock, std::chrono::milliseconds(kRelayEveryMs));
   }
 }
 
@@ -367,7 +369,8 @@ Result<std::unique_ptr<KeepService>> KeepService::Start(KeepServiceOptions optio
   }
   if (address->port == 0) {
     s->port = server.bind_to_any_port(address->host.c_str());
-    if (s->port <= 0) return MakeError(ErrorCode::kIo, "cannot listen on " + s->o.listen, "--listen");
+    if (s->port <= 0)
+      return MakeError(ErrorCode::kIo, "cannot listen on " + s->o.listen, "--listen");
   } else {
     if (!server.bind_to_port(address->host.c_str(), address->port))
       return MakeError(ErrorCode::kIo, "cannot listen on " + s->o.listen, "--listen");
