@@ -565,6 +565,42 @@ printf '# sinks\nslack:http://127.0.0.1:9/x\npager:http://127.0.0.1:9/y\n' >"$tm
 check "a bad line of --notify-file is a usage error" 2 "$bin" digest --ledger "$tmp/digest.db" \
   --notify-file "$tmp/sinks"
 contains "it names the file and line" "$tmp/err" "$tmp/sinks:3"
+# The digest from the telemetry, with no ledger: the small fleet's hour as its README works it
+# out by hand — $8.10 billed; idle: node-b never used $0.90 + idle outside jobs $4.50 = $5.40;
+# team nlp $0.90 (node-b), vision $7.20; the top practice idle_outside_jobs at $4.50; nothing
+# billed the hour before; memory read, none held idle. A $20 batch bought that day: $11.90 left.
+printf 'date,amount_usd,label\n2025-03-01,20,march\n' >"$tmp/digest-credits.csv"
+check "digest: from the telemetry alone" 0 "$bin" digest --ledger "$tmp/no-ledger.db" \
+  --telemetry telemetry --inventory inventory.csv --jobs jobs.csv --credits "$tmp/digest-credits.csv" \
+  --to 2025-03-01T01:00:00Z --since 1h --format json
+contains "digest: says it read no ledger" "$tmp/err" "says nothing of jobs or autokill"
+cp "$tmp/out" "$tmp/digest-telemetry.json"
+check "digest: the telemetry's figures, worked out by hand" 0 /usr/bin/python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["spend"]
+f = s["fleet"]
+assert (f["usd"], f["idle_usd"], f["previous_usd"], f["held_idle_usd"]) == (8.1, 5.4, 0, 0), f
+assert abs(f["idle_share"] - 5.4 / 8.1) < 1e-6, f
+assert [(p["category"], p["usd"]) for p in f["top_practices"]] == \
+    [("idle_outside_jobs", 4.5), ("never_used", 0.9), ("failed_job", 0.9)], f
+assert {t: v["usd"] for t, v in s["teams"].items()} == {"nlp": 0.9, "vision": 7.2}, s["teams"]
+assert s["teams"]["nlp"]["idle_usd"] == 0.9 and s["teams"]["vision"]["idle_usd"] == 4.5
+assert s["owners"]["asha"]["usd"] == 4.5, s["owners"]
+assert "11.90" in s["credits_runway"], s["credits_runway"]
+' "$tmp/digest-telemetry.json"
+mkdir -p "$tmp/slack-teams"
+/usr/bin/python3 "$src/tests/notify_receiver.py" "$tmp/slack-teams" 0 >"$tmp/slack-teams.port" &
+hook=$!
+for _ in $(seq 100); do [ -s "$tmp/slack-teams.port" ] && break; sleep 0.1; done
+check "digest: the telemetry's digest sent" 0 "$bin" digest --ledger "$tmp/no-ledger.db" \
+  --telemetry telemetry --inventory inventory.csv --jobs jobs.csv --to 2025-03-01T01:00:00Z \
+  --since 1h --notify "slack:http://127.0.0.1:$(cat "$tmp/slack-teams.port")/x"
+check "digest: the fleet's message and one per team" 0 test "$(ls "$tmp/slack-teams" | wc -l)" -eq 3
+contains "digest: a team's message" "$tmp/slack-teams/003.json" \
+  '"text":"gpuledger digest for team vision: 2025-03-01T00:00:00.000Z to 2025-03-01T01:00:00.000Z"'
+contains "digest: its top practices, a section of their own" "$tmp/slack-teams/003.json" \
+  '*Top practices*\n• $4.50 (idle_outside_jobs): job-scoped machines'
+kill "$hook" 2>/dev/null
 # Policy over_budget: run warns or refuses new work of an owner past 100 % this month.
 "$bin" run --ledger "$tmp/over.db" --gpu-source none --job-id first -- true >/dev/null 2>&1
 sqlite3 "$tmp/over.db" "INSERT INTO alerts VALUES ('owner:asha', '$(date -u +%Y-%m)', 100, 0, 'asha at 120 %')"

@@ -11,7 +11,7 @@
 
 namespace gpuledger::cli {
 
-void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
+void AddFleetOptions(CLI::App* cmd, FleetFlags* f, bool window_and_owners) {
   cmd->add_option("--telemetry", f->paths.telemetry,
                   "GPU telemetry files, or directories of them (see --telemetry-format)")
       ->expected(1, -1);
@@ -55,9 +55,11 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
   cmd->add_option("--gpus-per-machine", f->paths.focus.gpus_per_machine,
                   "GPU count of billed machines the inventory does not list")
       ->check(NonNegative());
-  cmd->add_option("--owners", f->paths.owners,
-                  "owners.toml: ordered [[owner]] rules naming owner, team and project from "
-                  "machine, namespace, pod, container, label:NAME or tag:KEY (docs/audit.md)");
+  if (window_and_owners) {
+    cmd->add_option("--owners", f->paths.owners,
+                    "owners.toml: ordered [[owner]] rules naming owner, team and project from "
+                    "machine, namespace, pod, container, label:NAME or tag:KEY (docs/audit.md)");
+  }
   cmd->add_option(
       "--jobs", f->paths.jobs,
       "jobs CSV (job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr), or a "
@@ -109,8 +111,10 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f) {
                   "State,ExitCode,Start,End,NodeList,AllocTRES)")
       ->check(CLI::IsMember({"csv", "sacct"}))
       ->capture_default_str();
-  cmd->add_option("--from", f->from, "window start (inclusive), e.g. 2025-01-01");
-  cmd->add_option("--to", f->to, "window end (exclusive)");
+  if (window_and_owners) {
+    cmd->add_option("--from", f->from, "window start (inclusive), e.g. 2025-01-01");
+    cmd->add_option("--to", f->to, "window end (exclusive)");
+  }
   cmd->add_option("--tz", f->tz, "zone of timestamps that carry none: UTC, +02:00 or an IANA name")
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "worker threads (default: one per core)")

@@ -25,9 +25,10 @@ struct FleetFlags {
   std::string max_response = "256MiB";  // --max-response-bytes: cap of one Prometheus answer
 };
 
-// Declares --telemetry, --machine, --inventory, --price-per-gpu-hour, --jobs, --from, --to,
-// --tz and --threads on "cmd".
-void AddFleetOptions(CLI::App* cmd, FleetFlags* flags);
+// Declares --telemetry, --machine, --inventory, --price-per-gpu-hour, --jobs, --owners, --from,
+// --to, --tz and --threads on "cmd". "window_and_owners" false leaves out --from, --to and
+// --owners, for a command that has its own (`digest`: --since/--to, and people in --owners).
+void AddFleetOptions(CLI::App* cmd, FleetFlags* flags, bool window_and_owners = true);
 
 // What the flags name, read: the zone (the telemetry sources read with it, so it lives here),
 // the window, and the fleet.

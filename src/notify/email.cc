@@ -110,9 +110,19 @@ std::string RenderEmail(const Notice& n, const std::string& from,
     rows += "<tr><th align=\"left\">" + HtmlEscaped(label) + "</th><td>" + HtmlEscaped(value) +
             "</td></tr>\n";
   }
+  std::string sections;
+  for (const NoticeSection& section : n.sections) {
+    text += "\n" + section.heading + "\n";
+    sections += "<h4>" + HtmlEscaped(section.heading) + "</h4>\n<ul>\n";
+    for (const std::string& line : section.lines) {
+      text += "  - " + line + "\n";
+      sections += "<li>" + HtmlEscaped(line) + "</li>\n";
+    }
+    sections += "</ul>\n";
+  }
   if (!n.action.empty()) text += "\nTo keep it:\n  " + n.action + "\n";
   std::string html = "<html><body>\n<h3>" + HtmlEscaped(OneLine(n.title)) + "</h3>\n<p>" +
-                     HtmlEscaped(n.text) + "</p>\n<table>\n" + rows + "</table>\n";
+                     HtmlEscaped(n.text) + "</p>\n<table>\n" + rows + "</table>\n" + sections;
   if (!n.action.empty()) html += "<p>To keep it:</p>\n<pre>" + HtmlEscaped(n.action) + "</pre>\n";
   std::string links;
   for (const KeepOffer& o : n.keep_offers) {

@@ -18,11 +18,19 @@ struct KeepOffer {
   std::string url;          // the signed link; empty: none
 };
 
+// A headed list inside a notice (a digest's "Spend", "Top practices", "Autokill"): a Slack
+// section, a Teams container, an email's heading and list.
+struct NoticeSection {
+  std::string heading;
+  std::vector<std::string> lines;
+};
+
 struct Notice {
   std::string title;  // one line: "gpuledger guard on node-a: warning"
   std::string text;   // the message for a person, plain text
   // Labelled facts shown as a table: workload, owner, GPUs, idle for, memory held, when.
   std::vector<std::pair<std::string, std::string>> facts;
+  std::vector<NoticeSection> sections;  // after the facts
   std::string action;  // what the person can do, e.g. a `gpuledger keep …` command
   std::vector<KeepOffer> keep_offers;  // one click instead ("Keep 2h", "Keep 8h")
   std::string slack_user;    // the person's Slack id (U…), mentioned when set ([[person]])

@@ -201,6 +201,37 @@ TEST(NotifySink, KeepOffersAreSlackButtonsTeamsLinksAndEmailLinks) {
   EXPECT_EQ(RenderNotice(NotifySink::Kind::kTeams, n).find("Action.OpenUrl"), std::string::npos);
 }
 
+TEST(NotifySink, SectionsAreHeadedListsInEverySink) {
+  Notice n = AWarning();
+  n.sections = {{"Top practices", {"$4.50 (idle_outside_jobs): release <machines>", "b"}}};
+  const std::string slack = RenderNotice(NotifySink::Kind::kSlack, n);
+  EXPECT_NE(
+      slack.find(
+          R"("text":"*Top practices*\n• $4.50 (idle_outside_jobs): release &lt;machines&gt;\n• b")"),
+      std::string::npos)
+      << slack;
+  simdjson::dom::parser parser;
+  const std::string teams = RenderNotice(NotifySink::Kind::kTeams, n);
+  simdjson::dom::array body = parser.parse(teams)["attachments"].at(0)["content"]["body"];
+  bool found = false;
+  for (simdjson::dom::element item : body) {
+    std::string_view type = item["type"];
+    if (type != "Container") continue;
+    simdjson::dom::array items = item["items"];
+    ASSERT_EQ(items.size(), 3u);
+    EXPECT_EQ(std::string_view(items.at(0)["text"]), "Top practices");
+    EXPECT_EQ(std::string_view(items.at(2)["text"]), "• b");
+    found = true;
+  }
+  EXPECT_TRUE(found) << teams;
+  const std::string m = RenderEmail(n, "digest@example.com", {"asha@x.io"});
+  EXPECT_NE(m.find("\r\nTop practices\r\n  - $4.50 (idle_outside_jobs): release <machines>\r\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("<h4>Top practices</h4>\r\n<ul>\r\n<li>$4.50 (idle_outside_jobs): release "
+                   "&lt;machines&gt;</li>"),
+            std::string::npos);
+}
+
 TEST(NotifyEmail, NoLineIsLongerThanSmtpAllows) {
   Notice n = AWarning();
   n.text = std::string(1500, 'Q') + " " + std::string(3000, 'Q');  // one space, then none

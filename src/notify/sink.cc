@@ -14,6 +14,7 @@ constexpr size_t kSlackHeaderChars = 150;
 constexpr size_t kSlackFieldChars = 2000;
 constexpr size_t kSlackFields = 10;
 constexpr size_t kSlackFallbackChars = 3000;
+constexpr size_t kSlackSections = 40;  // of Slack's 50 blocks: the others are ours
 
 // Slack's mrkdwn escapes: &, < and > (so no text can mention or link anyone).
 std::string SlackEscaped(std::string_view s) {
@@ -83,6 +84,13 @@ std::string RenderSlack(const Notice& n) {
     }
     w.EndArray().EndObject();
   }
+  for (size_t i = 0; i < n.sections.size() && i < kSlackSections; ++i) {
+    std::string text = "*" + SlackEscaped(n.sections[i].heading) + "*";
+    for (const std::string& line : n.sections[i].lines) text += "\n• " + SlackEscaped(line);
+    w.BeginObject().Key("type").String("section").Key("text");
+    SlackText(w, "mrkdwn", Clip(text, kSlackSectionChars));
+    w.EndObject();
+  }
   if (!n.action.empty()) {
     w.BeginObject().Key("type").String("section").Key("text");
     SlackText(w, "mrkdwn",
@@ -117,6 +125,12 @@ std::string RenderTeams(const Notice& n) {
     w.BeginObject().Key("type").String("FactSet").Key("facts").BeginArray();
     for (const auto& [label, value] : n.facts)
       w.BeginObject().Key("title").String(label).Key("value").String(value).EndObject();
+    w.EndArray().EndObject();
+  }
+  for (const NoticeSection& section : n.sections) {
+    w.BeginObject().Key("type").String("Container").Key("items").BeginArray();
+    TeamsTextBlock(w, section.heading, true, false);
+    for (const std::string& line : section.lines) TeamsTextBlock(w, "• " + line, false, false);
     w.EndArray().EndObject();
   }
   if (!n.action.empty()) {
