@@ -107,7 +107,8 @@ std::string RenderEmail(const Notice& n, const std::string& from,
   std::string rows;
   for (const auto& [label, value] : n.facts) {
     text += label + ": " + value + "\n";
-    rows += "<tr><th align=\"left\">" + HtmlEscaped(label) + "</th><td>" + HtmlEscaped(value) +
+    rows += "<tr><th align=\"left\" style=\"padding-right:12px\">" + HtmlEscaped(label) +
+            "</th><td>" + HtmlEscaped(value) +
             "</td></tr>\n";
   }
   std::string sections;
@@ -128,7 +129,10 @@ std::string RenderEmail(const Notice& n, const std::string& from,
   for (const KeepOffer& o : n.keep_offers) {
     if (o.url.empty()) continue;
     text += "\n" + o.label + ": " + o.url + "\n";
-    links += "<a href=\"" + HtmlEscaped(o.url) + "\" style=\"margin-right:1em\">" +
+    // Inline styles only: mail clients drop style sheets.
+    links += "<a href=\"" + HtmlEscaped(o.url) +
+             "\" style=\"display:inline-block;padding:6px 14px;margin-right:8px;background:"
+             "#1264a3;color:#ffffff;text-decoration:none;border-radius:4px\">" +
              HtmlEscaped(o.label) + "</a>\n";
   }
   if (!links.empty()) {

@@ -257,7 +257,7 @@ TEST(NotifyEmail, OneMessageWithATextAndAnHtmlPartAndNoInjectedHeader) {
   EXPECT_NE(m.find("Content-Type: text/html; charset=utf-8"), std::string::npos);
   EXPECT_NE(m.find("Owner: asha\r\n"), std::string::npos);  // the facts, in the text part
   EXPECT_NE(m.find("&lt;script&gt;"), std::string::npos);   // escaped in the HTML part
-  EXPECT_NE(m.find("<th align=\"left\">Owner</th><td>asha</td>"), std::string::npos);
+  EXPECT_NE(m.find(">Owner</th><td>asha</td>"), std::string::npos);
   EXPECT_NE(m.find("gpuledger keep pg:4242 2h"), std::string::npos);
   for (size_t i = m.find('\n'); i != std::string::npos; i = m.find('\n', i + 1))
     ASSERT_EQ(m[i - 1], '\r') << "a bare LF at " << i;
