@@ -5,7 +5,8 @@
 #   A: its owner clicks "Keep 2h" (signed as Slack signs): kept past its stop time; the Slack
 #      message's buttons are replaced by the answer; the same request replayed is refused.
 #   B: a bad signature, a stale timestamp and another user's click are all refused, and B is
-#      stopped on time (the guard's own ledger times it).
+#      stopped on time (the guard's own ledger times it), though one sink answers 503 to
+#      everything and another never answers at all.
 #   C: its owner opens the emailed link (GET shows a form, nothing happens), confirms (POST):
 #      kept; the link then refuses a second use, and the other link refuses once expired.
 # Usage: keep_click_test.sh PATH/TO/gpuledger PATH/TO/libfake_nvml.so
@@ -36,6 +37,16 @@ receiver() {  # receiver NAME: a webhook receiver storing into $tmp/NAME; its po
 }
 receiver slack; slack=$port    # the incoming webhook the warnings go to
 receiver replies; replies=$port  # Slack's response_url for the clicks' answers
+# Two more sinks that never deliver: one answers 503 to everything, one accepts and never
+# answers. B's stop is timed from the guard's ledger: neither may delay it.
+mkdir -p "$tmp/failing"
+/usr/bin/python3 "$here/notify_receiver.py" "$tmp/failing" 1000000 >"$tmp/failing.port" &
+pids+=($!)
+/usr/bin/python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64); print(s.getsockname()[1], flush=True)
+time.sleep(600)' >"$tmp/hanging.port" &
+pids+=($!)
+wait_for 10 "[ -s $tmp/failing.port ] && [ -s $tmp/hanging.port ]"
 smtp=$(free_port)
 /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp" -c aiosmtpd.handlers.Mailbox "$tmp/mail" \
   >"$tmp/smtp.log" 2>&1 &
@@ -59,6 +70,8 @@ GPULEDGER_NVML_LIBRARY="$fake" FAKE_NVML_STATE="$tmp/nvml.state" "$bin" guard \
   --policy "$tmp/policy.toml" --gpu-source nvml --sample-every 250ms --kill-grace 1s \
   --ledger "$ledger" --state-dir "$tmp/state" --socket "$tmp/guard.sock" \
   --notify "slack:http://127.0.0.1:$slack/services/T0/B0/x" --notify email:oncall@example.com \
+  --notify "webhook:http://127.0.0.1:$(cat "$tmp/failing.port")/hook" \
+  --notify "teams:http://127.0.0.1:$(cat "$tmp/hanging.port")/workflows/x" \
   --smtp "127.0.0.1:$smtp" --smtp-from guard@node.example --owners "$tmp/owners.toml" \
   --keep-url "http://127.0.0.1:$serve_port/" --keep-link-secret-file "$tmp/link.secret" \
   >"$tmp/guard.out" 2>"$tmp/guard.log" &
@@ -115,8 +128,10 @@ check "C: confirming keeps it" \
   "[ \$(status --data-urlencode t=$token --data-urlencode 'reason=training resumes at noon' http://127.0.0.1:$serve_port/keep) = 200 ] && grep -q 'kept until' $tmp/page.html"
 check "C: the link works once" \
   "[ \$(status --data-urlencode t=$token http://127.0.0.1:$serve_port/keep) = 410 ]"
+last=${link4: -1}
+[ "$last" = A ] && other=E || other=A  # another character: the signature changed
 check "a link whose signature was changed is refused" \
-  "[ \$(status '${link4%?}A') = 403 ]"
+  "[ \$(status '${link4%?}$other') = 403 ]"
 
 # B is stopped when its warning said, whatever was tried on its behalf.
 wait_for 30 "! alive $b"

@@ -108,8 +108,7 @@ std::string RenderEmail(const Notice& n, const std::string& from,
   for (const auto& [label, value] : n.facts) {
     text += label + ": " + value + "\n";
     rows += "<tr><th align=\"left\" style=\"padding-right:12px\">" + HtmlEscaped(label) +
-            "</th><td>" + HtmlEscaped(value) +
-            "</td></tr>\n";
+            "</th><td>" + HtmlEscaped(value) + "</td></tr>\n";
   }
   std::string sections;
   for (const NoticeSection& section : n.sections) {

@@ -201,6 +201,15 @@ TEST(NotifySink, KeepOffersAreSlackButtonsTeamsLinksAndEmailLinks) {
   EXPECT_EQ(RenderNotice(NotifySink::Kind::kTeams, n).find("Action.OpenUrl"), std::string::npos);
 }
 
+TEST(NotifySink, TeamsMakesNoLinkOfAUsersText) {
+  Notice n = AWarning();
+  n.text = "pg:1 of [click here](https://evil.example) is idle";
+  n.facts = {{"Command", "[x](https://evil.example)"}};
+  const std::string teams = RenderNotice(NotifySink::Kind::kTeams, n);
+  EXPECT_EQ(teams.find("](https"), std::string::npos) << teams;
+  EXPECT_NE(teams.find("[click here]\u200B(https://evil.example)"), std::string::npos);
+}
+
 TEST(NotifySink, SectionsAreHeadedListsInEverySink) {
   Notice n = AWarning();
   n.sections = {{"Top practices", {"$4.50 (idle_outside_jobs): release <machines>", "b"}}};

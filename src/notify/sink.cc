@@ -102,8 +102,18 @@ std::string RenderSlack(const Notice& n) {
   return w.str();
 }
 
+// Adaptive Card TextBlocks render a Markdown subset: a name or command line from a user must
+// not become a link ("[text](url)") in a message that carries the guard's authority, so a
+// zero-width space is put between "]" and "(" (the text reads the same).
+std::string TeamsPlain(std::string_view text) {
+  std::string out(text);
+  for (size_t at = 0; (at = out.find("](", at)) != std::string::npos; at += 4)
+    out.replace(at, 2, "]\u200B(");
+  return out;
+}
+
 void TeamsTextBlock(JsonWriter& w, std::string_view text, bool bold, bool monospace) {
-  w.BeginObject().Key("type").String("TextBlock").Key("text").String(text);
+  w.BeginObject().Key("type").String("TextBlock").Key("text").String(TeamsPlain(text));
   w.Key("wrap").Bool(true);
   if (bold) w.Key("weight").String("Bolder").Key("size").String("Medium");
   if (monospace) w.Key("fontType").String("Monospace");
@@ -124,7 +134,12 @@ std::string RenderTeams(const Notice& n) {
   if (!n.facts.empty()) {
     w.BeginObject().Key("type").String("FactSet").Key("facts").BeginArray();
     for (const auto& [label, value] : n.facts)
-      w.BeginObject().Key("title").String(label).Key("value").String(value).EndObject();
+      w.BeginObject()
+          .Key("title")
+          .String(TeamsPlain(label))
+          .Key("value")
+          .String(TeamsPlain(value))
+          .EndObject();
     w.EndArray().EndObject();
   }
   for (const NoticeSection& section : n.sections) {
