@@ -561,6 +561,33 @@ check "digest: the fleet's message and one per owner" 0 test "$(ls "$tmp/slack-d
 contains "digest: asha's message" "$tmp/slack-digest/002.json" \
   '"plain_text","text":"gpuledger digest for asha: 2025-12-01T00:00:00.000Z to 2025-12-08T00:00:00.000Z"'
 kill "$hook" 2>/dev/null
+# Cost per experiment: j1 and j2 of the small fleet in experiment detector-v2 (runs r1, r2). By
+# hand (README): j1 $1.80 job_active, 0.5 GPU-h; j2 $0.90 failed_job, 0.25 GPU-h — $2.70, 0.75
+# GPU-h, a third failed, none idle; the rest, $5.40 over 2.25 GPU-h, is all idle: "(none)".
+printf 'job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr,experiment,run\n%s\n%s\n' \
+  'j1,node-a,0,bruno,2025-03-01T00:00:00Z,2025-03-01T00:30:00Z,completed,0,acme/det,abc123,12,detector-v2,r1' \
+  'j2,node-a,1,chen,2025-03-01T00:05:00Z,2025-03-01T00:20:00Z,failed,1,acme/det,,,detector-v2,r2' \
+  >"$tmp/experiment-jobs.csv"
+check "audit --group-by experiment" 0 "$bin" audit --telemetry telemetry --inventory inventory.csv \
+  --jobs "$tmp/experiment-jobs.csv" --group-by experiment --format json
+cp "$tmp/out" "$tmp/experiments.json"
+check "audit --group-by experiment: the figures worked out by hand" 0 /usr/bin/python3 -c '
+import json, sys
+g = {e["experiment"]: e for e in json.load(open(sys.argv[1]))["experiments"]}
+d, n = g["detector-v2"], g["(none)"]
+assert (d["usd"], d["gpu_hours"], d["idle_usd"], d["failed_usd"], d["jobs"]) == (2.7, 0.75, 0, 0.9, 2), d
+assert abs(d["failed_share"] - 1 / 3) < 1e-6, d
+assert (n["usd"], n["gpu_hours"], n["idle_usd"], n["jobs"]) == (5.4, 2.25, 5.4, 0), n
+assert list(g) == ["(none)", "detector-v2"]  # costliest first
+' "$tmp/experiments.json"
+check "audit --group-by run --format csv" 0 "$bin" audit --telemetry telemetry \
+  --inventory inventory.csv --jobs "$tmp/experiment-jobs.csv" --group-by run --format csv
+contains "the CSV: one row per run" "$tmp/out" "r2,0.90,0.2500,0.00,0.00,0.90,1"
+check "audit --group-by pr: a table section" 0 "$bin" audit --telemetry telemetry \
+  --inventory inventory.csv --jobs "$tmp/experiment-jobs.csv" --group-by pr
+contains "the table: PR 12 is j1's \$1.80" "$tmp/out" "  12                                            \$1.80"
+check "--group-by: only what it knows" 2 "$bin" audit --telemetry telemetry \
+  --inventory inventory.csv --group-by team
 printf '# sinks\nslack:http://127.0.0.1:9/x\npager:http://127.0.0.1:9/y\n' >"$tmp/sinks"
 check "a bad line of --notify-file is a usage error" 2 "$bin" digest --ledger "$tmp/digest.db" \
   --notify-file "$tmp/sinks"
@@ -601,6 +628,26 @@ contains "digest: a team's message" "$tmp/slack-teams/003.json" \
 contains "digest: its top practices, a section of their own" "$tmp/slack-teams/003.json" \
   '*Top practices*\n• $4.50 (idle_outside_jobs): job-scoped machines'
 kill "$hook" 2>/dev/null
+# A run's identity, from the environment its command inherits: MLflow and GitHub Actions, then
+# W&B and GitLab CI; flags win. Recorded on its ledger row and exported with the jobs.
+check "run records what MLflow and GitHub Actions name" 0 env MLFLOW_EXPERIMENT_NAME=detector-v2 \
+  MLFLOW_RUN_ID=a1b2 GITHUB_REPOSITORY=acme/det GITHUB_SHA=0123abcd GITHUB_REF=refs/pull/61/merge \
+  GITHUB_RUN_ID=9001 "$bin" run --ledger "$tmp/identity.db" --gpu-source none --job-id gh -- true
+check "run records what W&B and GitLab CI name" 0 env WANDB_ENTITY=acme WANDB_PROJECT=det \
+  WANDB_RUN_ID=3kq9 CI_PROJECT_PATH=ml/det CI_MERGE_REQUEST_IID=14 CI_PIPELINE_ID=77 \
+  "$bin" run --ledger "$tmp/identity.db" --gpu-source none --job-id gl --experiment given -- true
+check "ledger jobs --format json" 0 "$bin" ledger jobs --ledger "$tmp/identity.db" --format json
+cp "$tmp/out" "$tmp/identity.json"
+check "the identities are on the rows" 0 /usr/bin/python3 -c '
+import json, sys
+j = {r["job_id"]: r for r in json.load(open(sys.argv[1]))}
+gh, gl = j["gh"], j["gl"]
+assert (gh["experiment"], gh["run"], gh["repo"], gh["pr"]) == ("detector-v2", "a1b2", "acme/det", "61"), gh
+assert "ci_run=9001" in gh["labels"], gh
+assert (gl["experiment"], gl["run"], gl["repo"], gl["pr"]) == ("given", "3kq9", "ml/det", "14"), gl
+' "$tmp/identity.json"
+check "ledger export" 0 "$bin" ledger export --ledger "$tmp/identity.db"
+contains "the export carries experiment and run" "$tmp/out" ",61,run,detector-v2,a1b2"
 # Policy over_budget: run warns or refuses new work of an owner past 100 % this month.
 "$bin" run --ledger "$tmp/over.db" --gpu-source none --job-id first -- true >/dev/null 2>&1
 sqlite3 "$tmp/over.db" "INSERT INTO alerts VALUES ('owner:asha', '$(date -u +%Y-%m)', 100, 0, 'asha at 120 %')"

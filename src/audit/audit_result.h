@@ -149,6 +149,8 @@ struct AuditResult {
   // With --credits: who burned each batch (ConsumeCredits); with --budgets: use against them.
   std::shared_ptr<const CreditsResult> credits;
   std::shared_ptr<const std::vector<BudgetUse>> budgets;
+  // With --group-by: spend by experiment, run, pull request or repository (group_spend.h).
+  std::shared_ptr<const struct GroupedSpend> groups;
 
   int64_t MachinesNeverUsed() const;
   TelemetryCoverage Coverage() const;

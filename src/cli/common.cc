@@ -17,6 +17,7 @@
 #include "core/time_parser.h"
 #include "report/audit_json.h"
 #include "report/audit_text.h"
+#include "report/group_text.h"
 
 namespace gpuledger::cli {
 
@@ -64,8 +65,8 @@ int AuditAndPrint(std::string_view command, const AuditInputs& inputs, const Aud
   }
   if (format == "json")
     fmt::print("{}", AuditToJson(*result));
-  else if (format == "csv")
-    fmt::print("{}", AuditToCsv(*result));
+  else if (format == "csv")  // with --group-by, the groups: what finance asks for
+    fmt::print("{}", result->groups ? GroupsCsv(*result) : AuditToCsv(*result));
   else
     fmt::print("{}", AuditToTable(*result, top));
   return kExitOk;

@@ -67,6 +67,7 @@ int PrintJobs(const std::vector<LedgerJob>& jobs, const std::string& format) {
       w.Key("cost_usd").Number(j.cost_usd, kUsdDecimals).Key("repo").String(j.repo);
       w.Key("commit").String(j.commit).Key("dirty").Bool(j.dirty).Key("pr").String(j.pr);
       w.Key("output_tail").String(j.output_tail).Key("kind").String(j.kind);
+      w.Key("experiment").String(j.experiment).Key("run").String(j.run);
       w.Key("idle_gpu_hours");
       if (j.idle_gpu_hours)
         w.Number(*j.idle_gpu_hours);

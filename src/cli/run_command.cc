@@ -85,8 +85,17 @@ void AddRunCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_option("--webhook", f->options.webhook_url, "POST warnings and kills here as JSON");
   cmd->add_option("--release-command", f->options.release_command,
                   "a shell command that gives the machine back when the job ends or dies");
-  cmd->add_option("--repo", f->options.repo, "repository the job runs (for the ledger)");
-  cmd->add_option("--pr", f->options.pr, "pull request the job runs for (for the ledger)");
+  cmd->add_option("--repo", f->options.repo,
+                  "repository the job runs (for the ledger; default: GITHUB_REPOSITORY or "
+                  "CI_PROJECT_PATH)");
+  cmd->add_option("--pr", f->options.pr,
+                  "pull request the job runs for (for the ledger; default: GITHUB_REF's "
+                  "refs/pull/N or CI_MERGE_REQUEST_IID)");
+  cmd->add_option("--experiment", f->options.experiment,
+                  "the experiment it belongs to (default: MLFLOW_EXPERIMENT_NAME/_ID or "
+                  "WANDB_ENTITY/WANDB_PROJECT)");
+  cmd->add_option("--run-id", f->options.run,
+                  "its experiment tracker's run id (default: MLFLOW_RUN_ID or WANDB_RUN_ID)");
   cmd->add_flag("--dry-run", f->options.dry_run, "decide and log, but never kill");
   AddLedgerOptions(cmd, &f->ledger, "the ledger: a file, or postgresql://USER@HOST:PORT/DB");
   cmd->add_flag("--no-ledger", f->no_ledger, "keep no record");

@@ -171,6 +171,24 @@ TEST(ProcessTable, GpuledgerVariablesCountOnlyUnderALiveRun) {
   EXPECT_EQ(e->workload.owner, table.UserName(1234));  // the kernel's uid, not the variable
 }
 
+TEST(ProcessTable, WhatAnEnvironmentSaysItIsIsRecordedNeverTrusted) {
+  const std::string root = GuardTestDir("identity");
+  FakeProcess(root, 511, 1000, "python");
+  const std::string env = std::string("MLFLOW_EXPERIMENT_NAME=detector-v2") + '\0' +
+                          "MLFLOW_RUN_ID=a1b2" + '\0' + "GITHUB_REPOSITORY=acme/det" + '\0' +
+                          "GITHUB_REF=refs/pull/61/merge" + '\0' + "USER=root" + '\0';
+  Write(root + "/511/environ", env);
+  ProcessTable table(root, std::make_shared<SlurmQuery>("/no/such/scontrol"));
+  const ProcessTable::Entry* e = table.Lookup(511);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->workload.identity.experiment, "detector-v2");
+  EXPECT_EQ(e->workload.identity.run, "a1b2");
+  EXPECT_EQ(e->workload.identity.repo, "acme/det");
+  EXPECT_EQ(e->workload.identity.pr, "61");
+  EXPECT_EQ(e->workload.name.id, "pg:511");            // it names nothing about who it is
+  EXPECT_EQ(e->workload.owner, table.UserName(1234));  // the kernel's uid
+}
+
 TEST(WorkloadNames, APodIsNamedOnlyByTheKubeletsRootOwnedEntry) {
   const std::string dir = GuardTestDir("pod_logs");
   const std::string uid = "3b5d1e4a-1f2e-4c1d-9a7b-0e6f5d4c3b2a";

@@ -37,6 +37,10 @@ LedgerJob Guard::JobRow(const WorkloadRecord& w, const std::string& status) cons
   j.idle_gpu_hours = w.idle_gpu_ms / kMsPerHour;
   j.cost_usd = j.gpu_hours * o_.usd_per_gpu_hour;
   j.kind = WorkloadKindId(w.info.name.kind);
+  const RunIdentity& id = w.info.identity;
+  j.experiment = id.experiment, j.run = id.run, j.repo = id.repo, j.commit = id.commit;
+  j.pr = id.pr;
+  if (!id.pipeline.empty()) j.labels += ";ci_run=" + id.pipeline;
   return j;
 }
 

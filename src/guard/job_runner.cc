@@ -17,6 +17,7 @@
 #include "guard/stop_signals.h"
 #include "ledger/over_budget.h"
 #include "model/budgets.h"
+#include "model/run_identity.h"
 #include "notify/webhook.h"
 
 namespace gpuledger {
@@ -49,7 +50,16 @@ class Run {
     for (int g : o.gpus) job_.gpus += (job_.gpus.empty() ? "" : ";") + std::to_string(g);
     job_.start = start_;
     job_.status = "running";
-    job_.repo = o.repo, job_.pr = o.pr;
+    // Flags first, then what the environment the command inherits names (MLflow, W&B, CI).
+    RunIdentity id{o.experiment, o.run, o.repo, "", o.pr, ""};
+    id.FillFrom(IdentityFromEnvironment([](std::string_view name) -> std::optional<std::string> {
+      const char* v = std::getenv(std::string(name).c_str());
+      return v && *v ? std::optional<std::string>(v) : std::nullopt;
+    }));
+    job_.repo = id.repo, job_.pr = id.pr, job_.experiment = id.experiment, job_.run = id.run;
+    env_commit_ = id.commit;
+    if (!id.pipeline.empty())
+      job_.labels += (job_.labels.empty() ? "" : ";") + ("ci_run=" + id.pipeline);
     job_.runner_pid = getpid();
     job_.runner_start = ProcessStartTicks(getpid());
   }
@@ -57,6 +67,7 @@ class Run {
   Result<RunOutcome> Go();
 
  private:
+  std::string env_commit_;  // the CI's commit, when the working directory is no git checkout
   Result<void> Preflight();
   // Policy over_budget: a team or owner past its monthly budget (ledger/over_budget.h).
   Result<void> CheckBudget();
@@ -94,7 +105,7 @@ Result<void> Run::Preflight() {
   auto first = CheckGpus(source_.get(), start_, o_.policy.threshold_pct, o_.require_gpu, log_);
   if (!first) return std::unexpected(first.error());
   const GitState git = ReadGitState();
-  job_.commit = git.commit, job_.dirty = git.dirty;
+  job_.commit = git.commit.empty() ? env_commit_ : git.commit, job_.dirty = git.dirty;
   if (!git.commit.empty()) {
     fmt::print(log_, "gpuledger run: preflight: commit {}{}\n", git.commit.substr(0, 12),
                git.dirty ? " with uncommitted changes (not reproducible)" : "");

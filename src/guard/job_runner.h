@@ -34,8 +34,9 @@ struct RunOptions {
   std::string webhook_url;           // warnings and kills are POSTed here as JSON, when set
   std::string release_command;       // run by /bin/sh -c when the job ends: releases the machine
   std::string repo, pr;
-  bool require_gpu = false;  // fail the preflight when no GPU is visible
-  bool dry_run = false;      // decide and log, never signal
+  std::string experiment, run;  // default: what its environment names (model/run_identity.h)
+  bool require_gpu = false;     // fail the preflight when no GPU is visible
+  bool dry_run = false;         // decide and log, never signal
 };
 
 struct RunOutcome {

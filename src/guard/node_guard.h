@@ -41,6 +41,7 @@ struct WorkloadInfo {
   std::string title;
   std::optional<JupyterKernel> jupyter;  // the server that owns the kernel, when found
   std::string pod_namespace, pod_name;   // a pod's, when known
+  RunIdentity identity;  // what its first process's environment says it is (attribution only)
 };
 
 // A keep: the workload is spared until "until" (gpuledger keep).

@@ -29,7 +29,7 @@ void JobJson(JsonWriter& w, const LedgerJob& j) {
   w.Key("commit").String(j.commit).Key("pr").String(j.pr);
   w.Key("runner_pid").Int(j.runner_pid).Key("runner_start").Int(j.runner_start);
   w.Key("dirty").Bool(j.dirty).Key("output_tail").String(j.output_tail);
-  w.Key("kind").String(j.kind);
+  w.Key("kind").String(j.kind).Key("experiment").String(j.experiment).Key("run").String(j.run);
   if (j.idle_gpu_hours) w.Key("idle_gpu_hours").Number(*j.idle_gpu_hours, kExact);
 }
 
@@ -97,6 +97,7 @@ Result<LedgerWrite> ParseLedgerWriteJson(std::string_view line) {
     bool dirty = false;
     j.dirty = o["dirty"].get(dirty) == SUCCESS && dirty;
     j.output_tail = text("output_tail"), j.kind = text("kind");
+    j.experiment = text("experiment"), j.run = text("run");
     j.idle_gpu_hours = real("idle_gpu_hours");
     if (j.job_id.empty() || j.status.empty())
       return MakeError(ErrorCode::kParse, "a job without job_id or status");

@@ -114,14 +114,26 @@ std::optional<ProcessFacts> ProcessTable::ReadFacts(int64_t pid, const ProcStat&
   f.uid = *uid;
   f.cgroup = Slurp(dir + "/cgroup");
   f.argv = SplitNul(Slurp(dir + "/cmdline"));
+  std::map<std::string, std::string, std::less<>> identity;  // the identity variables it sets
   for (const std::string& var : SplitNul(Slurp(dir + "/environ"))) {
     const size_t eq = var.find('=');
     if (eq == std::string::npos) continue;
     const std::string_view key(var.data(), eq);
     std::string value = var.substr(eq + 1);
-    if (key == "SLURM_JOB_ID") f.env_slurm_job_id = std::move(value);
-    if (key == "GPULEDGER_JOB_ID") f.env_gpuledger_job_id = std::move(value);
-    if (key == "GPULEDGER_OWNER") f.env_gpuledger_owner = std::move(value);
+    if (key == "SLURM_JOB_ID")
+      f.env_slurm_job_id = std::move(value);
+    else if (key == "GPULEDGER_JOB_ID")
+      f.env_gpuledger_job_id = std::move(value);
+    else if (key == "GPULEDGER_OWNER")
+      f.env_gpuledger_owner = std::move(value);
+    else if (IsIdentityVariable(key) && !value.empty())
+      identity.emplace(key, std::move(value));
+  }
+  if (!identity.empty()) {
+    f.env_identity = IdentityFromEnvironment([&](std::string_view name) {
+      auto it = identity.find(name);
+      return it == identity.end() ? std::nullopt : std::optional<std::string>(it->second);
+    });
   }
   *settled = VouchSlurm(&f);
   if (!f.env_gpuledger_job_id.empty()) f.under_gpuledger_run = UnderGpuledgerRun(f.ppid);
@@ -313,6 +325,7 @@ WorkloadInfo ProcessTable::Describe(const ProcessFacts& f) {
   if (command.size() > 64) command = std::string(TruncateUtf8(command, 61)) + "…";
   info.command = command;
   info.processes.insert({f.pid, f.start_ticks});
+  info.identity = f.env_identity;
   return info;
 }
 

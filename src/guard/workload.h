@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/run_identity.h"
+
 namespace gpuledger {
 
 enum class WorkloadKind : uint8_t {
@@ -36,6 +38,8 @@ struct ProcessFacts {
   std::vector<std::string> argv;  // /proc/PID/cmdline (the process's own)
   // From /proc/PID/environ (the process's own): hints that make the guard ask, never answers.
   std::string env_slurm_job_id, env_gpuledger_job_id, env_gpuledger_owner;
+  // What it says it is (MLflow, W&B, CI variables): recorded for attribution, never trusted.
+  RunIdentity env_identity;
   // Vouched: the Slurm job the cgroup or slurmd (`scontrol pidinfo`) puts it in, with the job's
   // user and name as slurmctld gives them (empty where Slurm did not answer).
   std::string slurm_job, slurm_user, slurm_job_name;

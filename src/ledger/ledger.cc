@@ -171,13 +171,15 @@ std::string ReadStatus(const LedgerJob& j, const std::string& this_host, TimeMs 
 }
 
 std::string JobsToCsv(const std::vector<LedgerJob>& jobs) {
-  std::string out = "job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr,kind\n";
+  std::string out =
+      "job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr,kind,experiment,run\n";
   for (const LedgerJob& j : jobs) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", CsvQuote(j.job_id),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", CsvQuote(j.job_id),
                        CsvQuote(j.host), CsvQuote(j.gpus), CsvQuote(j.owner), FormatIsoUtc(j.start),
                        j.end ? FormatIsoUtc(*j.end) : "", CsvQuote(j.status),
                        j.exit_code ? std::to_string(*j.exit_code) : "", CsvQuote(j.repo),
-                       CsvQuote(j.commit), CsvQuote(j.pr), CsvQuote(j.kind));
+                       CsvQuote(j.commit), CsvQuote(j.pr), CsvQuote(j.kind), CsvQuote(j.experiment),
+                       CsvQuote(j.run));
   }
   return out;
 }

@@ -29,6 +29,8 @@ struct LedgerJob {
   std::string killed_by;         // the rule, when the policy killed it
   double gpu_hours = 0, cost_usd = 0;
   std::string repo, commit, pr;
+  // What the run says it is (model/run_identity.h): its tracker's experiment and run.
+  std::string experiment, run;
   // The process that runs the job (gpuledger run): its pid and start time (clock ticks since
   // boot, /proc/PID/stat field 22); 0 when unknown.
   int64_t runner_pid = 0, runner_start = 0;
@@ -147,7 +149,7 @@ class Ledger {
 
   // The default path: $XDG_DATA_HOME/gpuledger/ledger.db or ~/.local/share/gpuledger/ledger.db.
   static std::string DefaultPath();
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
 
   Result<void> PutJob(const LedgerJob& job);
   Result<void> AddDecision(const LedgerDecision& decision);

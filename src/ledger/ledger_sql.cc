@@ -64,6 +64,11 @@ CREATE TABLE keep_requests (
   reply_to TEXT NOT NULL);
 CREATE INDEX keep_requests_pending ON keep_requests (host, state);
 )sql",
+    // 6 → 7: what a run says it is: its experiment tracker's experiment and run (MLflow, W&B).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN experiment TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
@@ -91,9 +96,9 @@ std::string Migration(int from, Dialect dialect) {
 const char* const kPutJob =
     "INSERT INTO jobs (job_id, owner, labels, command, host, gpus, start_ms, end_ms, status, "
     "exit_code, killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, dirty, output_tail, "
-    "runner_pid, runner_start, kind, idle_gpu_hours, heartbeat_ms) "
+    "runner_pid, runner_start, kind, idle_gpu_hours, heartbeat_ms, experiment, run_id) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-    "$19, $20, $21, $22, $23) "
+    "$19, $20, $21, $22, $23, $24, $25) "
     "ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, labels = excluded.labels, "
     "command = excluded.command, host = excluded.host, gpus = excluded.gpus, "
     "start_ms = excluded.start_ms, end_ms = excluded.end_ms, status = excluded.status, "
@@ -102,7 +107,8 @@ const char* const kPutJob =
     "commit_sha = excluded.commit_sha, pr = excluded.pr, dirty = excluded.dirty, "
     "output_tail = excluded.output_tail, runner_pid = excluded.runner_pid, "
     "runner_start = excluded.runner_start, kind = excluded.kind, "
-    "idle_gpu_hours = excluded.idle_gpu_hours, heartbeat_ms = excluded.heartbeat_ms "
+    "idle_gpu_hours = excluded.idle_gpu_hours, heartbeat_ms = excluded.heartbeat_ms, "
+    "experiment = excluded.experiment, run_id = excluded.run_id "
     "WHERE jobs.status = 'running' OR excluded.status <> 'running' "
     "OR jobs.start_ms <> excluded.start_ms";
 
@@ -124,18 +130,31 @@ std::vector<Value> StoreSafe(std::vector<Value> values) {
 }  // namespace
 
 std::vector<Value> JobParams(const LedgerJob& j, TimeMs now) {
-  return StoreSafe({j.job_id,         j.owner,
-                    j.labels,         j.command,
-                    j.host,           j.gpus,
-                    int64_t{j.start}, Optional(j.end),
-                    j.status,         j.exit_code ? Value(int64_t{*j.exit_code}) : Value(),
-                    j.killed_by,      j.gpu_hours,
-                    j.cost_usd,       j.repo,
-                    j.commit,         j.pr,
-                    int64_t{j.dirty}, j.output_tail,
-                    j.runner_pid,     j.runner_start,
-                    j.kind,           j.idle_gpu_hours ? Value(*j.idle_gpu_hours) : Value(),
-                    int64_t{now}});
+  return StoreSafe({j.job_id,
+                    j.owner,
+                    j.labels,
+                    j.command,
+                    j.host,
+                    j.gpus,
+                    int64_t{j.start},
+                    Optional(j.end),
+                    j.status,
+                    j.exit_code ? Value(int64_t{*j.exit_code}) : Value(),
+                    j.killed_by,
+                    j.gpu_hours,
+                    j.cost_usd,
+                    j.repo,
+                    j.commit,
+                    j.pr,
+                    int64_t{j.dirty},
+                    j.output_tail,
+                    j.runner_pid,
+                    j.runner_start,
+                    j.kind,
+                    j.idle_gpu_hours ? Value(*j.idle_gpu_hours) : Value(),
+                    int64_t{now},
+                    j.experiment,
+                    j.run});
 }
 
 const char* const kAddDecision =
@@ -159,7 +178,8 @@ Statement StatementOf(const LedgerWrite& w, TimeMs now) {
 const char* const kSelectJobs =
     "SELECT job_id, owner, labels, command, host, gpus, start_ms, end_ms, status, exit_code, "
     "killed_by, gpu_hours, cost_usd, repo, commit_sha, pr, dirty, output_tail, runner_pid, "
-    "runner_start, kind, idle_gpu_hours, heartbeat_ms FROM jobs WHERE start_ms >= $1 "
+    "runner_start, kind, idle_gpu_hours, heartbeat_ms, experiment, run_id FROM jobs "
+    "WHERE start_ms >= $1 "
     "ORDER BY start_ms DESC, job_id";
 
 LedgerJob JobOf(const Row& r) {
@@ -175,6 +195,7 @@ LedgerJob JobOf(const Row& r) {
   j.runner_pid = r.Int(18), j.runner_start = r.Int(19), j.kind = r.Text(20);
   if (!r.Null(21)) j.idle_gpu_hours = r.Real(21);
   if (!r.Null(22)) j.heartbeat = r.Int(22);
+  j.experiment = r.Text(23), j.run = r.Text(24);
   return j;
 }
 

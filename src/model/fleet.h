@@ -55,6 +55,7 @@ struct Job {
   std::string repo;
   std::string commit;
   std::string pr;
+  std::string experiment, run;  // its tracker's (model/run_identity.h); empty: none
   // Interactive work (a notebook): judged by the policy's [interactive] grace periods, and a
   // kill of it is false only when its GPUs became active again before its end.
   bool interactive = false;

@@ -2,6 +2,7 @@
 
 #include "core/json_writer.h"
 #include "report/credits_text.h"
+#include "report/group_text.h"
 #include "report/json_input.h"
 
 namespace gpuledger {
@@ -143,6 +144,7 @@ std::string AuditToJson(const AuditResult& r) {
   else
     w.Null();
   WriteCreditsJson(w, r);
+  WriteGroupsJson(w, r);
   w.Key("other_charges_usd").BeginObject();
   for (const auto& [category, usd] : r.other_charges_usd) w.Key(category).Number(usd, kUsdDecimals);
   w.EndObject();

@@ -8,6 +8,7 @@
 
 #include "core/csv_table.h"
 #include "report/credits_text.h"
+#include "report/group_text.h"
 
 namespace gpuledger {
 namespace {
@@ -226,6 +227,7 @@ std::string AuditToTable(const AuditResult& r, int top) {
   Categories(r, &out);
   Owners(r, top, &out);
   Teams(r, top, &out);
+  out += GroupsTable(r, top);
   Machines(r, top, &out);
   NeverUsed(r, top, &out);
   Section(&out, "Input");

@@ -29,7 +29,7 @@ Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t f
   if (!c_machine || !c_start) {
     return MakeError(ErrorCode::kParse,
                      "jobs header must name machine and start (optional: job_id, gpus, owner, "
-                     "end, status, exit_code, repo, commit, pr)",
+                     "end, status, exit_code, repo, commit, pr, experiment, run)",
                      file + ":" + std::to_string(std::max<uint64_t>(table.header_line(), 1)));
   }
   const auto c_id = table.Column({"job_id", "id", "jobid"});
@@ -41,6 +41,8 @@ Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t f
   const auto c_repo = table.Column({"repo", "repository"});
   const auto c_commit = table.Column({"commit", "sha"});
   const auto c_pr = table.Column({"pr", "pull_request"});
+  const auto c_experiment = table.Column({"experiment", "experiment_id", "mlflow_experiment"});
+  const auto c_run = table.Column({"run", "run_id", "mlflow_run_id", "wandb_run_id"});
   const auto c_interactive = table.Column({"interactive"});
   const auto c_kind = table.Column({"kind"});
 
@@ -92,6 +94,8 @@ Result<void> ReadJobs(std::string_view text, const std::string& file, uint32_t f
     job.repo = r.Get(c_repo);
     job.commit = r.Get(c_commit);
     job.pr = r.Get(c_pr);
+    job.experiment = r.Get(c_experiment);
+    job.run = r.Get(c_run);
     const std::string interactive = r.Get(c_interactive), kind = r.Get(c_kind);
     if (interactive == "true" || interactive == "yes" || interactive == "1") {
       job.interactive = true;

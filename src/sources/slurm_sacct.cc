@@ -88,8 +88,30 @@ int TresGpuCount(std::string_view tres) {
 namespace {
 
 struct SacctColumns {
-  std::optional<size_t> id, user, state, exit, start, end, nodes, tres;
+  std::optional<size_t> id, user, state, exit, start, end, nodes, tres, comment, admin_comment;
 };
+
+// experiment=…, run=…, repo=…, pr=…, commit=… among the key=value pairs (separated by spaces,
+// commas or semicolons) of a job's Comment or AdminComment; other text is left alone.
+void ReadIdentityPairs(std::string_view text, Job* job) {
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = text.find_first_of(" ,;", at);
+    const std::string_view pair = text.substr(at, end == std::string_view::npos ? end : end - at);
+    at = end == std::string_view::npos ? text.size() : end + 1;
+    const size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || eq + 1 == pair.size()) continue;
+    const std::string_view key = pair.substr(0, eq);
+    const std::string value(pair.substr(eq + 1));
+    std::string* field = key == "experiment" ? &job->experiment
+                         : key == "run"      ? &job->run
+                         : key == "repo"     ? &job->repo
+                         : key == "pr"       ? &job->pr
+                         : key == "commit"   ? &job->commit
+                                             : nullptr;
+    if (field && field->empty()) *field = value;
+  }
+}
 
 // Reads the job-level fields of a row into *job; false (after reporting why) when the row is
 // no job to audit.
@@ -122,6 +144,8 @@ bool ReadJobFields(const TableRow& r, const SacctColumns& c, TimeParser* parser,
   }
   job->owner = r.Get(c.user);
   job->exit_code = r.Get(c.exit);
+  ReadIdentityPairs(r.Get(c.comment), job);
+  ReadIdentityPairs(r.Get(c.admin_comment), job);
   job->input_order = r.order();
   return true;
 }
@@ -168,9 +192,11 @@ Result<void> ReadSacct(std::string_view text, const std::string& file, uint32_t 
   if (table.header().empty()) {
     return MakeError(ErrorCode::kParse, "empty sacct output (no header line)", file);
   }
-  SacctColumns c{table.Column({"jobid"}),    table.Column({"user"}),     table.Column({"state"}),
-                 table.Column({"exitcode"}), table.Column({"start"}),    table.Column({"end"}),
-                 table.Column({"nodelist"}), table.Column({"alloctres"})};
+  SacctColumns c{table.Column({"jobid"}),    table.Column({"user"}),
+                 table.Column({"state"}),    table.Column({"exitcode"}),
+                 table.Column({"start"}),    table.Column({"end"}),
+                 table.Column({"nodelist"}), table.Column({"alloctres"}),
+                 table.Column({"comment"}),  table.Column({"admincomment"})};
   if (!c.id || !c.state || !c.start || !c.nodes) {
     return MakeError(ErrorCode::kParse,
                      "sacct header must name JobID, State, Start and NodeList (run sacct -P -o "

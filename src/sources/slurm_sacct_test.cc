@@ -52,6 +52,21 @@ TEST(Sacct, BadRowsAreRejectedByReason) {
   EXPECT_EQ(Count(r.stats.notes, "job_step_skipped"), 1u);
 }
 
+TEST(Sacct, CommentAndAdminCommentCarryTheRunsIdentity) {
+  auto r = Sacct(
+      "JobID|User|State|ExitCode|Start|End|NodeList|AllocTRES|Comment|AdminComment\n"
+      "20|asha|COMPLETED|0:0|2025-01-01T10:00:00|2025-01-01T11:00:00|gpu07|gres/gpu=4|"
+      "experiment=detector-v2 run=a1b2,pr=61 free text|repo=acme/det;experiment=ignored\n"
+      "21|bo|COMPLETED|0:0|2025-01-01T10:00:00|2025-01-01T11:00:00|gpu07|gres/gpu=4|plain note|\n");
+  ASSERT_TRUE(r.result) << r.result.error().ToString();
+  ASSERT_EQ(r.jobs.size(), 2u);
+  EXPECT_EQ(r.jobs[0].experiment, "detector-v2");  // Comment first, AdminComment fills the rest
+  EXPECT_EQ(r.jobs[0].run, "a1b2");
+  EXPECT_EQ(r.jobs[0].pr, "61");
+  EXPECT_EQ(r.jobs[0].repo, "acme/det");
+  EXPECT_TRUE(r.jobs[1].experiment.empty() && r.jobs[1].run.empty());
+}
+
 TEST(Sacct, NodeListsAndGpuCounts) {
   EXPECT_EQ(ExpandNodeList("gpu[01-04,07]"),
             (std::vector<std::string>{"gpu01", "gpu02", "gpu03", "gpu04", "gpu07"}));
