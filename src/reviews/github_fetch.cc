@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/line_reader.h"
+#include "reviews/github_api.h"
 #include "reviews/github_json.h"
 #include "sources/http_get.h"
 
@@ -19,35 +20,19 @@ namespace gpuledger {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr const char* kAccept = "application/vnd.github+json";
-
-// A header's whole number, or nullopt when it is absent or malformed.
-std::optional<int64_t> HeaderNumber(const HttpResponse& r, const char* name) {
-  auto it = r.headers.find(name);
-  if (it == r.headers.end()) return std::nullopt;
-  int64_t v = 0;
-  const std::string& s = it->second;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && end == s.data() + s.size() ? std::optional<int64_t>(v) : std::nullopt;
-}
-
-TimeMs NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void Sleep(DurationMs ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 class Fetcher {
  public:
-  Fetcher(const FetchOptions& o, std::FILE* log) : o_(o), log_(log) {}
+  Fetcher(const FetchOptions& o, std::FILE* log)
+      : o_(o),
+        log_(log),
+        api_({o.api_url, o.token, o.max_retries, o.retry_base_ms, o.max_rate_wait_ms}, log,
+             "reviews fetch") {}
 
   Result<FetchStats> Run();
 
  private:
   Result<HttpResponse> Get(const std::string& url);
-  std::optional<DurationMs> RateLimitWait(const HttpResponse& r) const;
   Result<std::vector<fs::path>> Listing(const std::string& first_url, const fs::path& dir,
                                         const std::function<bool(const std::string&)>& go_on);
   Result<std::vector<std::string>> OrgRepos();
@@ -56,52 +41,17 @@ class Fetcher {
   const FetchOptions& o_;
   std::FILE* log_;
   FetchStats stats_;
+  GitHubApi api_;
 };
 
-// How long a rate-limited response asks us to wait, or nullopt when it is no rate limit.
-std::optional<DurationMs> Fetcher::RateLimitWait(const HttpResponse& r) const {
-  if (r.status != 403 && r.status != 429) return std::nullopt;
-  if (auto after = HeaderNumber(r, "retry-after")) return std::max<int64_t>(0, *after) * 1000;
-  if (HeaderNumber(r, "x-ratelimit-remaining") == 0) {
-    const auto reset = HeaderNumber(r, "x-ratelimit-reset");
-    const TimeMs at = reset ? *reset * 1000 : NowMs() + 60000;
-    return std::max<DurationMs>(0, at - NowMs()) + 1000;
-  }
-  return std::nullopt;
-}
-
 Result<HttpResponse> Fetcher::Get(const std::string& url) {
-  for (int attempt = 0;; ++attempt) {
-    ++stats_.requests;
-    const HttpAuth auth{o_.token, "", "", OriginOf(o_.api_url), "Bearer"};
-    HttpResponse r = HttpGet(url, auth, kAccept);
-    if (r.status == 200) return r;
-    if (auto wait = RateLimitWait(r)) {
-      if (*wait > o_.max_rate_wait_ms) {
-        return MakeError(ErrorCode::kIo,
-                         fmt::format("GitHub rate limit reached; it resets in {} s, longer than "
-                                     "--max-wait. What was fetched is saved: run again later to "
-                                     "resume",
-                                     *wait / 1000),
-                         url);
-      }
-      fmt::print(log_, "reviews fetch: rate limited, waiting {} s\n", (*wait + 999) / 1000);
-      ++stats_.rate_waits;
-      Sleep(*wait);
-      continue;
-    }
-    const bool transient = r.status == 0 || r.status >= 500;
-    if (!transient || attempt >= o_.max_retries) {
-      const std::string what = r.status == 0 ? r.error : fmt::format("HTTP {}", r.status);
-      const std::string message = RedactedExcerpt(r.body, auth);
-      return MakeError(ErrorCode::kIo, fmt::format("GET failed: {} {}", what, message), url);
-    }
-    const DurationMs backoff = o_.retry_base_ms << attempt;
-    fmt::print(log_, "reviews fetch: {} on {}, retrying in {} ms\n",
-               r.status == 0 ? r.error : fmt::format("HTTP {}", r.status), url, backoff);
-    ++stats_.retries;
-    Sleep(backoff);
+  auto r = api_.Send("GET", url);
+  stats_.requests = api_.counts().requests, stats_.retries = api_.counts().retries;
+  stats_.rate_waits = api_.counts().rate_waits;
+  if (!r && r.error().message.starts_with("GitHub rate limit reached")) {
+    r.error().message += ". What was fetched is saved: run again to resume";
   }
+  return r;
 }
 
 // Fetches every page of a listing into dir/page-NNNN.json (skipped when dir/.complete exists),

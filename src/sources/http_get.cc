@@ -111,7 +111,8 @@ void* NewCurlHandle() {
 }
 
 HttpResponse HttpRequest(const std::string& method, const std::string& url, const HttpAuth& auth,
-                         const std::string& accept, uint64_t max_body_bytes, long timeout_s) {
+                         const std::string& accept, uint64_t max_body_bytes, long timeout_s,
+                         const std::string& json_body) {
   HttpResponse r;
   CURL* curl = NewCurlHandle();
   if (curl == nullptr) {
@@ -136,6 +137,12 @@ HttpResponse HttpRequest(const std::string& method, const std::string& url, cons
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "gpuledger");
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
   if (method != "GET") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (!json_body.empty()) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
+  }
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);

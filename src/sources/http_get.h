@@ -43,9 +43,11 @@ std::string RedactedExcerpt(std::string_view body, const HttpAuth& auth, size_t 
 HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::string& accept,
                      uint64_t max_body_bytes = 0);
 
-// The same with another method ("DELETE", "POST") and a timeout in seconds.
+// The same with another method ("DELETE", "POST", "PATCH") and a timeout in seconds; a
+// non-empty "json_body" is sent as the request's body (Content-Type: application/json).
 HttpResponse HttpRequest(const std::string& method, const std::string& url, const HttpAuth& auth,
-                         const std::string& accept, uint64_t max_body_bytes, long timeout_s);
+                         const std::string& accept, uint64_t max_body_bytes, long timeout_s,
+                         const std::string& json_body = "");
 
 // "s" escaped for a URL query value.
 std::string UrlEncode(std::string_view s);

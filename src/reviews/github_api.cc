@@ -1,0 +1,97 @@
+#include "reviews/github_api.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <chrono>
+#include <thread>
+
+namespace gpuledger {
+namespace {
+
+constexpr const char* kAccept = "application/vnd.github+json";
+
+// A header's whole number, or nullopt when it is absent or malformed.
+std::optional<int64_t> HeaderNumber(const HttpResponse& r, const char* name) {
+  auto it = r.headers.find(name);
+  if (it == r.headers.end()) return std::nullopt;
+  int64_t v = 0;
+  const std::string& s = it->second;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() ? std::optional<int64_t>(v) : std::nullopt;
+}
+
+// How long a rate-limited response asks us to wait, or nullopt when it is no rate limit.
+std::optional<DurationMs> RateLimitWait(const HttpResponse& r) {
+  if (r.status != 403 && r.status != 429) return std::nullopt;
+  if (auto after = HeaderNumber(r, "retry-after")) return std::max<int64_t>(0, *after) * 1000;
+  if (HeaderNumber(r, "x-ratelimit-remaining") == 0) {
+    const auto reset = HeaderNumber(r, "x-ratelimit-reset");
+    const TimeMs now = WallNow();
+    const TimeMs at = reset ? *reset * 1000 : now + 60000;
+    return std::max<DurationMs>(0, at - now) + 1000;
+  }
+  return std::nullopt;
+}
+
+void Sleep(DurationMs ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+}  // namespace
+
+GitHubApi::GitHubApi(GitHubApiOptions options, std::FILE* log, std::string who)
+    : o_(std::move(options)), log_(log), who_(std::move(who)) {
+  while (!o_.api_url.empty() && o_.api_url.back() == '/') o_.api_url.pop_back();
+}
+
+std::string GitHubApi::Url(std::string_view path) const { return o_.api_url + std::string(path); }
+
+Result<HttpResponse> GitHubApi::Send(const std::string& method, const std::string& url,
+                                     const std::string& json_body) {
+  const HttpAuth auth{o_.token, "", "", OriginOf(o_.api_url), "Bearer"};
+  for (int attempt = 0;; ++attempt) {
+    ++counts_.requests;
+    HttpResponse r = HttpRequest(method, url, auth, kAccept, 0, 30, json_body);
+    if (r.status >= 200 && r.status < 300) return r;
+    if (auto wait = RateLimitWait(r)) {
+      if (*wait > o_.max_rate_wait_ms) {
+        return MakeError(ErrorCode::kIo,
+                         fmt::format("GitHub rate limit reached; it resets in {} s, longer than "
+                                     "--max-wait. Run again later",
+                                     *wait / 1000),
+                         url);
+      }
+      fmt::print(log_, "{}: rate limited, waiting {} s\n", who_, (*wait + 999) / 1000);
+      ++counts_.rate_waits;
+      Sleep(*wait);
+      continue;
+    }
+    const bool transient = r.status == 0 || r.status >= 500;
+    if (!transient || attempt >= o_.max_retries) {
+      const std::string what = r.status == 0 ? r.error : fmt::format("HTTP {}", r.status);
+      return MakeError(ErrorCode::kIo,
+                       fmt::format("{} failed: {} {}", method, what, RedactedExcerpt(r.body, auth)),
+                       url);
+    }
+    const DurationMs backoff = o_.retry_base_ms << attempt;
+    fmt::print(log_, "{}: {} on {}, retrying in {} ms\n", who_,
+               r.status == 0 ? r.error : fmt::format("HTTP {}", r.status), url, backoff);
+    ++counts_.retries;
+    Sleep(backoff);
+  }
+}
+
+Result<std::vector<std::string>> GitHubApi::Pages(const std::string& first_url) {
+  std::vector<std::string> pages;
+  for (std::string url = first_url; !url.empty();) {
+    auto r = Send("GET", url);
+    if (!r) return std::unexpected(r.error());
+    pages.push_back(std::move(r->body));
+    auto link = r->headers.find("link");
+    url = link == r->headers.end() ? "" : NextLink(link->second);
+  }
+  return pages;
+}
+
+}  // namespace gpuledger
