@@ -58,7 +58,7 @@ man_include="$out/gpuledger.h2m"
   echo "[DESCRIPTION]"
   echo "gpuledger reads GPU telemetry, bills, job records and pull-request history and shows"
   echo "where every dollar of GPU spend went; it runs GPU jobs fail-fast and guards nodes."
-  for sub in audit report run guard keep serve backtest ledger budgets digest policy reviews demo; do
+  for sub in audit report run guard keep serve pr-check backtest ledger budgets digest policy reviews demo; do
     echo "[${sub^^}]"
     "$bin" "$sub" --help | sed 's/^/  /'
   done

@@ -18,6 +18,7 @@ void AddReportCommand(CLI::App* app, Outcome* outcome);    // report_command.cc
 void AddBudgetsCommand(CLI::App* app, Outcome* outcome);   // budgets_command.cc
 void AddDigestCommand(CLI::App* app, Outcome* outcome);    // digest_command.cc
 void AddServeCommand(CLI::App* app, Outcome* outcome);     // serve_command.cc
+void AddPrCheckCommand(CLI::App* app, Outcome* outcome);   // pr_check_command.cc
 void AddFetchVerb(CLI::App* reviews, Outcome* outcome);    // reviews_fetch_command.cc
 
 }  // namespace gpuledger::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   gpuledger::cli::AddBudgetsCommand(&app, &outcome);
   gpuledger::cli::AddDigestCommand(&app, &outcome);
   gpuledger::cli::AddServeCommand(&app, &outcome);
+  gpuledger::cli::AddPrCheckCommand(&app, &outcome);
   gpuledger::cli::AddDemoCommand(&app, &outcome);
   return gpuledger::cli::Run(app, argc, argv, outcome);
 }

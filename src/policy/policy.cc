@@ -99,6 +99,30 @@ Result<void> ReadInteractive(const std::string& source, const toml::node& node, 
   return {};
 }
 
+Result<void> ReadPrGuardrail(const std::string& source, const toml::node& node, PrGuardrail* g) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr)
+    return std::unexpected(BadKey(source, node, "pr_guardrail must be a table"));
+  for (const auto& [key, value] : *table) {
+    const std::string k(key.str());
+    std::optional<double>* field = k == "max_usd_without_review"    ? &g->max_usd_without_review
+                                   : k == "require_review_over_usd" ? &g->require_review_over_usd
+                                   : k == "max_open_days_firing_jobs"
+                                       ? &g->max_open_days_firing_jobs
+                                       : nullptr;
+    if (field == nullptr) {
+      return std::unexpected(BadKey(source, value,
+                                    "unknown key pr_guardrail." + k +
+                                        " (known: max_usd_without_review, "
+                                        "require_review_over_usd, max_open_days_firing_jobs)"));
+    }
+    auto v = Number(source, "pr_guardrail." + k, value, 0, 1e12);
+    if (!v) return std::unexpected(v.error());
+    *field = *v;
+  }
+  return {};
+}
+
 // Applies one top-level key to the policy.
 Result<void> ReadKey(const std::string& source, const std::string& key, const toml::node& value,
                      Policy* p) {
@@ -139,6 +163,7 @@ Result<void> ReadKey(const std::string& source, const std::string& key, const to
   }
   if (key == "exempt") return ReadExempt(source, value, &p->exempt);
   if (key == "interactive") return ReadInteractive(source, value, p);
+  if (key == "pr_guardrail") return ReadPrGuardrail(source, value, &p->pr_guardrail);
   if (key == "max_keep") return set_duration(&p->max_keep_ms);
   if (key == "k8s_action") {
     auto s = value.value<std::string>();
@@ -165,8 +190,7 @@ Result<void> ReadKey(const std::string& source, const std::string& key, const to
       "unknown key " + key +
           " (known: threshold, setup_grace, idle_after, warn_before, release_after, max_gap, "
           "max_runtime, budget_usd, fatal_patterns, max_keep, release_command, k8s_action, "
-          "over_budget, [exempt], "
-          "[interactive])"));
+          "over_budget, [exempt], [interactive], [pr_guardrail])"));
 }
 
 std::string TomlString(std::string_view s) {
@@ -244,6 +268,17 @@ std::string PolicyToToml(const Policy& p) {
   out += fmt::format("setup_grace = {}\nidle_after = {}\n",
                      TomlString(FormatDuration(p.interactive_setup_grace_ms)),
                      TomlString(FormatDuration(p.interactive_idle_after_ms)));
+  out += "\n[pr_guardrail]  # gpuledger pr-check: when a PR's gpuledger/gpu-cost status fails\n";
+  auto limit = [&](const char* key, const std::optional<double>& v, const char* what) {
+    out += v ? fmt::format("{} = {}  # {}\n", key, *v, what)
+             : fmt::format("# {}  (not set: {})\n", key, what);
+  };
+  limit("max_usd_without_review", p.pr_guardrail.max_usd_without_review,
+        "GPU dollars before any human review");
+  limit("require_review_over_usd", p.pr_guardrail.require_review_over_usd,
+        "above this, a substantive review");
+  limit("max_open_days_firing_jobs", p.pr_guardrail.max_open_days_firing_jobs,
+        "days open while still firing GPU jobs");
   return out;
 }
 

@@ -19,6 +19,14 @@ struct PolicyExemptions {
   std::string granted_by;           // who granted them, recorded with each exemption
 };
 
+// [pr_guardrail]: when `gpuledger pr-check` fails a pull request's commit status
+// (gpuledger/gpu-cost). Each limit unset: not checked.
+struct PrGuardrail {
+  std::optional<double> max_usd_without_review;     // GPU dollars before any human review
+  std::optional<double> require_review_over_usd;    // above this, a substantive review is required
+  std::optional<double> max_open_days_firing_jobs;  // days open while it still fires GPU jobs
+};
+
 struct Policy {
   double threshold_pct = 5;                         // below it a GPU is idle
   DurationMs setup_grace_ms = 20 * kMsPerMinute;    // idle before the first active instant
@@ -43,6 +51,7 @@ struct Policy {
   // [interactive]: Jupyter kernels' own grace periods (people think between cells).
   DurationMs interactive_setup_grace_ms = 2 * kMsPerHour;
   DurationMs interactive_idle_after_ms = 2 * kMsPerHour;
+  PrGuardrail pr_guardrail;
 };
 
 // The policy an interactive workload (a Jupyter kernel) is judged by: [interactive]'s

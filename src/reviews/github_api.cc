@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <optional>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 namespace gpuledger {

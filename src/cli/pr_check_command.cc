@@ -1,0 +1,121 @@
+// gpuledger pr-check: a pull request's GPU bill in the pull request — one comment, edited in
+// place on later runs, and a commit status gpuledger/gpu-cost set by the policy's
+// [pr_guardrail] (reviews/pr_check.h, reviews/github_pr.h).
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "cli/commands.h"
+#include "core/json_writer.h"
+#include "policy/policy.h"
+#include "reviews/github_pr.h"
+#include "reviews/pr_check.h"
+
+namespace gpuledger::cli {
+namespace {
+
+struct PrCheckFlags {
+  std::string repo, ledger = Ledger::DefaultPath(), policy, since = "365d";
+  int64_t pr = 0;
+  GitHubApiOptions api;
+  std::string max_wait = "15m";
+  bool dry_run = false;
+  std::string format = "md";
+};
+
+void PrintJson(const FetchedPr& f, const PrBill& b, const PrReviewState& review, const PrVerdict& v,
+               const std::string& comment, const std::string& outcome) {
+  JsonWriter w;
+  w.BeginObject().Key("repo").String(f.pr.repo).Key("pr").Int(f.pr.number);
+  w.Key("head_sha").String(f.pr.head_sha).Key("usd").Number(b.usd, kUsdDecimals);
+  w.Key("gpu_hours").Number(b.gpu_hours, 4).Key("jobs").Int(static_cast<int64_t>(b.jobs.size()));
+  w.Key("failed").Int(b.failed).Key("days_firing").Number(b.days_firing, 2);
+  w.Key("idle_gpu_hours");
+  b.idle_gpu_hours ? w.Number(*b.idle_gpu_hours, 4) : w.Null();
+  w.Key("review").String(review.summary).Key("human_reviews").Int(review.human_reviews);
+  w.Key("substantive_reviews").Int(review.substantive);
+  w.Key("status").String(v.pass ? "success" : "failure").Key("reasons").BeginArray();
+  for (const std::string& r : v.reasons) w.String(r);
+  w.EndArray().Key("comment").String(comment).Key("outcome").String(outcome).EndObject();
+  fmt::print("{}\n", w.str());
+}
+
+int RunPrCheck(PrCheckFlags& f) {
+  constexpr std::string_view kName = "pr-check";
+  if (f.repo.find('/') == std::string::npos || f.pr <= 0) {
+    return ReportError(kName, Error{ErrorCode::kUsage, "give --repo OWNER/NAME and --pr N", ""});
+  }
+  auto policy = LoadPolicy(f.policy);
+  if (!policy) return ReportError(kName, policy.error());
+  auto since = ParseDuration(f.since);
+  auto wait = ParseDuration(f.max_wait);
+  if (!since || !wait)
+    return ReportError(
+        kName, Error{ErrorCode::kUsage, "not a duration", !since ? "--since" : "--max-wait"});
+  f.api.max_rate_wait_ms = *wait;
+  if (const char* token = std::getenv("GITHUB_TOKEN")) f.api.token = token;
+  if (f.api.token.empty() && !f.dry_run) {
+    return ReportError(kName, Error{ErrorCode::kUsage,
+                                    "set GITHUB_TOKEN (pull-requests: write, statuses: write) "
+                                    "or use --dry-run",
+                                    ""});
+  }
+  auto ledger = Ledger::OpenExisting(f.ledger);
+  if (!ledger) return ReportError(kName, ledger.error());
+  const TimeMs now = WallNow();
+  auto jobs = (*ledger)->Jobs(now - *since);
+  if (!jobs) return ReportError(kName, jobs.error());
+  GitHubApi api(f.api, stderr, "pr-check");
+  auto fetched = FetchPullRequest(api, f.repo, f.pr);
+  if (!fetched) return ReportError(kName, fetched.error());
+  const PrBill bill = BillOf(*jobs, fetched->pr, fetched->commits);
+  const PrReviewState review = ReviewStateOf(fetched->pr);
+  const PrVerdict verdict = Judge(bill, review, policy->pr_guardrail);
+  const std::string comment = PrCommentMarkdown(fetched->pr, bill, review, verdict, now);
+  std::string outcome = "dry run: nothing posted";
+  if (!f.dry_run) {
+    auto posted = UpsertMarkedComment(api, f.repo, f.pr, kPrCommentMarker, comment);
+    if (!posted) return ReportError(kName, posted.error());
+    auto status = SetCommitStatus(api, f.repo, fetched->pr.head_sha, verdict.pass, kPrStatusContext,
+                                  PrStatusDescription(bill, verdict));
+    if (!status) return ReportError(kName, status.error());
+    outcome = fmt::format("comment {}; status {} on {}", *posted,
+                          verdict.pass ? "success" : "failure", fetched->pr.head_sha.substr(0, 12));
+  }
+  if (f.format == "json") {
+    PrintJson(*fetched, bill, review, verdict, comment, outcome);
+  } else {
+    fmt::print("{}\n", comment);
+    fmt::print(stderr, "pr-check: {}\n", outcome);
+  }
+  return verdict.pass ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void AddPrCheckCommand(CLI::App* app, Outcome* outcome) {
+  auto f = std::make_shared<PrCheckFlags>();
+  CLI::App* cmd = app->add_subcommand(
+      "pr-check",
+      "A pull request's GPU bill in the pull request: its GPU jobs from the ledger (by PR, or at "
+      "its commits), dollars, GPU-hours, idle share, failures, days open while firing jobs and "
+      "its review state, as one comment updated in place and a commit status gpuledger/gpu-cost "
+      "that fails when the policy's [pr_guardrail] says so. Exit 1 when it fails.");
+  cmd->footer("Token from GITHUB_TOKEN. See docs/pr-check.md for GitHub Actions.");
+  cmd->add_option("--repo", f->repo, "OWNER/NAME")->required();
+  cmd->add_option("--pr", f->pr, "the pull request's number")->required();
+  AddLedgerOptions(cmd, &f->ledger, "the ledger the jobs are in (run, the guards)");
+  cmd->add_option("--since", f->since, "read jobs started this long ago at most")
+      ->capture_default_str();
+  cmd->add_option("--policy", f->policy, "policy.toml whose [pr_guardrail] sets the status");
+  cmd->add_option("--api-url", f->api.api_url, "GitHub Enterprise or a test server")
+      ->capture_default_str();
+  cmd->add_option("--max-wait", f->max_wait, "wait this long at most for a rate limit to reset")
+      ->capture_default_str();
+  cmd->add_flag("--dry-run", f->dry_run, "read, and print the comment; post nothing");
+  AddFormatOption(cmd, &f->format, {"md", "json"});
+  cmd->callback([f, outcome] { outcome->exit_code = RunPrCheck(*f); });
+}
+
+}  // namespace gpuledger::cli

@@ -1,0 +1,127 @@
+"""A stand-in for the subset of the GitHub REST API `gpuledger pr-check` uses, answering with
+responses recorded from the real API (tests/data/real/github, from PyGithub's ReplayData).
+
+Usage: github_replay_server.py DATA_DIR LOG_FILE [OTHER_ORIGIN]
+Binds 127.0.0.1 port 0 and prints the port. Serves PyGithub/PyGithub#3370:
+  GET  /repos/PyGithub/PyGithub/pulls/3370               the recorded pull request
+  GET  …/pulls/3370/reviews, …/pulls/3370/commits        one item per page (Link rel="next");
+       with OTHER_ORIGIN the reviews' second page is linked there (credentials must not follow)
+  GET  /repos/PyGithub/PyGithub/issues/3370/comments     the recorded comments and those posted
+       here, one per page; the first request is answered with the recorded 403 and Retry-After
+       (cut from 60 s to 1 s)
+  POST …/issues/3370/comments, PATCH …/issues/comments/ID, POST …/statuses/SHA
+       stored, answered with the recorded response bodies (their id, body and state set)
+Each request is appended to LOG_FILE as one JSON line: method, path, authorization (whether
+one was sent, and its scheme), body.
+"""
+import http.server
+import json
+import os
+import sys
+import urllib.parse
+
+data_dir, log_file = sys.argv[1], sys.argv[2]
+other_origin = sys.argv[3] if len(sys.argv) > 3 else ""
+REPO = "/repos/PyGithub/PyGithub"
+
+
+def load(name):
+    with open(os.path.join(data_dir, name)) as f:
+        return json.load(f)
+
+
+pull = load("pull-3370.json")
+reviews = [load("review-commented.json"), load("review-approved.json")]
+commits = load("pull-3370-commits.json")
+comments = load("issue-comments.json")
+statuses = []
+rate_limited_once = False
+next_id = 900000001
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log(self, body):
+        auth = self.headers.get("Authorization")
+        with open(log_file, "a") as f:
+            f.write(json.dumps({"method": self.command, "path": self.path,
+                                "authorization": auth.split(" ")[0] if auth else None,
+                                "body": body}) + "\n")
+
+    def answer(self, status, obj, headers=()):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def page(self, items, path, query, origin_of_next=None):
+        page = int(query.get("page", ["1"])[0])
+        headers = []
+        if page < len(items):
+            origin = origin_of_next or "http://127.0.0.1:%d" % self.server.server_port
+            headers.append(("Link", '<%s%s?per_page=1&page=%d>; rel="next"' % (origin, path, page + 1)))
+        self.answer(200, items[page - 1:page], headers)
+
+    def do_GET(self):
+        global rate_limited_once
+        self.log(None)
+        url = urllib.parse.urlparse(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        if url.path == REPO + "/pulls/3370":
+            return self.answer(200, pull)
+        if url.path == REPO + "/pulls/3370/reviews":
+            page = int(query.get("page", ["1"])[0])
+            return self.page(reviews, url.path, query, other_origin if page == 1 else None)
+        if url.path == REPO + "/pulls/3370/commits":
+            return self.page(commits, url.path, query)
+        if url.path == REPO + "/issues/3370/comments":
+            if not rate_limited_once:
+                rate_limited_once = True
+                return self.answer(403, load("rate-limited.json"), [("Retry-After", "1")])
+            return self.page(comments, url.path, query)
+        self.answer(404, {"message": "Not Found"})
+
+    def read_body(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        self.log(body)
+        return json.loads(body) if body else {}
+
+    def do_POST(self):
+        global next_id
+        body = self.read_body()
+        if self.path == REPO + "/issues/3370/comments":
+            made = load("comment-created.json")
+            made["id"], made["body"] = next_id, body["body"]
+            next_id += 1
+            comments.append(made)
+            return self.answer(201, made)
+        if self.path.startswith(REPO + "/statuses/"):
+            made = load("status-created.json")
+            made.update({k: body.get(k) for k in ("state", "description", "context")})
+            statuses.append(made)
+            return self.answer(201, made)
+        self.answer(404, {"message": "Not Found"})
+
+    def do_PATCH(self):
+        body = self.read_body()
+        prefix = REPO + "/issues/comments/"
+        if self.path.startswith(prefix):
+            wanted = int(self.path[len(prefix):])
+            for c in comments:
+                if c["id"] == wanted:
+                    c["body"] = body["body"]
+                    edited = load("comment-edited.json")
+                    edited["id"], edited["body"] = wanted, body["body"]
+                    return self.answer(200, edited)
+        self.answer(404, {"message": "Not Found"})
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
