@@ -26,6 +26,7 @@
 #include <sstream>
 
 #include "audit/audit_runner.h"
+#include "audit/group_spend.h"
 #include "report/audit_text.h"
 #include "sources/load_fleet.h"
 #include "temp_dir.h"
@@ -159,6 +160,40 @@ TEST_F(Kubernetes, PodsBecomeJobsSplitTimeSlicedGpusAndOwnersFollowTheirRules) {
   EXPECT_NEAR(csv_owners["asha"], 45, 1e-3);
   EXPECT_NEAR(csv_owners["bo"], 15, 1e-3);
   EXPECT_NEAR(csv_owners[""], 60, 1e-3);
+}
+
+// --owners rules name a pod's experiment and run (docs/experiments.md); --group-by adds them up.
+// By hand: ml/train-1 holds GPU 0 for 10 + 4 minutes at 80 % ($2 a GPU-minute): $28 of which
+// the job's own spend is $14 + $4 (SetUp's figures) = $18; the rest of the $120 is "(none)".
+TEST_F(Kubernetes, OwnersRulesNameAPodsExperimentAndRun) {
+  Write("owners.toml",
+        "[[owner]]\nmatch = { namespace = \"ml\", pod = \"(train)-(\\\\d+)\" }\n"
+        "experiment = \"$1-exp\"\nrun = \"$1-$2\"\n");
+  FleetPaths paths;
+  paths.telemetry = {Path("cluster.json")};
+  paths.telemetry_format = "prometheus";
+  paths.inventory = Path("inventory.csv");
+  paths.owners = Path("owners.toml");
+  auto loaded = LoadFleet(paths, std::nullopt, &utc_);
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  AuditOptions options;
+  options.breakdown = options.segments = true;
+  auto r = RunAudit(InputsOf(*loaded), options);
+  ASSERT_TRUE(r) << r.error().ToString();
+  const std::vector<GroupSpend> experiments = SpendByGroup(*r, GroupBy::kExperiment);
+  ASSERT_EQ(experiments.size(), 2u);
+  EXPECT_EQ(experiments[0].key, "(none)");
+  EXPECT_NEAR(experiments[0].usd, 102, 1e-9);
+  EXPECT_EQ(experiments[1].key, "train-exp");
+  EXPECT_NEAR(experiments[1].usd, 18, 1e-9);
+  EXPECT_EQ(experiments[1].jobs, 2);  // the pod's two runs (a gap splits it)
+  EXPECT_NEAR(experiments[1].idle_usd, 0, 1e-9);
+  const std::vector<GroupSpend> runs = SpendByGroup(*r, GroupBy::kRun);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].key, "train-1");
+  double total = 0;
+  for (const GroupSpend& g : runs) total += g.usd;
+  EXPECT_NEAR(total, 120, 1e-9);  // the groups add up to the audit
 }
 
 TEST_F(Kubernetes, WithAJobsFilePodsAreMatchedByName) {

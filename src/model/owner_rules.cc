@@ -205,19 +205,28 @@ Result<OwnerRules> OwnerRules::Parse(std::string_view text, const std::string& s
       const std::string name(k.str());
       if (name == "match") continue;
       auto s = v.value<std::string>();
-      std::string* slot = name == "owner"     ? &rule.owner
-                          : name == "team"    ? &rule.team
-                          : name == "project" ? &rule.project
-                                              : nullptr;
+      std::string* slot = name == "owner"        ? &rule.owner
+                          : name == "team"       ? &rule.team
+                          : name == "project"    ? &rule.project
+                          : name == "experiment" ? &rule.experiment
+                          : name == "run"        ? &rule.run
+                          : name == "repo"       ? &rule.repo
+                          : name == "pr"         ? &rule.pr
+                                                 : nullptr;
       if (slot == nullptr || !s) {
         return MakeError(ErrorCode::kParse,
-                         "a rule sets owner, team and project (strings), not '" + name + "'",
+                         "a rule sets owner, team, project, experiment, run, repo and pr "
+                         "(strings), not '" +
+                             name + "'",
                          TomlWhere(source, v.source()));
       }
       *slot = *s;
     }
-    if (rule.owner.empty() && rule.team.empty() && rule.project.empty()) {
-      return MakeError(ErrorCode::kParse, "a rule must set owner, team or project", rule.where);
+    if (rule.owner.empty() && rule.team.empty() && rule.project.empty() &&
+        rule.experiment.empty() && rule.run.empty() && rule.repo.empty() && rule.pr.empty()) {
+      return MakeError(ErrorCode::kParse,
+                       "a rule must set owner, team, project, experiment, run, repo or pr",
+                       rule.where);
     }
     out.rules_.push_back(std::move(rule));
   }
@@ -251,8 +260,10 @@ std::optional<Attribution> OwnerRules::Apply(const Lookup& lookup) const {
   for (const Rule& rule : rules_) {
     std::vector<std::string> groups;
     if (!Matches(rule.match, lookup, &groups)) continue;
-    return Attribution{Expand(rule.owner, groups), Expand(rule.team, groups),
-                       Expand(rule.project, groups)};
+    return Attribution{Expand(rule.owner, groups),   Expand(rule.team, groups),
+                       Expand(rule.project, groups), Expand(rule.experiment, groups),
+                       Expand(rule.run, groups),     Expand(rule.repo, groups),
+                       Expand(rule.pr, groups)};
   }
   return std::nullopt;
 }

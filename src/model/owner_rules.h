@@ -43,6 +43,9 @@ namespace gpuledger {
 
 struct Attribution {
   std::string owner, team, project;  // empty: the rule does not say
+  // What a pod's job is (docs/experiments.md), from its labels and annotations: for pods' GPU
+  // time only (a machine has no experiment).
+  std::string experiment, run, repo, pr;
 };
 
 // How to reach a person ([[person]]).
@@ -91,7 +94,8 @@ class OwnerRules {
   struct Rule {
     Match match;
     std::string owner, team, project;  // templates with $1…
-    std::string where;                 // source:line, for messages
+    std::string experiment, run, repo, pr;
+    std::string where;  // source:line, for messages
   };
   std::vector<Rule> rules_;
   std::vector<Match> ignore_;

@@ -31,6 +31,10 @@ void Attribute(const SeriesWorkload& w, const std::string& machine, const OwnerR
       if (job->owner.empty()) job->owner = a->owner;
       if (job->team.empty()) job->team = a->team;
       if (job->project.empty()) job->project = a->project;
+      if (job->experiment.empty()) job->experiment = a->experiment;
+      if (job->run.empty()) job->run = a->run;
+      if (job->repo.empty()) job->repo = a->repo;
+      if (job->pr.empty()) job->pr = a->pr;
     }
   }
   if (job->team.empty()) job->team = w.ns;
