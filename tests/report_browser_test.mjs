@@ -51,6 +51,7 @@ try {
   const charts = ["chart-categories", "chart-owners", "chart-weekly", "chart-heatmap"];
   if (data.backtest) charts.push("chart-backtest");
   if (data.reviews) charts.push("chart-reviews");
+  if (data.groups) charts.push("chart-groups");
   // One burn-down per batch that paid for anything, the last six.
   if (data.credits) {
     const burning = data.credits.batches.filter((b) => b.daily.length > 0).length;
@@ -110,6 +111,11 @@ try {
       return audit.credits?.batches.find((b) => b.label === key.slice(12))?.spent_usd;
     }
     if (key === "unattributed_usd") return audit.lenses.unattributed_usd;
+    if (key.startsWith("group.")) {  // --group-by: the audit's list of that key
+      const by = data.groups.by;
+      const list = audit[{ experiment: "experiments", run: "runs", pr: "prs", repo: "repos" }[by]];
+      return list?.find((g) => g[by] === key.slice(6))?.usd;
+    }
     return audit[key];
   };
   let compared = 0;

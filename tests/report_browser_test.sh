@@ -33,6 +33,13 @@ printf '[budgets]\nvision = 5\n' >"$out/budgets.toml"  # budgets without credits
   --jobs "$small/jobs.csv" --budgets "$out/budgets.toml" --out "$out/small.html" \
   2>"$out/small.log" || { cat "$out/small.log"; exit 1; }
 render small "$small/expected.json"
+# --group-by: the cost per pull request, its chart and its table equal to the audit's.
+"$bin" report --telemetry "$small/telemetry" --inventory "$small/inventory.csv" \
+  --jobs "$small/jobs.csv" --group-by pr --out "$out/groups.html" 2>"$out/groups.log" ||
+  { cat "$out/groups.log"; exit 1; }
+"$bin" audit --telemetry "$small/telemetry" --inventory "$small/inventory.csv" \
+  --jobs "$small/jobs.csv" --group-by pr --format json >"$out/groups-audit.json" || exit 1
+render groups "$out/groups-audit.json"
 
 # Hostile names (a machine named like an HTML tag, in the file name, an owner and a team) must
 # stay text: every tooltip is opened and no payload may run or become an element.

@@ -4,6 +4,7 @@
 
 #include "audit/budget_use.h"
 #include "audit/credits.h"
+#include "audit/group_spend.h"
 #include "core/line_reader.h"
 #include "core/memory_size.h"
 #include "model/budgets.h"
@@ -208,6 +209,26 @@ Result<void> AttachCreditsAndBudgets(const AuditFlags& flags, const Fleet& fleet
     audit->budgets = std::make_shared<std::vector<BudgetUse>>(UseAgainstBudgets(*budgets, *audit));
   }
   return {};
+}
+
+void AddGroupByOption(CLI::App* cmd, std::string* group_by) {
+  cmd->add_option("--group-by", *group_by,
+                  "also the spend per experiment, run, pr or repo of the jobs (the jobs CSV's "
+                  "experiment/run/pr/repo columns, the ledger's, --owners rules for pods; "
+                  "docs/experiments.md)")
+      ->check(CLI::IsMember({"experiment", "run", "pr", "repo"}));
+}
+
+bool WantGroups(const std::string& group_by, AuditOptions* options) {
+  if (group_by.empty()) return false;
+  options->segments = options->breakdown = true;  // each job's spend by category
+  return true;
+}
+
+void AttachGroups(const std::string& group_by, AuditResult* audit) {
+  auto by = ParseGroupBy(group_by);  // checked by the option's IsMember
+  if (!by) return;
+  audit->groups = std::make_shared<GroupedSpend>(GroupedSpend{*by, SpendByGroup(*audit, *by)});
 }
 
 void UseInputWindow(const FleetInput& in, AuditOptions* options) {

@@ -72,6 +72,13 @@ Result<void> AttachCreditsAndBudgets(const AuditFlags& flags, const Fleet& fleet
 // The audit options the knobs say (usage errors name their flag); check them before loading.
 Result<AuditOptions> MakeAuditOptions(const AuditFlags& flags, int threads);
 
+// --group-by experiment|run|pr|repo (audit, report): the spend of each group of jobs.
+void AddGroupByOption(CLI::App* cmd, std::string* group_by);
+// Asks of the audit what --group-by needs (the jobs' segments and breakdown); false without it.
+bool WantGroups(const std::string& group_by, AuditOptions* options);
+// Attaches the groups to "audit" (audited with the options WantGroups set); none without it.
+void AttachGroups(const std::string& group_by, AuditResult* audit);
+
 // Sets the window and the flat price the loaded input names.
 void UseInputWindow(const FleetInput& in, AuditOptions* options);
 

@@ -29,6 +29,7 @@ struct ReportFlags {
   std::string out = "-";
   std::string format;
   int top = 20;
+  std::string group_by;  // --group-by
 };
 
 // What the report is made of: the fleet and its telemetry, from files or the built-in demo.
@@ -117,8 +118,10 @@ int RunReportCommand(const ReportFlags& f) {
   if (!in) return ReportError(kName, in.error());
   if ((*in)->files) UseInputWindow(*(*in)->files, &*options);
   if (f.demo) options->segments = true;  // the demo's credits
+  WantGroups(f.group_by, &*options);
   auto audit = RunAuditWithProgress((*in)->inputs, *options);
   if (!audit) return ReportError(kName, audit.error());
+  AttachGroups(f.group_by, &*audit);
   const TimeZone zone = (*in)->files ? (*in)->files->zone : TimeZone::Utc();
   if (auto r = AttachCreditsAndBudgets(f.audit, *(*in)->inputs.fleet, zone,
                                        (*in)->demo ? &(*in)->demo->credits : nullptr, &*audit);
@@ -151,6 +154,7 @@ void AddReportCommand(CLI::App* app, Outcome* outcome) {
       "(HTML, self-contained and offline), or the same as Markdown or JSON.");
   AddFleetOptions(cmd, &f->fleet);
   AddAuditKnobs(cmd, &f->audit);
+  AddGroupByOption(cmd, &f->group_by);
   cmd->add_flag("--demo", f->demo, "report on the built-in demo fleet instead of files");
   cmd->add_option("--budget", f->budget_usd,
                   "also normalise the figures to this budget (USD): \"of every $1,000,000\"")

@@ -1,5 +1,6 @@
 #include "report/report_json.h"
 
+#include "audit/group_spend.h"
 #include "core/json_writer.h"
 #include "report/credits_text.h"
 #include "report/json_input.h"
@@ -173,6 +174,25 @@ void WriteSpendList(JsonWriter& w, std::string_view key, std::string_view name,
   w.EndArray();
 }
 
+// --group-by: {"by": "experiment", "rows": [{key, usd, gpu_hours, idle_usd, held_idle_usd,
+// failed_usd, jobs}]}, costliest first; null without it.
+void WriteGroups(JsonWriter& w, const Report& r) {
+  w.Key("groups");
+  if (r.audit == nullptr || !r.audit->groups) {
+    w.Null();
+    return;
+  }
+  w.BeginObject().Key("by").String(GroupById(r.audit->groups->by)).Key("rows").BeginArray();
+  for (const GroupSpend& g : r.audit->groups->groups) {
+    w.BeginObject().Key("key").String(g.key).Key("usd").Number(g.usd, kUsdDecimals);
+    w.Key("gpu_hours").Number(g.gpu_hours, kGpuHourDecimals);
+    w.Key("idle_usd").Number(g.idle_usd, kUsdDecimals).Key("held_idle_usd");
+    r.audit->memory_known ? w.Number(g.held_idle_usd, kUsdDecimals) : w.Null();
+    w.Key("failed_usd").Number(g.failed_usd, kUsdDecimals).Key("jobs").Int(g.jobs).EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
 void WriteTopPods(JsonWriter& w, const Report& r) {
   w.Key("top_pods").BeginArray();
   for (const FailedJobRow& p : r.top_pods) {
@@ -327,6 +347,7 @@ std::string ReportToJson(const Report& r, bool pretty) {
   WriteFailedJobs(w, r);
   WriteBacktest(w, r);
   WriteReviews(w, r);
+  WriteGroups(w, r);
   WriteCreditsJson(w, a);
   w.EndObject();
   return w.str() + (pretty ? "\n" : "");

@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "audit/group_spend.h"
 #include "report/audit_text.h"
 #include "report/credits_text.h"
 
@@ -90,6 +91,27 @@ void Teams(Out out, const Report& r) {
                    !a.memory_known                   ? "unknown"
                    : held == a.teams_held_idle.end() ? FormatUsd(0)
                                                      : FormatUsd(held->second.usd));
+  }
+}
+
+// --group-by's table: every group, costliest first.
+void Groups(Out out, const Report& r) {
+  if (r.audit == nullptr || !r.audit->groups) return;
+  const std::string_view by = GroupById(r.audit->groups->by);
+  fmt::format_to(
+      out,
+      "\n## Cost per {}\n\n\"(none)\": GPU time outside jobs, or of jobs naming none.\n\n"
+      "| {} | cost | GPU-hours | idle | held idle | failed | jobs |\n"
+      "|---|---:|---:|---:|---:|---:|---:|\n",
+      by, by);
+  auto share = [](double part, double whole) {
+    return whole > 0 ? fmt::format("{:.1f} %", part / whole * 100) : std::string("-");
+  };
+  for (const GroupSpend& g : r.audit->groups->groups) {
+    fmt::format_to(out, "| {} | {} | {:.2f} | {} | {} | {} | {} |\n", Cell(g.key), FormatUsd(g.usd),
+                   g.gpu_hours, share(g.idle_usd, g.usd),
+                   r.audit->memory_known ? share(g.held_idle_usd, g.usd) : "unknown",
+                   share(g.failed_usd, g.usd), g.jobs);
   }
 }
 
@@ -215,6 +237,7 @@ std::string ReportToMarkdown(const Report& r, int top) {
   Practices(out, r);
   Owners(out, r, top);
   Teams(out, r);
+  Groups(out, r);
   TopPods(out, r);
   Machines(out, "Most wasteful machines", r.top_waste, r.audit->machines.size(), top);
   if (!r.never_used.empty()) {
