@@ -221,11 +221,15 @@ void Outbox::RefreshKeepRequests(const std::string& host) {
   if (!OpenLedger()) return;
   auto pending = ledger_->PendingKeeps(host);
   if (!pending) {
-    fmt::print(log_, "gpuledger guard: ledger: keep requests: {}\n",
-               EscapeForLog(pending.error().ToString()));
+    // Said once per distinct failure: the poll runs every second through an outage.
+    const std::string why = pending.error().ToString();
+    if (why != last_keep_error_)
+      fmt::print(log_, "gpuledger guard: ledger: keep requests: {}\n", EscapeForLog(why));
+    last_keep_error_ = why;
     ledger_.reset();
     return;
   }
+  last_keep_error_.clear();
   std::lock_guard lock(mu_);
   // A request is handed to the guard once; it stays pending in the ledger until the guard's
   // answer is written, and is not handed over again meanwhile.
