@@ -100,7 +100,7 @@ class Outbox {
   std::vector<LedgerKeepRequest> keep_requests_;  // read, not yet taken
   std::set<std::string> keep_handed_;             // ids read and still pending in the ledger
   std::string last_keep_error_;  // the thread's: a failure to read them, said once until it changes
-  Counts counts_;                                 // all but queued, which is writes_ and in_flight_
+  Counts counts_;                // all but queued, which is writes_ and in_flight_
   std::string last_error_;  // of the last rejected write: failing alone after it, it is set aside
   bool stopping_ = false;
   std::FILE* journal_ = nullptr;
