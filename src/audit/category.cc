@@ -48,4 +48,8 @@ bool IsWaste(Category c) {
          c == Category::kIdleOutsideJobs;
 }
 
+bool IsIdle(Category c) {
+  return c == Category::kNeverUsed || c == Category::kJobIdle || c == Category::kIdleOutsideJobs;
+}
+
 }  // namespace gpuledger

@@ -38,4 +38,8 @@ inline constexpr std::string_view kHeldIdlePractice =
 // bought no useful GPU work.
 bool IsWaste(Category c);
 
+// True for the categories of time paid for with the GPU below the threshold: never_used,
+// job_idle and idle_outside_jobs (unmonitored time is not idle, it is unknown).
+bool IsIdle(Category c);
+
 }  // namespace gpuledger

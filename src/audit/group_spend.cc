@@ -25,11 +25,6 @@ const std::string& KeyOf(const Job& job, GroupBy by) {
   return job.experiment;
 }
 
-bool IsIdle(int category) {
-  const auto c = static_cast<Category>(category);
-  return c == Category::kNeverUsed || c == Category::kJobIdle || c == Category::kIdleOutsideJobs;
-}
-
 }  // namespace
 
 Result<GroupBy> ParseGroupBy(std::string_view text) {
@@ -85,7 +80,7 @@ std::vector<GroupSpend> SpendByGroup(const AuditResult& audit, GroupBy by) {
       GroupSpend& g = group(s.job);
       g.usd += s.usd, g.held_idle_usd += s.held_idle_usd;
       for (int c = 0; c < kCategoryCount; ++c) {
-        if (IsIdle(c)) g.idle_usd += s.category_usd[c];
+        if (IsIdle(static_cast<Category>(c))) g.idle_usd += s.category_usd[c];
         if (static_cast<Category>(c) == Category::kFailedJob) g.failed_usd += s.category_usd[c];
       }
     }

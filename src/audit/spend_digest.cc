@@ -8,10 +8,6 @@
 namespace gpuledger {
 namespace {
 
-bool IsIdle(Category c) {
-  return c == Category::kNeverUsed || c == Category::kJobIdle || c == Category::kIdleOutsideJobs;
-}
-
 // Sums per category, turned into a summary once every machine is in.
 struct Tally {
   std::array<double, kCategoryCount> usd{};

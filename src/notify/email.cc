@@ -61,7 +61,7 @@ std::string CrLf(std::string_view s) {
         out.replace(space, 1, "\r\n");
         line_start = space + 2;
       } else {
-        size_t cut = line_start + std::string_view(out).substr(line_start).size();
+        size_t cut = out.size();
         while (cut > line_start && (static_cast<unsigned char>(out[cut - 1]) & 0xC0) == 0x80) --cut;
         if (cut > line_start && static_cast<unsigned char>(out[cut - 1]) >= 0xC0) --cut;
         out.insert(cut, "\r\n");

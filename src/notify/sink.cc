@@ -16,23 +16,6 @@ constexpr size_t kSlackFields = 10;
 constexpr size_t kSlackFallbackChars = 3000;
 constexpr size_t kSlackSections = 40;  // of Slack's 50 blocks: the others are ours
 
-// Slack's mrkdwn escapes: &, < and > (so no text can mention or link anyone).
-std::string SlackEscaped(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // At most "chars" bytes (so at most that many characters), cut at a character boundary.
 std::string Clip(std::string_view s, size_t chars) { return std::string(TruncateUtf8(s, chars)); }
 
@@ -168,6 +151,22 @@ std::string RenderTeams(const Notice& n) {
 }
 
 }  // namespace
+
+std::string SlackEscaped(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 const char* NotifySink::Label() const {
   switch (kind) {

@@ -20,6 +20,9 @@ struct NotifySink {
   const char* Label() const;
 };
 
+// "s" with Slack's mrkdwn escapes (&, < and >): no text can mention or link anyone.
+std::string SlackEscaped(std::string_view s);
+
 // "slack:URL" (an incoming webhook), "teams:URL" (a Teams workflow webhook), "webhook:URL" (the
 // generic JSON), URL http(s); or "email:ADDRESS" (a plain address; smtp left for the caller).
 // kUsage naming --notify otherwise.

@@ -13,6 +13,7 @@
 #include "core/text_safety.h"
 #include "ledger/ledger.h"
 #include "notify/keep_link.h"
+#include "notify/sink.h"
 #include "notify/webhook.h"
 #include "serve/slack_interaction.h"
 
@@ -40,14 +41,6 @@ void SendPage(httplib::Response& res, int status, std::string_view title, std::s
   res.set_header("Cache-Control", "no-store");
   res.set_header("Referrer-Policy", "no-referrer");  // the link's token stays here
   res.set_content(Page(title, html), "text/html; charset=utf-8");
-}
-
-// Slack mrkdwn: &, < and > escaped, so no answer can mention or link anyone.
-std::string SlackEscaped(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
-  return out;
 }
 
 std::string EphemeralJson(std::string_view text) {
