@@ -1,6 +1,6 @@
-// gpuledger pr-check: a pull request's GPU bill in the pull request — one comment, edited in
-// place on later runs, and a commit status gpuledger/gpu-cost set by the policy's
-// [pr_guardrail] (reviews/pr_check.h, reviews/github_pr.h).
+// gpuledger pr-check: a pull request's (or a GitLab merge request's) GPU bill in the pull
+// request — one comment, edited in place on later runs, and a commit status gpuledger/gpu-cost
+// set by the policy's [pr_guardrail] (reviews/pr_check.h; reviews/github_pr.h, gitlab_mr.h).
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -10,7 +10,10 @@
 #include "core/json_writer.h"
 #include "policy/policy.h"
 #include "reviews/github_pr.h"
+#include "reviews/gitlab_json.h"
+#include "reviews/gitlab_mr.h"
 #include "reviews/pr_check.h"
+#include "reviews/review_fetch.h"
 
 namespace gpuledger::cli {
 namespace {
@@ -18,7 +21,8 @@ namespace {
 struct PrCheckFlags {
   std::string repo, ledger = Ledger::DefaultPath(), policy, since = "365d";
   int64_t pr = 0;
-  GitHubApiOptions api;
+  ForgeApiOptions api;
+  std::string gitlab;  // the GitLab instance: the forge is GitLab
   std::string max_wait = "15m";
   bool dry_run = false;
   std::string format = "md";
@@ -41,10 +45,43 @@ void PrintJson(const FetchedPr& f, const PrBill& b, const PrReviewState& review,
   fmt::print("{}\n", w.str());
 }
 
+// --gitlab URL: the API under URL (its /api/v4 added unless given), GitLab's token variable.
+const char* ChooseForge(PrCheckFlags& f) {
+  if (f.gitlab.empty()) return "GITHUB_TOKEN";
+  while (!f.gitlab.empty() && f.gitlab.back() == '/') f.gitlab.pop_back();
+  f.api.forge = "GitLab";
+  f.api.api_url = f.gitlab.ends_with("/api/v4") ? f.gitlab : f.gitlab + "/api/v4";
+  f.api.accept = "application/json";
+  return "GITLAB_TOKEN";
+}
+
+// Posts the comment (a note on GitLab) and the status; what was done, for the log.
+Result<std::string> Post(PrCheckFlags& f, ForgeApi& api, const FetchedPr& fetched,
+                         const PrBill& bill, const PrVerdict& verdict, const std::string& comment) {
+  const bool gitlab = !f.gitlab.empty();
+  auto posted = gitlab ? UpsertMarkedNote(api, f.repo, f.pr, kPrCommentMarker, comment)
+                       : UpsertMarkedComment(api, f.repo, f.pr, kPrCommentMarker, comment);
+  if (!posted) return std::unexpected(posted.error());
+  const std::string description = PrStatusDescription(bill, verdict);
+  const std::string& sha = fetched.pr.head_sha;
+  auto status =
+      gitlab ? SetGitLabCommitStatus(api, f.repo, sha, verdict.pass, kPrStatusContext, description)
+             : SetCommitStatus(api, f.repo, sha, verdict.pass, kPrStatusContext, description);
+  if (!status) return std::unexpected(status.error());
+  return fmt::format("{} {}; status {} on {}", gitlab ? "note" : "comment", *posted,
+                     verdict.pass ? "success" : (gitlab ? "failed" : "failure"), sha.substr(0, 12));
+}
+
 int RunPrCheck(PrCheckFlags& f) {
   constexpr std::string_view kName = "pr-check";
-  if (f.repo.find('/') == std::string::npos || f.pr <= 0) {
-    return ReportError(kName, Error{ErrorCode::kUsage, "give --repo OWNER/NAME and --pr N", ""});
+  const bool gitlab = !f.gitlab.empty();
+  const bool repo_ok = gitlab ? IsValidGitLabProjectPath(f.repo) : IsValidRepoName(f.repo);
+  if (!repo_ok || f.pr <= 0) {
+    return ReportError(kName, Error{ErrorCode::kUsage,
+                                    gitlab ? "give --repo GROUP/PROJECT (the project's full "
+                                             "path) and --pr IID"
+                                           : "give --repo OWNER/NAME and --pr N",
+                                    f.repo});
   }
   auto policy = LoadPolicy(f.policy);
   if (!policy) return ReportError(kName, policy.error());
@@ -54,11 +91,14 @@ int RunPrCheck(PrCheckFlags& f) {
     return ReportError(
         kName, Error{ErrorCode::kUsage, "not a duration", !since ? "--since" : "--max-wait"});
   f.api.max_rate_wait_ms = *wait;
-  if (const char* token = std::getenv("GITHUB_TOKEN")) f.api.token = token;
+  const char* token_variable = ChooseForge(f);
+  if (const char* token = std::getenv(token_variable)) f.api.token = token;
   if (f.api.token.empty() && !f.dry_run) {
     return ReportError(kName, Error{ErrorCode::kUsage,
-                                    "set GITHUB_TOKEN (pull-requests: write, statuses: write) "
-                                    "or use --dry-run",
+                                    gitlab ? "set GITLAB_TOKEN (a token with the api scope, "
+                                             "Developer role) or use --dry-run"
+                                           : "set GITHUB_TOKEN (pull-requests: write, "
+                                             "statuses: write) or use --dry-run",
                                     ""});
   }
   auto ledger = Ledger::OpenExisting(f.ledger);
@@ -66,8 +106,9 @@ int RunPrCheck(PrCheckFlags& f) {
   const TimeMs now = WallNow();
   auto jobs = (*ledger)->Jobs(now - *since);
   if (!jobs) return ReportError(kName, jobs.error());
-  GitHubApi api(f.api, stderr, "pr-check");
-  auto fetched = FetchPullRequest(api, f.repo, f.pr);
+  ForgeApi api(f.api, stderr, "pr-check");
+  auto fetched =
+      gitlab ? FetchMergeRequest(api, f.repo, f.pr, stderr) : FetchPullRequest(api, f.repo, f.pr);
   if (!fetched) return ReportError(kName, fetched.error());
   const PrBill bill = BillOf(*jobs, fetched->pr, fetched->commits);
   const PrReviewState review = ReviewStateOf(fetched->pr);
@@ -75,13 +116,9 @@ int RunPrCheck(PrCheckFlags& f) {
   const std::string comment = PrCommentMarkdown(fetched->pr, bill, review, verdict, now);
   std::string outcome = "dry run: nothing posted";
   if (!f.dry_run) {
-    auto posted = UpsertMarkedComment(api, f.repo, f.pr, kPrCommentMarker, comment);
+    auto posted = Post(f, api, *fetched, bill, verdict, comment);
     if (!posted) return ReportError(kName, posted.error());
-    auto status = SetCommitStatus(api, f.repo, fetched->pr.head_sha, verdict.pass, kPrStatusContext,
-                                  PrStatusDescription(bill, verdict));
-    if (!status) return ReportError(kName, status.error());
-    outcome = fmt::format("comment {}; status {} on {}", *posted,
-                          verdict.pass ? "success" : "failure", fetched->pr.head_sha.substr(0, 12));
+    outcome = *posted;
   }
   if (f.format == "json") {
     PrintJson(*fetched, bill, review, verdict, comment, outcome);
@@ -102,14 +139,20 @@ void AddPrCheckCommand(CLI::App* app, Outcome* outcome) {
       "its commits), dollars, GPU-hours, idle share, failures, days open while firing jobs and "
       "its review state, as one comment updated in place and a commit status gpuledger/gpu-cost "
       "that fails when the policy's [pr_guardrail] says so. Exit 1 when it fails.");
-  cmd->footer("Token from GITHUB_TOKEN. See docs/pr-check.md for GitHub Actions.");
-  cmd->add_option("--repo", f->repo, "OWNER/NAME")->required();
-  cmd->add_option("--pr", f->pr, "the pull request's number")->required();
+  cmd->footer(
+      "Token from GITHUB_TOKEN, or GITLAB_TOKEN with --gitlab. See docs/pr-check.md for GitHub "
+      "Actions and GitLab CI.");
+  cmd->add_option("--repo", f->repo, "OWNER/NAME, or with --gitlab the project's full path")
+      ->required();
+  cmd->add_option("--pr", f->pr, "the pull request's number, or the merge request's IID")
+      ->required();
+  cmd->add_option("--gitlab", f->gitlab,
+                  "a GitLab merge request on this instance (https://gitlab.com, $CI_SERVER_URL)");
   AddLedgerOptions(cmd, &f->ledger, "the ledger the jobs are in (run, the guards)");
   cmd->add_option("--since", f->since, "read jobs started this long ago at most")
       ->capture_default_str();
   cmd->add_option("--policy", f->policy, "policy.toml whose [pr_guardrail] sets the status");
-  cmd->add_option("--api-url", f->api.api_url, "GitHub Enterprise or a test server")
+  cmd->add_option("--api-url", f->api.api_url, "GitHub Enterprise or a test server (GitHub)")
       ->capture_default_str();
   cmd->add_option("--max-wait", f->max_wait, "wait this long at most for a rate limit to reset")
       ->capture_default_str();

@@ -1,30 +1,16 @@
 #include "reviews/github_json.h"
 
-#include <simdjson.h>
-
 #include "core/time_parser.h"
+#include "reviews/api_json.h"
 
 namespace gpuledger {
 namespace {
 
-using simdjson::dom::element;
-using simdjson::dom::object;
-
-std::string Str(const object& o, std::string_view key) {
-  std::string_view v;
-  return o[key].get(v) == simdjson::SUCCESS ? std::string(v) : std::string();
-}
-
-std::optional<int64_t> Int(const object& o, std::string_view key) {
-  int64_t v = 0;
-  return o[key].get(v) == simdjson::SUCCESS ? std::optional<int64_t>(v) : std::nullopt;
-}
-
-std::optional<TimeMs> Time(const object& o, std::string_view key) {
-  std::string_view v;
-  if (o[key].get(v) != simdjson::SUCCESS) return std::nullopt;
-  return ParseGitHubTime(v);
-}
+using api_json::ForEachItem;
+using api_json::Int;
+using api_json::object;
+using api_json::Str;
+using api_json::Time;
 
 GhUser User(const object& o, std::string_view key) {
   GhUser u;
@@ -35,43 +21,13 @@ GhUser User(const object& o, std::string_view key) {
   return u;
 }
 
-// Calls item(object) for each object of each array in "json".
-template <typename Fn>
-Result<void> ForEachItem(std::string_view json, const std::string& file, Fn&& item) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::document_stream docs;
-  const size_t batch = std::max<size_t>(json.size() + 64, 1 << 20);
-  if (auto e = parser.parse_many(padded, batch).get(docs); e) {
-    return MakeError(ErrorCode::kParse, simdjson::error_message(e), file);
-  }
-  size_t arrays = 0;
-  for (auto doc : docs) {
-    element e;
-    if (auto err = doc.get(e); err) {
-      return MakeError(ErrorCode::kParse, std::string("not JSON: ") + simdjson::error_message(err),
-                       file);
-    }
-    simdjson::dom::array arr;
-    if (e.get(arr) != simdjson::SUCCESS) {
-      return MakeError(ErrorCode::kParse, "expected a JSON array of API objects", file);
-    }
-    ++arrays;
-    for (element x : arr) {
-      object o;
-      if (x.get(o) != simdjson::SUCCESS) {
-        return MakeError(ErrorCode::kParse, "an array item is not an object", file);
-      }
-      item(o);
-    }
-  }
-  if (arrays == 0 && json.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-    return MakeError(ErrorCode::kParse, "not JSON", file);
-  }
-  return {};
-}
-
 }  // namespace
+
+std::optional<TimeMs> api_json::Time(const object& o, std::string_view key) {
+  std::string_view v;
+  if (o[key].get(v) != simdjson::SUCCESS) return std::nullopt;
+  return ParseGitHubTime(v);
+}
 
 std::optional<TimeMs> ParseGitHubTime(std::string_view text) {
   static const TimeZone kUtc = TimeZone::Utc();

@@ -33,7 +33,7 @@ std::string BodyJson(const std::string& body) {
 
 }  // namespace
 
-Result<FetchedPr> FetchPullRequest(GitHubApi& api, const std::string& repo, int64_t number) {
+Result<FetchedPr> FetchPullRequest(ForgeApi& api, const std::string& repo, int64_t number) {
   const std::string base = api.Url(fmt::format("/repos/{}/pulls/{}", repo, number));
   auto pr = api.Send("GET", base);
   if (!pr) return std::unexpected(pr.error());
@@ -57,7 +57,7 @@ Result<FetchedPr> FetchPullRequest(GitHubApi& api, const std::string& repo, int6
   return out;
 }
 
-Result<std::string> UpsertMarkedComment(GitHubApi& api, const std::string& repo, int64_t number,
+Result<std::string> UpsertMarkedComment(ForgeApi& api, const std::string& repo, int64_t number,
                                         std::string_view marker, const std::string& body) {
   const std::string listing =
       api.Url(fmt::format("/repos/{}/issues/{}/comments?per_page=100", repo, number));
@@ -81,7 +81,7 @@ Result<std::string> UpsertMarkedComment(GitHubApi& api, const std::string& repo,
   return std::string("created");
 }
 
-Result<void> SetCommitStatus(GitHubApi& api, const std::string& repo, const std::string& sha,
+Result<void> SetCommitStatus(ForgeApi& api, const std::string& repo, const std::string& sha,
                              bool pass, std::string_view context, const std::string& description) {
   JsonWriter w(false);
   w.BeginObject().Key("state").String(pass ? "success" : "failure");

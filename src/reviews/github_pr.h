@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "reviews/github_api.h"
+#include "reviews/forge_api.h"
 #include "reviews/github_model.h"
 
 namespace gpuledger {
@@ -17,16 +17,16 @@ struct FetchedPr {
 };
 
 // GET /repos/R/pulls/N, its reviews and its commits (every page of each).
-Result<FetchedPr> FetchPullRequest(GitHubApi& api, const std::string& repo, int64_t number);
+Result<FetchedPr> FetchPullRequest(ForgeApi& api, const std::string& repo, int64_t number);
 
 // Edits the first comment of issue N whose body starts with "marker" to "body", or creates one
 // when there is none (a comment that names the marker anywhere but at its start is not ours).
 // "created" or "updated"; an edit refused (403, 404: not ours to edit) creates a new one.
-Result<std::string> UpsertMarkedComment(GitHubApi& api, const std::string& repo, int64_t number,
+Result<std::string> UpsertMarkedComment(ForgeApi& api, const std::string& repo, int64_t number,
                                         std::string_view marker, const std::string& body);
 
 // POST /repos/R/statuses/SHA: success or failure under "context".
-Result<void> SetCommitStatus(GitHubApi& api, const std::string& repo, const std::string& sha,
+Result<void> SetCommitStatus(ForgeApi& api, const std::string& repo, const std::string& sha,
                              bool pass, std::string_view context, const std::string& description);
 
 }  // namespace gpuledger

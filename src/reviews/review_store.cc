@@ -6,6 +6,7 @@
 
 #include "core/line_reader.h"
 #include "reviews/github_json.h"
+#include "reviews/gitlab_json.h"
 
 namespace gpuledger {
 namespace {
@@ -69,6 +70,59 @@ bool AnyPrSaved(const fs::path& repo_dir) {
   return false;
 }
 
+// "group%2Fsub%2Fproject" → "group/sub/project".
+std::string ProjectOfFolder(std::string name) {
+  for (size_t at; (at = name.find("%2F")) != std::string::npos;) name.replace(at, 3, "/");
+  return name;
+}
+
+Result<void> LoadMergeRequest(const fs::path& mr_dir, PullRequest* mr, int64_t* pages) {
+  auto approvals = ReadPages(mr_dir / "approvals", pages,
+                             [&](const std::string& text, const std::string& file) -> Result<void> {
+                               auto v = ParseApprovals(text, file);
+                               if (!v) return std::unexpected(v.error());
+                               mr->reviews.insert(mr->reviews.end(), v->begin(), v->end());
+                               return {};
+                             });
+  if (!approvals) return approvals;
+  return ReadPages(mr_dir / "discussions", pages,
+                   [&](const std::string& text, const std::string& file) -> Result<void> {
+                     auto v = ParseDiscussionsPage(text, file);
+                     if (!v) return std::unexpected(v.error());
+                     AddNotesAsReviews(*v, mr);
+                     return {};
+                   });
+}
+
+// Every project under DIR/gitlab.
+Result<void> LoadGitLab(const fs::path& dir, ReviewData* data) {
+  std::error_code ec;
+  for (fs::directory_iterator p(dir / "gitlab", ec), end; !ec && p != end; p.increment(ec)) {
+    const fs::path listing = p->path() / "merge_requests";
+    if (!p->is_directory() || !fs::is_directory(listing)) continue;
+    const std::string project = ProjectOfFolder(p->path().filename().string());
+    data->repos.push_back(project);
+    std::map<int64_t, PullRequest> mrs;  // the first listing of an iid wins
+    auto r = ReadPages(listing, &data->pages,
+                       [&](const std::string& text, const std::string& file) -> Result<void> {
+                         auto v = ParseMergeRequestsPage(text, project, file);
+                         if (!v) return std::unexpected(v.error());
+                         for (PullRequest& mr : *v) mrs.emplace(mr.number, std::move(mr));
+                         return {};
+                       });
+    if (!r) return r;
+    bool fetched = false;
+    for (fs::directory_iterator it(listing, ec), e2; !ec && it != e2; it.increment(ec))
+      fetched = fetched || it->is_directory();
+    for (auto& [iid, mr] : mrs) {
+      if (auto l = LoadMergeRequest(listing / std::to_string(iid), &mr, &data->pages); !l) return l;
+      mr.reviews_fetched = fetched;
+      data->prs.push_back(std::move(mr));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<ReviewData> LoadReviewDir(const std::string& dir) {
@@ -101,6 +155,7 @@ Result<ReviewData> LoadReviewDir(const std::string& dir) {
       }
     }
   }
+  if (auto g = LoadGitLab(dir, &data); !g) return std::unexpected(g.error());
   std::sort(data.repos.begin(), data.repos.end());
   std::sort(data.prs.begin(), data.prs.end(), [](const PullRequest& a, const PullRequest& b) {
     return a.repo != b.repo ? a.repo < b.repo : a.number < b.number;

@@ -121,7 +121,8 @@ HttpResponse HttpRequest(const std::string& method, const std::string& url, cons
   }
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
-  headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
+  if (accept.find("github") != std::string::npos)
+    headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
   const bool own_origin = !auth.origin.empty() && OriginOf(url) == auth.origin;
   if (own_origin && !auth.bearer_token.empty()) {
     headers = curl_slist_append(

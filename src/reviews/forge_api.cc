@@ -1,4 +1,4 @@
-#include "reviews/github_api.h"
+#include "reviews/forge_api.h"
 
 #include <fmt/format.h>
 
@@ -10,8 +10,6 @@
 
 namespace gpuledger {
 namespace {
-
-constexpr const char* kAccept = "application/vnd.github+json";
 
 // A header's whole number, or nullopt when it is absent or malformed.
 std::optional<int64_t> HeaderNumber(const HttpResponse& r, const char* name) {
@@ -27,8 +25,10 @@ std::optional<int64_t> HeaderNumber(const HttpResponse& r, const char* name) {
 std::optional<DurationMs> RateLimitWait(const HttpResponse& r) {
   if (r.status != 403 && r.status != 429) return std::nullopt;
   if (auto after = HeaderNumber(r, "retry-after")) return std::max<int64_t>(0, *after) * 1000;
-  if (HeaderNumber(r, "x-ratelimit-remaining") == 0) {
-    const auto reset = HeaderNumber(r, "x-ratelimit-reset");
+  const bool github_spent = HeaderNumber(r, "x-ratelimit-remaining") == 0;
+  const bool gitlab_spent = HeaderNumber(r, "ratelimit-remaining") == 0;
+  if (github_spent || gitlab_spent) {
+    const auto reset = HeaderNumber(r, github_spent ? "x-ratelimit-reset" : "ratelimit-reset");
     const TimeMs now = WallNow();
     const TimeMs at = reset ? *reset * 1000 : now + 60000;
     return std::max<DurationMs>(0, at - now) + 1000;
@@ -40,26 +40,39 @@ void Sleep(DurationMs ms) { std::this_thread::sleep_for(std::chrono::millisecond
 
 }  // namespace
 
-GitHubApi::GitHubApi(GitHubApiOptions options, std::FILE* log, std::string who)
+ForgeApi::ForgeApi(ForgeApiOptions options, std::FILE* log, std::string who)
     : o_(std::move(options)), log_(log), who_(std::move(who)) {
   while (!o_.api_url.empty() && o_.api_url.back() == '/') o_.api_url.pop_back();
 }
 
-std::string GitHubApi::Url(std::string_view path) const { return o_.api_url + std::string(path); }
+std::string ForgeApi::Url(std::string_view path) const { return o_.api_url + std::string(path); }
 
-Result<HttpResponse> GitHubApi::Send(const std::string& method, const std::string& url,
-                                     const std::string& json_body) {
+Result<HttpResponse> ForgeApi::Send(const std::string& method, const std::string& url,
+                                    const std::string& json_body) {
+  return SendOrMissing(method, url, json_body, false);
+}
+
+Result<std::optional<HttpResponse>> ForgeApi::GetIfOffered(const std::string& url) {
+  auto r = SendOrMissing("GET", url, "", true);
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 403 || r->status == 404) return std::optional<HttpResponse>();
+  return std::optional<HttpResponse>(std::move(*r));
+}
+
+Result<HttpResponse> ForgeApi::SendOrMissing(const std::string& method, const std::string& url,
+                                             const std::string& json_body,
+                                             bool missing_is_an_answer) {
   const HttpAuth auth{o_.token, "", "", OriginOf(o_.api_url), "Bearer"};
   for (int attempt = 0;; ++attempt) {
     ++counts_.requests;
-    HttpResponse r = HttpRequest(method, url, auth, kAccept, 0, 30, json_body);
+    HttpResponse r = HttpRequest(method, url, auth, o_.accept, 0, 30, json_body);
     if (r.status >= 200 && r.status < 300) return r;
     if (auto wait = RateLimitWait(r)) {
       if (*wait > o_.max_rate_wait_ms) {
         return MakeError(ErrorCode::kIo,
-                         fmt::format("GitHub rate limit reached; it resets in {} s, longer than "
+                         fmt::format("{} rate limit reached; it resets in {} s, longer than "
                                      "--max-wait. Run again later",
-                                     *wait / 1000),
+                                     o_.forge, *wait / 1000),
                          url);
       }
       fmt::print(log_, "{}: rate limited, waiting {} s\n", who_, (*wait + 999) / 1000);
@@ -67,6 +80,7 @@ Result<HttpResponse> GitHubApi::Send(const std::string& method, const std::strin
       Sleep(*wait);
       continue;
     }
+    if (missing_is_an_answer && (r.status == 403 || r.status == 404)) return r;
     const bool transient = r.status == 0 || r.status >= 500;
     if (!transient || attempt >= o_.max_retries) {
       const std::string what = r.status == 0 ? r.error : fmt::format("HTTP {}", r.status);
@@ -82,7 +96,7 @@ Result<HttpResponse> GitHubApi::Send(const std::string& method, const std::strin
   }
 }
 
-Result<std::vector<std::string>> GitHubApi::Pages(const std::string& first_url) {
+Result<std::vector<std::string>> ForgeApi::Pages(const std::string& first_url) {
   std::vector<std::string> pages;
   for (std::string url = first_url; !url.empty();) {
     auto r = Send("GET", url);

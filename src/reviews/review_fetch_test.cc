@@ -1,6 +1,6 @@
 // `reviews fetch` against a local HTTP server: pagination, a 502, a rate limit, the token,
 // resuming, and errors that must stop it.
-#include "reviews/github_fetch.h"
+#include "reviews/review_fetch.h"
 
 #include <gtest/gtest.h>
 

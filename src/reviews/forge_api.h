@@ -1,10 +1,13 @@
-// The GitHub REST API as gpuledger speaks it (reviews fetch, pr-check): a request retried on
-// transient failures (no answer, 5xx) with backoff, waiting out rate limits (a 403 or 429 with
-// Retry-After, or x-ratelimit-remaining 0 until x-ratelimit-reset) up to a bound, listings
-// followed page by page (Link rel="next"). The token goes only to the API's own origin.
+// A forge's REST API as gpuledger speaks it (reviews fetch, pr-check): GitHub's, or GitLab's v4.
+// A request is retried on transient failures (no answer, 5xx) with backoff; rate limits are
+// waited out up to a bound (a 403 or 429 with Retry-After, or GitHub's x-ratelimit-remaining /
+// GitLab's ratelimit-remaining at 0 until its reset); listings are followed page by page (Link
+// rel="next", which both forges send). The token goes only to the API's own origin, as a
+// bearer token (GitLab takes personal, project and group access tokens that way too).
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,18 +18,20 @@
 
 namespace gpuledger {
 
-struct GitHubApiOptions {
+struct ForgeApiOptions {
+  std::string forge = "GitHub";  // names the forge in messages
   std::string api_url = "https://api.github.com";
+  std::string accept = "application/vnd.github+json";
   std::string token;                // sent as a bearer token to api_url's origin, never printed
   int max_retries = 4;              // per request, for transient errors (connection, 5xx)
   DurationMs retry_base_ms = 1000;  // backoff: base × 2^attempt
   DurationMs max_rate_wait_ms = 15 * kMsPerMinute;  // wait this long at most for a rate limit
 };
 
-class GitHubApi {
+class ForgeApi {
  public:
   // "who" prefixes the log lines ("reviews fetch", "pr-check").
-  GitHubApi(GitHubApiOptions options, std::FILE* log, std::string who);
+  ForgeApi(ForgeApiOptions options, std::FILE* log, std::string who);
 
   // "path" (/repos/…) under the API's URL.
   std::string Url(std::string_view path) const;
@@ -35,6 +40,10 @@ class GitHubApi {
   // an excerpt of the answer (secrets redacted). "json_body": sent as the body when not empty.
   Result<HttpResponse> Send(const std::string& method, const std::string& url,
                             const std::string& json_body = "");
+
+  // A GET whose 403 or 404 (not a rate limit) is an answer, not a failure: nullopt then (an API
+  // the forge's tier or the token does not offer, such as GitLab Free's approvals).
+  Result<std::optional<HttpResponse>> GetIfOffered(const std::string& url);
 
   // Every page of the listing at "url", following Link rel="next": each page's body.
   Result<std::vector<std::string>> Pages(const std::string& url);
@@ -45,10 +54,13 @@ class GitHubApi {
   const Counts& counts() const { return counts_; }
 
  private:
-  GitHubApiOptions o_;
+  ForgeApiOptions o_;
   std::FILE* log_;
   std::string who_;
   Counts counts_;
+
+  Result<HttpResponse> SendOrMissing(const std::string& method, const std::string& url,
+                                     const std::string& json_body, bool missing_is_an_answer);
 };
 
 }  // namespace gpuledger

@@ -1,4 +1,4 @@
-// `gpuledger reviews fetch`: GitHub history saved as raw API pages in the layout
+// `gpuledger reviews fetch`: GitHub or GitLab history saved as raw API pages in the layout
 // review_store.h reads. Resumable: a listing whose folder holds ".complete" is not fetched again.
 #pragma once
 
@@ -13,8 +13,10 @@
 namespace gpuledger {
 
 struct FetchOptions {
-  std::vector<std::string> repos;  // OWNER/REPO
-  std::string org;                 // also every repository of this organisation
+  bool gitlab = false;             // GitLab's API v4: repos are projects' full paths, org a group
+  std::vector<std::string> repos;  // OWNER/REPO (GitLab: GROUP/…/PROJECT)
+  std::string org;                 // also every repository of this organisation (GitLab: group,
+                                   // with its subgroups)
   std::optional<TimeMs> since;     // only PRs updated since (their reviews and comments)
   std::string out_dir;
   std::string api_url = "https://api.github.com";
@@ -35,8 +37,9 @@ struct FetchStats {
 // is not "." or "..". Anything else (../../x, /etc, a/b/c) never becomes a path.
 bool IsValidRepoName(std::string_view repo);
 
-// Fetches every listing into OUT/OWNER/NAME (never outside OUT: a --repo that is no valid name
-// is a usage error, an --org listing's invalid name is skipped and counted). Progress goes to
+// Fetches every listing into OUT/OWNER/NAME, or for GitLab OUT/gitlab/GROUP%2FPROJECT (never
+// outside OUT: a --repo that is no valid name is a usage error, an --org or --group listing's
+// invalid name is skipped and counted). Progress goes to
 // "log". Fails with a clear message on an HTTP error
 // that is not transient (401, 404, …), when retries run out, or when the rate limit would need a
 // longer wait than allowed; what was saved stays, and a re-run resumes.
