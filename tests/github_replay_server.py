@@ -7,8 +7,12 @@ Binds 127.0.0.1 port 0 and prints the port. Serves PyGithub/PyGithub#3370:
   GET  …/pulls/3370/reviews, …/pulls/3370/commits        one item per page (Link rel="next");
        with OTHER_ORIGIN the reviews' second page is linked there (credentials must not follow)
   GET  /repos/PyGithub/PyGithub/issues/3370/comments     the recorded comments and those posted
-       here, one per page; the first request is answered with the recorded 403 and Retry-After
-       (cut from 60 s to 1 s)
+       here, one per page, after a planted one: stuglaser's recorded comment with its body
+       starting with gpuledger's marker (never ours to edit); the first request is answered with
+       the recorded 403 and Retry-After (cut from 60 s to 1 s)
+  GET  /user    the token's user: the recorded author of comment-created.json (jacquev6); for a
+       token starting "ghs_" (a GitHub Actions token) the 403 such a token gets, and what it
+       posts is written by the recorded dependabot[bot] (a Bot), as github-actions[bot] would be
   POST …/issues/3370/comments, PATCH …/issues/comments/ID, POST …/statuses/SHA
        stored, answered with the recorded response bodies (their id, body and state set)
 Each request is appended to LOG_FILE as one JSON line: method, path, authorization (whether
@@ -34,6 +38,8 @@ pull = load("pull-3370.json")
 reviews = [load("review-commented.json"), load("review-approved.json")]
 commits = load("pull-3370-commits.json")
 comments = load("issue-comments.json")
+planted = dict(comments[1], body="<!-- gpuledger:pr-check -->\nplanted by someone else")
+comments.insert(0, planted)
 statuses = []
 rate_limited_once = False
 next_id = 900000001
@@ -70,6 +76,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.log(None)
         url = urllib.parse.urlparse(self.path)
         query = urllib.parse.parse_qs(url.query)
+        if url.path == "/user":
+            if self.actions_token():
+                return self.answer(403, {"message": "Resource not accessible by integration"})
+            return self.answer(200, load("comment-created.json")["user"])
         if url.path == REPO + "/pulls/3370":
             return self.answer(200, pull)
         if url.path == REPO + "/pulls/3370/reviews":
@@ -84,6 +94,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.page(comments, url.path, query)
         self.answer(404, {"message": "Not Found"})
 
+    def actions_token(self):
+        return self.headers.get("Authorization", "").startswith("Bearer ghs_")
+
     def read_body(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         self.log(body)
@@ -95,6 +108,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == REPO + "/issues/3370/comments":
             made = load("comment-created.json")
             made["id"], made["body"] = next_id, body["body"]
+            if self.actions_token():
+                made["user"] = pull["user"]
             next_id += 1
             comments.append(made)
             return self.answer(201, made)

@@ -9,8 +9,12 @@ Binds 127.0.0.1 port 0 and prints the port. Under /api/v4 it serves:
   GET  …/merge_requests/35                              the recorded merge request
   GET  …/merge_requests/35/approvals                    built from its recorded reviewer (the
        recordings hold no approvals; the shape is the one GitLab's API documentation gives)
-  GET  …/merge_requests/35/discussions                  the 12 recorded discussions and those made
-       here, 5 per page (Link rel="next"); the first request is answered 429 with Retry-After: 1
+  GET  …/merge_requests/35/discussions                  the 12 recorded discussions, a planted one
+       (kwrobot's recorded first note with its body starting with gpuledger's marker: never ours
+       to edit) and those made here, 5 per page (Link rel="next"); the first request is answered
+       429 with Retry-After: 1
+  GET  /user    the token's user: the recorded author of note.json (brad.king), who also writes
+       the notes made here
   GET  …/merge_requests/35/commits                      the recorded commit, then the same object
        naming the merge request's head; one per page, with OTHER_ORIGIN the second page linked
        there (credentials must not follow)
@@ -38,6 +42,8 @@ def load(name):
 
 merge_request = load("merge_request.json")
 discussions = load("discussion.json")
+planted_note = dict(discussions[0]["notes"][0], body="<!-- gpuledger:pr-check -->\nplanted")
+discussions.append(dict(discussions[0], notes=[planted_note]))
 commit = load("repo_commit_detail.json")
 head = dict(commit, id=merge_request["sha"], short_id=merge_request["sha"][:8])
 commits = [commit, head]
@@ -81,6 +87,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.log(None)
         url = urllib.parse.urlparse(self.path)
         query = urllib.parse.parse_qs(url.query)
+        if url.path == "/api/v4/user":
+            return self.answer(200, load("note.json")["author"])
         if url.path == "/api/v4/groups/utils/projects":
             return self.answer(200, [load("project.json")])
         if url.path == PROJECT + "/merge_requests":

@@ -77,6 +77,7 @@ check_run "the second run" 1 --format json
 check "the second run edits the first note" \
   "json $tmp/out \"d['outcome']\" | grep -q '^note updated' && [ \$(log_has PUT $mr/notes/990000001) = 1 ]"
 check "never a second note" "[ \$(log_has POST $mr/notes) = 1 ]"
+check "the planted note with the marker, kwrobot's, never edited" "[ \$(log_has PUT $mr/notes/177359) = 0 ]"
 check "its own note is no review: still 11 and 3" \
   "[ \"\$(json $tmp/out \"(d['human_reviews'], d['substantive_reviews'])\")\" = '(11, 3)' ]"
 check "the token went to the API's own origin, every time" \
@@ -98,6 +99,30 @@ check "a project path that is no path: a usage error" "[ $? -eq 2 ]"
 printf '[pr_guardrail]\nmax_open_days_firing_jobs = 20\n' >"$tmp/policy.toml"
 check_run "within its limits it passes" 0 --format json
 check "and the status says success" "grep '/statuses/' $tmp/api.log | tail -1 | grep -q success"
+
+# --jobs with --inventory instead of the ledger: n1 bills $8 an hour for its 2 GPUs ($4 a
+# GPU-hour). k1 names MR 35 (2 GPUs × 2.5 h: 5 GPU-hours, $20), k2 ran at its head (1 GPU-hour,
+# $4, failed) on 2016-10-10, k3 is another project's MR 35. So $24.00, 6 GPU-hours, 1 failed,
+# idle unknown, open 5.17 days while firing jobs.
+cat >"$tmp/inventory.csv" <<'CSV'
+machine,gpu_count,gpu_model,hourly_usd,owner,team,project,start,end
+n1,2,A100,8.00,,ml,,2016-10-01T00:00:00Z,2016-11-01T00:00:00Z
+CSV
+cat >"$tmp/jobs.csv" <<'CSV'
+job_id,machine,gpus,owner,start,end,status,exit_code,repo,commit,pr
+k1,n1,0;1,ann,2016-10-05T00:00:00Z,2016-10-05T02:30:00Z,completed,0,utils/rust-gitlab,,35
+k2,n1,0,ann,2016-10-10T00:00:00Z,2016-10-10T01:00:00Z,failed,1,,04e94ae667024a62a90179f395bfdc2b35f3efd2,
+k3,n1,1,ann,2016-10-10T00:00:00Z,2016-10-10T05:00:00Z,completed,0,other/project,,35
+CSV
+GITLAB_TOKEN=x "$bin" pr-check --gitlab "$gitlab" --repo utils/rust-gitlab --pr 35 --since 100000d \
+  --jobs "$tmp/jobs.csv" --inventory "$tmp/inventory.csv" --dry-run --format json >"$tmp/out" 2>"$tmp/err"
+check "--jobs priced by --inventory (exit 0)" "[ $? -eq 0 ]"
+check "the bill of the jobs CSV, worked out by hand" \
+  "[ \"\$(json $tmp/out \"(d['usd'], d['gpu_hours'], d['jobs'], d['failed'], d['idle_gpu_hours'], round(d['days_firing'], 2))\")\" = '(24, 6, 2, 1, None, 5.17)' ]"
+GITLAB_TOKEN=x "$bin" pr-check --gitlab "$gitlab" --repo utils/rust-gitlab --pr 35 \
+  --jobs "$tmp/jobs.csv" --dry-run >/dev/null 2>"$tmp/err"
+check "--jobs without --inventory: a usage error (a CSV carries no prices)" \
+  "[ $? -eq 2 ] && grep -q -- --inventory $tmp/err"
 
 # reviews fetch --gitlab: the group's projects, their merge requests, approvals and discussions
 # saved as pages; reviews audit reads them as it reads GitHub's.

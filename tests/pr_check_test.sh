@@ -74,7 +74,8 @@ check_run "the second run" 1 --format json
 check "the second run edits the first comment" \
   "json $tmp/out \"d['outcome']\" | grep -q '^comment updated' && grep -q '\"method\": \"PATCH\", \"path\": \"/repos/PyGithub/PyGithub/issues/comments/900000001\"' $tmp/api.log"
 check "never a second comment" "[ \$(grep -c '\"method\": \"POST\", \"path\": \"/repos/PyGithub/PyGithub/issues/3370/comments\"' $tmp/api.log) = 1 ]"
-check "comments read over pages (3 recorded, then ours: 4)" "grep -q 'issues/3370/comments?per_page=1&page=4' $tmp/api.log"
+check "comments read over pages (the planted one, 3 recorded, then ours: 5)" "grep -q 'issues/3370/comments?per_page=1&page=5' $tmp/api.log"
+check "the planted comment with the marker, not ours, never edited" "! grep -q 'PATCH.*issues/comments/20227753' $tmp/api.log"
 check "the token went to the API's own origin, every time" \
   "! grep -q '\"authorization\": null' $tmp/api.log && grep -q '\"authorization\": \"Bearer\"' $tmp/api.log"
 check "a next page on another origin was asked without it" \
@@ -87,6 +88,19 @@ check "--dry-run prints the comment and posts nothing" \
 env -u GITHUB_TOKEN "$bin" pr-check --repo PyGithub/PyGithub --pr 3370 --ledger "$ledger" \
   --api-url "$api" >/dev/null 2>"$tmp/err"
 check "no token and no --dry-run: a usage error" "[ $? -eq 2 ] && grep -q GITHUB_TOKEN $tmp/err"
+# A GitHub Actions token (ghs_…) may not ask GET /user: a marked comment is ours only when a bot
+# wrote it. The comments so far are jacquev6's (ours under the first token) and the planted one:
+# neither a bot's, so the first Actions run creates one (by a bot) and the second edits it.
+actions_run() {
+  GITHUB_TOKEN=ghs_actions "$bin" pr-check --repo PyGithub/PyGithub --pr 3370 --ledger "$ledger" \
+    --since 1000d --api-url "$api" >/dev/null 2>"$tmp/err"
+}
+actions_run
+check "an Actions token: a comment of its own is created" \
+  "[ \$(grep -c '\"method\": \"POST\", \"path\": \"/repos/PyGithub/PyGithub/issues/3370/comments\"' $tmp/api.log) = 2 ] && grep -q 'only a marked comment by a bot' $tmp/err"
+actions_run
+check "and edited on its next run" \
+  "grep -q '\"method\": \"PATCH\", \"path\": \"/repos/PyGithub/PyGithub/issues/comments/900000002\"' $tmp/api.log && [ \$(grep -c '\"method\": \"POST\", \"path\": \"/repos/PyGithub/PyGithub/issues/3370/comments\"' $tmp/api.log) = 2 ]"
 printf '[pr_guardrail]\nmax_open_days_firing_jobs = 60\n' >"$tmp/policy.toml"
 check_run "within its limits it passes" 0 --format json
 check "and the status says success" "grep '/statuses/' $tmp/api.log | tail -1 | grep -q 'success'"

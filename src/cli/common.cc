@@ -15,9 +15,12 @@
 #include "core/line_reader.h"
 #include "core/text_safety.h"
 #include "core/time_parser.h"
+#include "ledger/ledger.h"
 #include "report/audit_json.h"
 #include "report/audit_text.h"
 #include "report/group_text.h"
+#include "sources/inventory_csv.h"
+#include "sources/jobs_csv.h"
 
 namespace gpuledger::cli {
 
@@ -304,6 +307,40 @@ void AddLedgerOptions(CLI::App* cmd, std::string* ledger, const std::string& hel
       "read the ledger's location (e.g. a postgresql:// URL with its password) from the first "
       "line of this file, so no password is on the command line");
   direct->excludes(file);
+}
+
+Result<std::unique_ptr<Fleet>> LoadJobsFleet(const std::string& jobs, const std::string& ledger,
+                                             const std::string& inventory, SourceStats* jobs_stats,
+                                             SourceStats* inventory_stats) {
+  if (jobs.empty() && ledger.empty()) return std::unique_ptr<Fleet>();
+  auto fleet = std::make_unique<Fleet>();
+  const TimeZone utc = TimeZone::Utc();
+  if (!inventory.empty()) {
+    auto text = ReadWholeFile(inventory);
+    if (!text) return std::unexpected(text.error());
+    if (auto r = ReadInventory(*text, inventory, 0, utc, fleet.get(), inventory_stats); !r) {
+      return std::unexpected(r.error());
+    }
+  }
+  std::string text, source = jobs;
+  if (!jobs.empty()) {
+    auto t = ReadWholeFile(jobs);
+    if (!t) return std::unexpected(t.error());
+    text = std::move(*t);
+  } else {
+    auto opened = Ledger::OpenExisting(ledger);
+    if (!opened) return std::unexpected(opened.error());
+    auto rows = (*opened)->Jobs(kTimeMin);
+    if (!rows) return std::unexpected(rows.error());
+    text = JobsToCsv(*rows);
+    source = ledger;
+  }
+  KnownMachines known = MachinesNamedIn(text);
+  for (const Machine& m : fleet->machines) known[m.name] = m.gpu_count;
+  if (auto r = ReadJobs(text, source, 1, utc, known, &fleet->jobs, jobs_stats); !r) {
+    return std::unexpected(r.error());
+  }
+  return fleet;
 }
 
 }  // namespace gpuledger::cli

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,13 @@ Result<TimeMs> ParseTimeFlag(std::string_view flag, const std::string& text, con
 // `guard`; a usage error naming the flag.
 Result<void> ParseWatchFlags(const std::string& sample_every, const std::string& kill_grace,
                              DurationMs* every_ms, DurationMs* grace_ms);
+
+// The jobs of a jobs CSV ("jobs") or of a ledger ("ledger"; the one given is read), with the
+// machines of an inventory CSV ("inventory", optional) for their prices; nullptr when neither
+// jobs nor ledger is given. Errors name the file and line.
+Result<std::unique_ptr<Fleet>> LoadJobsFleet(const std::string& jobs, const std::string& ledger,
+                                             const std::string& inventory, SourceStats* jobs_stats,
+                                             SourceStats* inventory_stats);
 
 // Runs the audit with a progress line on stderr (when it is a terminal).
 Result<AuditResult> RunAuditWithProgress(const AuditInputs& inputs, const AuditOptions& options);

@@ -20,6 +20,7 @@ namespace {
 
 struct PrCheckFlags {
   std::string repo, ledger = Ledger::DefaultPath(), policy, since = "365d";
+  std::string jobs, inventory;  // a jobs CSV instead of the ledger, priced by the inventory
   int64_t pr = 0;
   ForgeApiOptions api;
   std::string gitlab;  // the GitLab instance: the forge is GitLab
@@ -59,8 +60,16 @@ const char* ChooseForge(PrCheckFlags& f) {
 Result<std::string> Post(PrCheckFlags& f, ForgeApi& api, const FetchedPr& fetched,
                          const PrBill& bill, const PrVerdict& verdict, const std::string& comment) {
   const bool gitlab = !f.gitlab.empty();
-  auto posted = gitlab ? UpsertMarkedNote(api, f.repo, f.pr, kPrCommentMarker, comment)
-                       : UpsertMarkedComment(api, f.repo, f.pr, kPrCommentMarker, comment);
+  auto token_user = api.TokenUser();
+  if (!token_user) return std::unexpected(token_user.error());
+  if (!*token_user) {
+    fmt::print(stderr,
+               "pr-check: the token may not ask who it is (GET /user): only a marked comment by "
+               "a bot account is taken for ours\n");
+  }
+  auto posted =
+      gitlab ? UpsertMarkedNote(api, f.repo, f.pr, kPrCommentMarker, comment, *token_user)
+             : UpsertMarkedComment(api, f.repo, f.pr, kPrCommentMarker, comment, *token_user);
   if (!posted) return std::unexpected(posted.error());
   const std::string description = PrStatusDescription(bill, verdict);
   const std::string& sha = fetched.pr.head_sha;
@@ -70,6 +79,32 @@ Result<std::string> Post(PrCheckFlags& f, ForgeApi& api, const FetchedPr& fetche
   if (!status) return std::unexpected(status.error());
   return fmt::format("{} {}; status {} on {}", gitlab ? "note" : "comment", *posted,
                      verdict.pass ? "success" : (gitlab ? "failed" : "failure"), sha.substr(0, 12));
+}
+
+// The jobs started since "since": the ledger's, or the jobs CSV's priced by the inventory.
+Result<std::vector<LedgerJob>> JobsOf(const PrCheckFlags& f, TimeMs now, TimeMs since) {
+  if (f.jobs.empty()) {
+    auto ledger = Ledger::OpenExisting(f.ledger);
+    if (!ledger) return std::unexpected(ledger.error());
+    return (*ledger)->Jobs(since);
+  }
+  if (f.inventory.empty()) {
+    return MakeError(ErrorCode::kUsage,
+                     "a jobs CSV carries no prices: give --inventory with --jobs (or use --ledger)",
+                     f.jobs);
+  }
+  SourceStats jobs_stats, inventory_stats;
+  auto fleet = LoadJobsFleet(f.jobs, "", f.inventory, &jobs_stats, &inventory_stats);
+  if (!fleet) return std::unexpected(fleet.error());
+  if (jobs_stats.RowsRejected() > 0) {
+    return MakeError(ErrorCode::kParse,
+                     fmt::format("{} jobs rows rejected (first: {})", jobs_stats.RowsRejected(),
+                                 jobs_stats.rejected.entries().begin()->second.Where()),
+                     f.jobs);
+  }
+  std::vector<LedgerJob> jobs = PricedJobs(**fleet, now);
+  std::erase_if(jobs, [&](const LedgerJob& j) { return j.start < since; });
+  return jobs;
 }
 
 int RunPrCheck(PrCheckFlags& f) {
@@ -101,10 +136,8 @@ int RunPrCheck(PrCheckFlags& f) {
                                              "statuses: write) or use --dry-run",
                                     ""});
   }
-  auto ledger = Ledger::OpenExisting(f.ledger);
-  if (!ledger) return ReportError(kName, ledger.error());
   const TimeMs now = WallNow();
-  auto jobs = (*ledger)->Jobs(now - *since);
+  auto jobs = JobsOf(f, now, now - *since);
   if (!jobs) return ReportError(kName, jobs.error());
   ForgeApi api(f.api, stderr, "pr-check");
   auto fetched =
@@ -149,6 +182,9 @@ void AddPrCheckCommand(CLI::App* app, Outcome* outcome) {
   cmd->add_option("--gitlab", f->gitlab,
                   "a GitLab merge request on this instance (https://gitlab.com, $CI_SERVER_URL)");
   AddLedgerOptions(cmd, &f->ledger, "the ledger the jobs are in (run, the guards)");
+  cmd->add_option("--jobs", f->jobs, "a jobs CSV instead of the ledger (repo, pr, commit columns)")
+      ->excludes("--ledger");
+  cmd->add_option("--inventory", f->inventory, "with --jobs: the inventory CSV that prices them");
   cmd->add_option("--since", f->since, "read jobs started this long ago at most")
       ->capture_default_str();
   cmd->add_option("--policy", f->policy, "policy.toml whose [pr_guardrail] sets the status");

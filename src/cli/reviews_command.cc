@@ -10,8 +10,6 @@
 #include "ledger/ledger.h"
 #include "report/reviews_report.h"
 #include "reviews/review_audit.h"
-#include "sources/inventory_csv.h"
-#include "sources/jobs_csv.h"
 
 namespace gpuledger::cli {
 namespace {
@@ -25,40 +23,6 @@ struct ReviewsAuditFlags {
   std::string format;
   int top = 10;
 };
-
-// The jobs (and machines, for prices) to join PRs with; nullptr when none were given.
-Result<std::unique_ptr<Fleet>> LoadJobs(const ReviewsAuditFlags& f, SourceStats* jobs_stats,
-                                        SourceStats* inventory_stats) {
-  if (f.jobs.empty() && f.ledger.empty()) return std::unique_ptr<Fleet>();
-  auto fleet = std::make_unique<Fleet>();
-  const TimeZone utc = TimeZone::Utc();
-  if (!f.inventory.empty()) {
-    auto text = ReadWholeFile(f.inventory);
-    if (!text) return std::unexpected(text.error());
-    if (auto r = ReadInventory(*text, f.inventory, 0, utc, fleet.get(), inventory_stats); !r) {
-      return std::unexpected(r.error());
-    }
-  }
-  std::string text, source = f.jobs;
-  if (!f.jobs.empty()) {
-    auto t = ReadWholeFile(f.jobs);
-    if (!t) return std::unexpected(t.error());
-    text = std::move(*t);
-  } else {
-    auto ledger = Ledger::OpenExisting(f.ledger);
-    if (!ledger) return std::unexpected(ledger.error());
-    auto jobs = (*ledger)->Jobs(kTimeMin);
-    if (!jobs) return std::unexpected(jobs.error());
-    text = JobsToCsv(*jobs);
-    source = f.ledger;
-  }
-  KnownMachines known = MachinesNamedIn(text);
-  for (const Machine& m : fleet->machines) known[m.name] = m.gpu_count;
-  if (auto r = ReadJobs(text, source, 1, utc, known, &fleet->jobs, jobs_stats); !r) {
-    return std::unexpected(r.error());
-  }
-  return fleet;
-}
 
 int RunReviewsAudit(const ReviewsAuditFlags& f) {
   if (!f.jobs.empty() && !f.ledger.empty()) {
@@ -80,7 +44,7 @@ int RunReviewsAudit(const ReviewsAuditFlags& f) {
   auto data = LoadReviewDir(f.dir);
   if (!data) return ReportError("reviews audit", data.error());
   SourceStats jobs_stats, inventory_stats;
-  auto fleet = LoadJobs(f, &jobs_stats, &inventory_stats);
+  auto fleet = LoadJobsFleet(f.jobs, f.ledger, f.inventory, &jobs_stats, &inventory_stats);
   if (!fleet) return ReportError("reviews audit", fleet.error());
   auto audit = AuditReviews(std::move(*data), options, fleet->get());
   if (!audit) return ReportError("reviews audit", audit.error());

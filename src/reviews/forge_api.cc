@@ -1,6 +1,7 @@
 #include "reviews/forge_api.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <charconv>
@@ -94,6 +95,22 @@ Result<HttpResponse> ForgeApi::SendOrMissing(const std::string& method, const st
     ++counts_.retries;
     Sleep(backoff);
   }
+}
+
+Result<std::optional<std::string>> ForgeApi::TokenUser() {
+  auto r = GetIfOffered(Url("/user"));
+  if (!r) return std::unexpected(r.error());
+  if (!*r) return std::optional<std::string>();
+  simdjson::dom::parser parser;
+  simdjson::dom::object user;
+  std::string_view login;
+  if (parser.parse(simdjson::padded_string((*r)->body)).get(user) != simdjson::SUCCESS ||
+      (user["login"].get(login) != simdjson::SUCCESS &&
+       user["username"].get(login) != simdjson::SUCCESS) ||
+      login.empty()) {
+    return MakeError(ErrorCode::kParse, "an answer with no login", Url("/user"));
+  }
+  return std::optional<std::string>(std::string(login));
 }
 
 Result<std::vector<std::string>> ForgeApi::Pages(const std::string& first_url) {

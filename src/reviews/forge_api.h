@@ -45,6 +45,10 @@ class ForgeApi {
   // the forge's tier or the token does not offer, such as GitLab Free's approvals).
   Result<std::optional<HttpResponse>> GetIfOffered(const std::string& url);
 
+  // The login of the token's user (GET /user: GitHub's "login", GitLab's "username"), or nullopt
+  // when the forge does not say (a GitHub Actions token may not ask: 403).
+  Result<std::optional<std::string>> TokenUser();
+
   // Every page of the listing at "url", following Link rel="next": each page's body.
   Result<std::vector<std::string>> Pages(const std::string& url);
 

@@ -57,8 +57,13 @@ Result<FetchedPr> FetchPullRequest(ForgeApi& api, const std::string& repo, int64
   return out;
 }
 
+bool WrittenByUs(const GhUser& author, const std::optional<std::string>& token_user) {
+  return token_user ? author.login == *token_user : author.IsBot();
+}
+
 Result<std::string> UpsertMarkedComment(ForgeApi& api, const std::string& repo, int64_t number,
-                                        std::string_view marker, const std::string& body) {
+                                        std::string_view marker, const std::string& body,
+                                        const std::optional<std::string>& token_user) {
   const std::string listing =
       api.Url(fmt::format("/repos/{}/issues/{}/comments?per_page=100", repo, number));
   auto pages = api.Pages(listing);
@@ -67,7 +72,7 @@ Result<std::string> UpsertMarkedComment(ForgeApi& api, const std::string& repo, 
     auto comments = ParseCommentsPage(page, listing);
     if (!comments) return std::unexpected(comments.error());
     for (const GhComment& c : *comments) {
-      if (!c.body.starts_with(marker)) continue;
+      if (!c.body.starts_with(marker) || !WrittenByUs(c.user, token_user)) continue;
       auto edited =
           api.Send("PATCH", api.Url(fmt::format("/repos/{}/issues/comments/{}", repo, c.id)),
                    BodyJson(body));

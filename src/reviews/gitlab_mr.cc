@@ -69,12 +69,13 @@ Result<FetchedPr> FetchMergeRequest(ForgeApi& api, const std::string& project, i
 }
 
 Result<std::string> UpsertMarkedNote(ForgeApi& api, const std::string& project, int64_t iid,
-                                     std::string_view marker, const std::string& body) {
+                                     std::string_view marker, const std::string& body,
+                                     const std::optional<std::string>& token_user) {
   const std::string mr = MrUrl(api, project, iid);
   auto notes = Notes(api, mr);
   if (!notes) return std::unexpected(notes.error());
   for (const GitLabNote& n : *notes) {
-    if (!n.comment.body.starts_with(marker)) continue;
+    if (!n.comment.body.starts_with(marker) || !WrittenByUs(n.comment.user, token_user)) continue;
     auto edited = api.Send("PUT", fmt::format("{}/notes/{}", mr, n.comment.id), BodyJson(body));
     if (edited) return std::string("updated");
     break;  // not ours to edit after all: say it anew

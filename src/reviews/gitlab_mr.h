@@ -18,11 +18,12 @@ namespace gpuledger {
 Result<FetchedPr> FetchMergeRequest(ForgeApi& api, const std::string& project, int64_t iid,
                                     std::FILE* log);
 
-// Edits the first note of merge request "iid" whose body starts with "marker" to "body" (PUT),
-// or creates one (POST) when there is none; "created" or "updated". An edit refused (403, 404:
-// not ours to edit) creates a new one.
+// Edits the first note of merge request "iid" that starts with "marker" and is ours
+// (WrittenByUs) to "body" (PUT), or creates one (POST) when there is none; "created" or
+// "updated". An edit refused (403, 404) creates a new one.
 Result<std::string> UpsertMarkedNote(ForgeApi& api, const std::string& project, int64_t iid,
-                                     std::string_view marker, const std::string& body);
+                                     std::string_view marker, const std::string& body,
+                                     const std::optional<std::string>& token_user);
 
 // POST /projects/:id/statuses/:sha: state success or failed under "name".
 Result<void> SetGitLabCommitStatus(ForgeApi& api, const std::string& project,

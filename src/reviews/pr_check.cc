@@ -7,6 +7,7 @@
 
 #include "core/text_safety.h"
 #include "reviews/classify.h"
+#include "reviews/review_audit.h"
 
 namespace gpuledger {
 namespace {
@@ -22,6 +23,24 @@ std::string Cell(std::string_view s) {
 }
 
 }  // namespace
+
+std::vector<LedgerJob> PricedJobs(const Fleet& fleet, TimeMs as_of) {
+  std::vector<LedgerJob> out;
+  out.reserve(fleet.jobs.size());
+  for (const Job& job : fleet.jobs) {
+    bool gpus_unknown = false;
+    const PrSpend spend = JobSpend(job, fleet, as_of, &gpus_unknown);
+    LedgerJob j;
+    j.job_id = job.id, j.owner = job.owner, j.host = job.machine;
+    j.start = job.start;
+    if (job.end != kTimeMax) j.end = job.end;
+    j.status = job.failed ? "failed" : job.end == kTimeMax ? "running" : "completed";
+    j.gpu_hours = spend.gpu_hours, j.cost_usd = spend.usd;
+    j.repo = job.repo, j.commit = job.commit, j.pr = job.pr;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
 
 PrBill BillOf(const std::vector<LedgerJob>& jobs, const PullRequest& pr,
               const std::vector<std::string>& commits) {

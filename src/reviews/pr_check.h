@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "model/fleet.h"
 #include "policy/policy.h"
 #include "reviews/github_model.h"
 
@@ -24,6 +25,10 @@ struct PrBill {
   std::optional<TimeMs> first_job, last_job;
   double days_firing = 0;  // from the PR's opening to its last job (0 without jobs)
 };
+
+// The jobs of a jobs CSV (a Fleet with an inventory for prices) as ledger rows: GPU-hours and
+// dollars as `reviews audit` prices them (JobSpend), "failed" for a failed job, idle unknown.
+std::vector<LedgerJob> PricedJobs(const Fleet& fleet, TimeMs as_of);
 
 // The jobs of "pr": those whose pr is its number (with its repository or none), or whose commit
 // is one of "commits". A job counted once.

@@ -73,6 +73,8 @@ class PrIndex {
   std::vector<Entry> entries_;
 };
 
+}  // namespace
+
 PrSpend JobSpend(const Job& job, const Fleet& fleet, TimeMs as_of, bool* gpus_unknown) {
   PrSpend s;
   s.jobs = 1;
@@ -88,8 +90,6 @@ PrSpend JobSpend(const Job& job, const Fleet& fleet, TimeMs as_of, bool* gpus_un
   }
   return s;
 }
-
-}  // namespace
 
 int64_t ReviewAudit::Merged() const {
   return std::count_if(prs.begin(), prs.end(), [](const PullRequest& p) { return p.merged(); });

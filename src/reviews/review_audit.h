@@ -50,6 +50,11 @@ struct ReviewAudit {
   std::vector<RepoReviewSummary> ByRepo() const;
 };
 
+// One job's GPU-hours — its GPUs (listed, else its machine's) × its time, up to as_of while
+// running — and dollars, from its machine's billing when the fleet's inventory has the machine.
+// *gpus_unknown: neither the job nor an inventory says how many GPUs it held (0 GPU-hours).
+PrSpend JobSpend(const Job& job, const Fleet& fleet, TimeMs as_of, bool* gpus_unknown);
+
 // Classifies every PR of "data" and, when "fleet" has jobs, joins them to PRs by repo + PR
 // number, else by commit (head or merge commit, 7+ characters of prefix). GPU-hours of a job are
 // its GPUs (listed, else its machine's) × its time, up to as_of while running; dollars come from
