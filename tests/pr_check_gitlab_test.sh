@@ -88,7 +88,7 @@ check "the commits' next page on another origin was asked without it" \
 before=$(grep -cE '"method": "(POST|PUT)"' "$tmp/api.log")
 check_run "--dry-run" 1 --dry-run
 check "--dry-run prints the note and posts nothing" \
-  "grep -q '### GPU cost of this pull request: \\\$60.00' $tmp/out && [ \$(grep -cE '\"method\": \"(POST|PUT)\"' $tmp/api.log) = $before ]"
+  "grep -q '### GPU cost of this merge request: \\\$60.00' $tmp/out && [ \$(grep -cE '\"method\": \"(POST|PUT)\"' $tmp/api.log) = $before ]"
 env -u GITLAB_TOKEN GITHUB_TOKEN=x "$bin" pr-check --gitlab "$gitlab" --repo utils/rust-gitlab \
   --pr 35 --ledger "$ledger" >/dev/null 2>"$tmp/err"
 check "no GITLAB_TOKEN (a GitHub one does not count): a usage error" \
@@ -138,6 +138,6 @@ check "a second fetch resumes: nothing fetched again" "grep -q '0 pages written,
 "$bin" reviews audit "$tmp/reviews" --ledger "$ledger" --format json >"$tmp/audit.json" 2>"$tmp/err"
 check "reviews audit reads GitLab's pages (exit 0)" "[ $? -eq 0 ]"
 check "MR 35: merged, substantive (3 of 11), the approval a rubber stamp, j1 and j2 joined" \
-  "[ \"\$(json $tmp/audit.json \"[(p['pr'], p['class'], p['human_reviews'], p['substantive_reviews'], p['rubber_stamps'], p['jobs']) for p in d['pull_requests']]\")\" = \"[('utils/rust-gitlab#35', 'substantive', 11, 3, 1, 2)]\" ]"
+  "[ \"\$(json $tmp/audit.json \"[(p['pr'], p['class'], p['human_reviews'], p['substantive_reviews'], p['rubber_stamps'], p['jobs']) for p in d['pull_requests']]\")\" = \"[('utils/rust-gitlab!35', 'substantive', 11, 3, 1, 2)]\" ]"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

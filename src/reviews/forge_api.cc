@@ -22,24 +22,25 @@ std::optional<int64_t> HeaderNumber(const HttpResponse& r, const char* name) {
   return ec == std::errc() && end == s.data() + s.size() ? std::optional<int64_t>(v) : std::nullopt;
 }
 
-// How long a rate-limited response asks us to wait, or nullopt when it is no rate limit.
-std::optional<DurationMs> RateLimitWait(const HttpResponse& r) {
+void Sleep(DurationMs ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+}  // namespace
+
+std::optional<DurationMs> RateLimitWait(const HttpResponse& r, TimeMs now) {
   if (r.status != 403 && r.status != 429) return std::nullopt;
   if (auto after = HeaderNumber(r, "retry-after")) return std::max<int64_t>(0, *after) * 1000;
   const bool github_spent = HeaderNumber(r, "x-ratelimit-remaining") == 0;
   const bool gitlab_spent = HeaderNumber(r, "ratelimit-remaining") == 0;
   if (github_spent || gitlab_spent) {
     const auto reset = HeaderNumber(r, github_spent ? "x-ratelimit-reset" : "ratelimit-reset");
-    const TimeMs now = WallNow();
     const TimeMs at = reset ? *reset * 1000 : now + 60000;
     return std::max<DurationMs>(0, at - now) + 1000;
   }
+  // GitHub's secondary limit without Retry-After: "wait at least one minute", its docs say.
+  if (r.body.find("secondary rate limit") != std::string::npos) return 60000;
+  if (r.status == 429) return 60000;  // a limit that gave no time: a minute, then ask again
   return std::nullopt;
 }
-
-void Sleep(DurationMs ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-}  // namespace
 
 ForgeApi::ForgeApi(ForgeApiOptions options, std::FILE* log, std::string who)
     : o_(std::move(options)), log_(log), who_(std::move(who)) {
@@ -68,7 +69,7 @@ Result<HttpResponse> ForgeApi::SendOrMissing(const std::string& method, const st
     ++counts_.requests;
     HttpResponse r = HttpRequest(method, url, auth, o_.accept, 0, 30, json_body);
     if (r.status >= 200 && r.status < 300) return r;
-    if (auto wait = RateLimitWait(r)) {
+    if (auto wait = RateLimitWait(r, WallNow())) {
       if (*wait > o_.max_rate_wait_ms) {
         return MakeError(ErrorCode::kIo,
                          fmt::format("{} rate limit reached; it resets in {} s, longer than "

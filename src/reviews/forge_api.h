@@ -28,6 +28,12 @@ struct ForgeApiOptions {
   DurationMs max_rate_wait_ms = 15 * kMsPerMinute;  // wait this long at most for a rate limit
 };
 
+// How long a response asks us to wait before asking again, or nullopt when it is no rate limit:
+// a 403 or 429 with Retry-After (seconds); GitHub's x-ratelimit-remaining or GitLab's
+// ratelimit-remaining at 0, until the matching reset (epoch seconds) and a second more; GitHub's
+// secondary rate limit without Retry-After, or a bare 429: a minute.
+std::optional<DurationMs> RateLimitWait(const HttpResponse& response, TimeMs now);
+
 class ForgeApi {
  public:
   // "who" prefixes the log lines ("reviews fetch", "pr-check").

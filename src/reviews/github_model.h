@@ -51,9 +51,11 @@ struct PullRequest {
   // the pulls listing of the repo and nothing of any PR's reviews or comments — "no review"
   // would then be a claim the input cannot make.
   bool reviews_fetched = true;
+  bool merge_request = false;  // GitLab's: its number is the iid, written !N
 
   bool merged() const { return merged_at.has_value(); }
-  std::string Ref() const { return repo + "#" + std::to_string(number); }  // OWNER/REPO#N
+  // OWNER/REPO#N, or GROUP/PROJECT!N for a GitLab merge request.
+  std::string Ref() const { return repo + (merge_request ? "!" : "#") + std::to_string(number); }
 };
 
 }  // namespace gpuledger

@@ -63,6 +63,7 @@ Result<std::vector<PullRequest>> ParseMergeRequestsPage(std::string_view json,
   auto r = ForEachItem(json, file, [&](const object& o) {
     PullRequest pr;
     pr.number = Int(o, "iid").value_or(0);
+    pr.merge_request = true;
     auto created = Time(o, "created_at");
     if (pr.number <= 0 || !created) {
       bad = true;

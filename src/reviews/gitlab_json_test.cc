@@ -24,6 +24,7 @@ TEST(GitLabJson, TheRecordedMergeRequestIsAPullRequest) {
   const PullRequest& mr = (*mrs)[0];
   EXPECT_EQ(mr.repo, "utils/rust-gitlab");  // references.full, not the fallback
   EXPECT_EQ(mr.number, 35);
+  EXPECT_EQ(mr.Ref(), "utils/rust-gitlab!35");
   EXPECT_EQ(mr.author.login, "ben.boeckel");
   EXPECT_FALSE(mr.author.IsBot());
   EXPECT_EQ(mr.head_sha, "04e94ae667024a62a90179f395bfdc2b35f3efd2");

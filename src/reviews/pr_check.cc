@@ -109,7 +109,8 @@ PrVerdict Judge(const PrBill& bill, const PrReviewState& review, const PrGuardra
 std::string PrCommentMarkdown(const PullRequest& pr, const PrBill& b, const PrReviewState& review,
                               const PrVerdict& verdict, TimeMs now) {
   std::string out(kPrCommentMarker);
-  out += fmt::format("\n### GPU cost of this pull request: {}\n\n| | |\n|---|---|\n", Usd(b.usd));
+  out += fmt::format("\n### GPU cost of this {}: {}\n\n| | |\n|---|---|\n",
+                     pr.merge_request ? "merge request" : "pull request", Usd(b.usd));
   out += fmt::format("| GPU jobs | {} ({} failed or killed) |\n", b.jobs.size(), b.failed);
   out += fmt::format("| GPU-hours | {:.2f} |\n", b.gpu_hours);
   out += b.idle_gpu_hours && b.idle_known_gpu_hours > 0
