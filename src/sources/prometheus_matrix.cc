@@ -112,11 +112,12 @@ bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric) {
 
 void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
                           const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats) {
-  int32_t workload = -1;  // of the series whose points come next
+  int32_t workload = -1;                      // of the series whose points come next
+  TelemetryBuckets::Machine* slot = nullptr;  // its machine's
   ForEachMatrixPoint(
       json, file, file_index, mapping, stats,
-      [&](const std::string& machine, int gpu, TimeMs t, std::string_view text, bool ratio,
-          bool memory, uint64_t series, uint64_t order) {
+      [&](const std::string&, int gpu, TimeMs t, std::string_view text, bool ratio, bool memory,
+          uint64_t series, uint64_t order) {
         if (memory) {
           const double mib = ParseValue(text);
           if (!std::isfinite(mib) || mib < 0 || IsDcgmNoValue(mib)) {
@@ -125,7 +126,7 @@ void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32
             return;
           }
           ++stats->rows_accepted;
-          out->AddMemory(machine, gpu, t, mib, order);
+          out->AddMemory(slot, gpu, t, mib, order);
           return;
         }
         double pct = 0;
@@ -133,12 +134,13 @@ void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32
           stats->rejected.Add(bad, file, series, order, "value '" + std::string(text) + "'");
           return;
         }
-        out->Add(machine, gpu, t, pct, order, kNoMemory, workload);
+        out->Add(slot, gpu, t, pct, order, kNoMemory, workload);
       },
       [&](const std::string& machine,
           const std::vector<std::pair<std::string, std::string>>& labels) {
         out->AddLabels(machine, labels);
         workload = out->WorkloadOf(machine, labels);
+        slot = out->Slot(machine);
       });
 }
 

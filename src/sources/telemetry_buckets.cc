@@ -4,6 +4,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "core/sort_runs.h"
 #include "sources/workload_runs.h"
 
 namespace gpuledger {
@@ -71,7 +72,7 @@ void TelemetryBuckets::JoinMemory(std::vector<HeldMemory>* memory, std::vector<H
     if (a.t != b.t) return a.t < b.t;
     return a.gpu != b.gpu ? a.gpu < b.gpu : a.order < b.order;
   };
-  if (!std::is_sorted(m.begin(), m.end(), before)) std::sort(m.begin(), m.end(), before);
+  SortRuns(&m, before);
   const size_t n = m.size();
   auto same = [](const HeldMemory& r, const Held& s) { return r.t == s.t && r.gpu == s.gpu; };
   size_t hint = 0;
@@ -133,12 +134,12 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
     std::sort(spans->begin(), spans->end(), [](const HeldSpan& a, const HeldSpan& b) {
       return a.gpu != b.gpu ? a.gpu < b.gpu : a.from < b.from;
     });
-    // Most exports come in time order (a long table, a scrape per file): checked, not sorted.
+    // Most exports come in time order (a long table, a scrape per file: checked, not sorted) or
+    // series by series, each in time order (query_range JSON: its runs merged).
     auto before = [](const Held& a, const Held& b) {
       return a.t != b.t ? a.t < b.t : a.order < b.order;
     };
-    if (!std::is_sorted(sorted->begin(), sorted->end(), before))
-      std::sort(sorted->begin(), sorted->end(), before);
+    SortRuns(sorted.get(), before);
     JoinMemory(&held.memory, sorted.get());
     TelemetrySource src;
     src.machine = machine;
