@@ -113,27 +113,34 @@ void ForEachLineIn(std::string_view text,
   }
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
+Result<void> ForEachBlock(const std::string& path,
+                          const std::function<void(std::string_view)>& on_block) {
   Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return std::unexpected(IoError(path, "cannot open"));
-  struct stat st {};
-  std::string out;
-  if (fstat(fd.get(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
   std::unique_ptr<char[]> buf(new char[kBlockBytes]);
-  while (true) {
+  for (bool first = true;; first = false) {
     const ssize_t n = read(fd.get(), buf.get(), kBlockBytes);
     if (n < 0) {
       if (errno == EINTR) continue;
       return std::unexpected(IoError(path, "cannot read"));
     }
-    if (n == 0) break;
-    if (out.empty()) {
-      if (auto what = NotUtf8Text(std::string_view(buf.get(), static_cast<size_t>(n)))) {
+    if (n == 0) return {};
+    const std::string_view block(buf.get(), static_cast<size_t>(n));
+    if (first) {
+      if (auto what = NotUtf8Text(block)) {
         return std::unexpected(Error{ErrorCode::kParse, "not UTF-8 text: the file " + *what, path});
       }
     }
-    out.append(buf.get(), static_cast<size_t>(n));
+    on_block(block);
   }
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::string out;
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  auto r = ForEachBlock(path, [&](std::string_view block) { out.append(block); });
+  if (!r) return std::unexpected(r.error());
   return out;
 }
 

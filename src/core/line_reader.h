@@ -23,6 +23,11 @@ Result<void> ForEachLine(const std::string& path,
 void ForEachLineIn(std::string_view text,
                    const std::function<bool(std::string_view, uint64_t)>& on_line);
 
+// Calls on_block(bytes) for each block of the file in turn (4 MiB at most; lines may span
+// blocks): a file of any size and line length read in bounded memory. Fails as ForEachLine.
+Result<void> ForEachBlock(const std::string& path,
+                          const std::function<void(std::string_view)>& on_block);
+
 // The whole file, byte for byte, whatever its line lengths (a one-line JSON answer of any size).
 // Fails with kIo naming the file, or kParse when it is compressed or UTF-16 (as ForEachLine).
 Result<std::string> ReadWholeFile(const std::string& path);

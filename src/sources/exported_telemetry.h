@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,10 +48,31 @@ inline constexpr int kJsonLineShift = 20;
 
 // Prometheus `query_range` JSON (the API's response, or its "data" object): one series per GPU.
 // Rows are the series' [time, "value"] pairs; a problem's position is "file:SERIES" (1-based).
-// Rejected: bad_json (whole file), no_machine_label, no_gpu_label, util_not_a_number,
-// util_out_of_range, no_value (DCGM blanks).
+// Rejected: bad_json (a value that is no pair, a series without metric and values, and one row
+// for a document that is no query_range answer or breaks off — what came before the break
+// stands), no_machine_label, no_gpu_label, util_not_a_number, util_out_of_range, no_value (DCGM
+// blanks). Read by QueryRangeScanner, never as a whole document.
 void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
                           const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats);
+
+class QueryRangeScanner;
+
+// The same read piece by piece — a file a block at a time, an HTTP body as it arrives — so that
+// an answer is never held whole, however large (or long its one line). Finish() after the last
+// piece; scanner() tells the answer's status and error (the live path checks them).
+class PrometheusMatrixReader {
+ public:
+  PrometheusMatrixReader(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
+                         TelemetryBuckets* out, SourceStats* stats);
+  ~PrometheusMatrixReader();
+  void Feed(std::string_view piece);
+  void Finish();
+  const QueryRangeScanner& scanner() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // True when "metric" holds a 0-1 ratio under the mapping's --value-scale.
 bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric);

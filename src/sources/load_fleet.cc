@@ -51,12 +51,15 @@ Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const Flee
     reader.Finish();
     return {};
   }
-  auto text = ReadWholeFile(f.path);
-  if (!text) return std::unexpected(text.error());
-  if (format == "prometheus") {
-    ReadPrometheusMatrix(*text, f.path, index, paths.mapping, buckets, stats);
+  if (format == "prometheus") {  // a block at a time: an answer of any size, never whole
+    PrometheusMatrixReader reader(f.path, index, paths.mapping, buckets, stats);
+    auto r = ForEachBlock(f.path, [&](std::string_view block) { reader.Feed(block); });
+    if (!r) return std::unexpected(r.error());
+    reader.Finish();
     return {};
   }
+  auto text = ReadWholeFile(f.path);
+  if (!text) return std::unexpected(text.error());
   return ReadLongTable(*text, f.path, index, paths.mapping, zone, LongTableRole::kUtilisation,
                        buckets, stats, threads);
 }

@@ -1,10 +1,10 @@
 // Prometheus query_range answers (JSON matrices): ReadPrometheusMatrix, ReadPrometheusNumbers.
-#include <simdjson.h>
-
 #include <charconv>
 #include <cmath>
 
+#include "core/decimal.h"
 #include "sources/exported_telemetry.h"
+#include "sources/query_range_scanner.h"
 #include "sources/series_labels.h"
 
 namespace gpuledger {
@@ -13,98 +13,194 @@ using namespace series;
 
 namespace {
 
-// Walks a query_range matrix: each point of each series whose labels name a machine and a GPU
-// goes to on_point(machine, gpu, t, value_text, ratio, memory, series, order), "memory" true
-// for the memory metric's series; the rest is rejected. on_series(machine, labels) gets each
-// accepted series' labels.
-template <typename OnPoint, typename OnSeries>
-void ForEachMatrixPoint(std::string_view json, const std::string& file, uint32_t file_index,
-                        const SeriesMapping& mapping, SourceStats* stats, OnPoint&& on_point,
-                        OnSeries&& on_series) {
-  using namespace simdjson;
-  ++stats->files;
-  dom::parser parser;
-  dom::element doc;
-  dom::array result;
-  // A document that is not a query_range answer counts as one row read and rejected, so that
-  // every row read is accepted or rejected (as a series without values counts as one).
-  if (parser.parse(padded_string(json)).get(doc) != SUCCESS) {
-    ++stats->rows_read;
-    stats->rejected.Add("bad_json", file, 0, InputOrder(file_index, 0), "not JSON");
-    return;
+// Reads one query_range answer, piece by piece, checking each series' labels and each point:
+// points of a series whose labels name a machine and a GPU go to Accept() (value text
+// unchecked), the rest is rejected. Every value read is counted: accepted or rejected here or
+// by Accept; a series without metric and values, and a broken document, count as one row each.
+class MatrixPoints : public QueryRangeHandler {
+ public:
+  MatrixPoints(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
+               SourceStats* stats)
+      : file_(file), stats_(stats), file_index_(file_index), mapping_(mapping), scanner_(this) {
+    ++stats_->files;
   }
-  dom::element data = doc;
-  if (dom::element d; doc["data"].get(d) == SUCCESS) data = d;
-  std::string_view type;
-  if (data["result"].get(result) != SUCCESS ||
-      (data["resultType"].get(type) == SUCCESS && type != "matrix")) {
-    ++stats->rows_read;
-    stats->rejected.Add("bad_json", file, 0, InputOrder(file_index, 0),
-                        "expected a query_range response: data.resultType \"matrix\"");
-    return;
+
+  void Feed(std::string_view piece) { scanner_.Feed(piece); }
+
+  void Finish() {
+    const std::string failure = scanner_.Finish();
+    if (failure.empty()) return;
+    ++stats_->rows_read;
+    stats_->rejected.Add("bad_json", file_, last_series_,
+                         InputOrder(file_index_, last_series_ << kJsonLineShift), failure);
   }
-  uint64_t series = 0;
-  for (dom::element s : result) {
-    ++series;
-    dom::object metric;
-    dom::array values;
-    const bool ok = s["metric"].get(metric) == SUCCESS && s["values"].get(values) == SUCCESS;
-    const uint64_t n = ok ? values.size() : 1;
-    stats->rows_read += n;
-    const uint64_t order = InputOrder(file_index, series << kJsonLineShift);
-    if (!ok) {
-      stats->rejected.Add("bad_json", file, series, order, "a series without metric and values");
-      continue;
-    }
+
+  const QueryRangeScanner& scanner() const { return scanner_; }
+
+ protected:
+  // The series whose points come next: its machine and labels.
+  virtual void BeginSeries(const std::string& machine, const Labels& labels) = 0;
+  // A point of that series: its GPU, time, value text, and where it was read.
+  virtual void Accept(int gpu, TimeMs t, std::string_view text, uint64_t series,
+                      uint64_t order) = 0;
+
+  MatrixPoints(const MatrixPoints&) = delete;  // the scanner points at it
+  MatrixPoints& operator=(const MatrixPoints&) = delete;
+
+  const std::string file_;
+  SourceStats* stats_;
+  bool ratio_ = false, memory_ = false;  // of the series being read
+
+ private:
+  void OnSeries(uint64_t series, const Labels& labels) override {
     auto label = [&](const std::string& k) {
-      std::string_view v;
-      return metric[k].get(v) == SUCCESS ? std::string(v) : std::string();
+      for (const auto& [key, value] : labels) {
+        if (key == k) return value;
+      }
+      return std::string();
     };
     std::string machine;
-    int gpu = 0;
-    const char* reason = nullptr;
-    if (!MachineAndGpu(mapping, label, "", &machine, &gpu, &reason)) {
-      stats->rejected.Add(reason, file, series, order, "series " + std::to_string(series), n);
-      continue;
-    }
-    const bool ratio = IsRatio(mapping, label("__name__"));
-    const bool memory = label("__name__") == mapping.memory_metric;
-    std::vector<std::pair<std::string, std::string>> labels;
-    for (auto [key, value] : metric) {
-      std::string_view v;
-      if (value.get(v) == SUCCESS) labels.emplace_back(std::string(key), std::string(v));
-    }
-    on_series(machine, labels);
-    uint64_t k = 0;
-    for (dom::element pair : values) {
-      ++k;
-      double ts = 0;
-      std::string_view text;
-      dom::array p;
-      if (pair.get(p) != SUCCESS || p.size() != 2 || p.at(0).get(ts) != SUCCESS ||
-          p.at(1).get(text) != SUCCESS) {
-        stats->rejected.Add("bad_json", file, series, order + k,
-                            "a value is not [time, \"value\"]");
-        continue;
-      }
-      // Compared as a double: casting an out-of-range double to an integer is undefined.
-      if (!(ts > -62167219200.0 && ts < static_cast<double>(kLatestPlausibleMs) / 1000)) {
-        stats->rejected.Add("bad_time", file, series, order + k, "time " + std::to_string(ts));
-        continue;
-      }
-      on_point(machine, gpu, static_cast<TimeMs>(std::llround(ts * 1000)), text, ratio, memory,
-               series, order + k);
-    }
+    reject_ = nullptr;
+    if (!MachineAndGpu(mapping_, label, "", &machine, &gpu_, &reject_)) return;
+    const std::string name = label("__name__");
+    ratio_ = IsRatio(mapping_, name);
+    memory_ = name == mapping_.memory_metric;
+    accepted_series_ = series;
+    BeginSeries(machine, labels);
   }
-}
+
+  void OnPoint(uint64_t series, uint64_t point, double time_s, std::string_view text) override {
+    if (accepted_series_ != series) return;  // counted at its end
+    ++stats_->rows_read;
+    const uint64_t order = InputOrder(file_index_, series << kJsonLineShift) + point;
+    // Compared as a double: casting an out-of-range double to an integer is undefined.
+    if (!(time_s > -62167219200.0 && time_s < static_cast<double>(kLatestPlausibleMs) / 1000)) {
+      stats_->rejected.Add("bad_time", file_, series, order, "time " + std::to_string(time_s));
+      return;
+    }
+    Accept(gpu_, static_cast<TimeMs>(std::llround(time_s * 1000)), text, series, order);
+  }
+
+  void OnBadPoint(uint64_t series, uint64_t point) override {
+    if (accepted_series_ != series) return;
+    ++stats_->rows_read;
+    stats_->rejected.Add("bad_json", file_, series,
+                         InputOrder(file_index_, series << kJsonLineShift) + point,
+                         "a value is not [time, \"value\"]");
+  }
+
+  void OnSeriesEnd(uint64_t series, uint64_t points, bool had_metric, bool had_values) override {
+    last_series_ = series;
+    const uint64_t order = InputOrder(file_index_, series << kJsonLineShift);
+    if (!had_metric || !had_values) {
+      ++stats_->rows_read;
+      stats_->rejected.Add("bad_json", file_, series, order, "a series without metric and values");
+    } else if (accepted_series_ != series && points > 0) {
+      stats_->rows_read += points;
+      stats_->rejected.Add(reject_ ? reject_ : "bad_json", file_, series, order,
+                           "series " + std::to_string(series), points);
+    }
+    accepted_series_ = 0;
+  }
+
+  uint32_t file_index_;
+  const SeriesMapping& mapping_;
+  QueryRangeScanner scanner_;
+  uint64_t accepted_series_ = 0, last_series_ = 0;
+  int gpu_ = 0;
+  const char* reject_ = nullptr;
+};
 
 double ParseValue(std::string_view text) {
   double v = NAN;
-  if (text != "NaN") std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text != "NaN" && !ParseDecimal(text, &v)) v = NAN;
   return v;
 }
 
+// Points into buckets: utilisation as samples, the memory metric as memory readings.
+class BucketPoints : public MatrixPoints {
+ public:
+  BucketPoints(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
+               TelemetryBuckets* out, SourceStats* stats)
+      : MatrixPoints(file, file_index, mapping, stats), out_(out) {}
+
+ private:
+  void BeginSeries(const std::string& machine, const Labels& labels) override {
+    out_->AddLabels(machine, labels);
+    workload_ = out_->WorkloadOf(machine, labels);
+    slot_ = out_->Slot(machine);
+  }
+
+  void Accept(int gpu, TimeMs t, std::string_view text, uint64_t series, uint64_t order) override {
+    if (memory_) {
+      const double mib = ParseValue(text);
+      if (!std::isfinite(mib) || mib < 0 || IsDcgmNoValue(mib)) {
+        stats_->rejected.Add("memory_not_a_number", file_, series, order,
+                             "value '" + std::string(text) + "'");
+        return;
+      }
+      ++stats_->rows_accepted;
+      out_->AddMemory(slot_, gpu, t, mib, order);
+      return;
+    }
+    double pct = 0;
+    if (const char* bad = CheckValue(ParseValue(text), ratio_, &pct)) {
+      stats_->rejected.Add(bad, file_, series, order, "value '" + std::string(text) + "'");
+      return;
+    }
+    out_->Add(slot_, gpu, t, pct, order, kNoMemory, workload_);
+  }
+
+  TelemetryBuckets* out_;
+  TelemetryBuckets::Machine* slot_ = nullptr;
+  int32_t workload_ = -1;
+};
+
+// Non-negative numbers to a callback (the roll-ups' counts).
+class NumberPoints : public MatrixPoints {
+ public:
+  using OnNumber = std::function<void(const std::string&, int, TimeMs, double, uint64_t)>;
+  NumberPoints(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
+               SourceStats* stats, const OnNumber& on_number)
+      : MatrixPoints(file, file_index, mapping, stats), on_number_(on_number) {}
+
+ private:
+  void BeginSeries(const std::string& machine, const Labels&) override { machine_ = machine; }
+
+  void Accept(int gpu, TimeMs t, std::string_view text, uint64_t series, uint64_t order) override {
+    const double v = ParseValue(text);
+    if (!std::isfinite(v) || v < 0) {
+      stats_->rejected.Add("bad_number", file_, series, order, "value '" + std::string(text) + "'");
+      return;
+    }
+    on_number_(machine_, gpu, t, v, order);
+  }
+
+  const OnNumber& on_number_;
+  std::string machine_;
+};
+
 }  // namespace
+
+struct PrometheusMatrixReader::Impl {
+  Impl(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
+       TelemetryBuckets* out, SourceStats* stats)
+      : points(file, file_index, mapping, out, stats) {}
+  BucketPoints points;
+};
+
+PrometheusMatrixReader::PrometheusMatrixReader(const std::string& file, uint32_t file_index,
+                                               const SeriesMapping& mapping, TelemetryBuckets* out,
+                                               SourceStats* stats)
+    : impl_(std::make_unique<Impl>(file, file_index, mapping, out, stats)) {}
+
+PrometheusMatrixReader::~PrometheusMatrixReader() = default;
+
+void PrometheusMatrixReader::Feed(std::string_view piece) { impl_->points.Feed(piece); }
+
+void PrometheusMatrixReader::Finish() { impl_->points.Finish(); }
+
+const QueryRangeScanner& PrometheusMatrixReader::scanner() const { return impl_->points.scanner(); }
 
 bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric) {
   return IsRatio(mapping, metric);
@@ -112,55 +208,18 @@ bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric) {
 
 void ReadPrometheusMatrix(std::string_view json, const std::string& file, uint32_t file_index,
                           const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats) {
-  int32_t workload = -1;                      // of the series whose points come next
-  TelemetryBuckets::Machine* slot = nullptr;  // its machine's
-  ForEachMatrixPoint(
-      json, file, file_index, mapping, stats,
-      [&](const std::string&, int gpu, TimeMs t, std::string_view text, bool ratio, bool memory,
-          uint64_t series, uint64_t order) {
-        if (memory) {
-          const double mib = ParseValue(text);
-          if (!std::isfinite(mib) || mib < 0 || IsDcgmNoValue(mib)) {
-            stats->rejected.Add("memory_not_a_number", file, series, order,
-                                "value '" + std::string(text) + "'");
-            return;
-          }
-          ++stats->rows_accepted;
-          out->AddMemory(slot, gpu, t, mib, order);
-          return;
-        }
-        double pct = 0;
-        if (const char* bad = CheckValue(ParseValue(text), ratio, &pct)) {
-          stats->rejected.Add(bad, file, series, order, "value '" + std::string(text) + "'");
-          return;
-        }
-        out->Add(slot, gpu, t, pct, order, kNoMemory, workload);
-      },
-      [&](const std::string& machine,
-          const std::vector<std::pair<std::string, std::string>>& labels) {
-        out->AddLabels(machine, labels);
-        workload = out->WorkloadOf(machine, labels);
-        slot = out->Slot(machine);
-      });
+  BucketPoints points(file, file_index, mapping, out, stats);
+  points.Feed(json);
+  points.Finish();
 }
 
 void ReadPrometheusNumbers(
     std::string_view json, const std::string& file, uint32_t file_index,
     const SeriesMapping& mapping, SourceStats* stats,
     const std::function<void(const std::string&, int, TimeMs, double, uint64_t)>& on_point) {
-  ForEachMatrixPoint(
-      json, file, file_index, mapping, stats,
-      [&](const std::string& machine, int gpu, TimeMs t, std::string_view text, bool, bool,
-          uint64_t series, uint64_t order) {
-        const double v = ParseValue(text);
-        if (!std::isfinite(v) || v < 0) {
-          stats->rejected.Add("bad_number", file, series, order,
-                              "value '" + std::string(text) + "'");
-          return;
-        }
-        on_point(machine, gpu, t, v, order);
-      },
-      [](const std::string&, const auto&) {});
+  NumberPoints points(file, file_index, mapping, stats, on_point);
+  points.Feed(json);
+  points.Finish();
 }
 
 }  // namespace gpuledger
