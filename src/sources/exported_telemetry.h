@@ -59,14 +59,15 @@ class QueryRangeScanner;
 
 // The same read piece by piece — a file a block at a time, an HTTP body as it arrives — so that
 // an answer is never held whole, however large (or long its one line). Finish() after the last
-// piece; scanner() tells the answer's status and error (the live path checks them).
+// piece: "" for a whole answer, else why not (also rejected as bad_json); scanner() tells the
+// answer's status and error (the live path checks them).
 class PrometheusMatrixReader {
  public:
   PrometheusMatrixReader(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
                          TelemetryBuckets* out, SourceStats* stats);
   ~PrometheusMatrixReader();
   void Feed(std::string_view piece);
-  void Finish();
+  std::string Finish();
   const QueryRangeScanner& scanner() const;
 
  private:

@@ -12,16 +12,43 @@ struct Body {
   std::string* text;
   uint64_t max_bytes;  // 0: no limit
   bool* too_large;
+  // Streaming (HttpGetStreamed): a 2xx body goes here instead of into text.
+  const std::function<bool(std::string_view)>* on_body = nullptr;
+  CURL* curl = nullptr;
+  uint64_t streamed = 0;
 };
+
+constexpr size_t kErrorBodyBytes = 64 << 10;
+
+HttpResponse Perform(const std::string& method, const std::string& url, const HttpAuth& auth,
+                     const std::string& accept, uint64_t max_body_bytes, long timeout_s,
+                     const std::string& json_body,
+                     const std::function<bool(std::string_view)>* on_body);
 
 size_t OnBody(char* data, size_t size, size_t n, void* out) {
   Body* body = static_cast<Body*>(out);
-  if (body->max_bytes > 0 && body->text->size() + size * n > body->max_bytes) {
+  const size_t bytes = size * n;
+  if (body->on_body != nullptr) {
+    long status = 0;
+    curl_easy_getinfo(body->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300) {  // an error's body: kept for the message
+      body->text->append(
+          data, std::min(bytes, kErrorBodyBytes - std::min(kErrorBodyBytes, body->text->size())));
+      return bytes;
+    }
+    if (body->max_bytes > 0 && body->streamed + bytes > body->max_bytes) {
+      *body->too_large = true;
+      return 0;
+    }
+    body->streamed += bytes;
+    return (*body->on_body)(std::string_view(data, bytes)) ? bytes : 0;
+  }
+  if (body->max_bytes > 0 && body->text->size() + bytes > body->max_bytes) {
     *body->too_large = true;
     return 0;  // stops the transfer
   }
-  body->text->append(data, size * n);
-  return size * n;
+  body->text->append(data, bytes);
+  return bytes;
 }
 
 size_t OnHeader(char* data, size_t size, size_t n, void* out) {
@@ -113,6 +140,21 @@ void* NewCurlHandle() {
 HttpResponse HttpRequest(const std::string& method, const std::string& url, const HttpAuth& auth,
                          const std::string& accept, uint64_t max_body_bytes, long timeout_s,
                          const std::string& json_body) {
+  return Perform(method, url, auth, accept, max_body_bytes, timeout_s, json_body, nullptr);
+}
+
+HttpResponse HttpGetStreamed(const std::string& url, const HttpAuth& auth,
+                             const std::string& accept, uint64_t max_body_bytes,
+                             const std::function<bool(std::string_view)>& on_body) {
+  return Perform("GET", url, auth, accept, max_body_bytes, 30, "", &on_body);
+}
+
+namespace {
+
+HttpResponse Perform(const std::string& method, const std::string& url, const HttpAuth& auth,
+                     const std::string& accept, uint64_t max_body_bytes, long timeout_s,
+                     const std::string& json_body,
+                     const std::function<bool(std::string_view)>* on_body) {
   HttpResponse r;
   CURL* curl = NewCurlHandle();
   if (curl == nullptr) {
@@ -152,7 +194,7 @@ HttpResponse HttpRequest(const std::string& method, const std::string& url, cons
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
-  Body body{&r.body, max_body_bytes, &r.too_large};
+  Body body{&r.body, max_body_bytes, &r.too_large, on_body, curl};
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
@@ -165,6 +207,8 @@ HttpResponse HttpRequest(const std::string& method, const std::string& url, cons
   curl_easy_cleanup(curl);
   return r;
 }
+
+}  // namespace
 
 std::string NextLink(const std::string& link) {
   // <https://api.github.com/…&page=2>; rel="next", <…>; rel="last"

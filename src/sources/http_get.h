@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace gpuledger {
 
@@ -48,6 +50,15 @@ HttpResponse HttpGet(const std::string& url, const HttpAuth& auth, const std::st
 HttpResponse HttpRequest(const std::string& method, const std::string& url, const HttpAuth& auth,
                          const std::string& accept, uint64_t max_body_bytes, long timeout_s,
                          const std::string& json_body = "");
+
+// GETs "url" as HttpGet does, handing a 2xx answer's body to on_body as it arrives instead of
+// keeping it (the response's body stays empty): an answer of any size in bounded memory. Another
+// status's body (its first 64 KiB) is kept, for the error message. More than "max_body_bytes"
+// (0: no limit), or on_body returning false, stops the transfer: status 0, too_large set for
+// the first.
+HttpResponse HttpGetStreamed(const std::string& url, const HttpAuth& auth,
+                             const std::string& accept, uint64_t max_body_bytes,
+                             const std::function<bool(std::string_view)>& on_body);
 
 // "s" escaped for a URL query value.
 std::string UrlEncode(std::string_view s);

@@ -9,6 +9,8 @@
 #include <map>
 #include <thread>
 
+#include "sources/query_range_scanner.h"
+
 namespace gpuledger {
 namespace {
 
@@ -78,6 +80,72 @@ Result<std::string> GetJson(const PrometheusQuery& q, const std::string& url, st
   return std::move(r.body);
 }
 
+// GETs one raw range's answer into "out" as it arrives (never held whole), retrying transient
+// failures; each try reads into buckets of its own, kept only when the answer is whole, says
+// "success" and is a matrix. Anything else is an error quoting the server's own message, never a
+// partial or empty (all unmonitored) audit. kTooLarge when the answer passed
+// q.max_response_bytes, so the caller can split.
+Result<void> StreamMatrix(const PrometheusQuery& q, const std::string& url,
+                          const std::string& label, uint32_t file_index,
+                          const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats,
+                          std::FILE* log) {
+  HttpAuth auth = q.auth;
+  auth.origin = OriginOf(q.url);
+  for (int attempt = 0;; ++attempt) {
+    TelemetryBuckets got;
+    SourceStats got_stats;
+    PrometheusMatrixReader reader(label, file_index, mapping, &got, &got_stats);
+    const HttpResponse r =
+        HttpGetStreamed(url, auth, "application/json", q.max_response_bytes,
+                        [&](std::string_view piece) { return reader.Feed(piece), true; });
+    if (r.too_large) {
+      return MakeError(ErrorCode::kTooLarge,
+                       fmt::format("the answer is larger than {} bytes (--max-response-bytes)",
+                                   q.max_response_bytes),
+                       url);
+    }
+    const bool transient = r.status == 0 || r.status >= 500 || r.status == 429;
+    if (transient && attempt < q.max_retries) {
+      fmt::print(log, "prometheus: {} on {}, retrying\n",
+                 r.status == 0 ? r.error : fmt::format("HTTP {}", r.status), url);
+      std::this_thread::sleep_for(std::chrono::milliseconds(q.retry_base_ms << attempt));
+      continue;
+    }
+    if (r.status != 200) {
+      return MakeError(ErrorCode::kIo,
+                       fmt::format("Prometheus query failed: {} {}",
+                                   r.status == 0 ? r.error : fmt::format("HTTP {}", r.status),
+                                   RedactedExcerpt(r.body, auth)),
+                       url);
+    }
+    const std::string failure = reader.Finish();
+    const QueryRangeScanner& answer = reader.scanner();
+    if (failure.starts_with("not JSON")) {
+      return MakeError(
+          ErrorCode::kIo,
+          "Prometheus answered with something that is not whole JSON (truncated?): " + failure,
+          url);
+    }
+    if (answer.status() != "success") {
+      return MakeError(ErrorCode::kIo,
+                       fmt::format("Prometheus answered status '{}': {}{}{}", answer.status(),
+                                   answer.error_type(), answer.error_type().empty() ? "" : ": ",
+                                   RedactedExcerpt(answer.error(), HttpAuth{}, 300)),
+                       url);
+    }
+    if (!failure.empty()) {
+      return MakeError(ErrorCode::kIo,
+                       fmt::format("Prometheus answered a '{}', not a matrix: is --metric a "
+                                   "metric name?",
+                                   answer.result_type()),
+                       url);
+    }
+    out->Merge(std::move(got));
+    stats->Merge(got_stats);
+    return {};
+  }
+}
+
 std::string BaseUrl(const PrometheusQuery& q) {
   std::string base = q.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -115,18 +183,17 @@ Result<void> FetchPrometheusRaw(const PrometheusQuery& q, const SeriesMapping& m
                                              mapping.memory_metric, end - start);
     const std::string url =
         fmt::format("{}/api/v1/query?query={}&time={}", base, UrlEncode(selector), Seconds(at));
-    auto body = GetJson(q, url, log);
-    if (!body && body.error().code == ErrorCode::kTooLarge && end - start >= 2 * kMsPerMinute) {
+    const std::string label = fmt::format("prometheus[{}]", FormatIsoUtc(start));
+    auto read =
+        StreamMatrix(q, url, label, out->AddFile(label, kJsonLineShift), mapping, out, stats, log);
+    if (!read && read.error().code == ErrorCode::kTooLarge && end - start >= 2 * kMsPerMinute) {
       const TimeMs mid = start + (end - start) / 2;
       fmt::print(log, "prometheus: the answer for {} is too large; asking for halves\n",
                  FormatIsoUtc(start));
       if (auto r = range(start, mid); !r) return r;
       return range(mid, end);
     }
-    if (!body) return std::unexpected(body.error());
-    const std::string label = fmt::format("prometheus[{}]", FormatIsoUtc(start));
-    ReadPrometheusMatrix(*body, label, out->AddFile(label, kJsonLineShift), mapping, out, stats);
-    return {};
+    return read;
   };
   for (TimeMs start = q.from; start < q.to; start += q.chunk_ms) {
     if (auto r = range(start, std::min(q.to, start + q.chunk_ms)); !r) return r;

@@ -27,12 +27,13 @@ class MatrixPoints : public QueryRangeHandler {
 
   void Feed(std::string_view piece) { scanner_.Feed(piece); }
 
-  void Finish() {
-    const std::string failure = scanner_.Finish();
-    if (failure.empty()) return;
+  std::string Finish() {
+    std::string failure = scanner_.Finish();
+    if (failure.empty()) return failure;
     ++stats_->rows_read;
     stats_->rejected.Add("bad_json", file_, last_series_,
                          InputOrder(file_index_, last_series_ << kJsonLineShift), failure);
+    return failure;
   }
 
   const QueryRangeScanner& scanner() const { return scanner_; }
@@ -198,7 +199,7 @@ PrometheusMatrixReader::~PrometheusMatrixReader() = default;
 
 void PrometheusMatrixReader::Feed(std::string_view piece) { impl_->points.Feed(piece); }
 
-void PrometheusMatrixReader::Finish() { impl_->points.Finish(); }
+std::string PrometheusMatrixReader::Finish() { return impl_->points.Finish(); }
 
 const QueryRangeScanner& PrometheusMatrixReader::scanner() const { return impl_->points.scanner(); }
 
