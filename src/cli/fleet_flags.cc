@@ -33,8 +33,9 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags* f, bool window_and_owners) {
       ->capture_default_str();
   cmd->add_option("--prometheus-user", f->prometheus_user, "user for HTTP basic authentication");
   cmd->add_option("--max-response-bytes", f->max_response,
-                  "with --prometheus: the largest answer read whole (e.g. 256MiB); a larger one "
-                  "is asked for again in halves of its time range")
+                  "with --prometheus: the largest answer read (e.g. 256MiB; it is parsed as it "
+                  "arrives, never held whole); a larger one is asked for again in halves of its "
+                  "time range")
       ->capture_default_str();
   cmd->add_option("--machine", f->paths.machine,
                   "machine name for telemetry files given directly (default: the file name)");
