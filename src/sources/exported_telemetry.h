@@ -65,6 +65,10 @@ class PrometheusMatrixReader {
  public:
   PrometheusMatrixReader(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
                          TelemetryBuckets* out, SourceStats* stats);
+  // The numbers of the answer (ReadPrometheusNumbers) to "on_number" instead.
+  using OnNumber = std::function<void(const std::string&, int, TimeMs, double, uint64_t)>;
+  PrometheusMatrixReader(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
+                         SourceStats* stats, OnNumber on_number);
   ~PrometheusMatrixReader();
   void Feed(std::string_view piece);
   std::string Finish();

@@ -1,12 +1,12 @@
 #include "sources/prometheus_api.h"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "sources/query_range_scanner.h"
@@ -16,88 +16,21 @@ namespace {
 
 std::string Seconds(TimeMs t) { return fmt::format("{}.{:03}", t / 1000, t % 1000); }
 
-// An answer is the audit's only if it is whole: JSON with status "success" and a matrix.
-// Anything else is an error quoting the server's own message, never an empty (all unmonitored)
-// audit.
-Result<void> CheckAnswer(const std::string& body, const std::string& url) {
-  using namespace simdjson;
-  dom::parser parser;
-  dom::element doc;
-  if (parser.parse(padded_string(body)).get(doc) != SUCCESS) {
-    return MakeError(ErrorCode::kIo,
-                     "Prometheus answered with something that is not whole JSON (truncated?): " +
-                         RedactedExcerpt(body, HttpAuth{}, 120),
-                     url);
-  }
-  std::string_view status, type, error_type, error;
-  if (doc["status"].get(status) != SUCCESS || status != "success") {
-    if (doc["errorType"].get(error_type) != SUCCESS) error_type = "";
-    if (doc["error"].get(error) != SUCCESS) error = "";
-    return MakeError(
-        ErrorCode::kIo,
-        fmt::format("Prometheus answered status '{}': {}{}{}", status, error_type,
-                    error_type.empty() ? "" : ": ", RedactedExcerpt(error, HttpAuth{}, 300)),
-        url);
-  }
-  if (doc["data"]["resultType"].get(type) != SUCCESS || type != "matrix") {
-    return MakeError(ErrorCode::kIo,
-                     fmt::format("Prometheus answered a '{}', not a matrix: is --metric a "
-                                 "metric name?",
-                                 type),
-                     url);
-  }
-  return {};
-}
-
-// GETs "url" (JSON), retrying transient failures; the body, or an error naming the URL
-// (kTooLarge when the body passed q.max_response_bytes, so the caller can split).
-Result<std::string> GetJson(const PrometheusQuery& q, const std::string& url, std::FILE* log) {
-  HttpResponse r;
+// GETs "url" and reads the answer as it arrives (never held whole) with the reader
+// fresh_reader() makes for each try, retrying transient failures; what a failed try read goes
+// with its reader. An answer is the audit's only if it is whole JSON with status "success" and a
+// matrix: anything else is an error quoting the server's own message, never an empty (all
+// unmonitored) audit. kTooLarge when the answer passed q.max_response_bytes, so the caller can
+// split.
+Result<void> ReadAnswer(const PrometheusQuery& q, const std::string& url, std::FILE* log,
+                        const std::function<PrometheusMatrixReader*()>& fresh_reader) {
   HttpAuth auth = q.auth;
   auth.origin = OriginOf(q.url);
   for (int attempt = 0;; ++attempt) {
-    r = HttpGet(url, auth, "application/json", q.max_response_bytes);
-    if (r.too_large) {
-      return MakeError(ErrorCode::kTooLarge,
-                       fmt::format("the answer is larger than {} bytes (--max-response-bytes)",
-                                   q.max_response_bytes),
-                       url);
-    }
-    const bool transient = r.status == 0 || r.status >= 500 || r.status == 429;
-    if (!transient || attempt >= q.max_retries) break;
-    fmt::print(log, "prometheus: {} on {}, retrying\n",
-               r.status == 0 ? r.error : fmt::format("HTTP {}", r.status), url);
-    std::this_thread::sleep_for(std::chrono::milliseconds(q.retry_base_ms << attempt));
-  }
-  if (r.status != 200) {
-    return MakeError(ErrorCode::kIo,
-                     fmt::format("Prometheus query failed: {} {}",
-                                 r.status == 0 ? r.error : fmt::format("HTTP {}", r.status),
-                                 RedactedExcerpt(r.body, auth)),
-                     url);
-  }
-  if (auto ok = CheckAnswer(r.body, url); !ok) return std::unexpected(ok.error());
-  return std::move(r.body);
-}
-
-// GETs one raw range's answer into "out" as it arrives (never held whole), retrying transient
-// failures; each try reads into buckets of its own, kept only when the answer is whole, says
-// "success" and is a matrix. Anything else is an error quoting the server's own message, never a
-// partial or empty (all unmonitored) audit. kTooLarge when the answer passed
-// q.max_response_bytes, so the caller can split.
-Result<void> StreamMatrix(const PrometheusQuery& q, const std::string& url,
-                          const std::string& label, uint32_t file_index,
-                          const SeriesMapping& mapping, TelemetryBuckets* out, SourceStats* stats,
-                          std::FILE* log) {
-  HttpAuth auth = q.auth;
-  auth.origin = OriginOf(q.url);
-  for (int attempt = 0;; ++attempt) {
-    TelemetryBuckets got;
-    SourceStats got_stats;
-    PrometheusMatrixReader reader(label, file_index, mapping, &got, &got_stats);
+    PrometheusMatrixReader* reader = fresh_reader();
     const HttpResponse r =
         HttpGetStreamed(url, auth, "application/json", q.max_response_bytes,
-                        [&](std::string_view piece) { return reader.Feed(piece), true; });
+                        [&](std::string_view piece) { return reader->Feed(piece), true; });
     if (r.too_large) {
       return MakeError(ErrorCode::kTooLarge,
                        fmt::format("the answer is larger than {} bytes (--max-response-bytes)",
@@ -118,8 +51,8 @@ Result<void> StreamMatrix(const PrometheusQuery& q, const std::string& url,
                                    RedactedExcerpt(r.body, auth)),
                        url);
     }
-    const std::string failure = reader.Finish();
-    const QueryRangeScanner& answer = reader.scanner();
+    const std::string failure = reader->Finish();
+    const QueryRangeScanner& answer = reader->scanner();
     if (failure.starts_with("not JSON")) {
       return MakeError(
           ErrorCode::kIo,
@@ -140,8 +73,6 @@ Result<void> StreamMatrix(const PrometheusQuery& q, const std::string& url,
                                    answer.result_type()),
                        url);
     }
-    out->Merge(std::move(got));
-    stats->Merge(got_stats);
     return {};
   }
 }
@@ -184,8 +115,20 @@ Result<void> FetchPrometheusRaw(const PrometheusQuery& q, const SeriesMapping& m
     const std::string url =
         fmt::format("{}/api/v1/query?query={}&time={}", base, UrlEncode(selector), Seconds(at));
     const std::string label = fmt::format("prometheus[{}]", FormatIsoUtc(start));
-    auto read =
-        StreamMatrix(q, url, label, out->AddFile(label, kJsonLineShift), mapping, out, stats, log);
+    const uint32_t file = out->AddFile(label, kJsonLineShift);
+    std::optional<PrometheusMatrixReader> reader;
+    std::optional<TelemetryBuckets> got;  // what the try read, kept when its answer is whole
+    SourceStats got_stats;
+    auto read = ReadAnswer(q, url, log, [&] {
+      reader.reset();
+      got.emplace();
+      got_stats = SourceStats();
+      return &reader.emplace(label, file, mapping, &*got, &got_stats);
+    });
+    if (read) {
+      out->Merge(std::move(*got));
+      stats->Merge(got_stats);
+    }
     if (!read && read.error().code == ErrorCode::kTooLarge && end - start >= 2 * kMsPerMinute) {
       const TimeMs mid = start + (end - start) / 2;
       fmt::print(log, "prometheus: the answer for {} is too large; asking for halves\n",
@@ -224,23 +167,29 @@ Result<void> FetchPrometheusRollup(const PrometheusQuery& q, const RollupSpec& s
     const std::string url =
         fmt::format("{}/api/v1/query_range?query={}&start={}&end={}&step={}", base, UrlEncode(expr),
                     Seconds(first_end - 1), Seconds(last_end - 1), Seconds(bucket));
-    auto body = GetJson(q, url, log);
-    if (!body) return std::unexpected(body.error());
     const std::string label = fmt::format("prometheus-{}[{}]", what, FormatIsoUtc(first_end));
+    const uint32_t file = out->AddFile(label, kJsonLineShift);
     // A series' points come together: look its GPU up once, not once a point. Two series of one
     // GPU at one instant collapse to the last read, as samples do on the raw path.
     std::map<TimeMs, BucketNumber>* series = nullptr;
     std::pair<std::string, int> key;
-    ReadPrometheusNumbers(
-        *body, label, out->AddFile(label, kJsonLineShift), mapping, stats,
-        [&](const std::string& machine, int gpu, TimeMs t, double v, uint64_t order) {
-          if (series == nullptr || gpu != key.second || machine != key.first) {
-            key = {machine, gpu};
-            series = &(*into)[key];
-          }
-          (*series)[t + 1] = {v, order};
-        });
-    return {};
+    auto on_number = [&](const std::string& machine, int gpu, TimeMs t, double v, uint64_t order) {
+      if (series == nullptr || gpu != key.second || machine != key.first) {
+        key = {machine, gpu};
+        series = &(*into)[key];
+      }
+      (*series)[t + 1] = {v, order};
+    };
+    std::optional<PrometheusMatrixReader> reader;
+    SourceStats got_stats;  // the try's, kept when its answer is whole
+    auto read = ReadAnswer(q, url, log, [&] {
+      reader.reset();
+      into->clear(), series = nullptr;
+      got_stats = SourceStats();
+      return &reader.emplace(label, file, mapping, &got_stats, on_number);
+    });
+    if (read) stats->Merge(got_stats);
+    return read;
   };
   for (TimeMs start = FloorTo(q.from, bucket); start < q.to; start += chunk) {
     const TimeMs last_end = std::min(start + chunk, FloorTo(q.to - 1, bucket) + bucket);

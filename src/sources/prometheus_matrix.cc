@@ -162,8 +162,8 @@ class NumberPoints : public MatrixPoints {
  public:
   using OnNumber = std::function<void(const std::string&, int, TimeMs, double, uint64_t)>;
   NumberPoints(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
-               SourceStats* stats, const OnNumber& on_number)
-      : MatrixPoints(file, file_index, mapping, stats), on_number_(on_number) {}
+               SourceStats* stats, OnNumber on_number)
+      : MatrixPoints(file, file_index, mapping, stats), on_number_(std::move(on_number)) {}
 
  private:
   void BeginSeries(const std::string& machine, const Labels&) override { machine_ = machine; }
@@ -177,31 +177,36 @@ class NumberPoints : public MatrixPoints {
     on_number_(machine_, gpu, t, v, order);
   }
 
-  const OnNumber& on_number_;
+  OnNumber on_number_;
   std::string machine_;
 };
 
 }  // namespace
 
 struct PrometheusMatrixReader::Impl {
-  Impl(const std::string& file, uint32_t file_index, const SeriesMapping& mapping,
-       TelemetryBuckets* out, SourceStats* stats)
-      : points(file, file_index, mapping, out, stats) {}
-  BucketPoints points;
+  std::unique_ptr<MatrixPoints> points;
 };
 
 PrometheusMatrixReader::PrometheusMatrixReader(const std::string& file, uint32_t file_index,
                                                const SeriesMapping& mapping, TelemetryBuckets* out,
                                                SourceStats* stats)
-    : impl_(std::make_unique<Impl>(file, file_index, mapping, out, stats)) {}
+    : impl_(new Impl{std::make_unique<BucketPoints>(file, file_index, mapping, out, stats)}) {}
+
+PrometheusMatrixReader::PrometheusMatrixReader(const std::string& file, uint32_t file_index,
+                                               const SeriesMapping& mapping, SourceStats* stats,
+                                               OnNumber on_number)
+    : impl_(new Impl{std::make_unique<NumberPoints>(file, file_index, mapping, stats,
+                                                    std::move(on_number))}) {}
 
 PrometheusMatrixReader::~PrometheusMatrixReader() = default;
 
-void PrometheusMatrixReader::Feed(std::string_view piece) { impl_->points.Feed(piece); }
+void PrometheusMatrixReader::Feed(std::string_view piece) { impl_->points->Feed(piece); }
 
-std::string PrometheusMatrixReader::Finish() { return impl_->points.Finish(); }
+std::string PrometheusMatrixReader::Finish() { return impl_->points->Finish(); }
 
-const QueryRangeScanner& PrometheusMatrixReader::scanner() const { return impl_->points.scanner(); }
+const QueryRangeScanner& PrometheusMatrixReader::scanner() const {
+  return impl_->points->scanner();
+}
 
 bool MetricIsRatio(const SeriesMapping& mapping, std::string_view metric) {
   return IsRatio(mapping, metric);
@@ -220,7 +225,7 @@ void ReadPrometheusNumbers(
     const std::function<void(const std::string&, int, TimeMs, double, uint64_t)>& on_point) {
   NumberPoints points(file, file_index, mapping, stats, on_point);
   points.Feed(json);
-  points.Finish();
+  points.Finish();  // a broken answer is counted as rejected
 }
 
 }  // namespace gpuledger
