@@ -18,11 +18,12 @@ Binds 127.0.0.1 port 0 and prints the port. Serves PyGithub/PyGithub#3370:
 Each request is appended to LOG_FILE as one JSON line: method, path, authorization (whether
 one was sent, and its scheme), body.
 """
-import http.server
 import json
 import os
 import sys
 import urllib.parse
+
+from replay_server import ReplayHandler, serve
 
 data_dir, log_file = sys.argv[1], sys.argv[2]
 other_origin = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -45,32 +46,7 @@ rate_limited_once = False
 next_id = 900000001
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def log(self, body):
-        auth = self.headers.get("Authorization")
-        with open(log_file, "a") as f:
-            f.write(json.dumps({"method": self.command, "path": self.path,
-                                "authorization": auth.split(" ")[0] if auth else None,
-                                "body": body}) + "\n")
-
-    def answer(self, status, obj, headers=()):
-        body = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def page(self, items, path, query, origin_of_next=None):
-        page = int(query.get("page", ["1"])[0])
-        headers = []
-        if page < len(items):
-            origin = origin_of_next or "http://127.0.0.1:%d" % self.server.server_port
-            headers.append(("Link", '<%s%s?per_page=1&page=%d>; rel="next"' % (origin, path, page + 1)))
-        self.answer(200, items[page - 1:page], headers)
-
+class Handler(ReplayHandler):
     def do_GET(self):
         global rate_limited_once
         self.log(None)
@@ -84,7 +60,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(200, pull)
         if url.path == REPO + "/pulls/3370/reviews":
             page = int(query.get("page", ["1"])[0])
-            return self.page(reviews, url.path, query, other_origin if page == 1 else None)
+            return self.page(reviews, url.path, query, origin_of_next=other_origin if page == 1 else None)
         if url.path == REPO + "/pulls/3370/commits":
             return self.page(commits, url.path, query)
         if url.path == REPO + "/issues/3370/comments":
@@ -96,11 +72,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def actions_token(self):
         return self.headers.get("Authorization", "").startswith("Bearer ghs_")
-
-    def read_body(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        self.log(body)
-        return json.loads(body) if body else {}
 
     def do_POST(self):
         global next_id
@@ -133,10 +104,5 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self.answer(200, edited)
         self.answer(404, {"message": "Not Found"})
 
-    def log_message(self, *args):
-        pass
 
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler, log_file)
