@@ -86,6 +86,14 @@ CsvTable::CsvTable(std::string_view text, char delimiter, bool quotes)
   body_ = pos, body_line_ = line;
 }
 
+CsvTable::CsvTable(std::string_view body, std::vector<std::string> header, uint64_t first_line,
+                   char delimiter, bool quotes)
+    : text_(body),
+      delimiter_(delimiter),
+      quotes_(quotes),
+      header_(std::move(header)),
+      body_line_(first_line) {}
+
 std::vector<CsvTable::Stretch> CsvTable::Split(int parts) const {
   const std::string_view body = text_.substr(body_);
   std::vector<Stretch> out = {{body_, text_.size(), body_line_}};

@@ -22,6 +22,10 @@ class CsvTable {
   // "delimiter" separates fields; without "quotes", a '"' is an ordinary character (as in
   // `sacct -P` output).
   explicit CsvTable(std::string_view text, char delimiter = ',', bool quotes = true);
+  // A table whose header was read elsewhere: "body" holds records only, the first on line
+  // "first_line" (the rest of a file read a piece at a time).
+  CsvTable(std::string_view body, std::vector<std::string> header, uint64_t first_line,
+           char delimiter = ',', bool quotes = true);
 
   const std::vector<std::string>& header() const { return header_; }
   uint64_t header_line() const { return header_line_; }

@@ -469,6 +469,82 @@ TEST(LongTable, ReadOnTwoCoresIsReadOnOne) {
   }
   EXPECT_EQ(two.rejected.entries().at("bad_time").first_line, 1002u);  // the header is line 1
   EXPECT_EQ(two.files, 1u);
+
+  // From the file, never read whole: pieces of about 1 MiB (48 of them), one or two at a time,
+  // give the same again — samples, line numbers, counts and problems.
+  testing::TempDir dir("long-pieces");
+  const std::string path = dir / "long.csv";
+  std::ofstream(path) << text;
+  for (int threads : {1, 2}) {
+    TelemetryBuckets pieces;
+    pieces.AddFile("long.csv");
+    SourceStats st;
+    ASSERT_TRUE(ReadLongTableFile(path, 0, m, TimeZone::Utc(), LongTableRole::kUtilisation, &pieces,
+                                  &st, threads, size_t{1} << 20));
+    std::vector<std::tuple<std::string, int, TimeMs, double, uint64_t>> got;
+    std::atomic<uint64_t> bytes{0};
+    for (const TelemetrySource& src : pieces.Sources()) {
+      struct Sink : SampleSink {
+        std::vector<std::tuple<int, TimeMs, double, uint64_t>> got;
+        SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t order, double) override {
+          got.emplace_back(gpu, t, util, order);
+          return SampleVerdict::kAccepted;
+        }
+      } sink;
+      (void)src.feed(&sink, &st, &bytes);
+      for (const auto& [gpu, t, util, order] : sink.got)
+        got.emplace_back(src.machine, gpu, t, util, order);
+    }
+    EXPECT_EQ(got, a) << threads << " at a time";
+    EXPECT_EQ(st.rows_read, one.rows_read);
+    EXPECT_EQ(st.files, 1u);
+    for (const char* reason : {"bad_time", "util_out_of_range"}) {
+      const ProblemEntry& x = one.rejected.entries().at(reason);
+      const ProblemEntry& y = st.rejected.entries().at(reason);
+      EXPECT_EQ(x.count, y.count) << reason;
+      EXPECT_EQ(x.first_line, y.first_line) << reason;
+    }
+  }
+}
+
+// On a local clock the pieces are read in one stream: the repeated hour of a fall-back is
+// resolved by the stream's order even where a piece ends inside it.
+TEST(LongTable, PiecesOfALocalClockAreOneStream) {
+  // Europe/Berlin, 2024-10-27: 02:00-03:00 happens twice (CEST, then CET). Every 10 minutes
+  // from 01:00 to 03:50 local, the repeated hour written twice: 24 rows.
+  std::string text = "time,machine,gpu,util\n";
+  for (const char* hour : {"01", "02", "02", "03"}) {
+    for (int minute = 0; minute < 60; minute += 10) {
+      text += "2024-10-27 " + std::string(hour) + ":" + (minute ? std::to_string(minute) : "00") +
+              ":00,h,0,50\n";
+    }
+  }
+  SeriesMapping m;
+  m.machine_col = "machine", m.gpu_col = "gpu", m.value_col = "util", m.series_col = "machine";
+  auto berlin = TimeZone::Parse("Europe/Berlin");
+  ASSERT_TRUE(berlin);
+  testing::TempDir dir("long-local");
+  const std::string path = dir / "local.csv";
+  std::ofstream(path) << text;
+  auto times = [&](TelemetryBuckets* b) {
+    std::vector<TimeMs> ts;
+    for (const Fed& f : FeedAll(b)) ts.push_back(f.t);
+    return ts;
+  };
+  TelemetryBuckets whole, pieces;
+  SourceStats s1, s2;
+  ASSERT_TRUE(ReadLongTable(text, path, 0, m, *berlin, LongTableRole::kUtilisation, &whole, &s1));
+  ASSERT_TRUE(ReadLongTableFile(path, 0, m, *berlin, LongTableRole::kUtilisation, &pieces, &s2, 2,
+                                100));  // pieces of about 100 bytes: 3 rows each
+  const std::vector<TimeMs> want = times(&whole);
+  ASSERT_EQ(want.size(), 24u);
+  // 01:00 CEST is 23:00 UTC the day before; then every 10 minutes, no gap and no repeat.
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(want[i], 1729983600000 + static_cast<TimeMs>(i) * 600000) << i;
+  }
+  EXPECT_EQ(times(&pieces), want);
+  EXPECT_EQ(s2.notes.entries().at("ambiguous_local_time").count,
+            s1.notes.entries().at("ambiguous_local_time").count);
 }
 
 }  // namespace

@@ -58,10 +58,8 @@ Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const Flee
     reader.Finish();
     return {};
   }
-  auto text = ReadWholeFile(f.path);
-  if (!text) return std::unexpected(text.error());
-  return ReadLongTable(*text, f.path, index, paths.mapping, zone, LongTableRole::kUtilisation,
-                       buckets, stats, threads);
+  return ReadLongTableFile(f.path, index, paths.mapping, zone, LongTableRole::kUtilisation, buckets,
+                           stats, threads);
 }
 
 // Reads every exported telemetry file, then the memory tables, into per-machine buckets. Files
@@ -98,11 +96,9 @@ Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<Tel
   memory.value_col = paths.memory_value_col;
   for (const std::string& path : paths.memory_telemetry) {
     const uint32_t index = buckets.AddFile(path);
-    auto text = ReadWholeFile(path);
-    if (!text) return std::unexpected(text.error());
     SourceStats memory_stats;  // memory rows are not utilisation samples: counted as notes
-    auto r = ReadLongTable(*text, path, index, memory, zone, LongTableRole::kMemory, &buckets,
-                           &memory_stats);
+    auto r = ReadLongTableFile(path, index, memory, zone, LongTableRole::kMemory, &buckets,
+                               &memory_stats);
     if (!r) return std::unexpected(r.error());
     stats->rejected.Merge(memory_stats.rejected);
     stats->notes.Add("memory_rows", path, 0, InputOrder(index, 0),

@@ -1,7 +1,10 @@
 // Long tables (time, series, value CSV): ReadLongTable.
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "core/csv_table.h"
+#include "core/line_reader.h"
 #include "core/memory_size.h"
 #include "core/parallel.h"
 #include "core/time_parser.h"
@@ -78,9 +81,10 @@ struct LongTableRows {
   double mib_per_unit;
   std::optional<size_t> c_time, c_series, c_value, c_machine, c_gpu, c_memory;
 
-  void Read(const CsvTable::Stretch& stretch, TelemetryBuckets* out, SourceStats* stats,
-            ValueCounts* counts) const {
-    TimeParser parser(&zone);
+  // "parser": one per stream, so that a local clock's repeated hour is read in the stream's
+  // order across its pieces.
+  void Read(const CsvTable::Stretch& stretch, TimeParser& parser, TelemetryBuckets* out,
+            SourceStats* stats, ValueCounts* counts) const {
     const bool ratio = m.value_scale == "ratio";
     ForEachTableRowIn(table, stretch, file, file_index, stats, [&](const TableRow& r) {
       TimeMs t = 0;
@@ -121,12 +125,9 @@ struct LongTableRows {
   }
 };
 
-}  // namespace
-
-Result<void> ReadLongTable(std::string_view text, const std::string& file, uint32_t file_index,
-                           const SeriesMapping& m, const TimeZone& zone, LongTableRole role,
-                           TelemetryBuckets* out, SourceStats* stats, int threads) {
-  CsvTable table(text);
+// The columns of a long table's header, checked; the reader of its rows.
+Result<LongTableRows> RowsOf(const CsvTable& table, const std::string& file, uint32_t file_index,
+                             const SeriesMapping& m, const TimeZone& zone, LongTableRole role) {
   const auto c_time = table.Column({m.time_col});
   const auto c_series = table.Column({m.series_col});
   const auto c_value = table.Column({m.value_col});
@@ -149,31 +150,36 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
   if (!mib_per_unit) {
     return MakeError(ErrorCode::kUsage, "must be bytes, KiB, MiB or GiB", "--memory-unit");
   }
-  ++stats->files;
-  // A table in UTC is read on several cores, a stretch each into buckets of its own, merged in
-  // order; a local clock is read in one stream (a repeated hour is resolved by the stream's
-  // order, docs/audit.md).
-  const std::vector<CsvTable::Stretch> stretches =
-      zone.is_utc() ? table.Split(threads) : table.Split(1);
-  LongTableRows rows{table,  file,     file_index, m,         zone,  role,    *mib_per_unit,
-                     c_time, c_series, c_value,    c_machine, c_gpu, c_memory};
-  ValueCounts counts;
+  return LongTableRows{table,  file,     file_index, m,         zone,  role,    *mib_per_unit,
+                       c_time, c_series, c_value,    c_machine, c_gpu, c_memory};
+}
+
+// Reads "stretches" of the table behind "rows" (one per core, in order: each into buckets of
+// its own, merged in order), adding to counts.
+void ReadStretches(const LongTableRows& rows, const std::vector<CsvTable::Stretch>& stretches,
+                   TimeParser& stream_parser, TelemetryBuckets* out, SourceStats* stats,
+                   ValueCounts* counts) {
   if (stretches.size() == 1) {
-    rows.Read(stretches[0], out, stats, &counts);
-  } else {
-    std::vector<TelemetryBuckets> parts(stretches.size());
-    std::vector<SourceStats> part_stats(stretches.size());
-    std::vector<ValueCounts> part_counts(stretches.size());
-    ParallelFor(stretches.size(), static_cast<int>(stretches.size()), [&](size_t k) {
-      rows.Read(stretches[k], &parts[k], &part_stats[k], &part_counts[k]);
-    });
-    for (size_t k = 0; k < stretches.size(); ++k) {
-      out->Merge(std::move(parts[k]));
-      stats->Merge(part_stats[k]);
-      counts.Add(part_counts[k]);
-    }
+    rows.Read(stretches[0], stream_parser, out, stats, counts);
+    return;
   }
-  // One stray 101 is a bad row; many are another metric (memory in MiB, a clock, a count).
+  std::vector<TelemetryBuckets> parts(stretches.size());
+  std::vector<SourceStats> part_stats(stretches.size());
+  std::vector<ValueCounts> part_counts(stretches.size());
+  ParallelFor(stretches.size(), static_cast<int>(stretches.size()), [&](size_t k) {
+    TimeParser parser(&rows.zone);  // in UTC: nothing carries from one stretch to the next
+    rows.Read(stretches[k], parser, &parts[k], &part_stats[k], &part_counts[k]);
+  });
+  for (size_t k = 0; k < stretches.size(); ++k) {
+    out->Merge(std::move(parts[k]));
+    stats->Merge(part_stats[k]);
+    counts->Add(part_counts[k]);
+  }
+}
+
+// One stray 101 is a bad row; many are another metric (memory in MiB, a clock, a count).
+Result<void> CheckUtilisation(const ValueCounts& counts, const SeriesMapping& m,
+                              const std::string& file) {
   const bool ratio = m.value_scale == "ratio";
   if (counts.above_100 > 1 && counts.above_100 * 20 >= counts.numeric) {
     return MakeError(ErrorCode::kParse,
@@ -186,6 +192,125 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
                      file + ":" + std::to_string(counts.first_above));
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> ReadLongTable(std::string_view text, const std::string& file, uint32_t file_index,
+                           const SeriesMapping& m, const TimeZone& zone, LongTableRole role,
+                           TelemetryBuckets* out, SourceStats* stats, int threads) {
+  CsvTable table(text);
+  auto rows = RowsOf(table, file, file_index, m, zone, role);
+  if (!rows) return std::unexpected(rows.error());
+  ++stats->files;
+  // A table in UTC is read on several cores, a stretch each into buckets of its own, merged in
+  // order; a local clock is read in one stream (a repeated hour is resolved by the stream's
+  // order, docs/audit.md).
+  ValueCounts counts;
+  TimeParser parser(&zone);
+  ReadStretches(*rows, zone.is_utc() ? table.Split(threads) : table.Split(1), parser, out, stats,
+                &counts);
+  return role == LongTableRole::kUtilisation ? CheckUtilisation(counts, m, file) : Result<void>();
+}
+
+Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, const SeriesMapping& m,
+                               const TimeZone& zone, LongTableRole role, TelemetryBuckets* out,
+                               SourceStats* stats, int threads, size_t piece_bytes) {
+  bool quoted = false;
+  if (auto scan = ForEachBlock(path,
+                               [&](std::string_view block) {
+                                 quoted = quoted || block.find('"') != std::string_view::npos;
+                               });
+      !scan) {
+    return scan;
+  }
+  if (quoted) {  // a quoted field may span lines: the table is read whole
+    auto text = ReadWholeFile(path);
+    if (!text) return std::unexpected(text.error());
+    return ReadLongTable(*text, path, file_index, m, zone, role, out, stats, threads);
+  }
+  // Pieces of whole lines, about piece_bytes each, read "cores" at a time (one per core, merged
+  // in order; a local clock one at a time, through one parser).
+  const size_t cores = zone.is_utc() ? static_cast<size_t>(std::max(1, threads)) : 1;
+  std::optional<CsvTable> first;  // the header's table
+  std::optional<LongTableRows> header_rows;
+  std::vector<std::string> batch;  // pieces waiting to be read
+  std::vector<uint64_t> batch_lines;
+  uint64_t next_line = 1;
+  std::string pending;
+  ValueCounts counts;
+  TimeParser stream_parser(&zone);
+  Result<void> failed;
+  auto read_batch = [&]() -> Result<void> {
+    std::vector<CsvTable> tables;
+    std::vector<CsvTable::Stretch> stretches;
+    tables.reserve(batch.size());
+    for (size_t k = 0; k < batch.size(); ++k) {
+      if (!first) {
+        first.emplace(batch[k]);
+        auto rows = RowsOf(*first, path, file_index, m, zone, role);
+        if (!rows) return std::unexpected(rows.error());
+        header_rows.emplace(*rows);
+        ++stats->files;
+        tables.push_back(*first);
+        continue;
+      }
+      tables.emplace_back(batch[k], first->header(), batch_lines[k]);
+    }
+    std::vector<LongTableRows> rows;
+    for (const CsvTable& t : tables) {
+      LongTableRows r = *header_rows;
+      rows.push_back(LongTableRows{t, path, file_index, m, zone, role, r.mib_per_unit, r.c_time,
+                                   r.c_series, r.c_value, r.c_machine, r.c_gpu, r.c_memory});
+      stretches.push_back(t.Split(1).front());
+    }
+    if (rows.size() == 1) {
+      rows[0].Read(stretches[0], stream_parser, out, stats, &counts);
+    } else {
+      std::vector<TelemetryBuckets> parts(rows.size());
+      std::vector<SourceStats> part_stats(rows.size());
+      std::vector<ValueCounts> part_counts(rows.size());
+      ParallelFor(rows.size(), static_cast<int>(rows.size()), [&](size_t k) {
+        TimeParser parser(&zone);
+        rows[k].Read(stretches[k], parser, &parts[k], &part_stats[k], &part_counts[k]);
+      });
+      for (size_t k = 0; k < rows.size(); ++k) {
+        out->Merge(std::move(parts[k]));
+        stats->Merge(part_stats[k]);
+        counts.Add(part_counts[k]);
+      }
+    }
+    batch.clear(), batch_lines.clear();
+    return {};
+  };
+  auto add_piece = [&](std::string piece) -> Result<void> {
+    batch_lines.push_back(next_line);
+    next_line += static_cast<uint64_t>(std::count(piece.begin(), piece.end(), '\n'));
+    batch.push_back(std::move(piece));
+    return batch.size() >= cores ? read_batch() : Result<void>();
+  };
+  auto r = ForEachBlock(path, [&](std::string_view block) {
+    if (!failed) return;
+    pending.append(block);
+    size_t from = 0;  // cut whole lines of about piece_bytes off the front
+    while (pending.size() - from >= piece_bytes) {
+      const size_t nl = pending.find('\n', from + piece_bytes - 1);
+      if (nl == std::string::npos) break;
+      failed = add_piece(pending.substr(from, nl + 1 - from));
+      if (!failed) return;
+      from = nl + 1;
+    }
+    pending.erase(0, from);
+  });
+  if (!r) return r;
+  if (!failed) return failed;
+  if (!pending.empty() || !first) {
+    if (auto a = add_piece(std::move(pending)); !a) return a;
+  }
+  if (!batch.empty()) {
+    if (auto b = read_batch(); !b) return b;
+  }
+  return role == LongTableRole::kUtilisation ? CheckUtilisation(counts, m, path) : Result<void>();
 }
 
 }  // namespace gpuledger
