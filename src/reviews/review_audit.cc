@@ -14,10 +14,19 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// "acme/det", "https://github.com/acme/det.git" → "acme/det".
+// "acme/det", "https://github.com/acme/det.git", "git@github.com:acme/det.git" → "acme/det";
+// "https://gitlab.example.com/ml/vision/train" → "ml/vision/train" (GitLab's nested groups kept).
 std::string NormalRepo(std::string repo) {
   repo = Lower(repo);
-  if (const size_t p = repo.find("github.com/"); p != std::string::npos) repo = repo.substr(p + 11);
+  if (const size_t p = repo.find("://"); p != std::string::npos) {  // a URL: its path
+    const size_t path = repo.find('/', p + 3);
+    repo = path == std::string::npos ? "" : repo.substr(path + 1);
+  } else if (const size_t p = repo.find("github.com/"); p != std::string::npos) {
+    repo = repo.substr(p + 11);
+  } else if (repo.starts_with("git@")) {  // scp-like: git@HOST:PATH
+    const size_t colon = repo.find(':');
+    repo = colon == std::string::npos ? repo : repo.substr(colon + 1);
+  }
   if (repo.ends_with(".git")) repo.resize(repo.size() - 4);
   while (!repo.empty() && repo.back() == '/') repo.pop_back();
   return repo;

@@ -178,6 +178,30 @@ TEST(ReviewClassify, QuickApprovalOfALargeDiffIsFlagged) {
   EXPECT_FALSE(Classify(pr).quick_large_approval);
 }
 
+// Jobs name their repository as CI variables, clone URLs or paths; GitLab's nested groups and
+// "!IID" merge request references join too.
+TEST(ReviewAudit, JobsJoinWhateverFormTheirRepositoryIsWrittenIn) {
+  ReviewData data;
+  PullRequest mr;
+  mr.repo = "ml/vision/train", mr.number = 12, mr.merge_request = true, mr.created_at = 0;
+  data.repos = {mr.repo};
+  data.prs = {mr};
+  Fleet fleet;
+  int id = 0;
+  for (const char* repo : {"ml/vision/train", "https://gitlab.example.com/ml/vision/train.git",
+                           "git@gitlab.example.com:ml/vision/train.git", "ML/Vision/Train/",
+                           "ml/vision/other", "https://gitlab.example.com/vision/train"}) {
+    Job j;
+    j.id = "j" + std::to_string(++id), j.machine = "n1", j.gpus = {0};
+    j.start = 0, j.end = kMsPerHour, j.repo = repo, j.pr = "!12";
+    fleet.jobs.push_back(j);
+  }
+  auto a = AuditReviews(data, ReviewOptions{}, &fleet);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->spend[0].jobs, 4);  // the last two are other projects
+  EXPECT_EQ(a->jobs_unmatched, 2);
+}
+
 TEST(ReviewStore, LoadsTheDocumentedLayout) {
   auto data = LoadReviewDir(std::string(GPULEDGER_SOURCE_DIR) + "/tests/data/reviews/fixture");
   ASSERT_TRUE(data) << data.error().ToString();
