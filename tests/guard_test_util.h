@@ -1,5 +1,5 @@
-// What the guard's unit tests share: a fresh folder per test, and polling with a deadline
-// instead of sleeping.
+// What the guard's unit tests share: a fresh folder per test, files written into it, and polling
+// with a deadline instead of sleeping.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,12 @@ inline std::string GuardTestDir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// Writes "text" to "path", making its folders.
+inline void Write(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
 }
 
 // Polls "done" every 10 ms until it holds or "timeout_ms" passed; its last answer.
