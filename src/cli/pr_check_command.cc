@@ -49,9 +49,8 @@ void PrintJson(const FetchedPr& f, const PrBill& b, const PrReviewState& review,
 // --gitlab URL: the API under URL (its /api/v4 added unless given), GitLab's token variable.
 const char* ChooseForge(PrCheckFlags& f) {
   if (f.gitlab.empty()) return "GITHUB_TOKEN";
-  while (!f.gitlab.empty() && f.gitlab.back() == '/') f.gitlab.pop_back();
   f.api.forge = "GitLab";
-  f.api.api_url = f.gitlab.ends_with("/api/v4") ? f.gitlab : f.gitlab + "/api/v4";
+  f.api.api_url = GitLabApiUrl(f.gitlab);
   f.api.accept = "application/json";
   return "GITLAB_TOKEN";
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "reviews/forge_api.h"
 #include "reviews/review_fetch.h"
 
 namespace gpuledger::cli {
@@ -30,9 +31,8 @@ Result<void> ChooseForge(FetchFlags& f) {
   }
   if (!o.repos.empty() || !o.org.empty())
     return MakeError(ErrorCode::kUsage, "with --gitlab, give --project and --group", "");
-  while (!f.gitlab.empty() && f.gitlab.back() == '/') f.gitlab.pop_back();
   o.gitlab = true;
-  o.api_url = f.gitlab.ends_with("/api/v4") ? f.gitlab : f.gitlab + "/api/v4";
+  o.api_url = GitLabApiUrl(f.gitlab);
   o.repos = f.projects;
   o.org = f.group;
   return {};

@@ -9,6 +9,8 @@
 #include <optional>
 #include <thread>
 
+#include "core/json_writer.h"
+
 namespace gpuledger {
 namespace {
 
@@ -25,6 +27,17 @@ std::optional<int64_t> HeaderNumber(const HttpResponse& r, const char* name) {
 void Sleep(DurationMs ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 }  // namespace
+
+std::string GitLabApiUrl(std::string instance) {
+  while (!instance.empty() && instance.back() == '/') instance.pop_back();
+  return instance.ends_with("/api/v4") ? instance : instance + "/api/v4";
+}
+
+std::string CommentJson(const std::string& body) {
+  JsonWriter w(false);
+  w.BeginObject().Key("body").String(body).EndObject();
+  return w.str();
+}
 
 std::optional<DurationMs> RateLimitWait(const HttpResponse& r, TimeMs now) {
   if (r.status != 403 && r.status != 429) return std::nullopt;

@@ -28,6 +28,13 @@ struct ForgeApiOptions {
   DurationMs max_rate_wait_ms = 15 * kMsPerMinute;  // wait this long at most for a rate limit
 };
 
+// GitLab's API v4 under an instance's URL ("https://gitlab.com/" → "https://gitlab.com/api/v4";
+// a URL already ending in /api/v4 is kept).
+std::string GitLabApiUrl(std::string instance);
+
+// {"body": TEXT}: a comment (GitHub) or note (GitLab) as both forges take one.
+std::string CommentJson(const std::string& body);
+
 // How long a response asks us to wait before asking again, or nullopt when it is no rate limit:
 // a 403 or 429 with Retry-After (seconds); GitHub's x-ratelimit-remaining or GitLab's
 // ratelimit-remaining at 0, until the matching reset (epoch seconds) and a second more; GitHub's

@@ -25,12 +25,6 @@ Result<std::vector<std::string>> CommitShas(const std::vector<std::string>& page
   return shas;
 }
 
-std::string BodyJson(const std::string& body) {
-  JsonWriter w(false);
-  w.BeginObject().Key("body").String(body).EndObject();
-  return w.str();
-}
-
 }  // namespace
 
 Result<FetchedPr> FetchPullRequest(ForgeApi& api, const std::string& repo, int64_t number) {
@@ -75,13 +69,14 @@ Result<std::string> UpsertMarkedComment(ForgeApi& api, const std::string& repo, 
       if (!c.body.starts_with(marker) || !WrittenByUs(c.user, token_user)) continue;
       auto edited =
           api.Send("PATCH", api.Url(fmt::format("/repos/{}/issues/comments/{}", repo, c.id)),
-                   BodyJson(body));
+                   CommentJson(body));
       if (edited) return std::string("updated");
       break;  // not ours to edit after all: say it anew
     }
   }
-  auto created = api.Send(
-      "POST", api.Url(fmt::format("/repos/{}/issues/{}/comments", repo, number)), BodyJson(body));
+  auto created =
+      api.Send("POST", api.Url(fmt::format("/repos/{}/issues/{}/comments", repo, number)),
+               CommentJson(body));
   if (!created) return std::unexpected(created.error());
   return std::string("created");
 }

@@ -12,12 +12,6 @@ std::string MrUrl(ForgeApi& api, const std::string& project, int64_t iid) {
   return api.Url(fmt::format("/projects/{}/merge_requests/{}", GitLabProjectId(project), iid));
 }
 
-std::string BodyJson(const std::string& body) {
-  JsonWriter w(false);
-  w.BeginObject().Key("body").String(body).EndObject();
-  return w.str();
-}
-
 // Every human note of the merge request's discussions.
 Result<std::vector<GitLabNote>> Notes(ForgeApi& api, const std::string& mr) {
   const std::string url = mr + "/discussions?per_page=100";
@@ -76,11 +70,11 @@ Result<std::string> UpsertMarkedNote(ForgeApi& api, const std::string& project, 
   if (!notes) return std::unexpected(notes.error());
   for (const GitLabNote& n : *notes) {
     if (!n.comment.body.starts_with(marker) || !WrittenByUs(n.comment.user, token_user)) continue;
-    auto edited = api.Send("PUT", fmt::format("{}/notes/{}", mr, n.comment.id), BodyJson(body));
+    auto edited = api.Send("PUT", fmt::format("{}/notes/{}", mr, n.comment.id), CommentJson(body));
     if (edited) return std::string("updated");
     break;  // not ours to edit after all: say it anew
   }
-  auto created = api.Send("POST", mr + "/notes", BodyJson(body));
+  auto created = api.Send("POST", mr + "/notes", CommentJson(body));
   if (!created) return std::unexpected(created.error());
   return std::string("created");
 }

@@ -27,7 +27,8 @@ class Fetcher {
   Fetcher(const FetchOptions& o, std::FILE* log)
       : o_(o),
         log_(log),
-        api_({"GitHub", o.api_url, "application/vnd.github+json", o.token, o.max_retries,
+        api_({o.gitlab ? "GitLab" : "GitHub", o.api_url,
+              o.gitlab ? "application/json" : "application/vnd.github+json", o.token, o.max_retries,
               o.retry_base_ms, o.max_rate_wait_ms},
              log, "reviews fetch") {}
 
@@ -35,6 +36,16 @@ class Fetcher {
 
  private:
   Result<HttpResponse> Get(const std::string& url);
+  void CountRequests();  // the API's request counts into stats_
+  // Fetches a repository's PR (merge request) listing into "dir" — newest-updated first with
+  // --since, stopping after a page that reaches back past it — then calls each(pr) for every PR
+  // of the saved pages updated since. "parse" reads a page (ParsePullsPage,
+  // ParseMergeRequestsPage).
+  using PageParser = Result<std::vector<PullRequest>> (*)(std::string_view, const std::string&,
+                                                          const std::string&);
+  Result<void> EachListedPr(const std::string& first_url, const fs::path& dir,
+                            const std::string& repo, PageParser parse,
+                            const std::function<Result<void>(const PullRequest&)>& each);
   Result<std::vector<fs::path>> Listing(const std::string& first_url, const fs::path& dir,
                                         const std::function<bool(const std::string&)>& go_on);
   Result<void> Repo(const std::string& repo);
@@ -51,10 +62,14 @@ class Fetcher {
   ForgeApi api_;
 };
 
-Result<HttpResponse> Fetcher::Get(const std::string& url) {
-  auto r = api_.Send("GET", url);
+void Fetcher::CountRequests() {
   stats_.requests = api_.counts().requests, stats_.retries = api_.counts().retries;
   stats_.rate_waits = api_.counts().rate_waits;
+}
+
+Result<HttpResponse> Fetcher::Get(const std::string& url) {
+  auto r = api_.Send("GET", url);
+  CountRequests();
   if (!r && r.error().message.find(" rate limit reached") != std::string::npos) {
     r.error().message += ". What was fetched is saved: run again to resume";
   }
@@ -110,42 +125,51 @@ Result<std::vector<std::string>> Fetcher::Names(
   return names;
 }
 
-Result<void> Fetcher::Repo(const std::string& repo) {
-  const fs::path root = fs::path(o_.out_dir) / repo;
-  const std::string api = o_.api_url + "/repos/" + repo;
-  std::string first = api + "/pulls?state=all&per_page=100";
-  if (o_.since) first += "&sort=updated&direction=desc";
-  // With --since, pages come newest first: stop after a page that reaches back past it.
+Result<void> Fetcher::EachListedPr(const std::string& first_url, const fs::path& dir,
+                                   const std::string& repo, PageParser parse,
+                                   const std::function<Result<void>(const PullRequest&)>& each) {
   auto go_on = [&](const std::string& body) {
     if (!o_.since) return true;
-    auto prs = ParsePullsPage(body, repo, "page");
+    auto prs = parse(body, repo, "page");
     return prs && !prs->empty() && prs->back().updated_at.value_or(kTimeMax) >= *o_.since;
   };
-  auto pages = Listing(first, root / "pulls", go_on);
+  auto pages = Listing(first_url, dir, go_on);
   if (!pages) return std::unexpected(pages.error());
   ++stats_.repos;
   for (const fs::path& page : *pages) {
     auto text = ReadWholeFile(page.string());
     if (!text) return std::unexpected(text.error());
-    auto prs = ParsePullsPage(*text, repo, page.string());
+    auto prs = parse(*text, repo, page.string());
     if (!prs) return std::unexpected(prs.error());
     for (const PullRequest& pr : *prs) {
       if (o_.since && pr.updated_at.value_or(kTimeMax) < *o_.since) continue;
       ++stats_.prs;
-      const std::string n = std::to_string(pr.number);
-      auto all = [](const std::string&) { return true; };
-      for (const auto& [path, dir] :
-           {std::pair{"/pulls/" + n + "/reviews", root / "pulls" / n / "reviews"},
-            std::pair{"/pulls/" + n + "/comments", root / "pulls" / n / "comments"},
-            std::pair{"/issues/" + n + "/comments", root / "issues" / n / "comments"}}) {
-        if (auto r = Listing(api + path + "?per_page=100", dir, all); !r)
-          return std::unexpected(r.error());
-      }
+      if (auto r = each(pr); !r) return r;
     }
   }
   fmt::print(log_, "reviews fetch: {}: {} pages written so far, {} listings already saved\n", repo,
              stats_.pages_written, stats_.listings_skipped);
   return {};
+}
+
+Result<void> Fetcher::Repo(const std::string& repo) {
+  const fs::path root = fs::path(o_.out_dir) / repo;
+  const std::string api = o_.api_url + "/repos/" + repo;
+  std::string first = api + "/pulls?state=all&per_page=100";
+  if (o_.since) first += "&sort=updated&direction=desc";
+  auto all = [](const std::string&) { return true; };
+  return EachListedPr(
+      first, root / "pulls", repo, &ParsePullsPage, [&](const PullRequest& pr) -> Result<void> {
+        const std::string n = std::to_string(pr.number);
+        for (const auto& [path, dir] :
+             {std::pair{"/pulls/" + n + "/reviews", root / "pulls" / n / "reviews"},
+              std::pair{"/pulls/" + n + "/comments", root / "pulls" / n / "comments"},
+              std::pair{"/issues/" + n + "/comments", root / "issues" / n / "comments"}}) {
+          auto r = Listing(api + path + "?per_page=100", dir, all);
+          if (!r) return std::unexpected(r.error());
+        }
+        return {};
+      });
 }
 
 // GitLab's approvals answer is one object, saved as page-0001.json; an instance or token that
@@ -159,7 +183,7 @@ Result<void> Fetcher::GitLabApprovals(const std::string& url, const fs::path& di
   fs::create_directories(dir, ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot create: " + ec.message(), dir.string());
   auto r = api_.GetIfOffered(url);
-  stats_.requests = api_.counts().requests;
+  CountRequests();
   if (!r) return std::unexpected(r.error());
   if (*r) {
     auto w = WriteFileAtomically((dir / "page-0001.json").string(), (*r)->body);
@@ -175,34 +199,18 @@ Result<void> Fetcher::GitLabProject(const std::string& project) {
   const std::string api = o_.api_url + "/projects/" + GitLabProjectId(project);
   std::string first = api + "/merge_requests?state=all&scope=all&per_page=100";
   if (o_.since) first += "&order_by=updated_at&sort=desc";
-  auto go_on = [&](const std::string& body) {
-    if (!o_.since) return true;
-    auto mrs = ParseMergeRequestsPage(body, project, "page");
-    return mrs && !mrs->empty() && mrs->back().updated_at.value_or(kTimeMax) >= *o_.since;
-  };
-  auto pages = Listing(first, root / "merge_requests", go_on);
-  if (!pages) return std::unexpected(pages.error());
-  ++stats_.repos;
   auto all = [](const std::string&) { return true; };
-  for (const fs::path& page : *pages) {
-    auto text = ReadWholeFile(page.string());
-    if (!text) return std::unexpected(text.error());
-    auto mrs = ParseMergeRequestsPage(*text, project, page.string());
-    if (!mrs) return std::unexpected(mrs.error());
-    for (const PullRequest& mr : *mrs) {
-      if (o_.since && mr.updated_at.value_or(kTimeMax) < *o_.since) continue;
-      ++stats_.prs;
-      const std::string iid = std::to_string(mr.number);
-      const fs::path dir = root / "merge_requests" / iid;
-      const std::string url = api + "/merge_requests/" + iid;
-      if (auto r = GitLabApprovals(url + "/approvals", dir / "approvals"); !r) return r;
-      auto d = Listing(url + "/discussions?per_page=100", dir / "discussions", all);
-      if (!d) return std::unexpected(d.error());
-    }
-  }
-  fmt::print(log_, "reviews fetch: {}: {} pages written so far, {} listings already saved\n",
-             project, stats_.pages_written, stats_.listings_skipped);
-  return {};
+  return EachListedPr(first, root / "merge_requests", project, &ParseMergeRequestsPage,
+                      [&](const PullRequest& mr) -> Result<void> {
+                        const std::string iid = std::to_string(mr.number);
+                        const fs::path dir = root / "merge_requests" / iid;
+                        const std::string url = api + "/merge_requests/" + iid;
+                        if (auto r = GitLabApprovals(url + "/approvals", dir / "approvals"); !r)
+                          return r;
+                        auto d =
+                            Listing(url + "/discussions?per_page=100", dir / "discussions", all);
+                        return d ? Result<void>() : std::unexpected(d.error());
+                      });
 }
 
 // The --repo names and those of the --org (--group) listing, each valid for its forge.

@@ -20,11 +20,6 @@ struct Body {
 
 constexpr size_t kErrorBodyBytes = 64 << 10;
 
-HttpResponse Perform(const std::string& method, const std::string& url, const HttpAuth& auth,
-                     const std::string& accept, uint64_t max_body_bytes, long timeout_s,
-                     const std::string& json_body,
-                     const std::function<bool(std::string_view)>* on_body);
-
 size_t OnBody(char* data, size_t size, size_t n, void* out) {
   Body* body = static_cast<Body*>(out);
   const size_t bytes = size * n;
@@ -64,6 +59,64 @@ size_t OnHeader(char* data, size_t size, size_t n, void* out) {
     (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
   }
   return size * n;
+}
+
+// One request; a 2xx body to *on_body as it arrives when on_body is set (HttpGetStreamed).
+HttpResponse Perform(const std::string& method, const std::string& url, const HttpAuth& auth,
+                     const std::string& accept, uint64_t max_body_bytes, long timeout_s,
+                     const std::string& json_body,
+                     const std::function<bool(std::string_view)>* on_body) {
+  HttpResponse r;
+  CURL* curl = NewCurlHandle();
+  if (curl == nullptr) {
+    r.error = "cannot initialise libcurl";
+    return r;
+  }
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
+  if (accept.find("github") != std::string::npos)
+    headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
+  const bool own_origin = !auth.origin.empty() && OriginOf(url) == auth.origin;
+  if (own_origin && !auth.bearer_token.empty()) {
+    headers = curl_slist_append(
+        headers, ("Authorization: " + auth.scheme + " " + auth.bearer_token).c_str());
+  }
+  const std::string user_password = auth.user + ":" + auth.password;
+  if (own_origin && !auth.user.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);  // redirects elsewhere: no credentials
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "gpuledger");
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
+  if (method != "GET") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (!json_body.empty()) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
+  // Only HTTP(S), redirects included: a URL from a file a user wrote cannot reach gopher://,
+  // file:// or any other protocol libcurl speaks.
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
+  Body body{&r.body, max_body_bytes, &r.too_large, on_body, curl};
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+  const CURLcode rc = curl_easy_perform(curl);
+  if (rc == CURLE_OK)
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+  else
+    r.error = r.too_large ? "the response is larger than the limit" : curl_easy_strerror(rc);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return r;
 }
 
 }  // namespace
@@ -148,67 +201,6 @@ HttpResponse HttpGetStreamed(const std::string& url, const HttpAuth& auth,
                              const std::function<bool(std::string_view)>& on_body) {
   return Perform("GET", url, auth, accept, max_body_bytes, 30, "", &on_body);
 }
-
-namespace {
-
-HttpResponse Perform(const std::string& method, const std::string& url, const HttpAuth& auth,
-                     const std::string& accept, uint64_t max_body_bytes, long timeout_s,
-                     const std::string& json_body,
-                     const std::function<bool(std::string_view)>* on_body) {
-  HttpResponse r;
-  CURL* curl = NewCurlHandle();
-  if (curl == nullptr) {
-    r.error = "cannot initialise libcurl";
-    return r;
-  }
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
-  if (accept.find("github") != std::string::npos)
-    headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
-  const bool own_origin = !auth.origin.empty() && OriginOf(url) == auth.origin;
-  if (own_origin && !auth.bearer_token.empty()) {
-    headers = curl_slist_append(
-        headers, ("Authorization: " + auth.scheme + " " + auth.bearer_token).c_str());
-  }
-  const std::string user_password = auth.user + ":" + auth.password;
-  if (own_origin && !auth.user.empty()) {
-    curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
-  }
-  curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);  // redirects elsewhere: no credentials
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "gpuledger");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
-  if (method != "GET") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (!json_body.empty()) {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
-  }
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
-  // Only HTTP(S), redirects included: a URL from a file a user wrote cannot reach gopher://,
-  // file:// or any other protocol libcurl speaks.
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
-  Body body{&r.body, max_body_bytes, &r.too_large, on_body, curl};
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
-  const CURLcode rc = curl_easy_perform(curl);
-  if (rc == CURLE_OK)
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-  else
-    r.error = r.too_large ? "the response is larger than the limit" : curl_easy_strerror(rc);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  return r;
-}
-
-}  // namespace
 
 std::string NextLink(const std::string& link) {
   // <https://api.github.com/…&page=2>; rel="next", <…>; rel="last"

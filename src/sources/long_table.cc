@@ -72,7 +72,6 @@ struct ValueCounts {
 
 // Reads a long table's rows, a stretch at a time, into buckets and stats (one set per stretch).
 struct LongTableRows {
-  const CsvTable& table;
   const std::string& file;
   uint32_t file_index;
   const SeriesMapping& m;
@@ -83,8 +82,8 @@ struct LongTableRows {
 
   // "parser": one per stream, so that a local clock's repeated hour is read in the stream's
   // order across its pieces.
-  void Read(const CsvTable::Stretch& stretch, TimeParser& parser, TelemetryBuckets* out,
-            SourceStats* stats, ValueCounts* counts) const {
+  void Read(const CsvTable& table, const CsvTable::Stretch& stretch, TimeParser& parser,
+            TelemetryBuckets* out, SourceStats* stats, ValueCounts* counts) const {
     const bool ratio = m.value_scale == "ratio";
     ForEachTableRowIn(table, stretch, file, file_index, stats, [&](const TableRow& r) {
       TimeMs t = 0;
@@ -150,30 +149,37 @@ Result<LongTableRows> RowsOf(const CsvTable& table, const std::string& file, uin
   if (!mib_per_unit) {
     return MakeError(ErrorCode::kUsage, "must be bytes, KiB, MiB or GiB", "--memory-unit");
   }
-  return LongTableRows{table,  file,     file_index, m,         zone,  role,    *mib_per_unit,
-                       c_time, c_series, c_value,    c_machine, c_gpu, c_memory};
+  return LongTableRows{file,   file_index, m,       zone,      role,  *mib_per_unit,
+                       c_time, c_series,   c_value, c_machine, c_gpu, c_memory};
 }
 
-// Reads "stretches" of the table behind "rows" (one per core, in order: each into buckets of
-// its own, merged in order), adding to counts.
-void ReadStretches(const LongTableRows& rows, const std::vector<CsvTable::Stretch>& stretches,
-                   TimeParser& stream_parser, TelemetryBuckets* out, SourceStats* stats,
-                   ValueCounts* counts) {
-  if (stretches.size() == 1) {
-    rows.Read(stretches[0], stream_parser, out, stats, counts);
+// A stretch of a table: the whole body, one core's share of it, or a piece of a file.
+struct TablePart {
+  const CsvTable* table;
+  CsvTable::Stretch stretch;
+};
+
+// Reads "parts" in order with "rows": one alone through the stream's parser; several at once,
+// one per core, each into buckets of its own, merged in order (only in UTC, where nothing
+// carries from one to the next). Adds to counts.
+void ReadParts(const LongTableRows& rows, const std::vector<TablePart>& parts,
+               TimeParser& stream_parser, TelemetryBuckets* out, SourceStats* stats,
+               ValueCounts* counts) {
+  if (parts.size() == 1) {
+    rows.Read(*parts[0].table, parts[0].stretch, stream_parser, out, stats, counts);
     return;
   }
-  std::vector<TelemetryBuckets> parts(stretches.size());
-  std::vector<SourceStats> part_stats(stretches.size());
-  std::vector<ValueCounts> part_counts(stretches.size());
-  ParallelFor(stretches.size(), static_cast<int>(stretches.size()), [&](size_t k) {
-    TimeParser parser(&rows.zone);  // in UTC: nothing carries from one stretch to the next
-    rows.Read(stretches[k], parser, &parts[k], &part_stats[k], &part_counts[k]);
+  std::vector<TelemetryBuckets> read(parts.size());
+  std::vector<SourceStats> read_stats(parts.size());
+  std::vector<ValueCounts> read_counts(parts.size());
+  ParallelFor(parts.size(), static_cast<int>(parts.size()), [&](size_t k) {
+    TimeParser parser(&rows.zone);
+    rows.Read(*parts[k].table, parts[k].stretch, parser, &read[k], &read_stats[k], &read_counts[k]);
   });
-  for (size_t k = 0; k < stretches.size(); ++k) {
-    out->Merge(std::move(parts[k]));
-    stats->Merge(part_stats[k]);
-    counts->Add(part_counts[k]);
+  for (size_t k = 0; k < parts.size(); ++k) {
+    out->Merge(std::move(read[k]));
+    stats->Merge(read_stats[k]);
+    counts->Add(read_counts[k]);
   }
 }
 
@@ -206,10 +212,12 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
   // A table in UTC is read on several cores, a stretch each into buckets of its own, merged in
   // order; a local clock is read in one stream (a repeated hour is resolved by the stream's
   // order, docs/audit.md).
+  std::vector<TablePart> parts;
+  for (const CsvTable::Stretch& s : table.Split(zone.is_utc() ? threads : 1))
+    parts.push_back({&table, s});
   ValueCounts counts;
   TimeParser parser(&zone);
-  ReadStretches(*rows, zone.is_utc() ? table.Split(threads) : table.Split(1), parser, out, stats,
-                &counts);
+  ReadParts(*rows, parts, parser, out, stats, &counts);
   return role == LongTableRole::kUtilisation ? CheckUtilisation(counts, m, file) : Result<void>();
 }
 
@@ -243,43 +251,22 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
   Result<void> failed;
   auto read_batch = [&]() -> Result<void> {
     std::vector<CsvTable> tables;
-    std::vector<CsvTable::Stretch> stretches;
-    tables.reserve(batch.size());
+    tables.reserve(batch.size());  // parts point into it
+    std::vector<TablePart> parts;
     for (size_t k = 0; k < batch.size(); ++k) {
-      if (!first) {
+      if (!first) {  // the file's first piece holds the header
         first.emplace(batch[k]);
         auto rows = RowsOf(*first, path, file_index, m, zone, role);
         if (!rows) return std::unexpected(rows.error());
         header_rows.emplace(*rows);
         ++stats->files;
         tables.push_back(*first);
-        continue;
+      } else {
+        tables.emplace_back(batch[k], first->header(), batch_lines[k]);
       }
-      tables.emplace_back(batch[k], first->header(), batch_lines[k]);
+      parts.push_back({&tables.back(), tables.back().Split(1).front()});
     }
-    std::vector<LongTableRows> rows;
-    for (const CsvTable& t : tables) {
-      LongTableRows r = *header_rows;
-      rows.push_back(LongTableRows{t, path, file_index, m, zone, role, r.mib_per_unit, r.c_time,
-                                   r.c_series, r.c_value, r.c_machine, r.c_gpu, r.c_memory});
-      stretches.push_back(t.Split(1).front());
-    }
-    if (rows.size() == 1) {
-      rows[0].Read(stretches[0], stream_parser, out, stats, &counts);
-    } else {
-      std::vector<TelemetryBuckets> parts(rows.size());
-      std::vector<SourceStats> part_stats(rows.size());
-      std::vector<ValueCounts> part_counts(rows.size());
-      ParallelFor(rows.size(), static_cast<int>(rows.size()), [&](size_t k) {
-        TimeParser parser(&zone);
-        rows[k].Read(stretches[k], parser, &parts[k], &part_stats[k], &part_counts[k]);
-      });
-      for (size_t k = 0; k < rows.size(); ++k) {
-        out->Merge(std::move(parts[k]));
-        stats->Merge(part_stats[k]);
-        counts.Add(part_counts[k]);
-      }
-    }
+    ReadParts(*header_rows, parts, stream_parser, out, stats, &counts);
     batch.clear(), batch_lines.clear();
     return {};
   };
