@@ -1,8 +1,10 @@
 #include "audit/fleet_ingest.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "audit/ingest.h"
 #include "core/parallel.h"
@@ -25,6 +27,7 @@ struct Task {
   MachineIngest ingest;
   SourceStats stats;
   std::optional<Error> error;
+  std::unique_ptr<SampleSink> unknown;  // the sink of a machine the fleet lacks
 };
 
 std::vector<Task> PlanTasks(const AuditInputs& in) {
@@ -65,6 +68,24 @@ void NoteSparsePolling(Task* task, DurationMs max_gap_ms) {
                             "interval, raise --max-gap above it");
 }
 
+// Where a machine's samples go: a fresh sink (a fleet machine's), or one that rejects them.
+SampleSink* FreshSink(Task* task, const MachineSinkFactory& make) {
+  MachineIngest& m = task->ingest;
+  if (m.machine == nullptr) {
+    task->unknown = std::make_unique<UnknownMachineSink>();
+    return task->unknown.get();
+  }
+  m.sink = make(*m.machine, m.jobs);
+  return m.sink.get();
+}
+
+// After the last sample: the sink finished, the sparse-polling note.
+void Close(Task* task, DurationMs max_gap_ms) {
+  if (task->ingest.machine == nullptr) return;
+  task->ingest.sink->Finish();
+  NoteSparsePolling(task, max_gap_ms);
+}
+
 // Streams the machine's telemetry (sorted if it goes backwards) into a fresh sink.
 Result<void> Ingest(Task* task, DurationMs max_gap_ms, const MachineSinkFactory& make,
                     AuditProgress* progress) {
@@ -90,6 +111,52 @@ Result<void> Ingest(Task* task, DurationMs max_gap_ms, const MachineSinkFactory&
   return {};
 }
 
+// Feeds the machines of "tasks", whose sources share one feed, by one reading of their files
+// (SharedTelemetryFeed); a machine whose stream broke is fed again on its own, sorted.
+Result<void> IngestShared(const std::vector<Task*>& tasks, DurationMs max_gap_ms,
+                          const MachineSinkFactory& make) {
+  SharedTelemetryFeed& feed = *tasks.front()->ingest.source->shared;
+  std::map<std::string, SharedTelemetryFeed::Target> targets;
+  std::map<std::string, Task*> by_name;
+  for (Task* t : tasks) {
+    targets[t->ingest.source->machine] = {FreshSink(t, make), &t->stats};
+    by_name[t->ingest.source->machine] = t;
+  }
+  auto broken = feed.Feed(targets);
+  if (!broken) return std::unexpected(broken.error());
+  for (const std::string& name : *broken) {
+    Task* t = by_name.at(name);
+    t->stats = SourceStats{};
+    std::atomic<uint64_t> scratch{0};
+    auto r = t->ingest.source->feed(FreshSink(t, make), &t->stats, &scratch);
+    if (!r) return std::unexpected(r.error());
+  }
+  for (Task* t : tasks) Close(t, max_gap_ms);
+  return {};
+}
+
+// Splits the tasks whose sources share a feed into "threads" groups of about equal input
+// (largest first, each to the lightest group); the other tasks are left in "order".
+std::vector<std::vector<Task*>> SharedGroups(std::vector<Task>& tasks, std::vector<size_t>* order,
+                                             int threads) {
+  std::vector<std::vector<Task*>> groups(static_cast<size_t>(std::max(1, threads)));
+  std::vector<uint64_t> load(groups.size(), 0);
+  std::vector<size_t> rest;
+  for (size_t i : *order) {  // largest first
+    const TelemetrySource* src = tasks[i].ingest.source;
+    if (src == nullptr || !src->shared) {
+      rest.push_back(i);
+      continue;
+    }
+    const size_t g = std::min_element(load.begin(), load.end()) - load.begin();
+    groups[g].push_back(&tasks[i]);
+    load[g] += src->bytes;
+  }
+  std::erase_if(groups, [](const std::vector<Task*>& g) { return g.empty(); });
+  *order = std::move(rest);
+  return groups;
+}
+
 }  // namespace
 
 Result<FleetIngest> IngestFleet(const AuditInputs& in, DurationMs max_gap_ms, int threads,
@@ -104,6 +171,19 @@ Result<FleetIngest> IngestFleet(const AuditInputs& in, DurationMs max_gap_ms, in
   if (progress) {
     progress->machines_total = tasks.size();
     for (size_t i = 0; i < tasks.size(); ++i) progress->bytes_total += bytes(i);
+  }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::vector<Task*>> shared =
+      SharedGroups(tasks, &order, threads > 0 ? threads : static_cast<int>(cores));
+  std::vector<std::optional<Error>> shared_errors(shared.size());
+  ParallelFor(shared.size(), static_cast<int>(shared.size()), [&](size_t g) {
+    if (auto r = IngestShared(shared[g], max_gap_ms, make); !r) shared_errors[g] = r.error();
+    if (!progress) return;
+    for (Task* t : shared[g]) progress->bytes_read += t->ingest.source->bytes;
+    progress->machines_done += shared[g].size();
+  });
+  for (const std::optional<Error>& e : shared_errors) {
+    if (e) return std::unexpected(*e);
   }
   ParallelFor(order.size(), threads, [&](size_t k) {
     Task& task = tasks[order[k]];

@@ -28,6 +28,8 @@ class CsvTable {
            char delimiter = ',', bool quotes = true);
 
   const std::vector<std::string>& header() const { return header_; }
+  std::string_view text() const { return text_; }  // what the table reads (after any BOM)
+  bool quotes() const { return quotes_; }
   uint64_t header_line() const { return header_line_; }
 
   // Calls fn(const CsvRecord&) for each non-blank record after the header, in order. The
@@ -65,6 +67,9 @@ class CsvTable {
  private:
   // Reads the record at text_[*pos] into *rec; advances *pos and *line past it.
   void Read(size_t* pos, uint64_t* line, CsvRecord* rec) const;
+  // Without quotes: the record at text_[*pos] split with memchr (a line, then its delimiters);
+  // false, having read nothing, for a line with a CR inside (Read's loop drops those).
+  bool ReadPlain(size_t* pos, CsvRecord* rec) const;
   static bool Blank(const CsvRecord& rec);
 
   std::string_view text_;

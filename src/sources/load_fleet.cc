@@ -1,16 +1,12 @@
 #include "sources/load_fleet.h"
 
 #include <algorithm>
-#include <chrono>
-#include <filesystem>
 #include <set>
-#include <thread>
 
 #include "core/line_reader.h"
-#include "core/parallel.h"
 #include "ledger/ledger.h"
 #include "model/owner_rules.h"
-#include "sources/dcgm_scrape.h"
+#include "sources/exported_files.h"
 #include "sources/inventory_csv.h"
 #include "sources/jobs_csv.h"
 #include "sources/slurm_sacct.h"
@@ -20,93 +16,6 @@
 namespace gpuledger {
 
 namespace {
-
-// The instant a scrape without timestamps stands for: --scrape-time, else the file's mtime.
-ScrapeTime ScrapeTimeOf(const std::string& path, const std::optional<TimeMs>& given) {
-  if (given) return ScrapeTime{*given, "--scrape-time"};
-  std::error_code ec;
-  const auto mtime = std::filesystem::last_write_time(path, ec);
-  if (ec) return ScrapeTime{0, "unknown modification time: give --scrape-time"};
-  const auto sys = std::chrono::file_clock::to_sys(mtime);
-  const TimeMs t =
-      std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
-  return ScrapeTime{t, "the file's modification time; --scrape-time sets it"};
-}
-
-// Reads one exported telemetry file (registered as "index") into "buckets" and "stats": DCGM
-// scrapes streamed a line at a time, JSON and long tables whole (a long table on up to
-// "threads" cores).
-Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const FleetPaths& paths,
-                              const TimeZone& zone, TelemetryBuckets* buckets, SourceStats* stats,
-                              int threads) {
-  const std::string& format = paths.telemetry_format;
-  if (format == "dcgm") {
-    const std::optional<ScrapeTime> scrape_time = ScrapeTimeOf(f.path, paths.scrape_time);
-    DcgmScrapeReader reader(f.path, index, f.machine, paths.mapping, scrape_time, buckets, stats);
-    auto r = ForEachLine(f.path, [&](std::string_view line, uint64_t no) {
-      reader.Line(line, no);
-      return true;
-    });
-    if (!r) return std::unexpected(r.error());
-    reader.Finish();
-    return {};
-  }
-  if (format == "prometheus") {  // a block at a time: an answer of any size, never whole
-    PrometheusMatrixReader reader(f.path, index, paths.mapping, buckets, stats);
-    auto r = ForEachBlock(f.path, [&](std::string_view block) { reader.Feed(block); });
-    if (!r) return std::unexpected(r.error());
-    reader.Finish();
-    return {};
-  }
-  return ReadLongTableFile(f.path, index, paths.mapping, zone, LongTableRole::kUtilisation, buckets,
-                           stats, threads);
-}
-
-// Reads every exported telemetry file, then the memory tables, into per-machine buckets. Files
-// are read a batch at a time, one per worker, each into buckets of its own, merged in file
-// order: the result is what reading them one after the other gives.
-Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<TelemetryFile>& files,
-                                                           const FleetPaths& paths,
-                                                           const TimeZone& zone,
-                                                           SourceStats* stats) {
-  TelemetryBuckets buckets;
-  const int shift = paths.telemetry_format == "prometheus" ? kJsonLineShift : 0;
-  std::vector<uint32_t> indices;
-  for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path, shift));
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const size_t batch = paths.threads > 0 ? paths.threads : cores;
-  for (size_t first = 0; first < files.size(); first += batch) {
-    const size_t count = std::min(batch, files.size() - first);
-    std::vector<TelemetryBuckets> read(count);
-    std::vector<SourceStats> read_stats(count);
-    std::vector<Result<void>> results(count);
-    ParallelFor(count, static_cast<int>(count), [&](size_t k) {
-      // A batch of one file (one long table) is read on every core.
-      results[k] = ReadExportedFile(files[first + k], indices[first + k], paths, zone, &read[k],
-                                    &read_stats[k], count == 1 ? static_cast<int>(batch) : 1);
-    });
-    for (size_t k = 0; k < count; ++k) {
-      if (!results[k]) return std::unexpected(results[k].error());
-      buckets.Merge(std::move(read[k]));
-      stats->Merge(read_stats[k]);
-    }
-  }
-  const SeriesMapping& mapping = paths.mapping;
-  SeriesMapping memory = mapping;
-  memory.value_col = paths.memory_value_col;
-  for (const std::string& path : paths.memory_telemetry) {
-    const uint32_t index = buckets.AddFile(path);
-    SourceStats memory_stats;  // memory rows are not utilisation samples: counted as notes
-    auto r = ReadLongTableFile(path, index, memory, zone, LongTableRole::kMemory, &buckets,
-                               &memory_stats);
-    if (!r) return std::unexpected(r.error());
-    stats->rejected.Merge(memory_stats.rejected);
-    stats->notes.Add("memory_rows", path, 0, InputOrder(index, 0),
-                     "GPU memory readings joined to utilisation samples of the same instant",
-                     memory_stats.rows_accepted);
-  }
-  return buckets.Sources(paths.max_gap_ms);
-}
 
 // The highest GPU index a machine's telemetry names, plus one (0: none), by one pass over it.
 int GpusInTelemetry(const std::vector<TelemetrySource>& telemetry, const std::string& machine) {
@@ -124,6 +33,7 @@ int GpusInTelemetry(const std::vector<TelemetrySource>& telemetry, const std::st
   };
   for (const TelemetrySource& src : telemetry) {
     if (src.machine != machine) continue;
+    if (src.gpus >= 0) return src.gpus;
     Counter counter;
     SourceStats scratch;
     std::atomic<uint64_t> bytes{0};

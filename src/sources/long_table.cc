@@ -1,12 +1,16 @@
 // Long tables (time, series, value CSV): ReadLongTable.
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
+#include <deque>
 #include <optional>
 
 #include "core/csv_table.h"
 #include "core/line_reader.h"
 #include "core/memory_size.h"
 #include "core/parallel.h"
+#include "core/split_fields.h"
 #include "core/time_parser.h"
 #include "sources/exported_telemetry.h"
 #include "sources/nvidia_smi_csv.h"
@@ -53,7 +57,7 @@ bool RowMachineAndGpu(const TableRow& r, const SeriesMapping& m, std::optional<s
 
 // A memory field in "mib_per_unit" units → MiB (nvidia-smi's memory.used parser reads the
 // number); kNoMemory when it is not a non-negative number.
-double MemoryField(const std::string& text, double mib_per_unit) {
+double MemoryField(std::string_view text, double mib_per_unit) {
   return ParseMemoryMib(text) * mib_per_unit;  // NaN stays NaN
 }
 
@@ -81,11 +85,83 @@ struct LongTableRows {
   std::optional<size_t> c_time, c_series, c_value, c_machine, c_gpu, c_memory;
 
   // "parser": one per stream, so that a local clock's repeated hour is read in the stream's
-  // order across its pieces.
+  // order across its pieces. A table without quotes in UTC takes the fast path (ReadPlain).
   void Read(const CsvTable& table, const CsvTable::Stretch& stretch, TimeParser& parser,
             TelemetryBuckets* out, SourceStats* stats, ValueCounts* counts) const {
+    if (!table.quotes() && zone.is_utc() && role == LongTableRole::kUtilisation) {
+      return ReadPlain(table, stretch, parser, out, stats, counts);
+    }
+    ReadRecords(table, stretch, parser, out, stats, counts);
+  }
+
+  // A line at a time: a row as the plain utilisation tables write it — every field there,
+  // machine and GPU columns (not a selector), a valid time, GPU and utilisation — is split in
+  // place and taken; any other line goes through ReadRecords alone, which rejects or takes it
+  // as it would have in the table (the same counts, problems and samples).
+  void ReadPlain(const CsvTable& table, const CsvTable::Stretch& stretch, TimeParser& parser,
+                 TelemetryBuckets* out, SourceStats* stats, ValueCounts* counts) const {
+    const std::string_view text = table.text();
+    const size_t columns = table.header().size();
+    const bool ratio = m.value_scale == "ratio";
+    std::array<std::string_view, 64> f;
+    std::string last_machine;  // the machine of the last row taken, and its slot
+    TelemetryBuckets::Machine* slot = nullptr;
+    uint64_t line = stretch.line;
+    for (size_t pos = stretch.from; pos < stretch.to; ++line) {
+      size_t eol = text.find('\n', pos);
+      if (eol == std::string_view::npos || eol > stretch.to) eol = stretch.to;
+      const size_t start = pos;
+      pos = std::min(eol + 1, stretch.to);
+      auto general = [&] {
+        const CsvTable one(text.substr(start, pos - start), table.header(), line, ',', false);
+        ReadRecords(one, one.Split(1).front(), parser, out, stats, counts);
+      };
+      std::string_view row = text.substr(start, eol - start);
+      if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
+      if (columns > f.size() || SplitFields(row, &f) != columns || !c_machine || !c_gpu ||
+          row.find('\r') != std::string_view::npos) {
+        general();
+        continue;
+      }
+      const std::string_view machine = Trim(f[*c_machine]);
+      if (machine.empty() || Trim(f[*c_series]).find('{') != std::string_view::npos) {
+        general();
+        continue;
+      }
+      if (slot == nullptr || machine != last_machine) {
+        last_machine.assign(machine);
+        slot = out->Slot(last_machine);
+      }
+      if (slot->dropped) {  // another reader's machine
+        ++stats->rows_read;
+        continue;
+      }
+      const std::string_view g = Trim(f[*c_gpu]);
+      int gpu = -1;
+      auto [g_end, g_ec] = std::from_chars(g.data(), g.data() + g.size(), gpu);
+      double v = NAN, pct = 0;
+      TimeMs t = 0;
+      if (g.empty() || g_ec != std::errc() || g_end != g.data() + g.size() || gpu < 0 ||
+          gpu > 1023 || ParseUtilization(f[*c_value], &v) != 1 || v > (ratio ? 1 : 100) ||
+          CheckValue(v, ratio, &pct) != nullptr || !parser.Parse(f[*c_time], &t) ||
+          parser.ambiguous()) {
+        general();
+        continue;
+      }
+      ++stats->rows_read;
+      ++counts->numeric;
+      const bool memory = c_memory && out->kind() != TelemetryBuckets::Kind::kIndex;
+      out->Add(slot, gpu, t, pct, InputOrder(file_index, line),
+               memory ? MemoryField(f[*c_memory], mib_per_unit) : kNoMemory);
+    }
+  }
+
+  // A record at a time, through CsvTable.
+  void ReadRecords(const CsvTable& table, const CsvTable::Stretch& stretch, TimeParser& parser,
+                   TelemetryBuckets* out, SourceStats* stats, ValueCounts* counts) const {
     const bool ratio = m.value_scale == "ratio";
     ForEachTableRowIn(table, stretch, file, file_index, stats, [&](const TableRow& r) {
+      if (c_machine && out->Drops(Trim(r[*c_machine]))) return;  // another reader's machine
       TimeMs t = 0;
       if (!parser.Parse(r[*c_time], &t)) {
         r.Reject(parser.failure(), "time '" + r[*c_time] + "'");
@@ -169,7 +245,8 @@ void ReadParts(const LongTableRows& rows, const std::vector<TablePart>& parts,
     rows.Read(*parts[0].table, parts[0].stretch, stream_parser, out, stats, counts);
     return;
   }
-  std::vector<TelemetryBuckets> read(parts.size());
+  std::vector<TelemetryBuckets> read;  // of out's kind (a stream is read one part at a time)
+  for (size_t k = 0; k < parts.size(); ++k) read.push_back(out->Sibling());
   std::vector<SourceStats> read_stats(parts.size());
   std::vector<ValueCounts> read_counts(parts.size());
   ParallelFor(parts.size(), static_cast<int>(parts.size()), [&](size_t k) {
@@ -242,7 +319,8 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
   const size_t cores = zone.is_utc() ? static_cast<size_t>(std::max(1, threads)) : 1;
   std::optional<CsvTable> first;  // the header's table
   std::optional<LongTableRows> header_rows;
-  std::vector<std::string> batch;  // pieces waiting to be read
+  std::vector<std::string_view> batch;  // pieces waiting to be read
+  std::deque<std::string> owned;        // their text, when they wait for others
   std::vector<uint64_t> batch_lines;
   uint64_t next_line = 1;
   std::string pending;
@@ -254,36 +332,41 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
     tables.reserve(batch.size());  // parts point into it
     std::vector<TablePart> parts;
     for (size_t k = 0; k < batch.size(); ++k) {
-      if (!first) {  // the file's first piece holds the header
-        first.emplace(batch[k]);
+      if (!first) {                                      // the file's first piece holds the header
+        first.emplace(batch[k], ',', /*quotes=*/false);  // the file has no '"'
         auto rows = RowsOf(*first, path, file_index, m, zone, role);
         if (!rows) return std::unexpected(rows.error());
         header_rows.emplace(*rows);
         ++stats->files;
         tables.push_back(*first);
       } else {
-        tables.emplace_back(batch[k], first->header(), batch_lines[k]);
+        tables.emplace_back(batch[k], first->header(), batch_lines[k], ',', false);
       }
       parts.push_back({&tables.back(), tables.back().Split(1).front()});
     }
     ReadParts(*header_rows, parts, stream_parser, out, stats, &counts);
-    batch.clear(), batch_lines.clear();
+    batch.clear(), batch_lines.clear(), owned.clear();
     return {};
   };
-  auto add_piece = [&](std::string piece) -> Result<void> {
+  // A piece is read at once on one core (a view of "pending", no copy), else copied and read
+  // with the batch.
+  auto add_piece = [&](std::string_view piece) -> Result<void> {
     batch_lines.push_back(next_line);
     next_line += static_cast<uint64_t>(std::count(piece.begin(), piece.end(), '\n'));
-    batch.push_back(std::move(piece));
+    if (cores > 1) piece = owned.emplace_back(piece);
+    batch.push_back(piece);
     return batch.size() >= cores ? read_batch() : Result<void>();
   };
+  // One core needs no large pieces: smaller ones keep the buffer small.
+  const size_t piece = cores == 1 ? std::min(piece_bytes, size_t{4} << 20) : piece_bytes;
   auto r = ForEachBlock(path, [&](std::string_view block) {
     if (!failed) return;
     pending.append(block);
-    size_t from = 0;  // cut whole lines of about piece_bytes off the front
-    while (pending.size() - from >= piece_bytes) {
-      const size_t nl = pending.find('\n', from + piece_bytes - 1);
+    size_t from = 0;  // cut whole lines of about "piece" bytes off the front
+    while (pending.size() - from >= piece) {
+      const size_t nl = pending.find('\n', from + piece - 1);
       if (nl == std::string::npos) break;
-      failed = add_piece(pending.substr(from, nl + 1 - from));
+      failed = add_piece(std::string_view(pending).substr(from, nl + 1 - from));
       if (!failed) return;
       from = nl + 1;
     }
@@ -292,7 +375,7 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
   if (!r) return r;
   if (!failed) return failed;
   if (!pending.empty() || !first) {
-    if (auto a = add_piece(std::move(pending)); !a) return a;
+    if (auto a = add_piece(pending); !a) return a;
   }
   if (!batch.empty()) {
     if (auto b = read_batch(); !b) return b;

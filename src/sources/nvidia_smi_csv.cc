@@ -1,14 +1,12 @@
 #include "sources/nvidia_smi_csv.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+
+#include "core/split_fields.h"
 
 namespace gpuledger {
 namespace {
@@ -30,39 +28,6 @@ std::string ColumnKey(std::string_view name) {
   std::string key(name);
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return key;
-}
-
-// Splits at commas, storing the first "keep" fields (at most kMaxFields) in "fields" and only
-// counting the rest; returns the field count (kMaxFields + 1 if more). The commas of 16 bytes
-// are found at once (SSE2, which every x86-64 has): a row's fields are short, so a call to memchr
-// per field cost more than the search.
-size_t SplitFields(std::string_view line, std::array<std::string_view, kMaxFields>* fields,
-                   size_t keep = kMaxFields) {
-  size_t n = 0;
-  const char* start = line.data();  // of the field being read
-  const char* p = start;
-  const char* end = p + line.size();
-  auto comma_at = [&](const char* comma) {
-    if (n < keep) (*fields)[n] = std::string_view(start, comma - start);
-    ++n;
-    start = comma + 1;
-    return n < kMaxFields;
-  };
-#if defined(__SSE2__)
-  const __m128i commas = _mm_set1_epi8(',');
-  for (; p + 16 <= end; p += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    for (unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, commas)));
-         mask != 0; mask &= mask - 1) {
-      if (!comma_at(p + __builtin_ctz(mask))) return kMaxFields + 1;
-    }
-  }
-#endif
-  for (; p < end; ++p) {
-    if (*p == ',' && !comma_at(p)) return kMaxFields + 1;
-  }
-  if (n < keep) (*fields)[n] = std::string_view(start, end - start);
-  return n + 1;
 }
 
 bool IsHeaderCandidate(std::string_view line) {

@@ -8,6 +8,62 @@
 #include "sources/workload_runs.h"
 
 namespace gpuledger {
+namespace {
+
+// Where an order key points: its file and line (JSON keys carry a point under the line).
+struct Positions {
+  const std::vector<std::string>& files;
+  const std::vector<int>& shifts;
+
+  void Report(Problems& p, std::string_view reason, uint64_t order, std::string detail) const {
+    const uint32_t file = static_cast<uint32_t>(order >> 40);
+    if (file >= files.size()) return p.Add(reason, "(telemetry)", 0, order, detail);
+    const uint64_t line = (order & ((uint64_t{1} << 40) - 1)) >> shifts[file];
+    p.Add(reason, files[file], line, order, detail);
+  }
+};
+
+// Feeds one sample into "sink", counting and noting what the sink says in "stats"; "last" is
+// the workload of the GPU's previous sample (a sample at its instant of another workload is a
+// time-sliced GPU's). False when the sink refuses it as out of order.
+bool Deliver(SampleSink* sink, int gpu, TimeMs t, double util_pct, uint64_t order,
+             double memory_mib, int32_t workload, int32_t* last, SourceStats* stats,
+             const Positions& at) {
+  const SampleVerdict verdict = sink->Add(gpu, t, util_pct, order, memory_mib);
+  const bool shared =
+      verdict == SampleVerdict::kDuplicate && workload >= 0 && *last >= 0 && *last != workload;
+  *last = workload;
+  switch (verdict) {
+    case SampleVerdict::kAccepted:
+      ++stats->rows_accepted;
+      break;
+    case SampleVerdict::kDuplicate:
+      ++stats->rows_accepted;
+      if (shared) {
+        at.Report(stats->notes, "shared_gpu", order,
+                  "GPU " + std::to_string(gpu) +
+                      " carries series of several workloads at one instant (time-slicing, "
+                      "MPS): its time is split equally among them");
+        break;
+      }
+      at.Report(stats->notes, "duplicate_time", order,
+                "GPU " + std::to_string(gpu) +
+                    " already had a sample at this instant; the later row wins");
+      break;
+    case SampleVerdict::kUnknownGpu:
+      at.Report(stats->rejected, "unknown_gpu", order, "GPU index " + std::to_string(gpu));
+      break;
+    case SampleVerdict::kUnknownMachine:
+      at.Report(stats->rejected, "unknown_machine", order, "machine not in the inventory");
+      break;
+    case SampleVerdict::kOutOfOrder:
+    case SampleVerdict::kNeedsSamples:
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 uint32_t TelemetryBuckets::AddFile(const std::string& path, int line_shift) {
   files_.push_back(path);
@@ -15,10 +71,50 @@ uint32_t TelemetryBuckets::AddFile(const std::string& path, int line_shift) {
   return static_cast<uint32_t>(files_.size() - 1);
 }
 
+TelemetryBuckets::Machine* TelemetryBuckets::Slot(const std::string& name) {
+  auto [it, added] = machines_.try_emplace(name);
+  Machine& m = it->second;
+  if (added) {
+    m.dropped = kind_ == Kind::kStream || (!hold_only_.empty() && name != hold_only_);
+    m.keeps_runs = std::find(keep_runs_.begin(), keep_runs_.end(), name) != keep_runs_.end();
+  }
+  return &m;
+}
+
+bool TelemetryBuckets::Drops(std::string_view machine) const {
+  if (kind_ == Kind::kStream) {
+    auto it = machines_.find(machine);
+    return it == machines_.end() || it->second.dropped;
+  }
+  return !hold_only_.empty() && machine != hold_only_;
+}
+
+void TelemetryBuckets::HoldOnly(const std::string& machine) { hold_only_ = machine; }
+
 void TelemetryBuckets::Add(Machine* machine, int gpu, TimeMs t, double util_pct, uint64_t order,
                            double memory_mib, int32_t workload) {
-  machine->samples.push_back(
-      {t, order, static_cast<float>(util_pct), static_cast<float>(memory_mib), gpu, workload});
+  if (machine->dropped) return;
+  const Held h{t,   order,   static_cast<float>(util_pct), static_cast<float>(memory_mib),
+               gpu, workload};
+  switch (kind_) {
+    case Kind::kHold:
+      machine->samples.push_back(h);
+      return;
+    case Kind::kIndex:
+      ++machine->sample_count;
+      Indexes(machine, gpu, order);
+      if (machine->keeps_runs) machine->workload_samples.push_back({t, gpu, workload});
+      return;
+    case Kind::kStream:
+      Streams(machine, h);
+      return;
+  }
+}
+
+void TelemetryBuckets::Indexes(Machine* m, int gpu, uint64_t order) {
+  m->gpus = std::max(m->gpus, gpu + 1);
+  const uint32_t file = static_cast<uint32_t>(order >> 40);
+  if (m->files.empty() || m->files.back() != file) m->files.push_back(file);
 }
 
 int32_t TelemetryBuckets::WorkloadOf(
@@ -31,7 +127,7 @@ int32_t TelemetryBuckets::WorkloadOf(
   };
   SeriesWorkload w;
   if (!SeriesWorkloadOf(label, &w)) return -1;
-  Machine& m = machines_[machine];
+  Machine& m = *Slot(machine);
   auto [it, added] =
       m.workload_index.try_emplace(w.Name(), static_cast<int32_t>(m.workloads.size()));
   if (added) {
@@ -50,7 +146,7 @@ void TelemetryBuckets::AddLabels(const std::string& machine,
       names_workload = true;
     }
   }
-  std::map<std::string, std::string>& held = machines_[machine].labels;
+  std::map<std::string, std::string>& held = Slot(machine)->labels;
   for (const auto& [key, value] : labels) {
     if (IsWorkloadLabel(key) || (names_workload && !IsNodeLabel(key))) continue;
     held.try_emplace(key, value);
@@ -59,7 +155,20 @@ void TelemetryBuckets::AddLabels(const std::string& machine,
 
 void TelemetryBuckets::AddMemory(Machine* machine, int gpu, TimeMs t, double memory_mib,
                                  uint64_t order) {
-  machine->memory.push_back({t, order, static_cast<float>(memory_mib), gpu});
+  if (machine->dropped) return;
+  const HeldMemory r{t, order, static_cast<float>(memory_mib), gpu};
+  switch (kind_) {
+    case Kind::kHold:
+      machine->memory.push_back(r);
+      return;
+    case Kind::kIndex:
+      ++machine->memory_count;
+      Indexes(machine, -1, order);
+      return;
+    case Kind::kStream:
+      StreamsMemory(machine, r);
+      return;
+  }
 }
 
 void TelemetryBuckets::JoinMemory(std::vector<HeldMemory>* memory, std::vector<Held>* samples) {
@@ -91,12 +200,11 @@ void TelemetryBuckets::JoinMemory(std::vector<HeldMemory>* memory, std::vector<H
     if (end > 0 && same(m[end - 1], h)) h.memory_mib = m[end - 1].memory_mib;
     hint = end;
   }
-  m = {};
 }
 
 void TelemetryBuckets::Merge(TelemetryBuckets&& other) {
   for (auto& [name, theirs] : other.machines_) {
-    Machine& m = machines_[name];
+    Machine& m = *Slot(name);
     std::vector<int32_t> renumber(theirs.workloads.size());
     for (size_t i = 0; i < theirs.workloads.size(); ++i) {
       SeriesWorkload& w = theirs.workloads[i];
@@ -114,6 +222,15 @@ void TelemetryBuckets::Merge(TelemetryBuckets&& other) {
       }
     }
     m.memory.insert(m.memory.end(), theirs.memory.begin(), theirs.memory.end());
+    m.sample_count += theirs.sample_count, m.memory_count += theirs.memory_count;
+    m.gpus = std::max(m.gpus, theirs.gpus);
+    for (uint32_t f : theirs.files) {
+      if (m.files.empty() || m.files.back() != f) m.files.push_back(f);
+    }
+    for (WorkloadSample w : theirs.workload_samples) {
+      if (w.workload >= 0) w.workload = renumber[w.workload];
+      m.workload_samples.push_back(w);
+    }
     m.spans.insert(m.spans.end(), theirs.spans.begin(), theirs.spans.end());
     for (auto& [key, value] : theirs.labels) m.labels.try_emplace(key, std::move(value));
   }
@@ -122,11 +239,14 @@ void TelemetryBuckets::Merge(TelemetryBuckets&& other) {
 
 void TelemetryBuckets::AddSpan(const std::string& machine, int gpu, TimeMs from, TimeMs to,
                                DurationMs below_ms, DurationMs above_ms, uint64_t order) {
-  machines_[machine].spans.push_back({from, to, below_ms, above_ms, order, gpu});
+  Machine* m = Slot(machine);
+  if (!m->dropped) m->spans.push_back({from, to, below_ms, above_ms, order, gpu});
 }
 
 std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
   std::vector<TelemetrySource> out;
+  using Files = std::pair<std::vector<std::string>, std::vector<int>>;
+  const auto files = std::make_shared<const Files>(files_, line_shifts_);
   for (auto& [machine, held] : machines_) {
     if (held.samples.empty() && held.spans.empty()) continue;  // memory or labels alone
     auto sorted = std::make_shared<std::vector<Held>>(std::move(held.samples));
@@ -141,6 +261,7 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
     };
     SortRuns(sorted.get(), before);
     JoinMemory(&held.memory, sorted.get());
+    held.memory = {};
     TelemetrySource src;
     src.machine = machine;
     src.labels = std::move(held.labels);
@@ -156,49 +277,14 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
       src.files.push_back(files_[i]);
       src.file_indices.push_back(i);
     }
-    const std::vector<std::string> files = files_;
-    const std::vector<int> shifts = line_shifts_;
-    src.feed = [sorted, spans, files, shifts](SampleSink* sink, SourceStats* stats,
-                                              std::atomic<uint64_t>*) -> Result<bool> {
-      auto report = [&](Problems& p, std::string_view reason, uint64_t order, std::string detail) {
-        const uint32_t file = static_cast<uint32_t>(order >> 40);
-        if (file >= files.size()) return p.Add(reason, "(telemetry)", 0, order, detail);
-        const uint64_t line = (order & ((uint64_t{1} << 40) - 1)) >> shifts[file];
-        p.Add(reason, files[file], line, order, detail);
-      };
+    src.feed = [sorted, spans, files](SampleSink* sink, SourceStats* stats,
+                                      std::atomic<uint64_t>*) -> Result<bool> {
+      const Positions at{files->first, files->second};
       std::unordered_map<int32_t, int32_t> last_workload;  // by GPU: of its last sample
       for (const Held& h : *sorted) {
-        const SampleVerdict verdict = sink->Add(h.gpu, h.t, h.util_pct, h.order, h.memory_mib);
-        int32_t& last = last_workload[h.gpu];
-        const bool shared = verdict == SampleVerdict::kDuplicate && h.workload >= 0 && last >= 0 &&
-                            last != h.workload;
-        last = h.workload;
-        switch (verdict) {
-          case SampleVerdict::kAccepted:
-            ++stats->rows_accepted;
-            break;
-          case SampleVerdict::kDuplicate:
-            ++stats->rows_accepted;
-            if (shared) {
-              report(stats->notes, "shared_gpu", h.order,
-                     "GPU " + std::to_string(h.gpu) +
-                         " carries series of several workloads at one instant (time-slicing, "
-                         "MPS): its time is split equally among them");
-              break;
-            }
-            report(stats->notes, "duplicate_time", h.order,
-                   "GPU " + std::to_string(h.gpu) +
-                       " already had a sample at this instant; the later row wins");
-            break;
-          case SampleVerdict::kUnknownGpu:
-            report(stats->rejected, "unknown_gpu", h.order, "GPU index " + std::to_string(h.gpu));
-            break;
-          case SampleVerdict::kUnknownMachine:
-            report(stats->rejected, "unknown_machine", h.order, "machine not in the inventory");
-            break;
-          case SampleVerdict::kOutOfOrder:
-          case SampleVerdict::kNeedsSamples:
-            return false;  // cannot happen: the samples are sorted
+        if (!Deliver(sink, h.gpu, h.t, h.util_pct, h.order, h.memory_mib, h.workload,
+                     &last_workload.try_emplace(h.gpu, -1).first->second, stats, at)) {
+          return false;  // cannot happen: the samples are sorted
         }
       }
       for (const HeldSpan& h : *spans) {
@@ -208,10 +294,11 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
                              "server-side roll-ups carry no samples; this needs the raw path "
                              "(drop --rollup)");
           case SampleVerdict::kUnknownGpu:
-            report(stats->rejected, "unknown_gpu", h.order, "GPU index " + std::to_string(h.gpu));
+            at.Report(stats->rejected, "unknown_gpu", h.order,
+                      "GPU index " + std::to_string(h.gpu));
             break;
           case SampleVerdict::kUnknownMachine:
-            report(stats->rejected, "unknown_machine", h.order, "machine not in the inventory");
+            at.Report(stats->rejected, "unknown_machine", h.order, "machine not in the inventory");
             break;
           default:
             ++stats->rows_accepted;
@@ -223,6 +310,102 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
   }
   machines_.clear();
   return out;
+}
+
+std::vector<TelemetryBuckets::Indexed> TelemetryBuckets::Index(DurationMs max_gap_ms) {
+  std::vector<Indexed> out;
+  for (auto& [machine, m] : machines_) {
+    if (m.sample_count == 0) continue;  // memory or labels alone
+    Indexed x;
+    TelemetrySource& src = x.source;
+    src.machine = machine;
+    src.labels = std::move(m.labels);
+    src.workloads = std::move(m.workloads);
+    if (!src.workloads.empty() && m.keeps_runs) {
+      src.workload_runs = WorkloadRuns(std::move(m.workload_samples), max_gap_ms);
+    }
+    src.bytes = m.sample_count * sizeof(Held);
+    src.gpus = m.gpus;
+    for (uint32_t i = 0; i < files_.size(); ++i) {
+      src.files.push_back(files_[i]);
+      src.file_indices.push_back(i);
+    }
+    x.files = std::move(m.files);
+    std::sort(x.files.begin(), x.files.end());
+    x.files.erase(std::unique(x.files.begin(), x.files.end()), x.files.end());
+    x.separate_memory = m.memory_count > 0;
+    out.push_back(std::move(x));
+  }
+  machines_.clear();
+  return out;
+}
+
+void TelemetryBuckets::Bind(const std::string& machine, SharedTelemetryFeed::Target target,
+                            bool joins_memory) {
+  Machine& m = *Slot(machine);
+  m.dropped = false;
+  m.target = target;
+  m.joins_memory = joins_memory;
+}
+
+void TelemetryBuckets::Streams(Machine* m, const Held& h) {
+  if (m->broken) return;
+  if (!m->joins_memory) return Feeds(m, h);
+  if (h.t != m->pending_t) {
+    if (h.t < m->pending_t) {
+      m->broken = true;
+      return;
+    }
+    Flush(m);
+    m->pending_t = h.t;
+  }
+  m->pending.push_back(h);
+}
+
+void TelemetryBuckets::StreamsMemory(Machine* m, const HeldMemory& r) {
+  if (m->broken) return;
+  if (r.t != m->pending_t) {
+    // An earlier instant's samples were fed without it; without joining, it would be dropped.
+    if (r.t < m->pending_t || !m->joins_memory) {
+      m->broken = true;
+      return;
+    }
+    Flush(m);
+    m->pending_t = r.t;
+  }
+  m->pending_memory.push_back(r);
+}
+
+void TelemetryBuckets::Flush(Machine* m) {
+  if (!m->pending_memory.empty()) JoinMemory(&m->pending_memory, &m->pending);
+  for (const Held& h : m->pending) {
+    Feeds(m, h);
+    if (m->broken) break;
+  }
+  m->pending.clear();
+  m->pending_memory.clear();
+}
+
+void TelemetryBuckets::Feeds(Machine* m, const Held& h) {
+  if (m->broken) return;
+  if (static_cast<size_t>(h.gpu) >= m->last_workload.size()) {
+    m->last_workload.resize(static_cast<size_t>(h.gpu) + 1, -1);
+  }
+  const Positions at{files_, line_shifts_};
+  if (!Deliver(m->target.sink, h.gpu, h.t, h.util_pct, h.order, h.memory_mib, h.workload,
+               &m->last_workload[static_cast<size_t>(h.gpu)], m->target.stats, at)) {
+    m->broken = true;
+  }
+}
+
+std::vector<std::string> TelemetryBuckets::EndStream() {
+  std::vector<std::string> broken;
+  for (auto& [name, m] : machines_) {
+    if (m.target.sink == nullptr) continue;
+    if (!m.broken && m.joins_memory) Flush(&m);
+    if (m.broken) broken.push_back(name);
+  }
+  return broken;
 }
 
 }  // namespace gpuledger

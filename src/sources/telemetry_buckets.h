@@ -1,24 +1,45 @@
 // Telemetry from files that mix machines (Prometheus query_range exports, DCGM scrapes, long
-// tables): their samples are held per machine and replayed, in time order, as one
-// TelemetrySource each. Memory grows with the samples held (24 bytes each), unlike the
-// streamed nvidia-smi path: use it for exports, not for months of 1 Hz logs.
+// tables), what readers put their samples in. Three kinds:
+//  - holding (the default): samples are held per machine and replayed, in time order, as one
+//    TelemetrySource each; memory grows with the samples (32 bytes each);
+//  - an index: what each machine is (its GPUs, labels, workloads and their runs, the files it
+//    is in) without its samples, for sources that read the files again (export_replay.h);
+//  - a stream: each sample goes straight into its machine's sink (Bind), in read order.
 #pragma once
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/telemetry_source.h"
+#include "sources/workload_runs.h"
 
 namespace gpuledger {
 
 class TelemetryBuckets {
  public:
+  enum class Kind { kHold, kIndex, kStream };
+  explicit TelemetryBuckets(Kind kind = Kind::kHold) : kind_(kind) {}
+  TelemetryBuckets(TelemetryBuckets&&) = default;
+  TelemetryBuckets& operator=(TelemetryBuckets&&) = default;
+  Kind kind() const { return kind_; }
+  // Empty buckets of this kind that keep what this one keeps (HoldOnly, KeepRunsOf), for a
+  // reader of a part to fill and Merge back.
+  TelemetryBuckets Sibling() const {
+    TelemetryBuckets b(kind_);
+    b.hold_only_ = hold_only_, b.keep_runs_ = keep_runs_;
+    return b;
+  }
+
   struct Machine;
   // The slot of the machine named "name", made on first use; it stays valid (and the same) for
   // the buckets' life until Sources(). Readers that meet one machine on many rows keep it, so a
   // row costs no lookup by name.
-  Machine* Slot(const std::string& name) { return &machines_[name]; }
+  Machine* Slot(const std::string& name);
+  // True when samples of "machine" would be dropped (HoldOnly another, a stream's unbound
+  // machine): a reader may skip its rows.
+  bool Drops(std::string_view machine) const;
 
   // Registers a file; returns its index for InputOrder and problem reports. A reader whose
   // order keys carry more than a line number (JSON: series << 20 | point) gives the shift that
@@ -72,6 +93,27 @@ class TelemetryBuckets {
   // (WorkloadRuns, with "max_gap_ms").
   std::vector<TelemetrySource> Sources(DurationMs max_gap_ms = 5 * kMsPerMinute);
 
+  // A holding kind that keeps only "machine"'s samples (the others are dropped as read).
+  void HoldOnly(const std::string& machine);
+
+  // Index: what was learnt of each machine. "feed" and "shared" are the caller's to set.
+  struct Indexed {
+    TelemetrySource source;        // machine, labels, workloads, runs, files, gpus, bytes
+    std::vector<uint32_t> files;   // indices of the files that hold its samples or readings
+    bool separate_memory = false;  // memory readings come apart from samples (to be joined)
+  };
+  std::vector<Indexed> Index(DurationMs max_gap_ms);
+  // Index: the machines whose workload runs Index() gives (others get their workloads alone).
+  // A first index tells which machines name workloads; a second, with them here, their runs.
+  void KeepRunsOf(std::vector<std::string> machines) { keep_runs_ = std::move(machines); }
+
+  // Stream: "machine"'s samples go into "target" as they are read; a machine not bound is
+  // dropped. "joins_memory": memory readings come apart (Indexed::separate_memory), so the
+  // samples of an instant wait for the next instant. EndStream() after the last file: the
+  // machines whose stream broke (SharedTelemetryFeed::Feed).
+  void Bind(const std::string& machine, SharedTelemetryFeed::Target target, bool joins_memory);
+  std::vector<std::string> EndStream();
+
  private:
   struct Held {
     TimeMs t;
@@ -99,19 +141,40 @@ class TelemetryBuckets {
  public:
   // What is held of one machine (reached through Slot()).
   struct Machine {
+    bool dropped = false;  // HoldOnly another machine, or a stream's machine not bound
     std::vector<Held> samples;
     std::vector<HeldSpan> spans;
     std::vector<HeldMemory> memory;
     std::map<std::string, std::string> labels;
     std::vector<SeriesWorkload> workloads;
     std::map<std::string, int32_t> workload_index;  // by SeriesWorkload::Name()
+    // Index:
+    bool keeps_runs = false;  // holds (time, GPU, workload) of each sample for its runs
+    uint64_t sample_count = 0, memory_count = 0;
+    int gpus = 0;
+    std::vector<WorkloadSample> workload_samples;
+    std::vector<uint32_t> files;
+    // Stream:
+    SharedTelemetryFeed::Target target{nullptr, nullptr};
+    bool joins_memory = false, broken = false;
+    TimeMs pending_t = kTimeMin;  // the instant waiting for its memory readings
+    std::vector<Held> pending;
+    std::vector<HeldMemory> pending_memory;
+    std::vector<int32_t> last_workload;  // by GPU: of its last sample fed
   };
 
  private:
-  // Gives each sample the last memory reading read of its GPU at its instant, then drops the
-  // readings.
+  // Gives each sample the last memory reading read of its GPU at its instant; sorts "memory".
   static void JoinMemory(std::vector<HeldMemory>* memory, std::vector<Held>* samples);
-  std::map<std::string, Machine> machines_;
+  void Indexes(Machine* m, int gpu, uint64_t order);
+  void Streams(Machine* m, const Held& h);
+  void StreamsMemory(Machine* m, const HeldMemory& r);
+  void Flush(Machine* m);
+  void Feeds(Machine* m, const Held& h);
+  Kind kind_;
+  std::string hold_only_;
+  std::vector<std::string> keep_runs_;
+  std::map<std::string, Machine, std::less<>> machines_;
 };
 
 }  // namespace gpuledger

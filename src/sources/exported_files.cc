@@ -1,0 +1,230 @@
+#include "sources/exported_files.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "core/line_reader.h"
+#include "core/parallel.h"
+#include "sources/dcgm_scrape.h"
+#include "sources/exported_telemetry.h"
+#include "sources/telemetry_buckets.h"
+
+namespace gpuledger {
+namespace {
+
+// The instant a scrape without timestamps stands for: --scrape-time, else the file's mtime.
+ScrapeTime ScrapeTimeOf(const std::string& path, const std::optional<TimeMs>& given) {
+  if (given) return ScrapeTime{*given, "--scrape-time"};
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(path, ec);
+  if (ec) return ScrapeTime{0, "unknown modification time: give --scrape-time"};
+  const auto sys = std::chrono::file_clock::to_sys(mtime);
+  const TimeMs t =
+      std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+  return ScrapeTime{t, "the file's modification time; --scrape-time sets it"};
+}
+
+// Reads one exported telemetry file (registered as "index") into "buckets" and "stats", never
+// whole: DCGM scrapes a line at a time, JSON a block at a time, long tables in pieces (on up to
+// "threads" cores).
+Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const FleetPaths& paths,
+                              const TimeZone& zone, TelemetryBuckets* buckets, SourceStats* stats,
+                              int threads) {
+  const std::string& format = paths.telemetry_format;
+  if (format == "dcgm") {
+    const std::optional<ScrapeTime> scrape_time = ScrapeTimeOf(f.path, paths.scrape_time);
+    DcgmScrapeReader reader(f.path, index, f.machine, paths.mapping, scrape_time, buckets, stats);
+    auto r = ForEachLine(f.path, [&](std::string_view line, uint64_t no) {
+      reader.Line(line, no);
+      return true;
+    });
+    if (!r) return std::unexpected(r.error());
+    reader.Finish();
+    return {};
+  }
+  if (format == "prometheus") {  // a block at a time: an answer of any size, never whole
+    PrometheusMatrixReader reader(f.path, index, paths.mapping, buckets, stats);
+    auto r = ForEachBlock(f.path, [&](std::string_view block) { reader.Feed(block); });
+    if (!r) return std::unexpected(r.error());
+    reader.Finish();
+    return {};
+  }
+  return ReadLongTableFile(f.path, index, paths.mapping, zone, LongTableRole::kUtilisation, buckets,
+                           stats, threads);
+}
+
+// Reads "files" (registered in "out" as "indices") a batch at a time, one per worker, each into
+// buckets of out's kind, merged in file order: the result is what reading them one after the
+// other gives.
+Result<void> ReadFiles(const std::vector<TelemetryFile>& files,
+                       const std::vector<uint32_t>& indices, const FleetPaths& paths,
+                       const TimeZone& zone, TelemetryBuckets* out, SourceStats* stats) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t batch = paths.threads > 0 ? paths.threads : cores;
+  for (size_t first = 0; first < files.size(); first += batch) {
+    const size_t count = std::min(batch, files.size() - first);
+    std::vector<TelemetryBuckets> read;
+    for (size_t k = 0; k < count; ++k) read.push_back(out->Sibling());
+    std::vector<SourceStats> read_stats(count);
+    std::vector<Result<void>> results(count);
+    ParallelFor(count, static_cast<int>(count), [&](size_t k) {
+      // A batch of one file (one long table) is read on every core.
+      results[k] = ReadExportedFile(files[first + k], indices[first + k], paths, zone, &read[k],
+                                    &read_stats[k], count == 1 ? static_cast<int>(batch) : 1);
+    });
+    for (size_t k = 0; k < count; ++k) {
+      if (!results[k]) return std::unexpected(results[k].error());
+      out->Merge(std::move(read[k]));
+      stats->Merge(read_stats[k]);
+    }
+  }
+  return {};
+}
+
+// The files of a fleet read again, for the machines the audit's sinks ask for.
+class ExportReplay : public SharedTelemetryFeed {
+ public:
+  ExportReplay(std::vector<TelemetryFile> files, FleetPaths paths, TimeZone zone)
+      : files_(std::move(files)), paths_(std::move(paths)), zone_(std::move(zone)) {}
+
+  // What the index learnt of "machine": the files that hold it, whether its memory readings
+  // come apart from its samples.
+  void Learn(const std::string& machine, std::vector<uint32_t> files, bool separate_memory) {
+    machines_[machine] = {std::move(files), separate_memory};
+  }
+
+  Result<std::vector<std::string>> Feed(const std::map<std::string, Target>& targets) override {
+    TelemetryBuckets stream(TelemetryBuckets::Kind::kStream);
+    Register(&stream);
+    std::set<uint32_t> wanted;
+    for (const auto& [name, target] : targets) {
+      const Learnt& l = machines_.at(name);
+      stream.Bind(name, target, l.separate_memory);
+      wanted.insert(l.files.begin(), l.files.end());
+    }
+    if (auto r = ReadOneByOne(wanted, &stream); !r) return std::unexpected(r.error());
+    return stream.EndStream();
+  }
+
+  // "machine"'s samples alone, held and sorted, fed into "sink".
+  Result<bool> FeedSorted(const std::string& machine, DurationMs max_gap_ms, SampleSink* sink,
+                          SourceStats* stats, std::atomic<uint64_t>* bytes_read) const {
+    TelemetryBuckets held;
+    held.HoldOnly(machine);
+    Register(&held);
+    const std::vector<uint32_t>& files = machines_.at(machine).files;
+    if (auto r = ReadOneByOne({files.begin(), files.end()}, &held); !r) {
+      return std::unexpected(r.error());
+    }
+    for (TelemetrySource& src : held.Sources(max_gap_ms)) {
+      if (src.machine == machine) return src.feed(sink, stats, bytes_read);
+    }
+    return true;
+  }
+
+ private:
+  struct Learnt {
+    std::vector<uint32_t> files;
+    bool separate_memory = false;
+  };
+
+  // The files, registered in the order (and so with the indices) of the index pass.
+  void Register(TelemetryBuckets* out) const {
+    for (const TelemetryFile& f : files_) out->AddFile(f.path);
+  }
+
+  // Reads "indices" in file order on this thread (a stream feeds sinks in read order); what
+  // reading finds was counted by the index pass.
+  Result<void> ReadOneByOne(const std::set<uint32_t>& indices, TelemetryBuckets* out) const {
+    for (uint32_t i : indices) {
+      SourceStats counted;
+      if (auto r = ReadExportedFile(files_[i], i, paths_, zone_, out, &counted, 1); !r) return r;
+    }
+    return {};
+  }
+
+  std::vector<TelemetryFile> files_;
+  FleetPaths paths_;
+  TimeZone zone_;
+  std::map<std::string, Learnt> machines_;
+};
+
+// Long tables and DCGM scrapes: indexed, then read again as they are fed (ExportReplay).
+Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<TelemetryFile>& files,
+                                                            const FleetPaths& paths,
+                                                            const TimeZone& zone,
+                                                            SourceStats* stats) {
+  auto index = [&](const std::vector<std::string>& keep_runs,
+                   SourceStats* counted) -> Result<std::vector<TelemetryBuckets::Indexed>> {
+    TelemetryBuckets buckets(TelemetryBuckets::Kind::kIndex);
+    buckets.KeepRunsOf(keep_runs);
+    std::vector<uint32_t> indices;
+    for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path));
+    if (auto r = ReadFiles(files, indices, paths, zone, &buckets, counted); !r) {
+      return std::unexpected(r.error());
+    }
+    return buckets.Index(paths.max_gap_ms);
+  };
+  auto indexed = index({}, stats);
+  if (!indexed) return std::unexpected(indexed.error());
+  std::vector<std::string> with_workloads;
+  for (const TelemetryBuckets::Indexed& x : *indexed) {
+    if (!x.source.workloads.empty()) with_workloads.push_back(x.source.machine);
+  }
+  if (!with_workloads.empty()) {  // their runs need the times of their samples: read again
+    SourceStats counted_before;
+    indexed = index(with_workloads, &counted_before);
+    if (!indexed) return std::unexpected(indexed.error());
+  }
+  auto replay = std::make_shared<ExportReplay>(files, paths, zone);
+  std::vector<TelemetrySource> out;
+  for (TelemetryBuckets::Indexed& x : *indexed) {
+    TelemetrySource& src = x.source;
+    replay->Learn(src.machine, std::move(x.files), x.separate_memory);
+    src.shared = replay;
+    src.feed = [replay, machine = src.machine, gap = paths.max_gap_ms](
+                   SampleSink* sink, SourceStats* st, std::atomic<uint64_t>* bytes) {
+      return replay->FeedSorted(machine, gap, sink, st, bytes);
+    };
+    out.push_back(std::move(src));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<TelemetryFile>& files,
+                                                           const FleetPaths& paths,
+                                                           const TimeZone& zone,
+                                                           SourceStats* stats) {
+  if (paths.telemetry_format != "prometheus" && paths.memory_telemetry.empty()) {
+    return IndexExportedTelemetry(files, paths, zone, stats);
+  }
+  TelemetryBuckets buckets;
+  const int shift = paths.telemetry_format == "prometheus" ? kJsonLineShift : 0;
+  std::vector<uint32_t> indices;
+  for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path, shift));
+  if (auto r = ReadFiles(files, indices, paths, zone, &buckets, stats); !r) {
+    return std::unexpected(r.error());
+  }
+  SeriesMapping memory = paths.mapping;
+  memory.value_col = paths.memory_value_col;
+  for (const std::string& path : paths.memory_telemetry) {
+    const uint32_t index = buckets.AddFile(path);
+    SourceStats memory_stats;  // memory rows are not utilisation samples: counted as notes
+    auto r = ReadLongTableFile(path, index, memory, zone, LongTableRole::kMemory, &buckets,
+                               &memory_stats);
+    if (!r) return std::unexpected(r.error());
+    stats->rejected.Merge(memory_stats.rejected);
+    stats->notes.Add("memory_rows", path, 0, InputOrder(index, 0),
+                     "GPU memory readings joined to utilisation samples of the same instant",
+                     memory_stats.rows_accepted);
+  }
+  return buckets.Sources(paths.max_gap_ms);
+}
+
+}  // namespace gpuledger
