@@ -91,6 +91,9 @@ class ExportReplay : public SharedTelemetryFeed {
   ExportReplay(std::vector<TelemetryFile> files, FleetPaths paths, TimeZone zone)
       : files_(std::move(files)), paths_(std::move(paths)), zone_(std::move(zone)) {}
 
+  // query_range JSON: its keys carry a point under the line, and a file is fed whole.
+  bool json() const { return paths_.telemetry_format == "prometheus"; }
+
   // What the index learnt of "machine": the files that hold it, whether its memory readings
   // come apart from its samples.
   void Learn(const std::string& machine, std::vector<uint32_t> files, bool separate_memory) {
@@ -99,6 +102,7 @@ class ExportReplay : public SharedTelemetryFeed {
 
   Result<std::vector<std::string>> Feed(const std::map<std::string, Target>& targets) override {
     TelemetryBuckets stream(TelemetryBuckets::Kind::kStream);
+    if (json()) stream.HoldEachFile();
     Register(&stream);
     std::set<uint32_t> wanted;
     for (const auto& [name, target] : targets) {
@@ -134,7 +138,7 @@ class ExportReplay : public SharedTelemetryFeed {
 
   // The files, registered in the order (and so with the indices) of the index pass.
   void Register(TelemetryBuckets* out) const {
-    for (const TelemetryFile& f : files_) out->AddFile(f.path);
+    for (const TelemetryFile& f : files_) out->AddFile(f.path, json() ? kJsonLineShift : 0);
   }
 
   // Reads "indices" in file order on this thread (a stream feeds sinks in read order); what
@@ -143,6 +147,7 @@ class ExportReplay : public SharedTelemetryFeed {
     for (uint32_t i : indices) {
       SourceStats counted;
       if (auto r = ReadExportedFile(files_[i], i, paths_, zone_, out, &counted, 1); !r) return r;
+      out->EndFile();
     }
     return {};
   }
@@ -153,7 +158,7 @@ class ExportReplay : public SharedTelemetryFeed {
   std::map<std::string, Learnt> machines_;
 };
 
-// Long tables and DCGM scrapes: indexed, then read again as they are fed (ExportReplay).
+// Indexed, then read again as they are fed (ExportReplay).
 Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<TelemetryFile>& files,
                                                             const FleetPaths& paths,
                                                             const TimeZone& zone,
@@ -162,8 +167,9 @@ Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<Te
                    SourceStats* counted) -> Result<std::vector<TelemetryBuckets::Indexed>> {
     TelemetryBuckets buckets(TelemetryBuckets::Kind::kIndex);
     buckets.KeepRunsOf(keep_runs);
+    const int shift = paths.telemetry_format == "prometheus" ? kJsonLineShift : 0;
     std::vector<uint32_t> indices;
-    for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path));
+    for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path, shift));
     if (auto r = ReadFiles(files, indices, paths, zone, &buckets, counted); !r) {
       return std::unexpected(r.error());
     }
@@ -201,13 +207,10 @@ Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<Tel
                                                            const FleetPaths& paths,
                                                            const TimeZone& zone,
                                                            SourceStats* stats) {
-  if (paths.telemetry_format != "prometheus" && paths.memory_telemetry.empty()) {
-    return IndexExportedTelemetry(files, paths, zone, stats);
-  }
+  if (paths.memory_telemetry.empty()) return IndexExportedTelemetry(files, paths, zone, stats);
   TelemetryBuckets buckets;
-  const int shift = paths.telemetry_format == "prometheus" ? kJsonLineShift : 0;
   std::vector<uint32_t> indices;
-  for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path, shift));
+  for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path));
   if (auto r = ReadFiles(files, indices, paths, zone, &buckets, stats); !r) {
     return std::unexpected(r.error());
   }

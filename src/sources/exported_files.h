@@ -14,16 +14,18 @@ namespace gpuledger {
 // One source per machine of "files" (and the memory tables of "paths"), with what reading them
 // found (rows read, rejections, notes) in "stats".
 //
-// Long tables and DCGM scrapes (without --memory-telemetry) are read twice and never held: an
-// index pass (two files at a time, a long table on every core) learns each machine's GPUs,
-// labels, workloads and their runs; then the sources' SharedTelemetryFeed reads the files again
-// as the audit's sinks take the samples, a machine group per core, each reading only the files
-// that hold its machines. Memory stays flat in the samples (a pod-labelled fleet also holds 16
-// bytes a sample of the machines that run pods, for their runs, during the index). A machine
-// whose rows go backwards in time is then read on its own, held and sorted (its "feed").
+// Files are read twice, and their samples are never all held: an index pass (two files at a
+// time, a long table on every core) learns each machine's GPUs, labels, workloads and their
+// runs and the files it is in; then the sources' SharedTelemetryFeed reads the files again as
+// the audit's sinks take the samples, a group of machines per core, each group reading only
+// the files that hold its machines. Long tables and DCGM scrapes stream a row at a time (a
+// DCGM instant waits for its memory readings); query_range JSON, series by series with memory
+// in series of its own, is held a file at a time (a file a day: a day's samples), sorted and
+// joined. A pod-labelled fleet also holds, during the index, 16 bytes a sample of the machines
+// that run pods, for their runs. A machine whose samples go backwards across rows or files is
+// read again on its own, held and sorted (its "feed").
 //
-// query_range JSON (series by series, memory in series of its own) and tables joined by
-// --memory-telemetry are held: 32 bytes a sample, sorted per machine (TelemetryBuckets).
+// Tables joined by --memory-telemetry are held whole: 32 bytes a sample (TelemetryBuckets).
 Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<TelemetryFile>& files,
                                                            const FleetPaths& paths,
                                                            const TimeZone& zone,

@@ -133,6 +133,7 @@ class BucketPoints : public MatrixPoints {
   }
 
   void Accept(int gpu, TimeMs t, std::string_view text, uint64_t series, uint64_t order) override {
+    if (slot_->dropped) return;  // another reader's machine
     if (memory_) {
       const double mib = ParseValue(text);
       if (!std::isfinite(mib) || mib < 0 || IsDcgmNoValue(mib)) {

@@ -350,6 +350,7 @@ void TelemetryBuckets::Bind(const std::string& machine, SharedTelemetryFeed::Tar
 
 void TelemetryBuckets::Streams(Machine* m, const Held& h) {
   if (m->broken) return;
+  if (each_file_) return m->pending.push_back(h);
   if (!m->joins_memory) return Feeds(m, h);
   if (h.t != m->pending_t) {
     if (h.t < m->pending_t) {
@@ -364,6 +365,7 @@ void TelemetryBuckets::Streams(Machine* m, const Held& h) {
 
 void TelemetryBuckets::StreamsMemory(Machine* m, const HeldMemory& r) {
   if (m->broken) return;
+  if (each_file_) return m->pending_memory.push_back(r);
   if (r.t != m->pending_t) {
     // An earlier instant's samples were fed without it; without joining, it would be dropped.
     if (r.t < m->pending_t || !m->joins_memory) {
@@ -398,7 +400,19 @@ void TelemetryBuckets::Feeds(Machine* m, const Held& h) {
   }
 }
 
+void TelemetryBuckets::EndFile() {
+  if (!each_file_) return;
+  for (auto& [name, m] : machines_) {
+    if (m.target.sink == nullptr || m.broken) continue;
+    SortRuns(&m.pending, [](const Held& a, const Held& b) {
+      return a.t != b.t ? a.t < b.t : a.order < b.order;
+    });
+    Flush(&m);
+  }
+}
+
 std::vector<std::string> TelemetryBuckets::EndStream() {
+  EndFile();
   std::vector<std::string> broken;
   for (auto& [name, m] : machines_) {
     if (m.target.sink == nullptr) continue;

@@ -28,7 +28,7 @@ class TelemetryBuckets {
   // reader of a part to fill and Merge back.
   TelemetryBuckets Sibling() const {
     TelemetryBuckets b(kind_);
-    b.hold_only_ = hold_only_, b.keep_runs_ = keep_runs_;
+    b.hold_only_ = hold_only_, b.keep_runs_ = keep_runs_, b.each_file_ = each_file_;
     return b;
   }
 
@@ -113,6 +113,11 @@ class TelemetryBuckets {
   // machines whose stream broke (SharedTelemetryFeed::Feed).
   void Bind(const std::string& machine, SharedTelemetryFeed::Target target, bool joins_memory);
   std::vector<std::string> EndStream();
+  // Stream a file at a time (query_range JSON: series by series, memory in series of its
+  // own): a file's samples are held until EndFile(), then sorted, joined to its memory
+  // readings and fed. A file's samples earlier than the file before's break the machine.
+  void HoldEachFile() { each_file_ = true; }
+  void EndFile();
 
  private:
   struct Held {
@@ -174,6 +179,7 @@ class TelemetryBuckets {
   Kind kind_;
   std::string hold_only_;
   std::vector<std::string> keep_runs_;
+  bool each_file_ = false;
   std::map<std::string, Machine, std::less<>> machines_;
 };
 
