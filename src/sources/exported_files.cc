@@ -85,11 +85,32 @@ Result<void> ReadFiles(const std::vector<TelemetryFile>& files,
   return {};
 }
 
-// The files of a fleet read again, for the machines the audit's sinks ask for.
+// What tells a file changed: its size and modification time (-1 when it cannot be read).
+struct FileState {
+  int64_t bytes = -1;
+  int64_t mtime = -1;
+  bool operator==(const FileState&) const = default;
+};
+
+FileState StateOf(const std::string& path) {
+  std::error_code size_ec, time_ec;
+  const auto bytes = std::filesystem::file_size(path, size_ec);
+  const auto mtime = std::filesystem::last_write_time(path, time_ec);
+  if (size_ec || time_ec) return {};
+  return {static_cast<int64_t>(bytes), static_cast<int64_t>(mtime.time_since_epoch().count())};
+}
+
+// The files of a fleet read again, for the machines the audit's sinks ask for. A file that
+// changed since the index read it is an error, not a different set of samples.
 class ExportReplay : public SharedTelemetryFeed {
  public:
-  ExportReplay(std::vector<TelemetryFile> files, FleetPaths paths, TimeZone zone)
-      : files_(std::move(files)), paths_(std::move(paths)), zone_(std::move(zone)) {}
+  // "files" as they were when the index read them.
+  ExportReplay(std::vector<TelemetryFile> files, std::vector<FileState> states, FleetPaths paths,
+               TimeZone zone)
+      : files_(std::move(files)),
+        states_(std::move(states)),
+        paths_(std::move(paths)),
+        zone_(std::move(zone)) {}
 
   // query_range JSON: its keys carry a point under the line, and a file is fed whole.
   bool json() const { return paths_.telemetry_format == "prometheus"; }
@@ -145,6 +166,13 @@ class ExportReplay : public SharedTelemetryFeed {
   // reading finds was counted by the index pass.
   Result<void> ReadOneByOne(const std::set<uint32_t>& indices, TelemetryBuckets* out) const {
     for (uint32_t i : indices) {
+      if (StateOf(files_[i].path) != states_[i]) {
+        return MakeError(ErrorCode::kIo,
+                         "changed while it was read (its size or modification time): the "
+                         "audit reads exported telemetry twice; audit a copy, or a file no "
+                         "longer written to",
+                         files_[i].path);
+      }
       SourceStats counted;
       if (auto r = ReadExportedFile(files_[i], i, paths_, zone_, out, &counted, 1); !r) return r;
       out->EndFile();
@@ -153,6 +181,7 @@ class ExportReplay : public SharedTelemetryFeed {
   }
 
   std::vector<TelemetryFile> files_;
+  std::vector<FileState> states_;
   FleetPaths paths_;
   TimeZone zone_;
   std::map<std::string, Learnt> machines_;
@@ -163,6 +192,8 @@ Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<Te
                                                             const FleetPaths& paths,
                                                             const TimeZone& zone,
                                                             SourceStats* stats) {
+  std::vector<FileState> states;
+  for (const TelemetryFile& f : files) states.push_back(StateOf(f.path));
   auto index = [&](const std::vector<std::string>& keep_runs,
                    SourceStats* counted) -> Result<std::vector<TelemetryBuckets::Indexed>> {
     TelemetryBuckets buckets(TelemetryBuckets::Kind::kIndex);
@@ -186,7 +217,7 @@ Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<Te
     indexed = index(with_workloads, &counted_before);
     if (!indexed) return std::unexpected(indexed.error());
   }
-  auto replay = std::make_shared<ExportReplay>(files, paths, zone);
+  auto replay = std::make_shared<ExportReplay>(files, std::move(states), paths, zone);
   std::vector<TelemetrySource> out;
   for (TelemetryBuckets::Indexed& x : *indexed) {
     TelemetrySource& src = x.source;

@@ -197,6 +197,25 @@ TEST(ExportedFiles, ALongTableInAnyRowOrderAuditsAlikeAndIsNeverHeld) {
   }
 }
 
+TEST(ExportedFiles, AFileThatChangesBetweenItsTwoReadingsIsAnError) {
+  testing::TempDir dir("long-changed");
+  const std::string path = Write((dir.path() / "long.csv").string(), Rows());
+  FleetPaths paths;
+  paths.telemetry = {path};
+  paths.telemetry_format = "long";
+  paths.mapping.series_col = "machine", paths.mapping.machine_col = "machine";
+  paths.mapping.gpu_col = "gpu", paths.mapping.value_col = "util";
+  const TimeZone utc = TimeZone::Utc();
+  auto loaded = LoadFleet(paths, 2.0, &utc);
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  std::ofstream(path, std::ios::app) << "2025-01-02T00:00:00Z,node-0,0,50,1000\n";  // appended
+  auto r = RunAudit(InputsOf(*loaded), AuditOptions{});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_NE(r.error().ToString().find("changed while it was read"), std::string::npos);
+  EXPECT_NE(r.error().ToString().find(path), std::string::npos);
+}
+
 // query_range answers of "rows" (each GPU's in time order), utilisation and memory series.
 void WriteJson(const std::string& path, const std::vector<Row>& rows) {
   std::map<std::pair<int, int>, std::vector<const Row*>> series;

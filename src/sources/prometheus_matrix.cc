@@ -41,6 +41,8 @@ class MatrixPoints : public QueryRangeHandler {
  protected:
   // The series whose points come next: its machine and labels.
   virtual void BeginSeries(const std::string& machine, const Labels& labels) = 0;
+  // True when the series begun last is of no use to the reader (SkipsPoints).
+  virtual bool Unwanted() const { return false; }
   // A point of that series: its GPU, time, value text, and where it was read.
   virtual void Accept(int gpu, TimeMs t, std::string_view text, uint64_t series,
                       uint64_t order) = 0;
@@ -68,6 +70,10 @@ class MatrixPoints : public QueryRangeHandler {
     memory_ = name == mapping_.memory_metric;
     accepted_series_ = series;
     BeginSeries(machine, labels);
+  }
+
+  bool SkipsPoints(uint64_t series) const override {
+    return accepted_series_ == series && Unwanted();
   }
 
   void OnPoint(uint64_t series, uint64_t point, double time_s, std::string_view text) override {
@@ -131,6 +137,8 @@ class BucketPoints : public MatrixPoints {
     workload_ = out_->WorkloadOf(machine, labels);
     slot_ = out_->Slot(machine);
   }
+
+  bool Unwanted() const override { return slot_->dropped; }
 
   void Accept(int gpu, TimeMs t, std::string_view text, uint64_t series, uint64_t order) override {
     if (slot_->dropped) return;  // another reader's machine

@@ -164,6 +164,10 @@ void QueryRangeScanner::Scan(bool last) {
       Fail("not JSON: text after the answer");
       break;
     }
+    if (skipping_ && !stack_.empty() && stack_.back().role == Role::kValues) {
+      if (!SkipValues()) break;
+      stack_.back().want = Want::kCommaOrEnd;  // its ']' comes next
+    }
     if (!stack_.empty() && stack_.back().role == Role::kValues &&
         (stack_.back().want == Want::kValueOrEnd || stack_.back().want == Want::kValue) &&
         view_[pos_] == '[' && TryFastPoint()) {
@@ -247,6 +251,39 @@ bool QueryRangeScanner::NextToken(bool last, Token* token, std::string_view* tex
     return true;
   }
   Fail("not JSON: unexpected '" + std::string(1, *p) + "'");
+  return false;
+}
+
+bool QueryRangeScanner::SkipValues() {
+  const char* const begin = view_.data();
+  const char* p = begin + pos_;
+  const char* const end = begin + view_.size();
+  for (; p < end; ++p) {
+    if (*p == '"') {  // a string may hold brackets: to its closing quote
+      const char* q = p + 1;
+      for (;;) {
+        q = static_cast<const char*>(std::memchr(q, '"', end - q));
+        if (q == nullptr) {
+          pos_ = p - begin;
+          return false;
+        }
+        size_t backslashes = 0;
+        for (const char* b = q - 1; b > p && *b == '\\'; --b) ++backslashes;
+        if (backslashes % 2 == 0) break;
+        ++q;
+      }
+      p = q;
+    } else if (*p == '[') {
+      points_ += skip_depth_++ == 0;
+    } else if (*p == ']') {
+      if (skip_depth_ == 0) {
+        pos_ = p - begin;
+        return true;
+      }
+      --skip_depth_;
+    }
+  }
+  pos_ = end - begin;
   return false;
 }
 
@@ -353,6 +390,7 @@ void QueryRangeScanner::OnValue(Token token, std::string_view text) {
     case Role::kResult:
       ++series_;
       points_ = 0, had_metric_ = false, had_values_ = false;
+      skipping_ = false, skip_depth_ = 0;
       labels_.clear(), held_.clear();
       if (token == Token::kBeginObject) return push(Role::kSeries);
       handler_->OnSeriesEnd(series_, 0, false, false);
@@ -404,6 +442,7 @@ void QueryRangeScanner::OnClose() {
     case Role::kMetric:
       had_metric_ = true;
       handler_->OnSeries(series_, labels_);
+      skipping_ = handler_->SkipsPoints(series_);
       for (const Held& h : held_) {
         h.ok ? handler_->OnPoint(series_, h.point, h.time_s, h.value)
              : handler_->OnBadPoint(series_, h.point);

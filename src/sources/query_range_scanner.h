@@ -32,6 +32,10 @@ class QueryRangeHandler {
   // series lacking either was handed over as no OnSeries or no points). Also called for the
   // series a broken document stopped in.
   virtual void OnSeriesEnd(uint64_t series, uint64_t points, bool had_metric, bool had_values) = 0;
+  // Asked after OnSeries: true when the series' points are of no use (another reader's
+  // machine). Its "values" are then skipped unread — counted, never handed over — unless they
+  // came before its "metric".
+  virtual bool SkipsPoints(uint64_t /*series*/) const { return false; }
 };
 
 class QueryRangeScanner {
@@ -85,6 +89,9 @@ class QueryRangeScanner {
   // The next token at pos_ (false when it is cut off by the end of what came so far).
   bool NextToken(bool last, Token* token, std::string_view* text);
   bool TryFastPoint();  // one whole [number,"string"] pair of "values", without escapes
+  // Skips what is left of a values array the handler does not want, up to its closing ']'
+  // (true), or to the end of what came so far (false; pos_ at an unfinished string).
+  bool SkipValues();
   void OnToken(Token token, std::string_view text);
   void OnValue(Token token, std::string_view text);
   void OnClose();  // the innermost container ended
@@ -106,6 +113,8 @@ class QueryRangeScanner {
   // The series being read.
   uint64_t series_ = 0, points_ = 0;
   bool had_metric_ = false, had_values_ = false;
+  bool skipping_ = false;  // its values are skipped (SkipsPoints)
+  int skip_depth_ = 0;     // arrays open inside its values array
   Labels labels_;
   std::vector<Held> held_;
   // The pair being read.

@@ -13,6 +13,8 @@ namespace {
 class Recorder : public QueryRangeHandler {
  public:
   std::string log;
+  uint64_t skip = 0;  // a series whose points are not wanted
+  bool SkipsPoints(uint64_t series) const override { return series == skip; }
   void OnSeries(uint64_t series, const Labels& labels) override {
     log += "S" + std::to_string(series) + "{";
     for (const auto& [k, v] : labels) log += k + "=" + v + ";";
@@ -33,9 +35,11 @@ class Recorder : public QueryRangeHandler {
   }
 };
 
-// The events and the outcome of reading "json" in pieces of "piece" bytes (0: whole).
-std::string Read(std::string_view json, size_t piece = 0) {
+// The events and the outcome of reading "json" in pieces of "piece" bytes (0: whole), the
+// points of series "skip" not wanted.
+std::string Read(std::string_view json, size_t piece = 0, uint64_t skip = 0) {
   Recorder r;
+  r.skip = skip;
   QueryRangeScanner s(&r);
   if (piece == 0) piece = json.size() + 1;
   for (size_t at = 0; at < json.size(); at += piece) s.Feed(json.substr(at, piece));
@@ -67,6 +71,25 @@ TEST(QueryRangeScanner, EveryCutGivesWhatTheWholeGives) {
   for (size_t piece = 1; piece <= 64; ++piece) {
     ASSERT_EQ(Read(kAnswer, piece), whole) << "pieces of " << piece << " bytes";
   }
+}
+
+TEST(QueryRangeScanner, PointsNotWantedAreSkippedUnreadInAnyCut) {
+  // The skipped values hold a string with brackets and an escaped quote, and a nested array.
+  constexpr std::string_view json =
+      R"({"resultType":"matrix","result":[{"metric":{"gpu":"0"},"values":[[1,"5"],)"
+      R"(["2","a]\"[\\"] , [3,[4,"]"]]],"extra":1},{"metric":{"gpu":"1"},"values":[[9,"1"]]}]})";
+  const std::string want = "S1{gpu=0;}\nE1:3mv\nS2{gpu=1;}\nP2.1@9.000=1\nE2:1mv\n=> ok status=";
+  EXPECT_EQ(Read(json, 0, 1), want);
+  for (size_t piece = 1; piece <= 64; ++piece) {
+    ASSERT_EQ(Read(json, piece, 1), want) << "pieces of " << piece << " bytes";
+  }
+  // Not skipped, the same answer hands its points over (and the odd ones as bad).
+  EXPECT_EQ(Read(json),
+            "S1{gpu=0;}\nP1.1@1.000=5\nB1.2\nB1.3\nE1:3mv\nS2{gpu=1;}\n"
+            "P2.1@9.000=1\nE2:1mv\n=> ok status=");
+  // Values before the metric are read, not skipped: they are handed over once it comes.
+  EXPECT_EQ(Read(R"({"resultType":"matrix","result":[{"values":[[1,"5"]],"metric":{}}]})", 0, 1),
+            "S1{}\nP1.1@1.000=5\nE1:1mv\n=> ok status=");
 }
 
 TEST(QueryRangeScanner, TheDataObjectAloneIsAnAnswerToo) {
