@@ -116,11 +116,11 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
                            const SeriesMapping& mapping, const TimeZone& zone, LongTableRole role,
                            TelemetryBuckets* out, SourceStats* stats, int threads = 1);
 
-// The same from the file at "path", never read whole: pieces of whole lines of about
-// "piece_bytes", "threads" of them at a time in UTC (each into buckets of its own, merged in
-// order), one at a time through one time parser on a local clock — the result is what
-// ReadLongTable over the whole text gives. A table with a '"' anywhere (a quoted field may span
-// lines) is read whole.
+// The same from the file at "path", never read whole: pieces of whole records of about
+// "piece_bytes" (cut only at a newline outside quotes: a quoted field may span lines),
+// "threads" of them at a time in UTC (each into buckets of its own, merged in order), one at a
+// time through one time parser on a local clock — the result is what ReadLongTable over the
+// whole text gives. A piece without '"' is split in place, a line at a time.
 Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index,
                                const SeriesMapping& mapping, const TimeZone& zone,
                                LongTableRole role, TelemetryBuckets* out, SourceStats* stats,

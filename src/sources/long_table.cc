@@ -6,11 +6,11 @@
 #include <deque>
 #include <optional>
 
+#include "core/byte_scan.h"
 #include "core/csv_table.h"
 #include "core/line_reader.h"
 #include "core/memory_size.h"
 #include "core/parallel.h"
-#include "core/split_fields.h"
 #include "core/time_parser.h"
 #include "sources/exported_telemetry.h"
 #include "sources/nvidia_smi_csv.h"
@@ -301,27 +301,18 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
 Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, const SeriesMapping& m,
                                const TimeZone& zone, LongTableRole role, TelemetryBuckets* out,
                                SourceStats* stats, int threads, size_t piece_bytes) {
-  bool quoted = false;
-  if (auto scan = ForEachBlock(path,
-                               [&](std::string_view block) {
-                                 quoted = quoted || block.find('"') != std::string_view::npos;
-                               });
-      !scan) {
-    return scan;
-  }
-  if (quoted) {  // a quoted field may span lines: the table is read whole
-    auto text = ReadWholeFile(path);
-    if (!text) return std::unexpected(text.error());
-    return ReadLongTable(*text, path, file_index, m, zone, role, out, stats, threads);
-  }
-  // Pieces of whole lines, about piece_bytes each, read "cores" at a time (one per core, merged
-  // in order; a local clock one at a time, through one parser).
+  // Pieces of whole records, about piece_bytes each, read "cores" at a time (one per core,
+  // merged in order; a local clock one at a time, through one parser).
   const size_t cores = zone.is_utc() ? static_cast<size_t>(std::max(1, threads)) : 1;
   std::optional<CsvTable> first;  // the header's table
   std::optional<LongTableRows> header_rows;
-  std::vector<std::string_view> batch;  // pieces waiting to be read
-  std::deque<std::string> owned;        // their text, when they wait for others
-  std::vector<uint64_t> batch_lines;
+  struct Piece {
+    std::string_view text;
+    uint64_t line;  // of its first record
+    bool quoted;    // it holds a '"': read with quotes (else split in place)
+  };
+  std::vector<Piece> batch;       // pieces waiting to be read
+  std::deque<std::string> owned;  // their text, when they wait for others
   uint64_t next_line = 1;
   std::string pending;
   ValueCounts counts;
@@ -331,30 +322,29 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
     std::vector<CsvTable> tables;
     tables.reserve(batch.size());  // parts point into it
     std::vector<TablePart> parts;
-    for (size_t k = 0; k < batch.size(); ++k) {
-      if (!first) {                                      // the file's first piece holds the header
-        first.emplace(batch[k], ',', /*quotes=*/false);  // the file has no '"'
+    for (const Piece& p : batch) {
+      if (!first) {  // the file's first piece holds the header
+        first.emplace(p.text, ',', p.quoted);
         auto rows = RowsOf(*first, path, file_index, m, zone, role);
         if (!rows) return std::unexpected(rows.error());
         header_rows.emplace(*rows);
         ++stats->files;
         tables.push_back(*first);
       } else {
-        tables.emplace_back(batch[k], first->header(), batch_lines[k], ',', false);
+        tables.emplace_back(p.text, first->header(), p.line, ',', p.quoted);
       }
       parts.push_back({&tables.back(), tables.back().Split(1).front()});
     }
     ReadParts(*header_rows, parts, stream_parser, out, stats, &counts);
-    batch.clear(), batch_lines.clear(), owned.clear();
+    batch.clear(), owned.clear();
     return {};
   };
   // A piece is read at once on one core (a view of "pending", no copy), else copied and read
   // with the batch.
-  auto add_piece = [&](std::string_view piece) -> Result<void> {
-    batch_lines.push_back(next_line);
-    next_line += static_cast<uint64_t>(std::count(piece.begin(), piece.end(), '\n'));
-    if (cores > 1) piece = owned.emplace_back(piece);
-    batch.push_back(piece);
+  auto add_piece = [&](std::string_view text, bool quoted) -> Result<void> {
+    if (cores > 1) text = owned.emplace_back(text);
+    batch.push_back({text, next_line, quoted});
+    next_line += CountByte(text, '\n');
     return batch.size() >= cores ? read_batch() : Result<void>();
   };
   // One core needs no large pieces: smaller ones keep the buffer small.
@@ -362,11 +352,20 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
   auto r = ForEachBlock(path, [&](std::string_view block) {
     if (!failed) return;
     pending.append(block);
-    size_t from = 0;  // cut whole lines of about "piece" bytes off the front
-    while (pending.size() - from >= piece) {
-      const size_t nl = pending.find('\n', from + piece - 1);
-      if (nl == std::string::npos) break;
-      failed = add_piece(std::string_view(pending).substr(from, nl + 1 - from));
+    const std::string_view text = pending;
+    size_t from = 0;  // cut whole records of about "piece" bytes off the front
+    while (text.size() - from >= piece) {
+      // A record ends at a newline after an even number of quotes (each '"' opens or closes a
+      // quoted field, and "" inside one does both): a quoted field may hold newlines.
+      size_t search = from + piece - 1, nl;
+      uint64_t quotes = CountByte(text.substr(from, search - from), '"');
+      while ((nl = text.find('\n', search)) != std::string_view::npos) {
+        quotes += CountByte(text.substr(search, nl + 1 - search), '"');
+        if (quotes % 2 == 0) break;
+        search = nl + 1;
+      }
+      if (nl == std::string_view::npos) break;  // the record goes on in the next block
+      failed = add_piece(text.substr(from, nl + 1 - from), quotes > 0);
       if (!failed) return;
       from = nl + 1;
     }
@@ -375,7 +374,7 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
   if (!r) return r;
   if (!failed) return failed;
   if (!pending.empty() || !first) {
-    if (auto a = add_piece(pending); !a) return a;
+    if (auto a = add_piece(pending, CountByte(pending, '"') > 0); !a) return a;
   }
   if (!batch.empty()) {
     if (auto b = read_batch(); !b) return b;

@@ -2,6 +2,7 @@
 // samples, lines and problems however the table is cut (cores, pieces of a file, a local clock).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <tuple>
@@ -217,6 +218,70 @@ TEST(LongTable, PiecesOfALocalClockAreOneStream) {
   EXPECT_EQ(times(&pieces), want);
   EXPECT_EQ(s2.notes.entries().at("ambiguous_local_time").count,
             s1.notes.entries().at("ambiguous_local_time").count);
+}
+
+// Quoted fields may hold commas, quotes and newlines: pieces are cut only between records, so
+// every piece size, one or two at a time, reads what the whole text gives — the quoted pieces
+// through CsvTable, the plain ones split in place.
+TEST(LongTable, QuotedFieldsThatSpanLinesAreCutOnlyBetweenRecords) {
+  std::string text = "time,series,gpu,util\n";
+  for (int i = 0; i < 60; ++i) {
+    const std::string t =
+        "2025-01-01T00:" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ":00Z";
+    if (i % 7 == 3) {  // a selector, its quotes doubled
+      text += t + ",\"DCGM_FI_DEV_GPU_UTIL{Hostname=\"\"h\"\",gpu=\"\"0\"\"}\",0," +
+              std::to_string(i) + "\n";
+    } else if (i % 13 == 6) {  // a machine named over two lines
+      text += t + ",\"h\nq\",1," + std::to_string(i) + "\n";
+    } else if (i % 11 == 5) {  // a quoted plain field with a comma: no machine of that name
+      text += t + ",\"h,x\",1," + std::to_string(i) + "\n";
+    } else {
+      text += t + ",h,1," + std::to_string(i) + "\n";
+    }
+  }
+  SeriesMapping m;
+  m.series_col = "series", m.gpu_col = "gpu", m.value_col = "util";
+  testing::TempDir dir("long-quoted");
+  const std::string path = dir / "quoted.csv";
+  std::ofstream(path) << text;
+  auto read = [&](TelemetryBuckets* b, SourceStats* st) {
+    std::vector<std::tuple<std::string, int, TimeMs, double>> got;
+    std::atomic<uint64_t> bytes{0};
+    for (const TelemetrySource& src : b->Sources()) {
+      struct Sink : SampleSink {
+        std::vector<std::tuple<int, TimeMs, double>> got;
+        SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t, double) override {
+          got.emplace_back(gpu, t, util);
+          return SampleVerdict::kAccepted;
+        }
+      } sink;
+      (void)src.feed(&sink, st, &bytes);
+      for (const auto& [gpu, t, util] : sink.got) got.emplace_back(src.machine, gpu, t, util);
+    }
+    return got;
+  };
+  TelemetryBuckets whole;
+  SourceStats s1;
+  ASSERT_TRUE(
+      ReadLongTable(text, path, 0, m, TimeZone::Utc(), LongTableRole::kUtilisation, &whole, &s1));
+  const auto want = read(&whole, &s1);
+  ASSERT_EQ(want.size(), 60u);
+  EXPECT_EQ(std::count_if(want.begin(), want.end(),
+                          [](const auto& w) { return std::get<0>(w) == "h,x"; }),
+            4);  // i = 5, 16, 27, 49 (38 is a selector's)
+  EXPECT_EQ(std::count_if(want.begin(), want.end(),
+                          [](const auto& w) { return std::get<0>(w) == "h\nq"; }),
+            4);  // i = 6, 19, 32, 58 (45 is a selector's)
+  for (size_t piece : {size_t{1}, size_t{37}, size_t{64}, size_t{100}, size_t{1} << 20}) {
+    for (int threads : {1, 2}) {
+      TelemetryBuckets pieces;
+      SourceStats s2;
+      ASSERT_TRUE(ReadLongTableFile(path, 0, m, TimeZone::Utc(), LongTableRole::kUtilisation,
+                                    &pieces, &s2, threads, piece));
+      EXPECT_EQ(read(&pieces, &s2), want) << piece << " bytes, " << threads << " at a time";
+      EXPECT_EQ(s2.rows_read, s1.rows_read);
+    }
+  }
 }
 
 }  // namespace

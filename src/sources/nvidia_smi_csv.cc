@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/split_fields.h"
+#include "core/byte_scan.h"
 
 namespace gpuledger {
 namespace {

@@ -1,5 +1,5 @@
-// Splitting one line of a delimited text (CSV without quotes) into its fields, on the hot path
-// of the telemetry readers.
+// Scanning text sixteen bytes at a time on the hot path of the telemetry readers: a line's
+// fields (CSV without quotes), a byte's occurrences.
 #pragma once
 
 #if defined(__SSE2__)
@@ -44,6 +44,23 @@ size_t SplitFields(std::string_view line, std::array<std::string_view, N>* field
   }
   if (n < keep) (*fields)[n] = std::string_view(start, end - start);
   return n + 1;
+}
+
+// How many times "c" occurs in "text" (a piece's lines, its quotes), sixteen bytes at a time.
+inline size_t CountByte(std::string_view text, char c) {
+  size_t n = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+#if defined(__SSE2__)
+  const __m128i wanted = _mm_set1_epi8(c);
+  for (; p + 16 <= end; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    n += static_cast<size_t>(__builtin_popcount(
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wanted)))));
+  }
+#endif
+  for (; p < end; ++p) n += *p == c;
+  return n;
 }
 
 }  // namespace gpuledger
