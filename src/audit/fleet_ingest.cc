@@ -135,12 +135,16 @@ Result<void> IngestShared(const std::vector<Task*>& tasks, DurationMs max_gap_ms
   return {};
 }
 
-// Splits the tasks whose sources share a feed into "threads" groups of about equal input
-// (largest first, each to the lightest group); the other tasks are left in "order".
+// Splits the tasks whose sources share a feed into groups of one feed each, "threads" groups
+// of about equal input a feed (largest first, each to the lightest group); the other tasks are
+// left in "order".
 std::vector<std::vector<Task*>> SharedGroups(std::vector<Task>& tasks, std::vector<size_t>* order,
                                              int threads) {
-  std::vector<std::vector<Task*>> groups(static_cast<size_t>(std::max(1, threads)));
-  std::vector<uint64_t> load(groups.size(), 0);
+  struct Split {
+    std::vector<std::vector<Task*>> groups;
+    std::vector<uint64_t> load;
+  };
+  std::map<const SharedTelemetryFeed*, Split> by_feed;
   std::vector<size_t> rest;
   for (size_t i : *order) {  // largest first
     const TelemetrySource* src = tasks[i].ingest.source;
@@ -148,11 +152,21 @@ std::vector<std::vector<Task*>> SharedGroups(std::vector<Task>& tasks, std::vect
       rest.push_back(i);
       continue;
     }
-    const size_t g = std::min_element(load.begin(), load.end()) - load.begin();
-    groups[g].push_back(&tasks[i]);
-    load[g] += src->bytes;
+    Split& split = by_feed[src->shared.get()];
+    if (split.groups.empty()) {
+      split.groups.resize(static_cast<size_t>(std::max(1, threads)));
+      split.load.resize(split.groups.size());
+    }
+    const size_t g = std::min_element(split.load.begin(), split.load.end()) - split.load.begin();
+    split.groups[g].push_back(&tasks[i]);
+    split.load[g] += src->bytes;
   }
-  std::erase_if(groups, [](const std::vector<Task*>& g) { return g.empty(); });
+  std::vector<std::vector<Task*>> groups;
+  for (auto& [feed, split] : by_feed) {
+    for (std::vector<Task*>& g : split.groups) {
+      if (!g.empty()) groups.push_back(std::move(g));
+    }
+  }
   *order = std::move(rest);
   return groups;
 }
@@ -176,7 +190,7 @@ Result<FleetIngest> IngestFleet(const AuditInputs& in, DurationMs max_gap_ms, in
   std::vector<std::vector<Task*>> shared =
       SharedGroups(tasks, &order, threads > 0 ? threads : static_cast<int>(cores));
   std::vector<std::optional<Error>> shared_errors(shared.size());
-  ParallelFor(shared.size(), static_cast<int>(shared.size()), [&](size_t g) {
+  ParallelFor(shared.size(), threads, [&](size_t g) {
     if (auto r = IngestShared(shared[g], max_gap_ms, make); !r) shared_errors[g] = r.error();
     if (!progress) return;
     for (Task* t : shared[g]) progress->bytes_read += t->ingest.source->bytes;

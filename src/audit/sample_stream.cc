@@ -22,7 +22,7 @@ SampleVerdict SampleStream::Add(TimeMs t, double util_pct, double memory_mib,
     return SampleVerdict::kOutOfOrder;
   } else {
     *done = StoodInterval{last_t_, std::min(t, last_t_ + max_gap_ms_), last_above_, last_held_};
-    CountInterval(std::min(t - last_t_, max_gap_ms_ + 1));
+    intervals_.Add(std::min(t - last_t_, max_gap_ms_ + 1));
   }
   ++samples_;
   memory_samples_ += has_memory;
@@ -31,53 +31,7 @@ SampleVerdict SampleStream::Add(TimeMs t, double util_pct, double memory_mib,
   return SampleVerdict::kAccepted;
 }
 
-namespace {
-
-size_t Slot(uint32_t key, size_t mask) {
-  return static_cast<size_t>(static_cast<uint64_t>(key) * 0x9E3779B97F4A7C15ull >> 32) & mask;
-}
-
-}  // namespace
-
-void SampleStream::CountInterval(DurationMs interval_ms) {
-  // Clipped to max_gap + 1 by the caller; a max_gap beyond 49 days would not fit: clip again.
-  const uint32_t interval = static_cast<uint32_t>(std::min<DurationMs>(interval_ms, kEmpty - 1));
-  if ((distinct_ + 1) * 2 > intervals_.size()) {  // keep the table at most half full
-    std::vector<std::pair<uint32_t, uint32_t>> old = std::move(intervals_);
-    intervals_.assign(std::max<size_t>(16, old.size() * 2), {kEmpty, 0});
-    for (const auto& [key, count] : old) {
-      if (key == kEmpty) continue;
-      size_t s = Slot(key, intervals_.size() - 1);
-      while (intervals_[s].first != kEmpty) s = (s + 1) & (intervals_.size() - 1);
-      intervals_[s] = {key, count};
-    }
-  }
-  size_t s = Slot(interval, intervals_.size() - 1);
-  while (intervals_[s].first != kEmpty && intervals_[s].first != interval) {
-    s = (s + 1) & (intervals_.size() - 1);
-  }
-  if (intervals_[s].first == kEmpty) intervals_[s].first = interval, ++distinct_;
-  if (++intervals_[s].second == 0) --intervals_[s].second;  // saturate, never wrap
-}
-
-DurationMs SampleStream::TypicalIntervalMs() const {
-  if (distinct_ == 0) return 0;
-  std::vector<std::pair<DurationMs, uint64_t>> sorted;
-  sorted.reserve(distinct_);
-  for (const auto& [key, count] : intervals_) {
-    if (key != kEmpty) sorted.emplace_back(key, count);
-  }
-  std::sort(sorted.begin(), sorted.end());
-  uint64_t n = 0;
-  for (const auto& [interval, count] : sorted) n += count;
-  const uint64_t lower_median = (n - 1) / 2;  // 0-based rank
-  uint64_t seen = 0;
-  for (const auto& [interval, count] : sorted) {
-    seen += count;
-    if (seen > lower_median) return interval;
-  }
-  return sorted.back().first;
-}
+DurationMs SampleStream::TypicalIntervalMs() const { return intervals_.LowerMedian(); }
 
 DurationMs SampleStream::LastStandMs() const {
   if (samples_ < 2) return max_gap_ms_;

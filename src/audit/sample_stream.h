@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/interval_counts.h"
 #include "core/time.h"
 #include "model/sample_sink.h"
 
@@ -73,14 +74,9 @@ class SampleStream {
   bool last_above_ = false;
   bool last_held_ = false;
   bool last_has_memory_ = false;
-  // Intervals between consecutive samples, clipped to max_gap + 1, counted by length in an
-  // open-addressing table of 8-byte slots (key kEmpty: free). Real logs poll at a few distinct
-  // intervals (jitter adds some hundreds), so it stays small and never grows with a steady poll;
-  // it holds at most max_gap + 2 keys whatever the input.
-  void CountInterval(DurationMs interval);
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  std::vector<std::pair<uint32_t, uint32_t>> intervals_;
-  size_t distinct_ = 0;
+  // Intervals between consecutive samples, clipped to max_gap + 1 (so that the table holds at
+  // most max_gap + 2 keys whatever the input).
+  IntervalCounts intervals_;
 };
 
 }  // namespace gpuledger

@@ -197,6 +197,7 @@ Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<Te
   auto index = [&](const std::vector<std::string>& keep_runs,
                    SourceStats* counted) -> Result<std::vector<TelemetryBuckets::Indexed>> {
     TelemetryBuckets buckets(TelemetryBuckets::Kind::kIndex);
+    buckets.TrackRuns(paths.max_gap_ms);
     buckets.KeepRunsOf(keep_runs);
     const int shift = paths.telemetry_format == "prometheus" ? kJsonLineShift : 0;
     std::vector<uint32_t> indices;
@@ -208,13 +209,13 @@ Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<Te
   };
   auto indexed = index({}, stats);
   if (!indexed) return std::unexpected(indexed.error());
-  std::vector<std::string> with_workloads;
+  std::vector<std::string> untracked;  // machines whose runs could not be tracked
   for (const TelemetryBuckets::Indexed& x : *indexed) {
-    if (!x.source.workloads.empty()) with_workloads.push_back(x.source.machine);
+    if (!x.runs_known) untracked.push_back(x.source.machine);
   }
-  if (!with_workloads.empty()) {  // their runs need the times of their samples: read again
+  if (!untracked.empty()) {  // their runs need the times of their samples: read again
     SourceStats counted_before;
-    indexed = index(with_workloads, &counted_before);
+    indexed = index(untracked, &counted_before);
     if (!indexed) return std::unexpected(indexed.error());
   }
   auto replay = std::make_shared<ExportReplay>(files, std::move(states), paths, zone);

@@ -21,9 +21,9 @@ namespace gpuledger {
 // the files that hold its machines. Long tables and DCGM scrapes stream a row at a time (a
 // DCGM instant waits for its memory readings); query_range JSON, series by series with memory
 // in series of its own, is held a file at a time (a file a day: a day's samples), sorted and
-// joined. A pod-labelled fleet also holds, during the index, 16 bytes a sample of the machines
-// that run pods, for their runs. A machine whose samples go backwards across rows or files is
-// read again on its own, held and sorted (its "feed").
+// joined. Pods' runs are tracked as the index reads (WorkloadRunTracker); a machine whose GPU goes
+// backwards in read order is indexed again holding 16 bytes a sample, for its runs. A machine whose
+// samples go backwards across rows or files is read again on its own, held and sorted (its "feed").
 //
 // Tables joined by --memory-telemetry are held whole: 32 bytes a sample (TelemetryBuckets).
 Result<std::vector<TelemetrySource>> ReadExportedTelemetry(const std::vector<TelemetryFile>& files,

@@ -121,6 +121,111 @@ TEST(TelemetryBuckets, AStreamWithoutJoinsFeedsAsRead) {
   EXPECT_EQ(stream.EndStream(), std::vector<std::string>{"a"});
 }
 
+// A scrape a minute of two GPUs for three hours: pod a on GPU 0 leaves for 20 minutes and comes
+// back (two runs); pods b and c share GPU 1 (time-sliced) for an hour; then GPU 1 is the node's.
+std::string PodScrapes() {
+  std::string text;
+  for (int minute = 0; minute < 180; ++minute) {
+    const std::string ts = " " + std::to_string(1735689600000 + minute * 60000LL) + "\n";
+    const bool a_here = minute < 50 || minute >= 70;
+    text += std::string("DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",Hostname=\"n\",namespace=\"ml\",pod=\"") +
+            (a_here ? "a" : "") + "\"} 50" + ts;
+    if (minute < 60) {
+      text += "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",Hostname=\"n\",namespace=\"ml\",pod=\"b\"} 20" + ts;
+      text += "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",Hostname=\"n\",namespace=\"ml\",pod=\"c\"} 20" + ts;
+    } else {
+      text += "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",Hostname=\"n\",pod=\"\"} 0" + ts;
+    }
+  }
+  return text;
+}
+
+TEST(TelemetryBuckets, TheIndexTracksPodRunsAsTheHeldSamplesGiveThem) {
+  const std::string text = PodScrapes();
+  TelemetryBuckets held, index(TelemetryBuckets::Kind::kIndex);
+  index.TrackRuns(5 * kMsPerMinute);
+  SourceStats s1, s2;
+  for (TelemetryBuckets* b : {&held, &index}) {
+    b->AddFile("pods.prom");
+    ReadDcgmScrape(text, "pods.prom", 0, "", {}, std::nullopt, b, b == &held ? &s1 : &s2);
+  }
+  const std::vector<TelemetrySource> want = held.Sources();
+  const std::vector<TelemetryBuckets::Indexed> got = index.Index(5 * kMsPerMinute);
+  ASSERT_EQ(want.size(), 1u);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].runs_known);
+  const std::vector<WorkloadRun>& w = want[0].workload_runs;
+  const std::vector<WorkloadRun>& g = got[0].source.workload_runs;
+  ASSERT_EQ(w.size(), 4u);  // a twice, b, c
+  ASSERT_EQ(g.size(), w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    EXPECT_EQ(got[0].source.workloads[g[i].workload].Name(),
+              want[0].workloads[w[i].workload].Name());
+    EXPECT_EQ(g[i].start, w[i].start) << i;
+    EXPECT_EQ(g[i].end, w[i].end) << i;
+    EXPECT_EQ(g[i].gpus, w[i].gpus) << i;
+  }
+  // a's first run: minutes 0 to 49, the last standing a minute (the usual interval).
+  EXPECT_EQ(w[0].start, 1735689600000);
+  EXPECT_EQ(w[0].end, 1735689600000 + 50 * 60000LL);
+
+  // Read backwards, a GPU goes back in time: the runs are unknown, to be worked out held.
+  std::string backwards;
+  for (size_t end = text.size(); end > 0;) {
+    const size_t start = text.rfind('\n', end - 2);
+    const size_t from = start == std::string::npos ? 0 : start + 1;
+    backwards += text.substr(from, end - from);
+    end = from;
+  }
+  TelemetryBuckets reversed(TelemetryBuckets::Kind::kIndex);
+  reversed.TrackRuns(5 * kMsPerMinute);
+  reversed.AddFile("pods.prom");
+  SourceStats s3;
+  ReadDcgmScrape(backwards, "pods.prom", 0, "", {}, std::nullopt, &reversed, &s3);
+  const std::vector<TelemetryBuckets::Indexed> unknown = reversed.Index(5 * kMsPerMinute);
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_FALSE(unknown[0].runs_known);
+}
+
+TEST(ExportedFiles, PodRunsAreTheSameWhetherTrackedOrWorkedOutHeld) {
+  // In time order the index tracks the runs; backwards it reads the machine again holding its
+  // samples: the jobs the pods become are the same.
+  const std::string text = PodScrapes();
+  std::string backwards;
+  for (size_t end = text.size(); end > 0;) {
+    const size_t start = text.rfind('\n', end - 2);
+    const size_t from = start == std::string::npos ? 0 : start + 1;
+    backwards += text.substr(from, end - from);
+    end = from;
+  }
+  testing::TempDir dir("pod-runs");
+  std::vector<std::vector<Job>> jobs;
+  for (const std::string* t : {&text, static_cast<const std::string*>(&backwards)}) {
+    const std::string path =
+        (dir.path() / (t == &text ? "forward.prom" : "backward.prom")).string();
+    std::ofstream(path) << *t;
+    FleetPaths paths;
+    paths.telemetry = {path};
+    paths.telemetry_format = "dcgm";
+    const TimeZone utc = TimeZone::Utc();
+    auto loaded = LoadFleet(paths, 2.0, &utc);
+    ASSERT_TRUE(loaded) << loaded.error().ToString();
+    jobs.push_back(loaded->fleet.jobs);
+    std::sort(jobs.back().begin(), jobs.back().end(),  // workloads are numbered as first read
+              [](const Job& a, const Job& b) { return a.id < b.id; });
+  }
+  ASSERT_EQ(jobs[0].size(), 4u);
+  ASSERT_EQ(jobs[1].size(), jobs[0].size());
+  for (size_t i = 0; i < jobs[0].size(); ++i) {
+    EXPECT_EQ(jobs[1][i].id, jobs[0][i].id);
+    EXPECT_EQ(jobs[1][i].start, jobs[0][i].start);
+    EXPECT_EQ(jobs[1][i].end, jobs[0][i].end);
+    EXPECT_EQ(jobs[1][i].gpus, jobs[0][i].gpus);
+  }
+  EXPECT_EQ(jobs[0][1].id, "ml/a#2");
+  EXPECT_EQ(jobs[0][1].start, 1735689600000 + 70 * 60000LL);
+}
+
 // A long table of 3 machines × 2 GPUs, 10 s polls, in the order given; utilisation cycles 0,
 // 3, 40, 90 %, so half of the samples are below 5 %.
 struct Row {

@@ -77,6 +77,7 @@ TelemetryBuckets::Machine* TelemetryBuckets::Slot(const std::string& name) {
   if (added) {
     m.dropped = kind_ == Kind::kStream || (!hold_only_.empty() && name != hold_only_);
     m.keeps_runs = std::find(keep_runs_.begin(), keep_runs_.end(), name) != keep_runs_.end();
+    if (kind_ == Kind::kIndex && run_gap_ms_ > 0) m.runs.emplace(run_gap_ms_);
   }
   return &m;
 }
@@ -104,6 +105,7 @@ void TelemetryBuckets::Add(Machine* machine, int gpu, TimeMs t, double util_pct,
       ++machine->sample_count;
       Indexes(machine, gpu, order);
       if (machine->keeps_runs) machine->workload_samples.push_back({t, gpu, workload});
+      if (machine->runs) machine->runs->Add(gpu, t, workload);
       return;
     case Kind::kStream:
       Streams(machine, h);
@@ -227,6 +229,7 @@ void TelemetryBuckets::Merge(TelemetryBuckets&& other) {
     for (uint32_t f : theirs.files) {
       if (m.files.empty() || m.files.back() != f) m.files.push_back(f);
     }
+    if (m.runs && theirs.runs) m.runs->Merge(std::move(*theirs.runs), renumber);
     for (WorkloadSample w : theirs.workload_samples) {
       if (w.workload >= 0) w.workload = renumber[w.workload];
       m.workload_samples.push_back(w);
@@ -321,8 +324,14 @@ std::vector<TelemetryBuckets::Indexed> TelemetryBuckets::Index(DurationMs max_ga
     src.machine = machine;
     src.labels = std::move(m.labels);
     src.workloads = std::move(m.workloads);
-    if (!src.workloads.empty() && m.keeps_runs) {
-      src.workload_runs = WorkloadRuns(std::move(m.workload_samples), max_gap_ms);
+    if (!src.workloads.empty()) {
+      if (m.keeps_runs) {
+        src.workload_runs = WorkloadRuns(std::move(m.workload_samples), max_gap_ms);
+      } else if (m.runs && !m.runs->failed()) {
+        src.workload_runs = m.runs->Runs();
+      } else {
+        x.runs_known = false;
+      }
     }
     src.bytes = m.sample_count * sizeof(Held);
     src.gpus = m.gpus;

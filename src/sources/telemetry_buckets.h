@@ -8,11 +8,13 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "model/telemetry_source.h"
+#include "sources/workload_run_tracker.h"
 #include "sources/workload_runs.h"
 
 namespace gpuledger {
@@ -29,6 +31,7 @@ class TelemetryBuckets {
   TelemetryBuckets Sibling() const {
     TelemetryBuckets b(kind_);
     b.hold_only_ = hold_only_, b.keep_runs_ = keep_runs_, b.each_file_ = each_file_;
+    b.run_gap_ms_ = run_gap_ms_;
     return b;
   }
 
@@ -101,10 +104,15 @@ class TelemetryBuckets {
     TelemetrySource source;        // machine, labels, workloads, runs, files, gpus, bytes
     std::vector<uint32_t> files;   // indices of the files that hold its samples or readings
     bool separate_memory = false;  // memory readings come apart from samples (to be joined)
+    bool runs_known = true;        // source.workload_runs are its runs (see TrackRuns)
   };
   std::vector<Indexed> Index(DurationMs max_gap_ms);
-  // Index: the machines whose workload runs Index() gives (others get their workloads alone).
-  // A first index tells which machines name workloads; a second, with them here, their runs.
+  // Index: workload runs are worked out as samples come (WorkloadRunTracker, "max_gap_ms" as
+  // for WorkloadRuns); a machine whose GPU goes backwards in read order gets none
+  // (Indexed::runs_known false).
+  void TrackRuns(DurationMs max_gap_ms) { run_gap_ms_ = max_gap_ms; }
+  // Index: the machines whose runs are worked out from their samples held instead (16 bytes a
+  // sample): those a first index could not track.
   void KeepRunsOf(std::vector<std::string> machines) { keep_runs_ = std::move(machines); }
 
   // Stream: "machine"'s samples go into "target" as they are read; a machine not bound is
@@ -158,6 +166,7 @@ class TelemetryBuckets {
     uint64_t sample_count = 0, memory_count = 0;
     int gpus = 0;
     std::vector<WorkloadSample> workload_samples;
+    std::optional<WorkloadRunTracker> runs;
     std::vector<uint32_t> files;
     // Stream:
     SharedTelemetryFeed::Target target{nullptr, nullptr};
@@ -180,6 +189,7 @@ class TelemetryBuckets {
   std::string hold_only_;
   std::vector<std::string> keep_runs_;
   bool each_file_ = false;
+  DurationMs run_gap_ms_ = 0;  // 0: runs not tracked
   std::map<std::string, Machine, std::less<>> machines_;
 };
 
