@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace gpuledger {
 namespace {
@@ -90,6 +93,47 @@ TEST(QueryRangeScanner, PointsNotWantedAreSkippedUnreadInAnyCut) {
   // Values before the metric are read, not skipped: they are handed over once it comes.
   EXPECT_EQ(Read(R"({"resultType":"matrix","result":[{"values":[[1,"5"]],"metric":{}}]})", 0, 1),
             "S1{}\nP1.1@1.000=5\nE1:1mv\n=> ok status=");
+}
+
+TEST(QueryRangeScanner, PointTimesAreTheDoublesFromCharsGives) {
+  // The fast path for "seconds.mmm" gives exactly the double the general number parser does,
+  // whatever the decimals; other forms (more decimals, exponents) take the general path.
+  struct Times : QueryRangeHandler {
+    std::vector<double> got;
+    void OnSeries(uint64_t, const Labels&) override {}
+    void OnPoint(uint64_t, uint64_t, double t, std::string_view) override { got.push_back(t); }
+    void OnBadPoint(uint64_t, uint64_t) override { got.push_back(-1); }
+    void OnSeriesEnd(uint64_t, uint64_t, bool, bool) override {}
+  } h;
+  std::mt19937_64 rng(7);
+  std::vector<std::string> texts = {
+      "0",           "1735689600",      "1735689600.5", "1735689600.034", "1735689600.0345",
+      "1.7356896e9", "17356896001234.5"};
+  for (int i = 0; i < 2000; ++i) {
+    const uint64_t ms = rng() % 4000000000000;
+    const int decimals = static_cast<int>(rng() % 4);
+    std::string t = std::to_string(ms / 1000);
+    if (decimals > 0) {
+      char frac[8];
+      std::snprintf(frac, sizeof frac, "%03d", static_cast<int>(ms % 1000));
+      t += "." + std::string(frac).substr(0, static_cast<size_t>(decimals));
+    }
+    texts.push_back(t);
+  }
+  std::string json = R"({"resultType":"matrix","result":[{"metric":{},"values":[)";
+  for (size_t i = 0; i < texts.size(); ++i) json += (i ? ",[" : "[") + texts[i] + ",\"1\"]";
+  json += "]}]}";
+  QueryRangeScanner scanner(&h);
+  scanner.Feed(json);
+  ASSERT_EQ(scanner.Finish(), "");
+  ASSERT_EQ(h.got.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    double want = 0;
+    const auto [end, ec] =
+        std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), want);
+    ASSERT_EQ(ec, std::errc());
+    EXPECT_EQ(h.got[i], want) << texts[i];
+  }
 }
 
 TEST(QueryRangeScanner, TheDataObjectAloneIsAnAnswerToo) {
