@@ -3,8 +3,9 @@
 //  - holding (the default): samples are held per machine and replayed, in time order, as one
 //    TelemetrySource each; memory grows with the samples (32 bytes each);
 //  - an index: what each machine is (its GPUs, labels, workloads and their runs, the files it
-//    is in) without its samples, for sources that read the files again (export_replay.h);
-//  - a stream: each sample goes straight into its machine's sink (Bind), in read order.
+//    is in) without its samples, for sources that read the files again (exported_files.h);
+//  - a stream: each sample goes straight into its machine's sink (Bind), in read order, or a
+//    file at a time (HoldEachFile).
 #pragma once
 
 #include <map>
@@ -26,8 +27,8 @@ class TelemetryBuckets {
   TelemetryBuckets(TelemetryBuckets&&) = default;
   TelemetryBuckets& operator=(TelemetryBuckets&&) = default;
   Kind kind() const { return kind_; }
-  // Empty buckets of this kind that keep what this one keeps (HoldOnly, KeepRunsOf), for a
-  // reader of a part to fill and Merge back.
+  // Empty buckets of this kind that keep what this one keeps (HoldOnly, TrackRuns, KeepRunsOf,
+  // HoldEachFile), for a reader of a part to fill and Merge back.
   TelemetryBuckets Sibling() const {
     TelemetryBuckets b(kind_);
     b.hold_only_ = hold_only_, b.keep_runs_ = keep_runs_, b.each_file_ = each_file_;
@@ -81,7 +82,8 @@ class TelemetryBuckets {
 
   // Takes what "other" holds (its files must be this one's: readers of one file each, on their
   // own buckets, merged in file order), as if it had been read into this one next: samples,
-  // memory readings and spans appended, labels whose key is new added, workloads numbered on.
+  // memory readings and spans appended, labels whose key is new added, workloads numbered on;
+  // an index's counts, files and tracked runs (stitched where the parts meet) taken over.
   void Merge(TelemetryBuckets&& other);
 
   // One roll-up span of "machine" (SampleSink::AddSpan). Spans are held 48 bytes each.
