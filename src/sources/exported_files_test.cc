@@ -140,6 +140,18 @@ std::string PodScrapes() {
   return text;
 }
 
+// "text"'s lines (each ending in a newline), last first.
+std::string LinesBackwards(const std::string& text) {
+  std::string out;
+  for (size_t end = text.size(); end > 0;) {
+    const size_t start = text.rfind('\n', end - 2);
+    const size_t from = start == std::string::npos ? 0 : start + 1;
+    out += text.substr(from, end - from);
+    end = from;
+  }
+  return out;
+}
+
 TEST(TelemetryBuckets, TheIndexTracksPodRunsAsTheHeldSamplesGiveThem) {
   const std::string text = PodScrapes();
   TelemetryBuckets held, index(TelemetryBuckets::Kind::kIndex);
@@ -170,13 +182,7 @@ TEST(TelemetryBuckets, TheIndexTracksPodRunsAsTheHeldSamplesGiveThem) {
   EXPECT_EQ(w[0].end, 1735689600000 + 50 * 60000LL);
 
   // Read backwards, a GPU goes back in time: the runs are unknown, to be worked out held.
-  std::string backwards;
-  for (size_t end = text.size(); end > 0;) {
-    const size_t start = text.rfind('\n', end - 2);
-    const size_t from = start == std::string::npos ? 0 : start + 1;
-    backwards += text.substr(from, end - from);
-    end = from;
-  }
+  const std::string backwards = LinesBackwards(text);
   TelemetryBuckets reversed(TelemetryBuckets::Kind::kIndex);
   reversed.TrackRuns(5 * kMsPerMinute);
   reversed.AddFile("pods.prom");
@@ -191,16 +197,10 @@ TEST(ExportedFiles, PodRunsAreTheSameWhetherTrackedOrWorkedOutHeld) {
   // In time order the index tracks the runs; backwards it reads the machine again holding its
   // samples: the jobs the pods become are the same.
   const std::string text = PodScrapes();
-  std::string backwards;
-  for (size_t end = text.size(); end > 0;) {
-    const size_t start = text.rfind('\n', end - 2);
-    const size_t from = start == std::string::npos ? 0 : start + 1;
-    backwards += text.substr(from, end - from);
-    end = from;
-  }
+  const std::string backwards = LinesBackwards(text);
   testing::TempDir dir("pod-runs");
   std::vector<std::vector<Job>> jobs;
-  for (const std::string* t : {&text, static_cast<const std::string*>(&backwards)}) {
+  for (const std::string* t : {&text, &backwards}) {
     const std::string path =
         (dir.path() / (t == &text ? "forward.prom" : "backward.prom")).string();
     std::ofstream(path) << *t;
