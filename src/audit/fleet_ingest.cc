@@ -93,12 +93,11 @@ Result<void> Ingest(Task* task, DurationMs max_gap_ms, const MachineSinkFactory&
   std::atomic<uint64_t>* bytes = progress ? &progress->bytes_read : &scratch;
   MachineIngest& m = task->ingest;
   if (m.machine == nullptr) {
-    UnknownMachineSink sink;
-    auto r = m.source->feed(&sink, &task->stats, bytes);
+    auto r = m.source->feed(FreshSink(task, make), &task->stats, bytes);
     return r ? Result<void>() : std::unexpected(r.error());
   }
   auto fresh = [&]() -> GpuSampleTarget* {
-    m.sink = make(*m.machine, m.jobs);
+    FreshSink(task, make);
     return m.sink.get();
   };
   if (m.source == nullptr) {
@@ -106,8 +105,7 @@ Result<void> Ingest(Task* task, DurationMs max_gap_ms, const MachineSinkFactory&
   } else if (auto r = IngestTelemetry(*m.source, fresh, &task->stats, bytes); !r) {
     return r;
   }
-  m.sink->Finish();
-  NoteSparsePolling(task, max_gap_ms);
+  Close(task, max_gap_ms);
   return {};
 }
 

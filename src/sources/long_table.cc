@@ -24,6 +24,13 @@ using namespace series;
 
 namespace {
 
+// A GPU index column: a whole number in [0, 1023], nothing else.
+bool ParseGpuIndex(std::string_view text, int* gpu) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *gpu);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size() && *gpu >= 0 &&
+         *gpu <= 1023;
+}
+
 // A long table's machine and GPU of a row; false (after rejecting it) when they are missing.
 bool RowMachineAndGpu(const TableRow& r, const SeriesMapping& m, std::optional<size_t> c_series,
                       std::optional<size_t> c_machine, std::optional<size_t> c_gpu,
@@ -47,8 +54,7 @@ bool RowMachineAndGpu(const TableRow& r, const SeriesMapping& m, std::optional<s
   *machine = c_machine ? r.Get(c_machine) : series;
   if (!c_gpu) return true;
   const std::string g = r.Get(c_gpu);
-  auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), *gpu);
-  if (g.empty() || ec != std::errc() || end != g.data() + g.size() || *gpu < 0 || *gpu > 1023) {
+  if (!ParseGpuIndex(g, gpu)) {
     r.Reject("bad_gpu_index", "gpu '" + g + "'");
     return false;
   }
@@ -88,22 +94,26 @@ struct LongTableRows {
   // order across its pieces. A table without quotes in UTC takes the fast path (ReadPlain).
   void Read(const CsvTable& table, const CsvTable::Stretch& stretch, TimeParser& parser,
             TelemetryBuckets* out, SourceStats* stats, ValueCounts* counts) const {
-    if (!table.quotes() && zone.is_utc() && role == LongTableRole::kUtilisation) {
+    if (!table.quotes() && zone.is_utc() && role == LongTableRole::kUtilisation && c_machine &&
+        c_gpu && table.header().size() <= kPlainColumns) {
       return ReadPlain(table, stretch, parser, out, stats, counts);
     }
     ReadRecords(table, stretch, parser, out, stats, counts);
   }
 
-  // A line at a time: a row as the plain utilisation tables write it — every field there,
-  // machine and GPU columns (not a selector), a valid time, GPU and utilisation — is split in
-  // place and taken; any other line goes through ReadRecords alone, which rejects or takes it
-  // as it would have in the table (the same counts, problems and samples).
+  // A line at a time, for a table with machine and GPU columns: a row as plain tables write
+  // it — every field there, a machine (not a selector), a valid time, GPU and utilisation — is
+  // split in place and taken; any other line goes through ReadRecords alone, which rejects or
+  // takes it as it would have in the table (the same counts, problems and samples).
+  static constexpr size_t kPlainColumns = 64;
   void ReadPlain(const CsvTable& table, const CsvTable::Stretch& stretch, TimeParser& parser,
                  TelemetryBuckets* out, SourceStats* stats, ValueCounts* counts) const {
     const std::string_view text = table.text();
     const size_t columns = table.header().size();
     const bool ratio = m.value_scale == "ratio";
-    std::array<std::string_view, 64> f;
+    // An index keeps no memory reading: the column is not parsed.
+    const bool memory = c_memory && out->kind() != TelemetryBuckets::Kind::kIndex;
+    std::array<std::string_view, kPlainColumns> f;
     std::string last_machine;  // the machine of the last row taken, and its slot
     TelemetryBuckets::Machine* slot = nullptr;
     uint64_t line = stretch.line;
@@ -118,8 +128,7 @@ struct LongTableRows {
       };
       std::string_view row = text.substr(start, eol - start);
       if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
-      if (columns > f.size() || SplitFields(row, &f) != columns || !c_machine || !c_gpu ||
-          row.find('\r') != std::string_view::npos) {
+      if (SplitFields(row, &f) != columns || row.find('\r') != std::string_view::npos) {
         general();
         continue;
       }
@@ -136,21 +145,17 @@ struct LongTableRows {
         ++stats->rows_read;
         continue;
       }
-      const std::string_view g = Trim(f[*c_gpu]);
       int gpu = -1;
-      auto [g_end, g_ec] = std::from_chars(g.data(), g.data() + g.size(), gpu);
       double v = NAN, pct = 0;
       TimeMs t = 0;
-      if (g.empty() || g_ec != std::errc() || g_end != g.data() + g.size() || gpu < 0 ||
-          gpu > 1023 || ParseUtilization(f[*c_value], &v) != 1 || v > (ratio ? 1 : 100) ||
-          CheckValue(v, ratio, &pct) != nullptr || !parser.Parse(f[*c_time], &t) ||
-          parser.ambiguous()) {
+      if (!ParseGpuIndex(Trim(f[*c_gpu]), &gpu) || ParseUtilization(f[*c_value], &v) != 1 ||
+          v > (ratio ? 1 : 100) || CheckValue(v, ratio, &pct) != nullptr ||
+          !parser.Parse(f[*c_time], &t) || parser.ambiguous()) {
         general();
         continue;
       }
       ++stats->rows_read;
       ++counts->numeric;
-      const bool memory = c_memory && out->kind() != TelemetryBuckets::Kind::kIndex;
       out->Add(slot, gpu, t, pct, InputOrder(file_index, line),
                memory ? MemoryField(f[*c_memory], mib_per_unit) : kNoMemory);
     }

@@ -13,6 +13,18 @@ bool IsNumberChar(char c) {
   return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+// The closing quote of the string opening at "open" (a quote not escaped by an odd run of
+// backslashes), or nullptr when it has not come yet.
+const char* StringEnd(const char* open, const char* end) {
+  for (const char* q = open + 1;; ++q) {
+    q = static_cast<const char*>(std::memchr(q, '"', end - q));
+    if (q == nullptr) return nullptr;
+    size_t backslashes = 0;
+    for (const char* b = q - 1; b > open && *b == '\\'; --b) ++backslashes;
+    if (backslashes % 2 == 0) return q;
+  }
+}
+
 // A whole JSON number, or false.
 bool ParseNumber(std::string_view text, double* out) {
   if (text.empty() || text[0] == '+') return false;
@@ -237,15 +249,8 @@ bool QueryRangeScanner::NextToken(bool last, Token* token, std::string_view* tex
       ++pos_;
       return true;
     case '"': {
-      const char* q = p + 1;
-      for (;;) {
-        q = static_cast<const char*>(std::memchr(q, '"', end - q));
-        if (q == nullptr) return false;
-        size_t backslashes = 0;
-        for (const char* b = q - 1; b > p && *b == '\\'; --b) ++backslashes;
-        if (backslashes % 2 == 0) break;
-        ++q;
-      }
+      const char* q = StringEnd(p, end);
+      if (q == nullptr) return false;
       *token = Token::kString;
       *text = std::string_view(p + 1, q - p - 1);
       pos_ = q + 1 - view_.data();
@@ -285,17 +290,10 @@ bool QueryRangeScanner::SkipValues() {
   const char* const end = begin + view_.size();
   for (; p < end; ++p) {
     if (*p == '"') {  // a string may hold brackets: to its closing quote
-      const char* q = p + 1;
-      for (;;) {
-        q = static_cast<const char*>(std::memchr(q, '"', end - q));
-        if (q == nullptr) {
-          pos_ = p - begin;
-          return false;
-        }
-        size_t backslashes = 0;
-        for (const char* b = q - 1; b > p && *b == '\\'; --b) ++backslashes;
-        if (backslashes % 2 == 0) break;
-        ++q;
+      const char* q = StringEnd(p, end);
+      if (q == nullptr) {
+        pos_ = p - begin;
+        return false;
       }
       p = q;
     } else if (*p == '[') {

@@ -65,6 +65,10 @@ bool Deliver(SampleSink* sink, int gpu, TimeMs t, double util_pct, uint64_t orde
 
 }  // namespace
 
+bool TelemetryBuckets::ByTimeThenOrder(const Held& a, const Held& b) {
+  return a.t != b.t ? a.t < b.t : a.order < b.order;
+}
+
 uint32_t TelemetryBuckets::AddFile(const std::string& path, int line_shift) {
   files_.push_back(path);
   line_shifts_.push_back(line_shift);
@@ -75,7 +79,7 @@ TelemetryBuckets::Machine* TelemetryBuckets::Slot(const std::string& name) {
   auto [it, added] = machines_.try_emplace(name);
   Machine& m = it->second;
   if (added) {
-    m.dropped = kind_ == Kind::kStream || (!hold_only_.empty() && name != hold_only_);
+    m.dropped = DropsUnseen(name);
     m.keeps_runs = std::find(keep_runs_.begin(), keep_runs_.end(), name) != keep_runs_.end();
     if (kind_ == Kind::kIndex && run_gap_ms_ > 0) m.runs.emplace(run_gap_ms_);
   }
@@ -83,11 +87,12 @@ TelemetryBuckets::Machine* TelemetryBuckets::Slot(const std::string& name) {
 }
 
 bool TelemetryBuckets::Drops(std::string_view machine) const {
-  if (kind_ == Kind::kStream) {
-    auto it = machines_.find(machine);
-    return it == machines_.end() || it->second.dropped;
-  }
-  return !hold_only_.empty() && machine != hold_only_;
+  auto it = machines_.find(machine);
+  return it == machines_.end() ? DropsUnseen(machine) : it->second.dropped;
+}
+
+bool TelemetryBuckets::DropsUnseen(std::string_view machine) const {
+  return kind_ == Kind::kStream || (!hold_only_.empty() && machine != hold_only_);
 }
 
 void TelemetryBuckets::HoldOnly(const std::string& machine) { hold_only_ = machine; }
@@ -103,7 +108,8 @@ void TelemetryBuckets::Add(Machine* machine, int gpu, TimeMs t, double util_pct,
       return;
     case Kind::kIndex:
       ++machine->sample_count;
-      Indexes(machine, gpu, order);
+      machine->gpus = std::max(machine->gpus, gpu + 1);
+      SeenIn(machine, order);
       if (machine->keeps_runs) machine->workload_samples.push_back({t, gpu, workload});
       if (machine->runs) machine->runs->Add(gpu, t, workload);
       return;
@@ -113,8 +119,7 @@ void TelemetryBuckets::Add(Machine* machine, int gpu, TimeMs t, double util_pct,
   }
 }
 
-void TelemetryBuckets::Indexes(Machine* m, int gpu, uint64_t order) {
-  m->gpus = std::max(m->gpus, gpu + 1);
+void TelemetryBuckets::SeenIn(Machine* m, uint64_t order) {
   const uint32_t file = static_cast<uint32_t>(order >> 40);
   if (m->files.empty() || m->files.back() != file) m->files.push_back(file);
 }
@@ -165,7 +170,7 @@ void TelemetryBuckets::AddMemory(Machine* machine, int gpu, TimeMs t, double mem
       return;
     case Kind::kIndex:
       ++machine->memory_count;
-      Indexes(machine, -1, order);
+      SeenIn(machine, order);
       return;
     case Kind::kStream:
       StreamsMemory(machine, r);
@@ -259,10 +264,7 @@ std::vector<TelemetrySource> TelemetryBuckets::Sources(DurationMs max_gap_ms) {
     });
     // Most exports come in time order (a long table, a scrape per file: checked, not sorted) or
     // series by series, each in time order (query_range JSON: its runs merged).
-    auto before = [](const Held& a, const Held& b) {
-      return a.t != b.t ? a.t < b.t : a.order < b.order;
-    };
-    SortRuns(sorted.get(), before);
+    SortRuns(sorted.get(), ByTimeThenOrder);
     JoinMemory(&held.memory, sorted.get());
     held.memory = {};
     TelemetrySource src;
@@ -413,9 +415,7 @@ void TelemetryBuckets::EndFile() {
   if (!each_file_) return;
   for (auto& [name, m] : machines_) {
     if (m.target.sink == nullptr || m.broken) continue;
-    SortRuns(&m.pending, [](const Held& a, const Held& b) {
-      return a.t != b.t ? a.t < b.t : a.order < b.order;
-    });
+    SortRuns(&m.pending, ByTimeThenOrder);
     Flush(&m);
   }
 }

@@ -182,7 +182,12 @@ class TelemetryBuckets {
  private:
   // Gives each sample the last memory reading read of its GPU at its instant; sorts "memory".
   static void JoinMemory(std::vector<HeldMemory>* memory, std::vector<Held>* samples);
-  void Indexes(Machine* m, int gpu, uint64_t order);
+  // Samples in the order a source feeds them: by instant, then as read.
+  static bool ByTimeThenOrder(const Held& a, const Held& b);
+  // Index: the machine has a sample or reading in the file of "order".
+  void SeenIn(Machine* m, uint64_t order);
+  // Whether a machine not met yet is dropped (stream: unless bound; HoldOnly another).
+  bool DropsUnseen(std::string_view machine) const;
   void Streams(Machine* m, const Held& h);
   void StreamsMemory(Machine* m, const HeldMemory& r);
   void Flush(Machine* m);
