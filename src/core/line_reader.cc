@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -115,24 +116,35 @@ void ForEachLineIn(std::string_view text,
 
 Result<void> ForEachBlock(const std::string& path,
                           const std::function<void(std::string_view)>& on_block) {
+  return ForEachBlockIn(path, 0, UINT64_MAX, on_block);
+}
+
+Result<void> ForEachBlockIn(const std::string& path, uint64_t from, uint64_t to,
+                            const std::function<void(std::string_view)>& on_block) {
   Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return std::unexpected(IoError(path, "cannot open"));
+  if (from > 0 && lseek(fd.get(), static_cast<off_t>(from), SEEK_SET) < 0) {
+    return std::unexpected(IoError(path, "cannot seek"));
+  }
   std::unique_ptr<char[]> buf(new char[kBlockBytes]);
-  for (bool first = true;; first = false) {
-    const ssize_t n = read(fd.get(), buf.get(), kBlockBytes);
+  for (uint64_t at = from; at < to;) {  // read(), not pread(): a pipe is read from its start
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kBlockBytes, to - at));
+    const ssize_t n = read(fd.get(), buf.get(), want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return std::unexpected(IoError(path, "cannot read"));
     }
     if (n == 0) return {};
     const std::string_view block(buf.get(), static_cast<size_t>(n));
-    if (first) {
+    if (at == 0) {
       if (auto what = NotUtf8Text(block)) {
         return std::unexpected(Error{ErrorCode::kParse, "not UTF-8 text: the file " + *what, path});
       }
     }
+    at += static_cast<uint64_t>(n);
     on_block(block);
   }
+  return {};
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {

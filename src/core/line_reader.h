@@ -27,6 +27,10 @@ void ForEachLineIn(std::string_view text,
 // blocks): a file of any size and line length read in bounded memory. Fails as ForEachLine.
 Result<void> ForEachBlock(const std::string& path,
                           const std::function<void(std::string_view)>& on_block);
+// The same over bytes [from, to) of the file only ("to" past its end: to its end). The UTF-8
+// check is made only on a range from the start.
+Result<void> ForEachBlockIn(const std::string& path, uint64_t from, uint64_t to,
+                            const std::function<void(std::string_view)>& on_block);
 
 // The whole file, byte for byte, whatever its line lengths (a one-line JSON answer of any size).
 // Fails with kIo naming the file, or kParse when it is compressed or UTF-16 (as ForEachLine).

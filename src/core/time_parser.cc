@@ -79,8 +79,40 @@ bool TimeParser::Parse(std::string_view text, TimeMs* out) {
   ambiguous_ = false;
   failure_ = "bad_time";
   text = Trim(text);
+  if (ParseKnownMinute(text, out)) return true;
   if (text.size() < 10 || (text[4] != '-' && text[4] != '/')) return ParseEpoch(text, out);
-  return ParseCalendar(text, out);
+  if (!ParseCalendar(text, out)) return false;
+  RememberMinute(text, *out);
+  return true;
+}
+
+namespace {
+// The fixed layout of ParseKnownMinute: 20 or 24 characters, a 'Z' at the end.
+bool HasMinuteLayout(std::string_view s) {
+  return (s.size() == 20 || (s.size() == 24 && s[19] == '.')) && s.back() == 'Z' && s[10] == 'T' &&
+         s[13] == ':' && s[16] == ':';
+}
+}  // namespace
+
+bool TimeParser::ParseKnownMinute(std::string_view s, TimeMs* out) const {
+  if (known_minute_ms_ == kTimeMin || !HasMinuteLayout(s) ||
+      std::memcmp(s.data(), known_minute_, sizeof known_minute_) != 0) {
+    return false;
+  }
+  int sec = 0, ms = 0;
+  if (!Digits(s, 17, 2, &sec) || sec > 59 || (s.size() == 24 && !Digits(s, 20, 3, &ms))) {
+    return false;
+  }
+  *out = known_minute_ms_ + sec * kMsPerSecond + ms;
+  return true;
+}
+
+void TimeParser::RememberMinute(std::string_view s, TimeMs t) {
+  if (!HasMinuteLayout(s)) return;
+  int sec = 0, ms = 0;
+  if (!Digits(s, 17, 2, &sec) || (s.size() == 24 && !Digits(s, 20, 3, &ms))) return;
+  std::memcpy(known_minute_, s.data(), sizeof known_minute_);
+  known_minute_ms_ = t - sec * kMsPerSecond - ms;
 }
 
 bool TimeParser::ParseEpoch(std::string_view s, TimeMs* out) const {

@@ -41,6 +41,11 @@ class TimeParser {
  private:
   bool ParseEpoch(std::string_view text, TimeMs* out) const;
   bool ParseCalendar(std::string_view text, TimeMs* out);
+  // "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (the layout exporters write) of the minute the last such time
+  // was in: only its seconds and milliseconds are read. False for any other text.
+  bool ParseKnownMinute(std::string_view text, TimeMs* out) const;
+  // After ParseCalendar read "text" as *out: remembers its minute when it has that layout.
+  void RememberMinute(std::string_view text, TimeMs t);
   int64_t DaysOf(std::string_view date, bool* ok);
   bool LocalToUtc(TimeMs local, TimeMs* out);
 
@@ -50,6 +55,8 @@ class TimeParser {
   bool have_cached_date_ = false;
   int64_t cached_minute_ = kTimeMin;
   TimeZone::Instants cached_minute_at_;  // the minute's start, resolved
+  char known_minute_[16] = {};           // "YYYY-MM-DDTHH:MM" of ParseKnownMinute, if any
+  TimeMs known_minute_ms_ = kTimeMin;    // its instant (kTimeMin: none yet)
   TimeMs last_local_utc_ = kTimeMin;     // the last zone-less reading's instant
   bool ambiguous_ = false;
   const char* failure_ = "bad_time";

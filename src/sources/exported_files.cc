@@ -4,7 +4,6 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <thread>
 
 #include "core/line_reader.h"
@@ -30,10 +29,10 @@ ScrapeTime ScrapeTimeOf(const std::string& path, const std::optional<TimeMs>& gi
 
 // Reads one exported telemetry file (registered as "index") into "buckets" and "stats", never
 // whole: DCGM scrapes a line at a time, JSON a block at a time, long tables in pieces (on up to
-// "threads" cores).
+// "threads" cores; "parts" as ReadLongTableFile's).
 Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const FleetPaths& paths,
                               const TimeZone& zone, TelemetryBuckets* buckets, SourceStats* stats,
-                              int threads) {
+                              int threads, const TableParts& parts = {}) {
   const std::string& format = paths.telemetry_format;
   if (format == "dcgm") {
     const std::optional<ScrapeTime> scrape_time = ScrapeTimeOf(f.path, paths.scrape_time);
@@ -54,15 +53,16 @@ Result<void> ReadExportedFile(const TelemetryFile& f, uint32_t index, const Flee
     return {};
   }
   return ReadLongTableFile(f.path, index, paths.mapping, zone, LongTableRole::kUtilisation, buckets,
-                           stats, threads);
+                           stats, threads, kTablePieceBytes, parts);
 }
 
 // Reads "files" (registered in "out" as "indices") a batch at a time, one per worker, each into
 // buckets of out's kind, merged in file order: the result is what reading them one after the
-// other gives.
+// other gives. With "learn" (one per file): where each long table's records start.
 Result<void> ReadFiles(const std::vector<TelemetryFile>& files,
                        const std::vector<uint32_t>& indices, const FleetPaths& paths,
-                       const TimeZone& zone, TelemetryBuckets* out, SourceStats* stats) {
+                       const TimeZone& zone, TelemetryBuckets* out, SourceStats* stats,
+                       std::vector<std::vector<TableCheckpoint>>* learn = nullptr) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const size_t batch = paths.threads > 0 ? paths.threads : cores;
   for (size_t first = 0; first < files.size(); first += batch) {
@@ -73,8 +73,11 @@ Result<void> ReadFiles(const std::vector<TelemetryFile>& files,
     std::vector<Result<void>> results(count);
     ParallelFor(count, static_cast<int>(count), [&](size_t k) {
       // A batch of one file (one long table) is read on every core.
-      results[k] = ReadExportedFile(files[first + k], indices[first + k], paths, zone, &read[k],
-                                    &read_stats[k], count == 1 ? static_cast<int>(batch) : 1);
+      TableParts parts;
+      if (learn) parts.learn = &(*learn)[first + k];
+      results[k] =
+          ReadExportedFile(files[first + k], indices[first + k], paths, zone, &read[k],
+                           &read_stats[k], count == 1 ? static_cast<int>(batch) : 1, parts);
     });
     for (size_t k = 0; k < count; ++k) {
       if (!results[k]) return std::unexpected(results[k].error());
@@ -104,32 +107,36 @@ FileState StateOf(const std::string& path) {
 // changed since the index read it is an error, not a different set of samples.
 class ExportReplay : public SharedTelemetryFeed {
  public:
-  // "files" as they were when the index read them.
-  ExportReplay(std::vector<TelemetryFile> files, std::vector<FileState> states, FleetPaths paths,
+  // "files" as they were when the index read them, with where their records start (long
+  // tables; empty for other formats).
+  ExportReplay(std::vector<TelemetryFile> files, std::vector<FileState> states,
+               std::vector<std::vector<TableCheckpoint>> checkpoints, FleetPaths paths,
                TimeZone zone)
       : files_(std::move(files)),
         states_(std::move(states)),
+        checkpoints_(std::move(checkpoints)),
         paths_(std::move(paths)),
         zone_(std::move(zone)) {}
 
   // query_range JSON: its keys carry a point under the line, and a file is fed whole.
   bool json() const { return paths_.telemetry_format == "prometheus"; }
 
-  // What the index learnt of "machine": the files that hold it, whether its memory readings
-  // come apart from its samples.
-  void Learn(const std::string& machine, std::vector<uint32_t> files, bool separate_memory) {
-    machines_[machine] = {std::move(files), separate_memory};
+  // What the index learnt of "machine": where its samples are, whether its memory readings
+  // come apart from them.
+  void Learn(const std::string& machine, std::vector<TelemetryBuckets::OrderSpan> seen,
+             bool separate_memory) {
+    machines_[machine] = {std::move(seen), separate_memory};
   }
 
   Result<std::vector<std::string>> Feed(const std::map<std::string, Target>& targets) override {
     TelemetryBuckets stream(TelemetryBuckets::Kind::kStream);
     if (json()) stream.HoldEachFile();
     Register(&stream);
-    std::set<uint32_t> wanted;
+    Wanted wanted;
     for (const auto& [name, target] : targets) {
       const Learnt& l = machines_.at(name);
       stream.Bind(name, target, l.separate_memory);
-      wanted.insert(l.files.begin(), l.files.end());
+      Want(l, &wanted);
     }
     if (auto r = ReadOneByOne(wanted, &stream); !r) return std::unexpected(r.error());
     return stream.EndStream();
@@ -141,8 +148,9 @@ class ExportReplay : public SharedTelemetryFeed {
     TelemetryBuckets held;
     held.HoldOnly(machine);
     Register(&held);
-    const std::vector<uint32_t>& files = machines_.at(machine).files;
-    if (auto r = ReadOneByOne({files.begin(), files.end()}, &held); !r) {
+    Wanted wanted;
+    Want(machines_.at(machine), &wanted);
+    if (auto r = ReadOneByOne(wanted, &held); !r) {
       return std::unexpected(r.error());
     }
     for (TelemetrySource& src : held.Sources(max_gap_ms)) {
@@ -153,19 +161,29 @@ class ExportReplay : public SharedTelemetryFeed {
 
  private:
   struct Learnt {
-    std::vector<uint32_t> files;
+    std::vector<TelemetryBuckets::OrderSpan> seen;
     bool separate_memory = false;
   };
+  // By file index: the [first, last] lines to read there.
+  using Wanted = std::map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>>;
+  static void Want(const Learnt& l, Wanted* wanted) {
+    constexpr uint64_t kLine = (uint64_t{1} << 40) - 1;
+    for (const TelemetryBuckets::OrderSpan& s : l.seen) {
+      (*wanted)[static_cast<uint32_t>(s.first >> 40)].emplace_back(s.first & kLine, s.last & kLine);
+    }
+  }
 
   // The files, registered in the order (and so with the indices) of the index pass.
   void Register(TelemetryBuckets* out) const {
     for (const TelemetryFile& f : files_) out->AddFile(f.path, json() ? kJsonLineShift : 0);
   }
 
-  // Reads "indices" in file order on this thread (a stream feeds sinks in read order); what
-  // reading finds was counted by the index pass.
-  Result<void> ReadOneByOne(const std::set<uint32_t>& indices, TelemetryBuckets* out) const {
-    for (uint32_t i : indices) {
+  // Reads the wanted files in file order on this thread (a stream feeds sinks in read order);
+  // what reading finds was counted by the index pass. A long table in UTC is read only where
+  // the wanted lines are (its checkpoints around them); a local clock's repeated hour is read
+  // in the order of the whole file, so such a table is read whole.
+  Result<void> ReadOneByOne(const Wanted& wanted, TelemetryBuckets* out) const {
+    for (const auto& [i, lines] : wanted) {
       if (StateOf(files_[i].path) != states_[i]) {
         return MakeError(ErrorCode::kIo,
                          "changed while it was read (its size or modification time): the "
@@ -174,7 +192,16 @@ class ExportReplay : public SharedTelemetryFeed {
                          files_[i].path);
       }
       SourceStats counted;
-      if (auto r = ReadExportedFile(files_[i], i, paths_, zone_, out, &counted, 1); !r) return r;
+      TableParts parts;
+      std::vector<TableRange> ranges;
+      if (i < checkpoints_.size() && !checkpoints_[i].empty() && zone_.is_utc()) {
+        ranges = RangesFor(checkpoints_[i], lines);
+        parts.only = &ranges;
+        parts.header_end = checkpoints_[i].front().offset;
+      }
+      if (auto r = ReadExportedFile(files_[i], i, paths_, zone_, out, &counted, 1, parts); !r) {
+        return r;
+      }
       out->EndFile();
     }
     return {};
@@ -182,6 +209,7 @@ class ExportReplay : public SharedTelemetryFeed {
 
   std::vector<TelemetryFile> files_;
   std::vector<FileState> states_;
+  std::vector<std::vector<TableCheckpoint>> checkpoints_;
   FleetPaths paths_;
   TimeZone zone_;
   std::map<std::string, Learnt> machines_;
@@ -194,15 +222,17 @@ Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<Te
                                                             SourceStats* stats) {
   std::vector<FileState> states;
   for (const TelemetryFile& f : files) states.push_back(StateOf(f.path));
+  std::vector<std::vector<TableCheckpoint>> checkpoints;
   auto index = [&](const std::vector<std::string>& keep_runs,
                    SourceStats* counted) -> Result<std::vector<TelemetryBuckets::Indexed>> {
+    checkpoints.assign(files.size(), {});
     TelemetryBuckets buckets(TelemetryBuckets::Kind::kIndex);
     buckets.TrackRuns(paths.max_gap_ms);
     buckets.KeepRunsOf(keep_runs);
     const int shift = paths.telemetry_format == "prometheus" ? kJsonLineShift : 0;
     std::vector<uint32_t> indices;
     for (const TelemetryFile& f : files) indices.push_back(buckets.AddFile(f.path, shift));
-    if (auto r = ReadFiles(files, indices, paths, zone, &buckets, counted); !r) {
+    if (auto r = ReadFiles(files, indices, paths, zone, &buckets, counted, &checkpoints); !r) {
       return std::unexpected(r.error());
     }
     return buckets.Index(paths.max_gap_ms);
@@ -218,11 +248,12 @@ Result<std::vector<TelemetrySource>> IndexExportedTelemetry(const std::vector<Te
     indexed = index(untracked, &counted_before);
     if (!indexed) return std::unexpected(indexed.error());
   }
-  auto replay = std::make_shared<ExportReplay>(files, std::move(states), paths, zone);
+  auto replay =
+      std::make_shared<ExportReplay>(files, std::move(states), std::move(checkpoints), paths, zone);
   std::vector<TelemetrySource> out;
   for (TelemetryBuckets::Indexed& x : *indexed) {
     TelemetrySource& src = x.source;
-    replay->Learn(src.machine, std::move(x.files), x.separate_memory);
+    replay->Learn(src.machine, std::move(x.seen), x.separate_memory);
     src.shared = replay;
     src.feed = [replay, machine = src.machine, gap = paths.max_gap_ms](
                    SampleSink* sink, SourceStats* st, std::atomic<uint64_t>* bytes) {

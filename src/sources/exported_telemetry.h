@@ -2,11 +2,13 @@
 // parse step: text → samples in TelemetryBuckets, rejected rows counted in SourceStats.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/problems.h"
@@ -121,9 +123,41 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
 // "threads" of them at a time in UTC (each into buckets of its own, merged in order), one at a
 // time through one time parser on a local clock — the result is what ReadLongTable over the
 // whole text gives. A piece without '"' is split in place, a line at a time.
+//
+// "parts" lets a reading learn where records start, and a later reading of the same file take
+// only some of them (the machines one feed core wants, ExportReplay).
+struct TableCheckpoint {  // a record of the body starts at byte "offset", on "line"
+  uint64_t offset = 0;
+  uint64_t line = 1;
+};
+struct TableRange {  // bytes [from, to) of whole records, the first on "line"
+  uint64_t from = 0, to = UINT64_MAX;
+  uint64_t line = 1;
+};
+struct TableParts {
+  // Out, when set: where records start, in order — the body's first record, then a record
+  // about every kTableCheckpointBytes of the file (only a piece's first where it holds a '"').
+  std::vector<TableCheckpoint>* learn = nullptr;
+  // In, when set (in UTC only): only these ranges of the body are read, in order, the header
+  // from bytes [0, header_end). Utilisation values are not checked (a reading of the whole
+  // file was: a range alone may hold a larger share of stray values).
+  const std::vector<TableRange>* only = nullptr;
+  uint64_t header_end = 0;
+};
+inline constexpr uint64_t kTableCheckpointBytes = uint64_t{1} << 20;
+// Pieces of 8 MiB: a batch is read while the next is cut, so two batches' pieces are held.
+inline constexpr size_t kTablePieceBytes = size_t{8} << 20;
 Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index,
                                const SeriesMapping& mapping, const TimeZone& zone,
                                LongTableRole role, TelemetryBuckets* out, SourceStats* stats,
-                               int threads = 1, size_t piece_bytes = size_t{16} << 20);
+                               int threads = 1, size_t piece_bytes = kTablePieceBytes,
+                               const TableParts& parts = {});
+
+// The ranges of a table file that hold the records starting on the lines of "spans" ([first,
+// last] lines, in any order), from the checkpoints a reading learnt ("at", in order, not
+// empty): each span widened out to the checkpoints around it, ranges that meet joined. The
+// last range of a span past the last checkpoint runs to the file's end.
+std::vector<TableRange> RangesFor(const std::vector<TableCheckpoint>& at,
+                                  std::vector<std::pair<uint64_t, uint64_t>> spans);
 
 }  // namespace gpuledger

@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cmath>
 #include <deque>
+#include <memory>
 #include <optional>
+#include <thread>
 
 #include "core/byte_scan.h"
 #include "core/csv_table.h"
@@ -118,17 +120,22 @@ struct LongTableRows {
     TelemetryBuckets::Machine* slot = nullptr;
     uint64_t line = stretch.line;
     for (size_t pos = stretch.from; pos < stretch.to; ++line) {
-      size_t eol = text.find('\n', pos);
-      if (eol == std::string_view::npos || eol > stretch.to) eol = stretch.to;
+      const char* line_end = nullptr;
+      bool cr = false;
+      size_t fields = SplitLine(text.data() + pos, text.data() + stretch.to, &f, &line_end, &cr);
+      const size_t eol = line_end - text.data();
       const size_t start = pos;
       pos = std::min(eol + 1, stretch.to);
       auto general = [&] {
         const CsvTable one(text.substr(start, pos - start), table.header(), line, ',', false);
         ReadRecords(one, one.Split(1).front(), parser, out, stats, counts);
       };
-      std::string_view row = text.substr(start, eol - start);
-      if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
-      if (SplitFields(row, &f) != columns || row.find('\r') != std::string_view::npos) {
+      if (cr) {  // a CRLF line (split again without its '\r'); a '\r' inside it is not plain
+        std::string_view row = text.substr(start, eol - start);
+        if (row.back() == '\r') row.remove_suffix(1);
+        fields = row.find('\r') == std::string_view::npos ? SplitFields(row, &f) : 0;
+      }
+      if (fields != columns) {
         general();
         continue;
       }
@@ -303,58 +310,120 @@ Result<void> ReadLongTable(std::string_view text, const std::string& file, uint3
   return role == LongTableRole::kUtilisation ? CheckUtilisation(counts, m, file) : Result<void>();
 }
 
+namespace {
+
+// The lines of "text", a piece of whole records at file offset "offset" whose first record is
+// on "line". With "learn": records there where records start — the piece's start and, in a
+// piece without quotes (where every line starts a record), a line about every
+// kTableCheckpointBytes.
+uint64_t PieceLines(std::string_view text, bool quoted, uint64_t offset, uint64_t line,
+                    std::vector<TableCheckpoint>* learn) {
+  if (learn == nullptr) return CountByte(text, '\n');
+  learn->push_back({offset, line});
+  uint64_t lines = 0;
+  size_t from = 0;
+  while (!quoted && text.size() - from > kTableCheckpointBytes) {
+    const size_t nl = text.find('\n', from + kTableCheckpointBytes);
+    if (nl == std::string_view::npos || nl + 1 == text.size()) break;
+    lines += CountByte(text.substr(from, nl + 1 - from), '\n');
+    from = nl + 1;
+    learn->push_back({offset + from, line + lines});
+  }
+  return lines + CountByte(text.substr(from), '\n');
+}
+
+// Keeps the checkpoints of the body: "body" first, then those after it.
+void StartAtBody(TableCheckpoint body, std::vector<TableCheckpoint>* learn) {
+  std::erase_if(*learn, [&](const TableCheckpoint& c) { return c.offset <= body.offset; });
+  learn->insert(learn->begin(), body);
+}
+
+}  // namespace
+
 Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, const SeriesMapping& m,
                                const TimeZone& zone, LongTableRole role, TelemetryBuckets* out,
-                               SourceStats* stats, int threads, size_t piece_bytes) {
+                               SourceStats* stats, int threads, size_t piece_bytes,
+                               const TableParts& parts) {
   // Pieces of whole records, about piece_bytes each, read "cores" at a time (one per core,
   // merged in order; a local clock one at a time, through one parser).
   const size_t cores = zone.is_utc() ? static_cast<size_t>(std::max(1, threads)) : 1;
   std::optional<CsvTable> first;  // the header's table
   std::optional<LongTableRows> header_rows;
+  std::optional<TableCheckpoint> body;  // where the body starts (learnt from the first piece)
   struct Piece {
     std::string_view text;
     uint64_t line;  // of its first record
     bool quoted;    // it holds a '"': read with quotes (else split in place)
   };
-  std::vector<Piece> batch;       // pieces waiting to be read
-  std::deque<std::string> owned;  // their text, when they wait for others
+  struct Batch {  // pieces waiting to be read
+    std::vector<Piece> pieces;
+    std::deque<std::string> owned;  // their text, when they wait for others
+    std::vector<CsvTable> tables;   // one per piece, made when the batch is read
+    std::vector<TablePart> parts;
+  };
+  auto batch = std::make_unique<Batch>();
   uint64_t next_line = 1;
   std::string pending;
+  uint64_t pending_at = 0;  // the file offset of pending's first byte
   ValueCounts counts;
   TimeParser stream_parser(&zone);
   Result<void> failed;
-  auto read_batch = [&]() -> Result<void> {
-    std::vector<CsvTable> tables;
-    tables.reserve(batch.size());  // parts point into it
-    std::vector<TablePart> parts;
-    for (const Piece& p : batch) {
-      if (!first) {  // the file's first piece holds the header
-        first.emplace(p.text, ',', p.quoted);
-        auto rows = RowsOf(*first, path, file_index, m, zone, role);
-        if (!rows) return std::unexpected(rows.error());
-        header_rows.emplace(*rows);
-        ++stats->files;
-        tables.push_back(*first);
-      } else {
-        tables.emplace_back(p.text, first->header(), p.line, ',', p.quoted);
-      }
-      parts.push_back({&tables.back(), tables.back().Split(1).front()});
+  auto read_header = [&](std::string_view text, bool quoted) -> Result<void> {
+    first.emplace(text, ',', quoted);
+    auto rows = RowsOf(*first, path, file_index, m, zone, role);
+    if (!rows) return std::unexpected(rows.error());
+    header_rows.emplace(*rows);
+    ++stats->files;
+    return {};
+  };
+  // On several cores a batch is read on a thread of its own while the next one is cut: it
+  // alone touches out, stats and counts until it is joined, before the next starts (so batches
+  // merge in order) and before this function returns, whichever way.
+  struct Joined {
+    std::thread thread;
+    void Join() {
+      if (thread.joinable()) thread.join();
     }
-    ReadParts(*header_rows, parts, stream_parser, out, stats, &counts);
-    batch.clear(), owned.clear();
+    ~Joined() { Join(); }
+  } reading;
+  auto read_batch = [&]() -> Result<void> {
+    Batch& b = *batch;
+    b.tables.reserve(b.pieces.size());  // parts point into it
+    for (const Piece& p : b.pieces) {
+      if (!first) {  // the file's first piece holds the header
+        if (auto h = read_header(p.text, p.quoted); !h) return h;
+        b.tables.push_back(*first);
+        const CsvTable::Stretch rest = first->Split(1).front();
+        body = {p.text.size() - first->text().size() + rest.from, rest.line};  // after a BOM
+      } else {
+        b.tables.emplace_back(p.text, first->header(), p.line, ',', p.quoted);
+      }
+      b.parts.push_back({&b.tables.back(), b.tables.back().Split(1).front()});
+    }
+    reading.Join();
+    if (cores == 1) {
+      ReadParts(*header_rows, b.parts, stream_parser, out, stats, &counts);
+      batch = std::make_unique<Batch>();
+      return {};
+    }
+    reading.thread = std::thread([&, work = std::move(batch)] {
+      ReadParts(*header_rows, work->parts, stream_parser, out, stats, &counts);
+    });
+    batch = std::make_unique<Batch>();
     return {};
   };
   // A piece is read at once on one core (a view of "pending", no copy), else copied and read
   // with the batch.
-  auto add_piece = [&](std::string_view text, bool quoted) -> Result<void> {
-    if (cores > 1) text = owned.emplace_back(text);
-    batch.push_back({text, next_line, quoted});
-    next_line += CountByte(text, '\n');
-    return batch.size() >= cores ? read_batch() : Result<void>();
+  auto add_piece = [&](std::string_view text, bool quoted, uint64_t offset) -> Result<void> {
+    const uint64_t lines = PieceLines(text, quoted, offset, next_line, parts.learn);
+    if (cores > 1) text = batch->owned.emplace_back(text);
+    batch->pieces.push_back({text, next_line, quoted});
+    next_line += lines;
+    return batch->pieces.size() >= cores ? read_batch() : Result<void>();
   };
   // One core needs no large pieces: smaller ones keep the buffer small.
   const size_t piece = cores == 1 ? std::min(piece_bytes, size_t{4} << 20) : piece_bytes;
-  auto r = ForEachBlock(path, [&](std::string_view block) {
+  auto cut_pieces = [&](std::string_view block) {
     if (!failed) return;
     pending.append(block);
     const std::string_view text = pending;
@@ -370,21 +439,62 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
         search = nl + 1;
       }
       if (nl == std::string_view::npos) break;  // the record goes on in the next block
-      failed = add_piece(text.substr(from, nl + 1 - from), quotes > 0);
+      failed = add_piece(text.substr(from, nl + 1 - from), quotes > 0, pending_at + from);
       if (!failed) return;
       from = nl + 1;
     }
     pending.erase(0, from);
-  });
-  if (!r) return r;
-  if (!failed) return failed;
-  if (!pending.empty() || !first) {
-    if (auto a = add_piece(pending, CountByte(pending, '"') > 0); !a) return a;
+    pending_at += from;
+  };
+  // Reads bytes [from, to) of the file, their first record on "line", in pieces.
+  auto read_range = [&](uint64_t from, uint64_t to, uint64_t line) -> Result<void> {
+    pending.clear(), pending_at = from, next_line = line;
+    if (auto r = ForEachBlockIn(path, from, to, cut_pieces); !r) return r;
+    if (!failed) return failed;
+    if (!pending.empty() || !first) {
+      if (auto a = add_piece(pending, CountByte(pending, '"') > 0, pending_at); !a) return a;
+    }
+    return {};
+  };
+  if (parts.only) {  // the header, then the ranges
+    std::string head;
+    auto r = ForEachBlockIn(path, 0, parts.header_end, [&](std::string_view b) { head.append(b); });
+    if (!r) return r;
+    if (auto h = read_header(head, CountByte(head, '"') > 0); !h) return h;
+    for (const TableRange& range : *parts.only) {
+      if (auto rr = read_range(range.from, range.to, range.line); !rr) return rr;
+    }
+    if (auto b = batch->pieces.empty() ? Result<void>() : read_batch(); !b) return b;
+    reading.Join();
+    return {};
   }
-  if (!batch.empty()) {
+  if (auto r = read_range(0, UINT64_MAX, 1); !r) return r;
+  if (!batch->pieces.empty()) {
     if (auto b = read_batch(); !b) return b;
   }
+  reading.Join();
+  if (parts.learn && body) StartAtBody(*body, parts.learn);
   return role == LongTableRole::kUtilisation ? CheckUtilisation(counts, m, path) : Result<void>();
+}
+
+std::vector<TableRange> RangesFor(const std::vector<TableCheckpoint>& at,
+                                  std::vector<std::pair<uint64_t, uint64_t>> spans) {
+  std::sort(spans.begin(), spans.end());
+  std::vector<TableRange> out;
+  auto by_line = [](uint64_t line, const TableCheckpoint& c) { return line < c.line; };
+  for (const auto& [first, last] : spans) {
+    // The last checkpoint at or before "first"; the first after "last" (none: the file's end).
+    auto start = std::upper_bound(at.begin(), at.end(), first, by_line);
+    if (start != at.begin()) --start;
+    auto stop = std::upper_bound(at.begin(), at.end(), last, by_line);
+    const uint64_t to = stop == at.end() ? UINT64_MAX : stop->offset;
+    if (!out.empty() && out.back().to >= start->offset) {
+      out.back().to = std::max(out.back().to, to);
+    } else {
+      out.push_back({start->offset, to, start->line});
+    }
+  }
+  return out;
 }
 
 }  // namespace gpuledger

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <fstream>
+#include <map>
 #include <tuple>
 
 #include "core/csv_table.h"
@@ -281,6 +283,105 @@ TEST(LongTable, QuotedFieldsThatSpanLinesAreCutOnlyBetweenRecords) {
       EXPECT_EQ(read(&pieces, &s2), want) << piece << " bytes, " << threads << " at a time";
       EXPECT_EQ(s2.rows_read, s1.rows_read);
     }
+  }
+}
+
+TEST(LongTable, RangesWidenSpansToCheckpointsAndJoinThoseThatMeet) {
+  const std::vector<TableCheckpoint> at = {{100, 2}, {1000, 30}, {2000, 60}, {3000, 90}};
+  auto ranges = [&](std::vector<std::pair<uint64_t, uint64_t>> spans) {
+    std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> out;
+    for (const TableRange& r : RangesFor(at, std::move(spans)))
+      out.emplace_back(r.from, r.to, r.line);
+    return out;
+  };
+  using R = std::vector<std::tuple<uint64_t, uint64_t, uint64_t>>;
+  EXPECT_EQ(ranges({{35, 40}}), (R{{1000, 2000, 30}}));
+  EXPECT_EQ(ranges({{30, 59}}), (R{{1000, 2000, 30}}));  // a checkpoint's own line is in it
+  EXPECT_EQ(ranges({{95, 99}, {2, 2}}), (R{{100, 1000, 2}, {3000, UINT64_MAX, 90}}));
+  EXPECT_EQ(ranges({{61, 70}, {31, 59}}), (R{{1000, 3000, 30}}));  // they meet at 2000
+  EXPECT_EQ(ranges({{3, 3}, {29, 29}}), (R{{100, 1000, 2}}));
+}
+
+// A table written machine by machine, m0 again at the end: reading only the ranges of one
+// machine's spans (learnt by a first reading, in small pieces so that there are checkpoints)
+// gives that machine's samples, orders and all, as the whole file does; and reads less of it.
+TEST(LongTable, AMachinesRangesHoldAllItsRows) {
+  std::string text = "\xEF\xBB\xBFtime,machine,gpu,util\n";  // a BOM before the header
+  auto block = [&](const char* machine, int rows, int from_s) {
+    for (int i = 0; i < rows; ++i) {
+      char line[96];
+      std::snprintf(line, sizeof line, "%d,%s,%d,%d\n", 1735689600 + from_s + i / 2, machine, i % 2,
+                    i % 101);
+      text += line;
+    }
+  };
+  block("m0", 3000, 0);
+  block("m1", 9000, 0);
+  text += "1735689590,\"m2\",0,5\n";  // a quoted field: its piece is read with quotes
+  block("m2", 9000, 0);
+  block("m0", 3000, 1500);
+  testing::TempDir dir("long-ranges");
+  const std::string path = dir / "long.csv";
+  std::ofstream(path) << text;
+  SeriesMapping m;
+  m.time_col = "time", m.series_col = "machine", m.machine_col = "machine", m.gpu_col = "gpu";
+  m.value_col = "util";
+
+  TelemetryBuckets index(TelemetryBuckets::Kind::kIndex);
+  index.AddFile(path);
+  SourceStats counted;
+  std::vector<TableCheckpoint> at;
+  TableParts learn;
+  learn.learn = &at;
+  ASSERT_TRUE(ReadLongTableFile(path, 0, m, TimeZone::Utc(), LongTableRole::kUtilisation, &index,
+                                &counted, 1, 4096, learn));
+  ASSERT_GT(at.size(), 100u);
+  EXPECT_EQ(at.front().line, 2u);
+  EXPECT_EQ(at.front().offset, text.find("\n") + 1);  // the BOM counted in
+  for (size_t k = 1; k < at.size(); ++k) {            // each at a line start, its line number right
+    ASSERT_EQ(text[at[k].offset - 1], '\n');
+    ASSERT_EQ(std::count(text.begin(), text.begin() + at[k].offset, '\n') + 1, at[k].line);
+  }
+  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> lines;
+  for (const TelemetryBuckets::Indexed& x : index.Index(5 * kMsPerMinute)) {
+    for (const TelemetryBuckets::OrderSpan& span : x.seen)
+      lines[x.source.machine].emplace_back(span.first & 0xFFFFFFFFFF, span.last & 0xFFFFFFFFFF);
+  }
+  EXPECT_EQ(lines["m0"].size(), 2u);  // 18,001 lines apart: two spans
+  EXPECT_EQ(lines["m1"].size(), 1u);
+
+  auto samples = [&](const std::string& machine, const std::vector<TableRange>* only) {
+    TelemetryBuckets held;
+    held.HoldOnly(machine);
+    held.AddFile(path);
+    SourceStats st;
+    TableParts parts;
+    parts.only = only, parts.header_end = at.front().offset;
+    EXPECT_TRUE(ReadLongTableFile(path, 0, m, TimeZone::Utc(), LongTableRole::kUtilisation, &held,
+                                  &st, 1, 4096, parts));
+    std::vector<std::tuple<int, TimeMs, double, uint64_t>> got;
+    struct Sink : SampleSink {
+      std::vector<std::tuple<int, TimeMs, double, uint64_t>>* got;
+      SampleVerdict Add(int gpu, TimeMs t, double util, uint64_t order, double) override {
+        got->emplace_back(gpu, t, util, order);
+        return SampleVerdict::kAccepted;
+      }
+    } sink;
+    sink.got = &got;
+    std::atomic<uint64_t> bytes{0};
+    for (const TelemetrySource& src : held.Sources()) {
+      if (src.machine == machine) (void)src.feed(&sink, &st, &bytes);
+    }
+    return got;
+  };
+  for (const char* machine : {"m0", "m1", "m2"}) {
+    const std::vector<TableRange> ranges = RangesFor(at, lines[machine]);
+    uint64_t bytes = 0;
+    for (const TableRange& r : ranges) bytes += std::min<uint64_t>(r.to, text.size()) - r.from;
+    EXPECT_LT(bytes, text.size() / 2) << machine;
+    const auto want = samples(machine, nullptr);
+    EXPECT_EQ(want.size(), machine[1] == '0' ? 6000u : machine[1] == '1' ? 9000u : 9001u);
+    EXPECT_EQ(samples(machine, &ranges), want) << machine;
   }
 }
 

@@ -119,9 +119,18 @@ void TelemetryBuckets::Add(Machine* machine, int gpu, TimeMs t, double util_pct,
   }
 }
 
-void TelemetryBuckets::SeenIn(Machine* m, uint64_t order) {
-  const uint32_t file = static_cast<uint32_t>(order >> 40);
-  if (m->files.empty() || m->files.back() != file) m->files.push_back(file);
+void TelemetryBuckets::SeenIn(Machine* m, uint64_t order) { JoinSpan(&m->seen, {order, order}); }
+
+void TelemetryBuckets::JoinSpan(std::vector<OrderSpan>* spans, OrderSpan span) {
+  if (!spans->empty()) {
+    OrderSpan& last = spans->back();
+    if (span.first >> 40 == last.first >> 40 && span.first >= last.first &&
+        span.first <= last.last + kSpanGap) {
+      last.last = std::max(last.last, span.last);
+      return;
+    }
+  }
+  spans->push_back(span);
 }
 
 int32_t TelemetryBuckets::WorkloadOf(
@@ -231,9 +240,7 @@ void TelemetryBuckets::Merge(TelemetryBuckets&& other) {
     m.memory.insert(m.memory.end(), theirs.memory.begin(), theirs.memory.end());
     m.sample_count += theirs.sample_count, m.memory_count += theirs.memory_count;
     m.gpus = std::max(m.gpus, theirs.gpus);
-    for (uint32_t f : theirs.files) {
-      if (m.files.empty() || m.files.back() != f) m.files.push_back(f);
-    }
+    for (const OrderSpan& span : theirs.seen) JoinSpan(&m.seen, span);
     if (m.runs && theirs.runs) m.runs->Merge(std::move(*theirs.runs), renumber);
     for (WorkloadSample w : theirs.workload_samples) {
       if (w.workload >= 0) w.workload = renumber[w.workload];
@@ -341,9 +348,7 @@ std::vector<TelemetryBuckets::Indexed> TelemetryBuckets::Index(DurationMs max_ga
       src.files.push_back(files_[i]);
       src.file_indices.push_back(i);
     }
-    x.files = std::move(m.files);
-    std::sort(x.files.begin(), x.files.end());
-    x.files.erase(std::unique(x.files.begin(), x.files.end()), x.files.end());
+    x.seen = std::move(m.seen);
     x.separate_memory = m.memory_count > 0;
     out.push_back(std::move(x));
   }

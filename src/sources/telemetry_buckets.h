@@ -101,10 +101,17 @@ class TelemetryBuckets {
   // A holding kind that keeps only "machine"'s samples (the others are dropped as read).
   void HoldOnly(const std::string& machine);
 
+  // Index: a stretch of one file's input orders [first, last] that holds a machine's samples or
+  // readings; orders of one file less than kSpanGap apart share a span, so a machine on every
+  // few lines of a file has one, a machine written in blocks one a block.
+  struct OrderSpan {
+    uint64_t first, last;
+  };
+  static constexpr uint64_t kSpanGap = uint64_t{1} << 14;
   // Index: what was learnt of each machine. "feed" and "shared" are the caller's to set.
   struct Indexed {
     TelemetrySource source;        // machine, labels, workloads, runs, files, gpus, bytes
-    std::vector<uint32_t> files;   // indices of the files that hold its samples or readings
+    std::vector<OrderSpan> seen;   // where its samples and readings are (SeenIn)
     bool separate_memory = false;  // memory readings come apart from samples (to be joined)
     bool runs_known = true;        // source.workload_runs are its runs (see TrackRuns)
   };
@@ -169,7 +176,7 @@ class TelemetryBuckets {
     int gpus = 0;
     std::vector<WorkloadSample> workload_samples;
     std::optional<WorkloadRunTracker> runs;
-    std::vector<uint32_t> files;
+    std::vector<OrderSpan> seen;  // where its samples and readings are, in read order
     // Stream:
     SharedTelemetryFeed::Target target{nullptr, nullptr};
     bool joins_memory = false, broken = false;
@@ -184,8 +191,10 @@ class TelemetryBuckets {
   static void JoinMemory(std::vector<HeldMemory>* memory, std::vector<Held>* samples);
   // Samples in the order a source feeds them: by instant, then as read.
   static bool ByTimeThenOrder(const Held& a, const Held& b);
-  // Index: the machine has a sample or reading in the file of "order".
-  void SeenIn(Machine* m, uint64_t order);
+  // Index: the machine has a sample or reading at "order" (its span grows, or one begins).
+  static void SeenIn(Machine* m, uint64_t order);
+  // Adds "span" to "spans" (in read order): joined to the last when in its file and gap.
+  static void JoinSpan(std::vector<OrderSpan>* spans, OrderSpan span);
   // Whether a machine not met yet is dropped (stream: unless bound; HoldOnly another).
   bool DropsUnseen(std::string_view machine) const;
   void Streams(Machine* m, const Held& h);
