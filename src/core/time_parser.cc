@@ -87,20 +87,25 @@ bool TimeParser::Parse(std::string_view text, TimeMs* out) {
 }
 
 namespace {
-// The fixed layout of ParseKnownMinute: 20 or 24 characters, a 'Z' at the end.
-bool HasMinuteLayout(std::string_view s) {
-  return (s.size() == 20 || (s.size() == 24 && s[19] == '.')) && s.back() == 'Z' && s[10] == 'T' &&
-         s[13] == ':' && s[16] == ':';
+// The fixed layouts of ParseKnownMinute: "YYYY-MM-DDTHH:MM:SS" (any date separator, 'T' or
+// ' '), then ".mmm" or not, then 'Z' — or, on a UTC clock, no zone at all (nvidia-smi's
+// "2025/01/01 00:00:00.034"), which reads the same there.
+bool HasMinuteLayout(std::string_view s, bool utc) {
+  if (s.size() < 19) return false;
+  const bool z = s.back() == 'Z';
+  const size_t n = s.size() - (z ? 1 : 0);
+  return (z || utc) && (n == 19 || (n == 23 && s[19] == '.')) && s[13] == ':' && s[16] == ':' &&
+         (s[10] == 'T' || s[10] == ' ');
 }
 }  // namespace
 
 bool TimeParser::ParseKnownMinute(std::string_view s, TimeMs* out) const {
-  if (known_minute_ms_ == kTimeMin || !HasMinuteLayout(s) ||
+  if (known_minute_ms_ == kTimeMin || !HasMinuteLayout(s, zone_->is_utc()) ||
       std::memcmp(s.data(), known_minute_, sizeof known_minute_) != 0) {
     return false;
   }
   int sec = 0, ms = 0;
-  if (!Digits(s, 17, 2, &sec) || sec > 59 || (s.size() == 24 && !Digits(s, 20, 3, &ms))) {
+  if (!Digits(s, 17, 2, &sec) || sec > 59 || (s.size() >= 23 && !Digits(s, 20, 3, &ms))) {
     return false;
   }
   *out = known_minute_ms_ + sec * kMsPerSecond + ms;
@@ -108,9 +113,9 @@ bool TimeParser::ParseKnownMinute(std::string_view s, TimeMs* out) const {
 }
 
 void TimeParser::RememberMinute(std::string_view s, TimeMs t) {
-  if (!HasMinuteLayout(s)) return;
+  if (!HasMinuteLayout(s, zone_->is_utc())) return;
   int sec = 0, ms = 0;
-  if (!Digits(s, 17, 2, &sec) || (s.size() == 24 && !Digits(s, 20, 3, &ms))) return;
+  if (!Digits(s, 17, 2, &sec) || (s.size() >= 23 && !Digits(s, 20, 3, &ms))) return;
   std::memcpy(known_minute_, s.data(), sizeof known_minute_);
   known_minute_ms_ = t - sec * kMsPerSecond - ms;
 }

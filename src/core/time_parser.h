@@ -41,8 +41,9 @@ class TimeParser {
  private:
   bool ParseEpoch(std::string_view text, TimeMs* out) const;
   bool ParseCalendar(std::string_view text, TimeMs* out);
-  // "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (the layout exporters write) of the minute the last such time
-  // was in: only its seconds and milliseconds are read. False for any other text.
+  // "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (the layout exporters write; on a UTC clock also without the
+  // 'Z', as nvidia-smi writes) of the minute the last such time was in: only its seconds and
+  // milliseconds are read. False for any other text.
   bool ParseKnownMinute(std::string_view text, TimeMs* out) const;
   // After ParseCalendar read "text" as *out: remembers its minute when it has that layout.
   void RememberMinute(std::string_view text, TimeMs t);

@@ -50,16 +50,20 @@ TEST(TimeParser, NvidiaSmiAndIsoForms) {
 
 // One parser reading many times takes the known-minute path; a fresh parser per time never
 // does. Both must agree on every time, and refuse the same ones.
+// One parser reading many times takes the known-minute path; a fresh parser per time never
+// does. Both must agree on every time, and refuse the same ones, on a UTC clock and on one
+// where a zone-less time is not UTC (it must not reuse a minute learnt from a 'Z' time).
 TEST(TimeParser, AKnownMinuteReadsAsAFreshParserDoes) {
-  const TimeZone utc = TimeZone::Utc();
-  TimeParser reused(&utc);
   std::vector<std::string> times = {
       "2025-01-01T00:00:00.034Z", "2025-01-01T00:00:59.999Z", "2025-01-01T00:00:07Z",
       "2025-01-01T00:00:60.000Z",  // a leap second: refused, minute known or not
       "2025-01-01T00:00:5x.000Z", "2025-01-01T00:00:05,500Z", "2025-01-01T00:00:05.5Z",
+      "2025-01-01T00:00:06.000",  "2025-01-01T00:00:06",      "2025-01-01T00:00:61",
       "2025-01-01T00:01:00.000Z", "2025-01-02T00:01:00.000Z", "2024-12-31T23:59:30.001Z",
       "2025-01-01T00:01:00.000z", "2025-01-01 00:01:00.000Z", "2025-01-01T00:01:00.000+01:00",
-      "2025-01-01T00:01:17.25aZ", "2025-01-01T00:01:17.250Z"};
+      "2025-01-01T00:01:17.25aZ", "2025-01-01T00:01:17.250Z", "2025/01/01 00:01:17.250",
+      "2025/01/01 00:01:18.251",  "2025/01/01 00:01:19",      "2025/01/01 00:01:1.250",
+      "2025/01/01 00:01:19.25 "};
   for (int day = 1; day <= 28; day += 9) {
     for (int minute = 0; minute < 120; minute += 37) {
       for (int ms : {0, 1, 999, 59999}) {
@@ -67,23 +71,34 @@ TEST(TimeParser, AKnownMinuteReadsAsAFreshParserDoes) {
         std::snprintf(text, sizeof text, "2025-02-%02dT%02d:%02d:%02d.%03dZ", day, minute / 60,
                       minute % 60, ms / 1000, ms % 1000);
         times.push_back(text);
+        std::snprintf(text, sizeof text, "2025/02/%02d %02d:%02d:%02d.%03d", day, minute / 60,
+                      minute % 60, ms / 1000, ms % 1000);
+        times.push_back(text);
       }
     }
   }
-  for (const std::string& text : times) {
-    TimeParser fresh(&utc);
-    TimeMs want = -1, got = -1;
-    const bool fresh_ok = fresh.Parse(text, &want);
-    ASSERT_EQ(reused.Parse(text, &got), fresh_ok) << text;
-    if (fresh_ok) {
-      EXPECT_EQ(got, want) << text;
+  for (const std::string zone_name : {"UTC", "+02:00"}) {
+    const TimeZone zone = *TimeZone::Parse(zone_name);
+    TimeParser reused(&zone);
+    for (const std::string& text : times) {
+      TimeParser fresh(&zone);
+      TimeMs want = -1, got = -1;
+      const bool fresh_ok = fresh.Parse(text, &want);
+      ASSERT_EQ(reused.Parse(text, &got), fresh_ok) << text << " " << zone_name;
+      if (fresh_ok) {
+        EXPECT_EQ(got, want) << text << " " << zone_name;
+      }
     }
   }
-  TimeMs t = 0;  // the minute is 00:01 of 2025-01-01 again, then a time of another day
+  const TimeZone utc = TimeZone::Utc();
+  TimeParser reused(&utc);
+  TimeMs t = 0;  // the minute is 00:01 of 2025-01-01, then a time of another day
   ASSERT_TRUE(reused.Parse("2025-01-01T00:01:00.000Z", &t));
   ASSERT_TRUE(reused.Parse("2025-01-02T00:01:02.003Z", &t));
   EXPECT_EQ(t, 1735776062003);  // worked out: 2025-01-02 is day 20090 since 1970
   EXPECT_FALSE(reused.Parse("2025-01-02T00:01:61.000Z", &t));
+  ASSERT_TRUE(reused.Parse("2025/01/02 00:01:02.004", &t));  // nvidia-smi's, on a UTC clock
+  EXPECT_EQ(t, 1735776062004);
 }
 
 TEST(TimeParser, EpochSecondsWholeAndFractional) {

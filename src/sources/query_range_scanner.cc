@@ -334,8 +334,15 @@ bool QueryRangeScanner::TryFastPoint() {
   p = close + 1;
   skip();
   if (p == end || *p != ']') return false;
-  pos_ = p + 1 - view_.data();
+  ++p;
+  pos_ = p - view_.data();
   stack_.back().want = Want::kCommaOrEnd;
+  skip();  // the ',' before the next point is taken here, when the next '[' is in view
+  if (p < end && *p == ',') {
+    ++p;
+    skip();
+    if (p < end && *p == '[') pos_ = p - view_.data(), stack_.back().want = Want::kValue;
+  }
   ++points_;
   EndPoint(true, time_s, std::string_view(value, close - value));
   return true;
