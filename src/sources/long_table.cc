@@ -347,7 +347,9 @@ Result<void> ReadLongTableFile(const std::string& path, uint32_t file_index, con
   // Pieces of whole records, about piece_bytes each, read "cores" at a time (one per core,
   // merged in order; a local clock one at a time, through one parser).
   const size_t cores = zone.is_utc() ? static_cast<size_t>(std::max(1, threads)) : 1;
-  std::optional<CsvTable> first;  // the header's table
+  // The header's table. After the first batch only its header() is used: the text it viewed
+  // may be gone with that batch.
+  std::optional<CsvTable> first;
   std::optional<LongTableRows> header_rows;
   std::optional<TableCheckpoint> body;  // where the body starts (learnt from the first piece)
   struct Piece {
